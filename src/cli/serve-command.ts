@@ -1,0 +1,50 @@
+/** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
+import type { Command } from "./command.js";
+import { onShutdownSignal } from "./shutdown.js";
+import { EXIT_OK } from "./usage-error.js";
+import { createHttpServer } from "../http/server.js";
+import { formatUrl } from "../net/address.js";
+import { serveStatic } from "../static/serve-static.js";
+
+const HELP = `Usage: tcpkit serve [ROOT] [OPTIONS]
+
+Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.
+
+Options:
+  --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
+  --port N         port (default 8080; 0 picks a free port)
+  -h, --help       show this help
+`;
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve a directory over HTTP/1.0 and HTTP/1.1",
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          host: { type: "string" },
+          port: { type: "string" },
+        },
+      }),
+    );
+    expectPositionals(positionals, 1, "serve");
+    const root = resolve(positionals[0] ?? ".");
+    const host = values.host ?? "127.0.0.1";
+    const port = parsePort(values.port, "--port", 8080);
+    const server = createHttpServer({ host, port }, serveStatic(root, {}));
+    const bound = await server.listen();
+    process.stdout.write(
+      `tcpkit serve: listening on ${formatUrl("http", bound.host, bound.port)} (root ${root})\n`,
+    );
+    onShutdownSignal(() => server.close());
+    return new Promise<number>(() => EXIT_OK);
+  },
+};

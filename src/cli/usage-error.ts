@@ -1,0 +1,12 @@
+/** A mistake in how the command was called: reported on one stderr line, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Exit codes shared by every command (DESIGN §7). `get` adds 3 for HTTP statuses >= 400. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;

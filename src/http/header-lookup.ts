@@ -1,0 +1,37 @@
+/** Reading fields out of a RequestHead's flat field list. */
+import type { RequestHead } from "./types.js";
+
+/**
+ * The value of field `name` (lower case), or undefined. Repeated fields are joined with ", " as
+ * RFC 9110 §5.3 allows for list-based fields; callers of singleton fields that must not repeat
+ * (Host, Content-Length) check that in the parser, not here.
+ */
+export function getField(head: RequestHead, name: string): string | undefined {
+  const fields = head.fields;
+  let found: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === name) {
+      const value = fields[i + 1] as string;
+      found = found === undefined ? value : `${found}, ${value}`;
+    }
+  }
+  return found;
+}
+
+/** Splits a list-based field value (RFC 9110 §5.6.1) into trimmed, non-empty members. */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    const member = part.trim();
+    if (member !== "") out.push(member);
+  }
+  return out;
+}
+
+/** True when the list field `name` contains `token`, compared case-insensitively. */
+export function hasToken(head: RequestHead, name: string, token: string): boolean {
+  const value = getField(head, name);
+  if (value === undefined) return false;
+  const want = token.toLowerCase();
+  return splitList(value).some((member) => member.toLowerCase() === want);
+}

@@ -1,0 +1,16 @@
+/**
+ * tcpkit's library API. Everything the CLI does is available here, typed, without printing.
+ * @module
+ */
+export { TcpkitError, type TcpkitErrorCode } from "./util/tcpkit-error.js";
+export { createHttpServer, type HttpServer, type HttpServerOptions } from "./http/server.js";
+export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
+export type {
+  Handler,
+  RequestContext,
+  RequestHead,
+  ResponseBody,
+  ResponsePlan,
+  FileRange,
+} from "./http/types.js";
+export { getField } from "./http/header-lookup.js";

@@ -1,0 +1,18 @@
+/** Host and port formatting shared by servers' readiness lines, logs and clients. */
+import { isIPv6 } from "node:net";
+
+/** "127.0.0.1:8080", or "[::1]:8080" for IPv6 literals (RFC 3986 §3.2.2 brackets). */
+export function formatHostPort(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** "http://[::1]:8080", "tcp://127.0.0.1:7007". */
+export function formatUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${formatHostPort(host, port)}`;
+}
+
+/** Strips the IPv4-mapped IPv6 prefix so logs show "127.0.0.1", not "::ffff:127.0.0.1". */
+export function displayAddress(address: string | undefined): string {
+  if (address === undefined) return "-";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
