@@ -1,0 +1,43 @@
+/**
+ * The `--trace` format shared by `tcpkit serve` and `tcpkit get`: each line of a message head on
+ * stderr, marked by direction as seen from tcpkit (curl -v's convention): "> " for bytes tcpkit
+ * sends, "< " for bytes it receives. Bodies are summarised, never dumped.
+ *
+ *   [127.0.0.1:50312] < GET / HTTP/1.1
+ *   [127.0.0.1:50312] < Host: localhost
+ *   [127.0.0.1:50312] > HTTP/1.1 200 OK
+ *   [127.0.0.1:50312] > [body 1024 bytes]
+ */
+
+export type TraceDirection = "sent" | "received";
+
+/**
+ * Formats one message head (status or request line plus fields, without the final blank line
+ * or with it; either is accepted) as marked lines, optionally followed by a body summary.
+ * Control bytes are shown as \xNN so a hostile peer cannot drive the terminal.
+ */
+export function formatTrace(
+  direction: TraceDirection,
+  head: string,
+  options: { label?: string; bodyBytes?: number | "stream" } = {},
+): string {
+  const mark = direction === "sent" ? "> " : "< ";
+  const prefix = options.label === undefined ? mark : `[${options.label}] ${mark}`;
+  const lines = head.split("\r\n");
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  let out = "";
+  for (const line of lines) out += prefix + escapeControls(line) + "\n";
+  if (options.bodyBytes === "stream") out += `${prefix}[body streamed]\n`;
+  else if (options.bodyBytes !== undefined && options.bodyBytes > 0) {
+    out += `${prefix}[body ${options.bodyBytes} bytes]\n`;
+  }
+  return out;
+}
+
+function escapeControls(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(
+    /[\x00-\x08\x0a-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
