@@ -34,6 +34,10 @@ export function formatTrace(
   return out;
 }
 
+// Tab is allowed; every other C0 control and DEL is escaped.
+// eslint-disable-next-line no-control-regex
+const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
 function escapeControls(line: string): string {
   // eslint-disable-next-line no-control-regex
   return line.replace(
