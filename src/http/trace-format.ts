@@ -39,9 +39,5 @@ export function formatTrace(
 const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f]/g;
 
 function escapeControls(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(
-    /[\x00-\x08\x0a-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  return line.replace(CONTROL_BYTES, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
