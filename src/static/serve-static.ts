@@ -264,7 +264,9 @@ function fileBody(e: FileEntry, start: number, end: number): FileRange {
 }
 
 function repPiece(rep: Representation, start: number, end: number): Buffer | FileRange {
-  if (rep.bytes !== undefined) return rep.bytes.subarray(start, end);
+  if (rep.bytes !== undefined) {
+    return start === 0 && end === rep.bytes.length ? rep.bytes : rep.bytes.subarray(start, end);
+  }
   return { kind: "file", path: rep.path, start, end };
 }
 
