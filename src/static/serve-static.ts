@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
 import { getField } from "../http/header-lookup.js";
+import { ALLOW_HEADER } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
@@ -124,7 +125,7 @@ class StaticSite {
         : optionsPlan(this.#allHeaders);
     }
     if (head.method !== "GET" && head.method !== "HEAD") {
-      return errorPlan(405, this.#allHeaders, "Allow: GET, HEAD, OPTIONS\r\n");
+      return errorPlan(405, this.#allHeaders, ALLOW_HEADER);
     }
     const resolved = resolveRequestPath(head.path);
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
