@@ -507,6 +507,7 @@ export class ServerConnection {
     if (this.pendingHead !== "") {
       // Nothing sent yet: a status can still tell the client (without OS text).
       this.pendingHead = "";
+      this.state = "handling";
       this.replyCannedAndClose(statusForFileError(err));
     } else {
       // The head promised bytes that will not come: only closing tells the client.
