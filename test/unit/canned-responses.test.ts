@@ -20,7 +20,9 @@ describe("cannedResponse", () => {
     assert.match(text, /\r\nContent-Length: 23\r\n/);
   });
   it("reuses one Buffer per variant within a second", () => {
-    assert.equal(cannedResponse(408, true), cannedResponse(408, true));
+    // Two tries: the first pair may straddle a second boundary.
+    const same = [0, 1].some(() => cannedResponse(408, true) === cannedResponse(408, true));
+    assert.ok(same);
   });
 });
 
