@@ -163,7 +163,7 @@ describe("pipelining at scale", () => {
 });
 
 describe("bounded memory per connection", () => {
-  it("stops reading a file while the client does not read", async () => {
+  it("stops reading a file while the client does not read, then gives up after the send timeout", async () => {
     const { mkdtempSync, openSync, ftruncateSync, closeSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
@@ -172,7 +172,7 @@ describe("bounded memory per connection", () => {
     const fd = openSync(path, "w");
     ftruncateSync(fd, 256 * 1024 * 1024); // sparse: no disk used
     closeSync(fd);
-    const t = await startTestServer({}, () => ({
+    const t = await startTestServer({ limits: { sendTimeoutMs: 1000 } }, () => ({
       status: 200,
       headers: "",
       body: { kind: "file", path, start: 0, end: 256 * 1024 * 1024 },
@@ -186,6 +186,12 @@ describe("bounded memory per connection", () => {
       const grown = process.memoryUsage().rss - before;
       // The client reads nothing: the server's writes stop at the socket buffers.
       assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+      // No progress for the send timeout: the server abandons the response (seen server-side:
+      // a paused client does not read the close).
+      for (let i = 0; i < 150 && t.server.connectionCount > 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(t.server.connectionCount, 0);
       c.close();
     } finally {
       await t.close();
