@@ -68,6 +68,7 @@ type ConnectionState =
 const COALESCE_BYTES = 64 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** After an error reply, how long to keep reading (and discarding) before destroying. */
 const LINGER_MS = 2_000;
 
@@ -273,6 +274,20 @@ export class ServerConnection implements BodySink {
     if (parsed.bodyKind === "none") {
       this.dispatch();
       return;
+    }
+    if (parsed.expectsContinue && this.parser.bufferedBytes === 0) {
+      // RFC 9110 §10.1.1: the client waits before sending its body. A method tcpkit refuses
+      // is refused now, without reading the body (so the connection closes); otherwise
+      // "100 Continue" saves the client its wait.
+      const decision = classifyMethod(head.method);
+      if (decision !== "serve") {
+        this.keepAlive = false;
+        this.state = "handling";
+        return this.replyCanned(decision === "not-allowed" ? 405 : 501);
+      }
+      if (parsed.bodyKind !== "length" || parsed.contentLength <= this.ctx.limits.maxBodyBytes) {
+        this.socket.write(CONTINUE);
+      }
     }
     if (parsed.bodyKind === "length") {
       if (parsed.contentLength > this.ctx.limits.maxBodyBytes) {

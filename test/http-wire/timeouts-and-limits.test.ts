@@ -162,6 +162,30 @@ describe("pipelining at scale", () => {
   });
 });
 
+describe("Expect: 100-continue", () => {
+  it("sends 100 Continue before reading a body, and refuses a refused method at once", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      await c.send(
+        "GET /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+      );
+      assert.equal((await c.readResponse("GET")).status, 100);
+      await c.send("hello");
+      assert.equal((await c.readResponse("GET")).body.toString(), "GET /e v11\n");
+      await c.send(
+        "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+      );
+      const refused = await c.readResponse("POST");
+      assert.equal(refused.status, 405);
+      assert.equal(refused.header("connection"), "close");
+      await c.waitClosed();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("bounded memory per connection", () => {
   it("stops reading a file while the client does not read, then gives up after the send timeout", async () => {
     const { mkdtempSync, openSync, ftruncateSync, closeSync } = await import("node:fs");
