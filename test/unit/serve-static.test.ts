@@ -1,6 +1,6 @@
 /** serveStatic as a plain Handler, called with RequestHead objects over a temporary site. */
 import assert from "node:assert/strict";
-import { utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -151,6 +151,36 @@ describe("serveStatic: safety", () => {
     assert.equal(planBody(out).toString(), "SECRET outside\n");
     const env = await get("/.env", {}, { dotfiles: true });
     assert.equal(env.status, 200);
+  });
+
+  it("revalidates symlinks: a link retargeted outside the root is 404 on the next request", async () => {
+    const handler = serveStatic(fx.root);
+    const ctx = { remoteAddress: "", remotePort: 0, secure: false };
+    const link = join(fx.root, "swing.txt");
+    symlinkSync(join(fx.root, "hello.txt"), link);
+    try {
+      assert.equal((await handler(req("/swing.txt"), ctx)).status, 200);
+      unlinkSync(link);
+      symlinkSync(join(fx.base, "outside.txt"), link);
+      const after = await handler(req("/swing.txt"), ctx);
+      assert.equal(after.status, 404);
+      assert.ok(!planBody(after).toString().includes("SECRET"));
+    } finally {
+      unlinkSync(link);
+    }
+  });
+
+  it("a file replaced by a folder is seen as a folder at once", async () => {
+    const handler = serveStatic(fx.root);
+    const ctx = { remoteAddress: "", remotePort: 0, secure: false };
+    const path = join(fx.root, "morph");
+    writeFileSync(path, "file\n");
+    assert.equal(planBody(await handler(req("/morph"), ctx)).toString(), "file\n");
+    unlinkSync(path);
+    mkdirSync(path);
+    assert.equal((await handler(req("/morph"), ctx)).status, 301);
+    rmdirSync(path);
+    assert.equal((await handler(req("/morph"), ctx)).status, 404);
   });
 
   it("refuses a root that is not a folder", () => {
