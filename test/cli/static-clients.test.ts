@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCli, type RunningServer } from "../support/cli.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
 let fx: StaticFixture;
@@ -66,23 +67,7 @@ describe("curl", () => {
   it("ranges give exactly those bytes (HTTP/1.0)", () => checkRanges(url, ["--http1.0"]));
 
   it("ranges over TLS give exactly those bytes", async () => {
-    const cert = join(fx.base, "cert.pem");
-    const key = join(fx.base, "key.pem");
-    await tool("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-subj",
-      "/CN=localhost",
-      "-days",
-      "2",
-      "-nodes",
-    ]);
+    const { cert, key } = await makeSelfSignedCert(fx.base);
     const tls = await startCli([
       "serve",
       fx.root,
