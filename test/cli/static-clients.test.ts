@@ -102,6 +102,30 @@ describe("curl", () => {
     assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.appJs);
   });
 
+  it("--compress: curl --compressed gets a gzip or br copy that decodes to the file", async () => {
+    const s = await startCli(["serve", fx.root, "--port", "0", "--log", "off", "--compress"]);
+    try {
+      for (const encoding of ["gzip", "br"]) {
+        const r = await runTool("curl", [
+          "-sS",
+          "--compressed",
+          "-H",
+          `Accept-Encoding: ${encoding}`,
+          "-D",
+          "-",
+          `http://127.0.0.1:${s.port}/style.css`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const head = r.stdout.subarray(0, r.stdout.indexOf("\r\n\r\n")).toString("latin1");
+        assert.match(head, new RegExp(`\r\ncontent-encoding: ${encoding}\r\n`, "i"));
+        assert.match(head, /\r\nvary: accept-encoding/i);
+        assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.styleCss);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("-z (If-Modified-Since) gets 304 for an unchanged file", async () => {
     const r = await curl(["-z", join(fx.root, "hello.txt"), `${url}/hello.txt`]);
     assert.equal(r.code, "304");
