@@ -93,6 +93,20 @@ describe("tcpkit serve static flags", () => {
     }
   });
 
+  it("--spa FILE.html names the app file; --spa=FILE too", async () => {
+    for (const flags of [["--spa", "index.html"], ["--spa=index.html"]]) {
+      const s = await startCli(["serve", ...flags, SITE, "--port", "0", "--log", "off"]);
+      try {
+        const [route] = await runSteps(s.port, "fresh", [
+          { request: "GET /a/route HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n" },
+        ]);
+        assert.equal(route?.status, 200, flags.join(" "));
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+
   it("--help lists the static flags", async () => {
     const r = await runCli(["serve", "--help"]);
     for (const flag of [
