@@ -78,6 +78,8 @@ function statKey(s: Stats): string {
 export class FileTable {
   readonly #options: FileTableOptions;
   readonly #entries = new Map<string, FileEntry>();
+  /** Folders already checked (real path inside the root), by URL path, with their stat key. */
+  readonly #folders = new Map<string, { readonly key: string; readonly found: Lookup }>();
   #bytes = 0;
 
   constructor(options: FileTableOptions) {
@@ -102,8 +104,11 @@ export class FileTable {
     }
     if (current === undefined) return MISSING;
     const cached = this.#entries.get(cacheKey);
-    if (cached !== undefined && cached.key === statKey(current)) return cached.found;
+    const key = statKey(current);
+    if (cached !== undefined && cached.key === key) return cached.found;
     if (cached !== undefined) this.#forget(cacheKey, cached);
+    const folder = this.#folders.get(cacheKey);
+    if (folder !== undefined && folder.key === key) return folder.found;
     return this.#slowLookup(candidate, cacheKey, segments);
   }
 
@@ -126,7 +131,12 @@ export class FileTable {
     if (!outside && !this.#options.dotfiles && rel.split(sep).some((p) => p.startsWith("."))) {
       return MISSING;
     }
-    if (s.isDirectory()) return { kind: "directory", realPath: real };
+    if (s.isDirectory()) {
+      const found: Lookup = { kind: "directory", realPath: real };
+      if (this.#folders.size >= TABLE_MAX_ENTRIES) this.#folders.clear();
+      this.#folders.set(cacheKey, { key: statKey(s), found });
+      return found;
+    }
     if (!s.isFile()) return MISSING;
     const name = segments[segments.length - 1] ?? "";
     const entry = await this.#buildEntry(cacheKey, real, s, name);
