@@ -68,6 +68,7 @@ type ConnectionState =
 const COALESCE_BYTES = 64 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** After an error reply, how long to keep reading (and discarding) before destroying. */
 const LINGER_MS = 2_000;
 
@@ -82,6 +83,8 @@ export class ServerConnection implements BodySink {
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
   private processing = false;
+  /** socket.writableLength at the last deadline, to tell a slow reader from a stalled one. */
+  private lastPending = -1;
   private peerEnded = false;
   /** The next request waits for the socket to drain (a pipelining client that does not read). */
   private waitingDrain = false;
@@ -124,6 +127,19 @@ export class ServerConnection implements BodySink {
   /** Called by the server's sweep when `deadline` has passed. */
   onDeadline(): void {
     this.deadline = 0;
+    // A response still flushing to a client that reads slowly is not idle: while the buffered
+    // bytes shrink between checks, wait longer; a client that reads nothing loses it.
+    const pending = this.socket.writableLength;
+    if (pending > 0 && this.state !== "closed") {
+      if (pending !== this.lastPending) {
+        this.lastPending = pending;
+        this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+      } else {
+        this.socket.destroy();
+      }
+      return;
+    }
+    this.lastPending = -1;
     switch (this.state) {
       case "head":
         // Idle between requests: close silently. Part of a head received: 408 (RFC 9110
@@ -163,6 +179,7 @@ export class ServerConnection implements BodySink {
         }
         this.parser.push(chunk);
         if (!this.waitingDrain) this.processInput();
+        else if (this.parser.bufferedBytes > PIPELINE_BUFFER_BYTES) this.socket.pause();
         return;
       case "body":
         this.parser.push(chunk);
@@ -184,6 +201,7 @@ export class ServerConnection implements BodySink {
   }
 
   onDrain(): void {
+    if (this.state === "sending") this.deadline = 0;
     if (this.bodyWriter?.onDrain() === true) return;
     if (this.waitingDrain) {
       this.waitingDrain = false;
@@ -257,6 +275,20 @@ export class ServerConnection implements BodySink {
       this.dispatch();
       return;
     }
+    if (parsed.expectsContinue && this.parser.bufferedBytes === 0) {
+      // RFC 9110 §10.1.1: the client waits before sending its body. A method tcpkit refuses
+      // is refused now, without reading the body (so the connection closes); otherwise
+      // "100 Continue" saves the client its wait.
+      const decision = classifyMethod(head.method);
+      if (decision !== "serve") {
+        this.keepAlive = false;
+        this.state = "handling";
+        return this.replyCanned(decision === "not-allowed" ? 405 : 501);
+      }
+      if (parsed.bodyKind !== "length" || parsed.contentLength <= this.ctx.limits.maxBodyBytes) {
+        this.socket.write(CONTINUE);
+      }
+    }
     if (parsed.bodyKind === "length") {
       if (parsed.contentLength > this.ctx.limits.maxBodyBytes) {
         this.replyCannedAndClose(413);
@@ -310,19 +342,29 @@ export class ServerConnection implements BodySink {
     } catch (err) {
       return this.handlerFailed(err);
     }
-    if (typeof (plan as Promise<ResponsePlan>).then === "function") {
+    if (typeof (plan as Promise<ResponsePlan> | undefined)?.then === "function") {
       (plan as Promise<ResponsePlan>).then(
-        (p) => this.respond(p),
+        (p) => this.respondSafely(p),
         (err: unknown) => this.handlerFailed(err),
       );
     } else {
-      this.respond(plan as ResponsePlan);
+      this.respondSafely(plan as ResponsePlan);
+    }
+  }
+
+  /** respond(), with a malformed plan (null, an unknown body kind...) treated as a failure. */
+  private respondSafely(plan: ResponsePlan): void {
+    try {
+      this.respond(plan);
+    } catch (err) {
+      this.handlerFailed(err);
     }
   }
 
   private handlerFailed(err: unknown): void {
     this.ctx.onHandlerError(err);
     if (this.state === "handling") this.replyCannedAndClose(500);
+    else if (this.state === "sending") this.socket.destroy();
   }
 
   /** Transmits a handler's plan (DESIGN §1: handlers decide, connections transmit). */
@@ -352,6 +394,20 @@ export class ServerConnection implements BodySink {
       case "stream":
         length = body.length ?? -1;
         break;
+      default: {
+        const never: never = body;
+        throw new TypeError(
+          `unknown response body kind ${String((never as { kind: unknown }).kind)}`,
+        );
+      }
+    }
+    if (
+      !Number.isInteger(status) ||
+      status < 100 ||
+      status > 999 ||
+      typeof plan.headers !== "string"
+    ) {
+      throw new TypeError("invalid response plan: status or headers");
     }
     let framing: ResponseFraming;
     if (!bodyAllowedForStatus(status)) framing = "none";
@@ -426,6 +482,17 @@ export class ServerConnection implements BodySink {
     return ok;
   }
 
+  /** BodySink: the writer waits for 'drain'. */
+  bodyWaiting(): void {
+    this.armSendDeadline();
+  }
+
+  /** Arms the send deadline while a write waits for 'drain'. */
+  private armSendDeadline(): void {
+    this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+    this.lastPending = this.socket.writableLength;
+  }
+
   /** BodySink: the file or stream body is all written. */
   bodyDone(): void {
     if (this.state === "sending") this.finishResponse();
@@ -485,6 +552,7 @@ export class ServerConnection implements BodySink {
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.
       this.waitingDrain = true;
+      this.armSendDeadline();
       return;
     }
     this.processInput();
