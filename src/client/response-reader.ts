@@ -61,6 +61,14 @@ class ResponseReader {
   private body: Readable | undefined;
   private timer: NodeJS.Timeout | undefined;
   private bytesSeen = 0;
+  /** Body bytes that came with the head, kept until the consumer first reads. */
+  private pendingRest: Buffer | undefined;
+  /** An error that happened before the consumer first read (so no 'error' listener yet). */
+  private pendingError: TcpkitError | undefined;
+  private reading = false;
+  /** The socket is paused until the consumer reads (backpressure, or before the first read). */
+  private paused = false;
+  private endedBeforeRead = false;
 
   constructor(
     private readonly socket: Socket,
@@ -149,8 +157,13 @@ class ResponseReader {
         callback(err);
       },
     });
+    // Nothing more is read until the consumer asks: an error or the end of the body must not be
+    // emitted on a stream nobody listens to yet.
+    this.paused = true;
+    this.socket.pause();
+    this.disarm();
+    this.pendingRest = rest;
     this.resolve({ head, framing, body: this.body });
-    this.readBody(rest);
   }
 
   private readBody(chunk: Buffer): void {
@@ -164,13 +177,29 @@ class ResponseReader {
     // Backpressure: stop reading the socket until the consumer asks for more; the idle timer is
     // off meanwhile, since the wait is ours, not the server's.
     if (this.body?.push(data) === false) {
+      this.paused = true;
       this.socket.pause();
       this.disarm();
     }
   }
 
   private onBodyRead(): void {
-    if (this.state !== "body" || !this.socket.isPaused()) return;
+    if (!this.reading) {
+      this.reading = true;
+      if (this.pendingError !== undefined) {
+        this.body?.destroy(this.pendingError);
+        return;
+      }
+      const rest = this.pendingRest as Buffer;
+      this.pendingRest = undefined;
+      this.paused = false;
+      this.readBody(rest);
+      if (this.state === "body" && this.endedBeforeRead) this.onEnd();
+      if (this.state !== "body" || this.paused) return;
+    } else {
+      if (this.state !== "body" || !this.paused) return;
+      this.paused = false;
+    }
     this.socket.resume();
     this.armIdle();
   }
@@ -186,6 +215,11 @@ class ResponseReader {
           `${this.request.peer} closed the connection ${what}`,
         ),
       );
+      return;
+    }
+    if (!this.reading) {
+      // The rest of the body that came with the head has not been decoded yet.
+      this.endedBeforeRead = true;
       return;
     }
     const result = (this.decoder as BodyDecoder).end();
@@ -210,8 +244,9 @@ class ResponseReader {
     const hadBody = this.state === "body";
     this.state = "done";
     this.close();
-    if (hadBody) this.body?.destroy(err);
-    else this.reject(err);
+    if (!hadBody) this.reject(err);
+    else if (this.reading) this.body?.destroy(err);
+    else this.pendingError = err;
   }
 
   private close(): void {
