@@ -7,8 +7,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { link, rename, stat, unlink, utimes } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { Transform, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Writable } from "node:stream";
 import { formatHttpDate, parseHttpDate } from "../http/http-date.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
@@ -263,7 +262,11 @@ async function downloadToStream(
   };
 }
 
-/** Copies the body into `sink` with progress reports; resolves with the bytes received. */
+/**
+ * Copies the body into `sink` with backpressure and progress reports; resolves with the bytes
+ * received. Unlike stream.pipeline, a body error does not destroy the sink: what arrived before
+ * the error is flushed first (when `end`), so a partial file holds every byte received.
+ */
 async function pump(
   response: HttpResponse,
   sink: Writable,
@@ -271,17 +274,45 @@ async function pump(
   options: DownloadOptions,
   end = true,
 ): Promise<number> {
-  let received = 0;
+  const body = response.body;
   const total = totalSize(response, offset);
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  let received = 0;
+  options.onProgress?.({ received, offset, total });
+  let sinkError: Error | undefined;
+  const onDrain = (): void => {
+    body.resume();
+  };
+  const copied = new Promise<void>((resolve, reject) => {
+    body.on("data", (chunk: Buffer) => {
       received += chunk.length;
       options.onProgress?.({ received, offset, total });
-      callback(null, chunk);
-    },
+      if (!sink.write(chunk)) body.pause();
+    });
+    body.once("end", () => resolve());
+    body.once("error", reject);
+    sink.on("drain", onDrain);
+    sink.once("error", (err) => {
+      sinkError = err;
+      body.destroy();
+      reject(err);
+    });
   });
-  options.onProgress?.({ received, offset, total });
-  await pipeline(response.body, counter, sink, { end });
+  let bodyError: unknown;
+  await copied.catch((err: unknown) => {
+    bodyError = err;
+  });
+  sink.off("drain", onDrain);
+  if (end && sinkError === undefined) {
+    await new Promise<void>((resolve) => {
+      sink.once("error", (err) => {
+        sinkError = err;
+        resolve();
+      });
+      sink.end(() => resolve());
+    });
+  }
+  if (sinkError !== undefined) throw fileError(sinkError, "cannot write the output");
+  if (bodyError !== undefined) throw bodyError;
   return received;
 }
 

@@ -28,13 +28,16 @@ export interface CannedServer {
   readonly port: number;
   /** Every request received, in order. */
   readonly requests: CannedRequest[];
-  /** "http://127.0.0.1:PORT" + path. */
+  /** "http://HOST:PORT" + path (IPv6 hosts in brackets). */
   url(path: string): string;
   close(): Promise<void>;
 }
 
-/** Starts a canned server on 127.0.0.1 and a free port. */
-export function startCannedServer(respond: CannedResponder): Promise<CannedServer> {
+/** Starts a canned server on `host` (default 127.0.0.1) and a free port. */
+export function startCannedServer(
+  respond: CannedResponder,
+  host = "127.0.0.1",
+): Promise<CannedServer> {
   const requests: CannedRequest[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -62,13 +65,13 @@ export function startCannedServer(respond: CannedResponder): Promise<CannedServe
   server.on("error", () => {});
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === "object" && address !== null ? address.port : 0;
       resolve({
         port,
         requests,
-        url: (path) => `http://127.0.0.1:${port}${path}`,
+        url: (path) => `http://${host.includes(":") ? `[${host}]` : host}:${port}${path}`,
         close: () =>
           new Promise((res) => {
             for (const s of sockets) s.destroy();
