@@ -360,7 +360,7 @@ describe("tcpkit get against canned servers", () => {
   it("prints help with the exit codes", async () => {
     const r = await runCli(["get", "--help"]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Exit codes:\n  0  saved\n  1  network or protocol error/);
-    assert.match(r.stdout, /  3  HTTP status >= 400/);
+    assert.ok(r.stdout.includes("Exit codes:\n  0  saved\n  1  network or protocol error"));
+    assert.ok(r.stdout.includes("\n  3  HTTP status >= 400"));
   });
 });
