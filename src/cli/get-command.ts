@@ -97,6 +97,7 @@ export const getCommand: Command = {
     };
     const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
     let body: NodeJS.ReadableStream | undefined;
+    let lastPeer = "";
     let interrupted = false;
     const onInterrupt = (): void => {
       // Stop cleanly so the partial file gets its Last-Modified stamp and can be resumed.
@@ -126,6 +127,7 @@ export const getCommand: Command = {
       saveErrors: values["save-errors"] === true,
       ...(values.output !== undefined ? { output: toStdout ? process.stdout : values.output } : {}),
       onTrace: (event) => {
+        lastPeer = event.peer;
         if (values.trace === true) process.stderr.write(traceText(event));
         if (values.include === true && event.direction === "received") {
           process.stdout.write(Buffer.from(event.head, "latin1"));
@@ -140,6 +142,11 @@ export const getCommand: Command = {
     try {
       const result = await download(url, options);
       progress?.finish();
+      if (values.trace === true) {
+        process.stderr.write(
+          formatTrace("received", "", { label: lastPeer, bodyBytes: result.received }),
+        );
+      }
       if (result.path !== undefined) {
         const shown = relative(process.cwd(), result.path) || result.path;
         if (result.resume === "already-complete") notice(`${shown}: nothing to do`);

@@ -6,7 +6,7 @@
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { link, rename, stat, unlink, utimes } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { formatHttpDate, parseHttpDate } from "../http/http-date.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -153,7 +153,7 @@ async function resumeDownload(
     const range = parseContentRange(response.header("content-range"));
     if (range?.total === offset) {
       if (fromPart) await renameInto(partial, target, true);
-      options.onNotice?.(`${target} was already complete (${offset} bytes)`);
+      options.onNotice?.(`${basename(target)} was already complete (${offset} bytes)`);
       return {
         path: target,
         status: 416,
@@ -401,7 +401,7 @@ async function freeName(target: string, options: DownloadOptions): Promise<strin
       (await statFile(candidate)) === undefined &&
       (await statFile(candidate + PARTIAL_SUFFIX)) === undefined
     ) {
-      if (n > 0) options.onNotice?.(`${target} exists; saving to ${candidate}`);
+      if (n > 0) options.onNotice?.(`${basename(target)} exists; saving to ${basename(candidate)}`);
       return candidate;
     }
   }
@@ -432,7 +432,8 @@ async function renameInto(
     try {
       await link(from, candidate);
       await unlink(from);
-      if (n > 0) options?.onNotice?.(`${to} appeared meanwhile; saved to ${candidate}`);
+      if (n > 0)
+        options?.onNotice?.(`${basename(to)} appeared meanwhile; saved to ${basename(candidate)}`);
       return candidate;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;

@@ -106,12 +106,7 @@ class ResponseReader {
       const result = this.parser.push(chunk);
       if (result.kind === "need-more") return;
       if (result.kind === "error") {
-        this.fail(
-          new TcpkitError(
-            "ERR_HTTP_PROTOCOL",
-            `bad response from ${this.request.peer}: ${result.message}`,
-          ),
-        );
+        this.badResponse(result.message);
         return;
       }
       const head = result.head;
@@ -122,12 +117,7 @@ class ResponseReader {
       }
       // We never ask to upgrade, so 101 is a protocol error; other 1xx are interim (RFC 9110 §15.2).
       if (head.status === 101) {
-        this.fail(
-          new TcpkitError(
-            "ERR_HTTP_PROTOCOL",
-            `unexpected 101 Switching Protocols from ${this.request.peer}`,
-          ),
-        );
+        this.badResponse("unexpected 101 Switching Protocols");
         return;
       }
       this.parser = new ResponseHeadParser();
@@ -139,12 +129,7 @@ class ResponseReader {
   private startBody(head: ResponseHead, rest: Buffer): void {
     const framing = decideFraming(this.request.method, head);
     if (framing.kind === "error") {
-      this.fail(
-        new TcpkitError(
-          "ERR_HTTP_PROTOCOL",
-          `bad response from ${this.request.peer}: ${framing.message}`,
-        ),
-      );
+      this.badResponse(framing.message);
       return;
     }
     this.state = "body";
@@ -232,6 +217,13 @@ class ResponseReader {
     this.state = "done";
     this.close();
     this.body?.push(null);
+  }
+
+  /** A malformed head or framing: "bad response from HOST:PORT: what". */
+  private badResponse(message: string): void {
+    this.fail(
+      new TcpkitError("ERR_HTTP_PROTOCOL", `bad response from ${this.request.peer}: ${message}`),
+    );
   }
 
   private bodyError(message: string): TcpkitError {

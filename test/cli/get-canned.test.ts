@@ -14,7 +14,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { runCli } from "../support/cli.js";
+import { spawn } from "node:child_process";
+import { CLI_PATH, runCli } from "../support/cli.js";
 import {
   startCannedServer,
   type CannedRequest,
@@ -103,7 +104,15 @@ describe("tcpkit get against canned servers", () => {
   let cwd: string;
 
   before(async () => {
-    server = await startCannedServer((request) => route(request));
+    server = await startCannedServer((request, socket) => {
+      if (request.target !== "/stall") return route(request);
+      // Half the promised body, then silence with the connection open.
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\nLast-Modified: ${LAST_MODIFIED}\r\n\r\n`,
+      );
+      socket.write(BODY.subarray(0, 1000));
+      return undefined;
+    });
     root = mkdtempSync(join(tmpdir(), "tcpkit-get-"));
   });
   after(async () => {
@@ -357,6 +366,50 @@ describe("tcpkit get against canned servers", () => {
     }
   });
 
+  it("times out when the server goes quiet mid-body, keeping the partial file", async () => {
+    const r = await get(["--timeout", "0.5", server.url("/stall")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /sent nothing for 0\.5 s \(after 1000 body bytes\)/);
+    assert.match(r.stderr, /partial file kept as .*stall\.part \(1000 bytes\); resume with -c/);
+    assert.equal(statSync(join(cwd, "stall.part")).size, 1000);
+  });
+
+  it("on Ctrl-C keeps the partial file stamped with Last-Modified, so -c can resume it", async () => {
+    const child = spawn(process.execPath, [CLI_PATH, "get", server.url("/stall")], {
+      cwd,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const part = join(cwd, "stall.part");
+    for (let i = 0; i < 200 && !(existsSync(part) && statSync(part).size === 1000); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill("SIGINT");
+    assert.equal(await exited, 1);
+    assert.match(stderr, /interrupted.*partial file kept as .*stall\.part \(1000 bytes\)/);
+    assert.equal(statSync(part).mtime.toUTCString(), LAST_MODIFIED);
+    assert.ok(readFileSync(part).equals(BODY.subarray(0, 1000)));
+  });
+
+  it("draws one progress line on a terminal, and none with -q or without a terminal", async () => {
+    const command = (flags: string) =>
+      `${process.execPath} ${CLI_PATH} get ${flags} -o out ${server.url("/big.bin")}`;
+    const tty = spawnScript(command(""), cwd);
+    const quiet = spawnScript(command("-q"), cwd);
+    const [withTty, withQuiet] = await Promise.all([tty, quiet]);
+    assert.match(withTty, /\r\x1b\[2K100%  1\.8 KiB of 1\.8 KiB/);
+    assert.doesNotMatch(withQuiet, /\x1b\[2K/);
+    const plain = await get(["-o", "out2", server.url("/big.bin")]);
+    assert.doesNotMatch(plain.stderr, /\x1b|%/);
+  });
+
+  it("--trace summarises the body", async () => {
+    const r = await get(["--trace", "-o", "-", server.url("/file.txt")]);
+    assert.match(r.stderr, /^\[127\.0\.0\.1:\d+\] < \[body 6 bytes\]$/m);
+  });
+
   it("prints help with the exit codes", async () => {
     const r = await runCli(["get", "--help"]);
     assert.equal(r.code, 0);
@@ -364,3 +417,22 @@ describe("tcpkit get against canned servers", () => {
     assert.ok(r.stdout.includes("\n  3  HTTP status >= 400"));
   });
 });
+
+/** Runs a shell command under script(1), so that it has a terminal; resolves with what it printed. */
+function spawnScript(command: string, cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("latin1")));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString("latin1")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.once("error", reject);
+    child.once("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}

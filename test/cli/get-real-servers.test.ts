@@ -86,14 +86,19 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(killer);
 }
 
+/** The file `name` saved in cwd has the SHA-256 of the original. */
+function assertSameFile(name: string): void {
+  const saved = readFileSync(join(cwd, name));
+  assert.equal(sha256(saved), sha256(originals.get(name) as Buffer), name);
+}
+
 async function getAndCompare(base: string, name: string, extra: string[] = []): Promise<void> {
   const r = await runCli(["get", ...extra, `${base}/${encodeURIComponent(name)}`], {
     cwd,
     timeoutMs: 60_000,
   });
   assert.equal(r.code, 0, r.stderr);
-  const saved = readFileSync(join(cwd, name));
-  assert.equal(sha256(saved), sha256(originals.get(name) as Buffer), name);
+  assertSameFile(name);
 }
 
 describe("tcpkit get against nginx", () => {
@@ -164,10 +169,7 @@ http {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /new\)/);
     assert.doesNotMatch(r.stderr, /restarting/);
-    assert.equal(
-      sha256(readFileSync(join(cwd, "big.bin"))),
-      sha256(originals.get("big.bin") as Buffer),
-    );
+    assertSameFile("big.bin");
   });
 
   it("restarts a resume cleanly when the partial file is from another version", async () => {
@@ -175,10 +177,7 @@ http {
     const r = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /restarting from the beginning/);
-    assert.equal(
-      sha256(readFileSync(join(cwd, "big.bin"))),
-      sha256(originals.get("big.bin") as Buffer),
-    );
+    assertSameFile("big.bin");
   });
 });
 
@@ -230,10 +229,7 @@ describe("tcpkit get against python3 -m http.server (HTTP/1.0)", () => {
     const r = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /restarting from the beginning/);
-    assert.equal(
-      sha256(readFileSync(join(cwd, "big.bin"))),
-      sha256(originals.get("big.bin") as Buffer),
-    );
+    assertSameFile("big.bin");
   });
 });
 
