@@ -3,7 +3,14 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
+import { SERVER_FLAG_OPTIONS, SERVER_HELP, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
+import {
+  normaliseSpaFlag,
+  STATIC_FLAG_OPTIONS,
+  STATIC_HELP,
+  staticOptionsFrom,
+} from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
@@ -16,7 +23,11 @@ Serves the files under ROOT (default: the current directory) over HTTP/1.0 and H
 Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
-  -h, --help       show this help
+${SERVER_HELP}  -h, --help       show this help
+
+Files:
+${STATIC_HELP}
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.
 `;
 
 export const serveCommand: Command = {
@@ -26,12 +37,14 @@ export const serveCommand: Command = {
   async run(argv) {
     const { values, positionals } = withUsageErrors(() =>
       parseArgs({
-        args: argv,
+        args: normaliseSpaFlag(argv),
         allowPositionals: true,
         strict: true,
         options: {
           host: { type: "string" },
           port: { type: "string" },
+          ...SERVER_FLAG_OPTIONS,
+          ...STATIC_FLAG_OPTIONS,
         },
       }),
     );
@@ -39,12 +52,20 @@ export const serveCommand: Command = {
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
-    const server = createHttpServer({ host, port }, serveStatic(root, {}));
-    const bound = await server.listen();
-    process.stdout.write(
-      `tcpkit serve: listening on ${formatUrl("http", bound.host, bound.port)} (root ${root})\n`,
+    const { options, log } = serverOptionsFrom(values);
+    const server = createHttpServer(
+      { ...options, host, port },
+      serveStatic(root, staticOptionsFrom(values)),
     );
-    onShutdownSignal(() => server.close());
+    const bound = await server.listen();
+    const scheme = server.secure ? "https" : "http";
+    process.stdout.write(
+      `tcpkit serve: listening on ${formatUrl(scheme, bound.host, bound.port)} (root ${root})\n`,
+    );
+    onShutdownSignal(async () => {
+      await server.close();
+      log?.flush();
+    });
     return new Promise<number>(() => EXIT_OK);
   },
 };
