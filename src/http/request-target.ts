@@ -22,19 +22,19 @@ export type RequestTargetResult =
  * without a path means "/" (RFC 9112 §3.2.1). Anything else is an error (400).
  */
 export function splitRequestTarget(target: string, method: string): RequestTargetResult {
+  if (method === "CONNECT") {
+    // RFC 9112 §3.2.3: host ":" port, nothing else, and only for CONNECT.
+    if (/^[^/?@]+:\d+$/.test(target)) {
+      return { kind: "ok", form: "authority", path: "", query: "" };
+    }
+    return { kind: "error", reason: "CONNECT needs authority-form" };
+  }
   const first = target.charCodeAt(0);
   if (first === 0x2f /* / */) return splitPathQuery(target, 0, "origin");
   if (target === "*") {
     // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS.
     if (method !== "OPTIONS") return { kind: "error", reason: "asterisk-form target" };
     return { kind: "ok", form: "asterisk", path: "*", query: "" };
-  }
-  if (method === "CONNECT") {
-    // RFC 9112 §3.2.3: host ":" port, nothing else.
-    if (/^[^/?@]+:\d+$/.test(target)) {
-      return { kind: "ok", form: "authority", path: "", query: "" };
-    }
-    return { kind: "error", reason: "CONNECT needs authority-form" };
   }
   const schemeEnd = target.indexOf("://");
   if (schemeEnd > 0) {

@@ -167,7 +167,11 @@ export class ServerConnection {
   onData(chunk: Buffer): void {
     switch (this.state) {
       case "head":
-        if (this.parser.bufferedBytes === 0) this.ctx.registry.markActive(this.socket);
+        if (this.parser.bufferedBytes === 0) {
+          // The first byte of a request: the idle deadline ends, the head deadline may start.
+          this.deadline = 0;
+          this.ctx.registry.markActive(this.socket);
+        }
         this.parser.push(chunk);
         if (this.waitingDrain === "") this.processInput();
         return;
