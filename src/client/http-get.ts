@@ -5,6 +5,7 @@
  * handshake at most), HTTP/1.0 on request.
  */
 import type { Readable } from "node:stream";
+import { isToken, isValidFieldValue } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import type { ResponseHead } from "../http/response-head-parser.js";
 import { formatHostPort } from "../net/address.js";
@@ -165,7 +166,7 @@ export function serializeRequestHead(
   }
   if (version === "HTTP/1.1") fields.push(["Connection", "close"]);
   for (const [name, value] of options.headers ?? []) {
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || /[\r\n\0]/.test(value)) {
+    if (!isToken(name) || !isValidFieldValue(value)) {
       throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid request header '${name}'`);
     }
     const index = fields.findIndex(([existing]) => existing.toLowerCase() === name.toLowerCase());

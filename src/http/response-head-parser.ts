@@ -4,6 +4,7 @@
  * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
  * here (see body-framing.ts).
  */
+import { isToken, isValidFieldValue } from "./header-fields.js";
 
 /** Largest response head accepted, status line and fields included (curl allows 100 KiB). */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -114,8 +115,6 @@ function parseHead(raw: string, rest: Buffer): ResponseHeadResult {
   return { kind: "head", head: { version, status, reason, fields, raw }, rest };
 }
 
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
  * Parses field lines (without their terminators) into a flat [name, value, ...] list, or returns
  * an error message. Shared with the chunked trailer section (RFC 9112 §7.1.2). A line starting
@@ -136,7 +135,7 @@ export function parseFieldLines(lines: readonly string[]): string[] | string {
     if (colon <= 0) return `malformed field line '${printable(line)}'`;
     const name = line.slice(0, colon);
     // Whitespace between name and colon is forbidden (RFC 9112 §5.1): a response-splitting vector.
-    if (!FIELD_NAME.test(name)) return `invalid field name '${printable(name)}'`;
+    if (!isToken(name)) return `invalid field name '${printable(name)}'`;
     const value = line.slice(colon + 1).trim();
     if (hasControlBytes(value)) return `control bytes in the value of ${name}`;
     if (fields.length / 2 >= MAX_RESPONSE_FIELDS) return `more than ${MAX_RESPONSE_FIELDS} fields`;
@@ -146,11 +145,8 @@ export function parseFieldLines(lines: readonly string[]): string[] | string {
 }
 
 // Field values may hold HTAB and obs-text (0x80-0xff) but no other control bytes (RFC 9110 §5.5).
-// eslint-disable-next-line no-control-regex
-const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f]/;
-
 function hasControlBytes(text: string): boolean {
-  return CONTROL_BYTES.test(text);
+  return !isValidFieldValue(text);
 }
 
 /** A short, terminal-safe excerpt of peer text for an error message. */

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { runCli } from "../support/cli.js";
+import { runCli, startCli, type RunningServer } from "../support/cli.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
 
@@ -84,6 +84,31 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(killer);
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl. */
+function makeTestCertificate(certFile: string, keyFile: string): void {
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-days",
+      "2",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "ignore" },
+  );
 }
 
 /** The file `name` saved in cwd has the SHA-256 of the original. */
@@ -242,27 +267,7 @@ describe("tcpkit get over https (node:tls server, openssl test certificate)", ()
     const dir = join(root, "tls");
     mkdirSync(dir);
     caFile = join(dir, "cert.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-days",
-        "2",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        caFile,
-      ],
-      { stdio: "ignore" },
-    );
+    makeTestCertificate(caFile, join(dir, "key.pem"));
     const body = originals.get("big.bin") as Buffer;
     server = createTlsServer(
       { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(caFile) },
@@ -297,5 +302,81 @@ describe("tcpkit get over https (node:tls server, openssl test certificate)", ()
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^tcpkit: .*certificate.*\(trust it with --ca FILE, or --insecure\)\n$/);
     await getAndCompare(base, "big.bin", ["--insecure", "-q"]);
+  });
+});
+
+describe("tcpkit get against tcpkit serve", () => {
+  let serve: RunningServer;
+  let base: string;
+
+  before(async () => {
+    serve = await startCli(["serve", www, "--port", "0", "--log", "off"]);
+    base = `http://127.0.0.1:${serve.port}`;
+  });
+  after(() => serve.stop());
+
+  it("downloads files with the same SHA-256, over HTTP/1.1 and HTTP/1.0", async () => {
+    await getAndCompare(base, "small.txt");
+    await getAndCompare(base, "big.bin", ["-q"]);
+    await getAndCompare(base, "with space.txt", ["-0"]);
+  });
+
+  it("resumes with Range + If-Range (206) and restarts when the partial file is another version", async () => {
+    const part = join(cwd, "big.bin.part");
+    writeFileSync(part, originals.get("big.bin")?.subarray(0, 1_234_567) as Buffer);
+    const mtime = statSync(join(www, "big.bin")).mtime;
+    utimesSync(part, mtime, mtime);
+    const r = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /restarting/);
+    assertSameFile("big.bin");
+    writeFileSync(part, Buffer.alloc(10, 0x42));
+    const again = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /restarting from the beginning/);
+    assertSameFile("big.bin");
+  });
+
+  it("saves the listing of / as index.html and exits 3 on 404", async () => {
+    const r = await runCli(["get", "-q", `${base}/`], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(join(cwd, "index.html"), "utf8"), /small\.txt/);
+    assert.equal((await runCli(["get", `${base}/nope`], { cwd })).code, 3);
+  });
+});
+
+describe("tcpkit get against tcpkit serve over IPv6 and HTTPS", () => {
+  it("downloads from http://[::1]:PORT/", async () => {
+    const serve = await startCli(["serve", www, "--host", "::1", "--port", "0", "--log", "off"]);
+    try {
+      await getAndCompare(`http://[::1]:${serve.port}`, "small.txt");
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it("downloads over https from tcpkit serve --tls-cert with --ca", async () => {
+    const dir = mkdtempSync(join(root, "serve-tls-"));
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    makeTestCertificate(cert, key);
+    const serve = await startCli([
+      "serve",
+      www,
+      "--port",
+      "0",
+      "--log",
+      "off",
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      key,
+    ]);
+    try {
+      await getAndCompare(`https://127.0.0.1:${serve.port}`, "big.bin", ["-q", "--ca", cert]);
+      await getAndCompare(`https://localhost:${serve.port}`, "small.txt", ["-q", "--ca", cert]);
+    } finally {
+      await serve.stop();
+    }
   });
 });
