@@ -106,3 +106,37 @@ describe("httpGet with responses split at every offset", () => {
     }
   });
 });
+
+describe("httpGet backpressure", () => {
+  it("does not read ahead of a consumer that stops reading", async () => {
+    const total = 64 * 1024 * 1024;
+    const piece = Buffer.alloc(64 * 1024, 0x61);
+    let written = 0;
+    const server = await startCannedServer((_request, socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      const pump = (): void => {
+        while (written < total) {
+          written += piece.length;
+          if (!socket.write(piece)) {
+            socket.once("drain", pump);
+            return;
+          }
+        }
+        socket.end();
+      };
+      pump();
+      return undefined;
+    });
+    try {
+      const response = await httpGet(server.url("/big"));
+      await new Promise((r) => setTimeout(r, 500));
+      // Kernel buffers and the body's high-water mark hold a few MB; the rest must wait.
+      assert.ok(written < total / 2, `server wrote ${written} bytes while nobody read`);
+      let received = 0;
+      for await (const chunk of response.body) received += (chunk as Buffer).length;
+      assert.equal(received, total);
+    } finally {
+      await server.close();
+    }
+  });
+});
