@@ -177,8 +177,8 @@ async function resumeDownload(
   }
   if (response.status >= 200 && response.status < 300) {
     // The server ignored the range, or If-Range did not match (the resource changed): RFC 9110
-    // §13.1.5 says it then sends the whole representation. Start over without touching the old
-    // bytes until the new ones are complete.
+    // §13.1.5 says it then sends the whole representation. Start over in NAME.part: old partial
+    // bytes are useless now, and a NAME being resumed is replaced only once the new one is whole.
     options.onNotice?.(
       "the server sent the whole file (range ignored or file changed); restarting from the beginning",
     );
