@@ -138,6 +138,7 @@ class ResponseReader {
       highWaterMark: 256 * 1024,
       read: () => this.onBodyRead(),
       destroy: (err, callback) => {
+        this.state = "done";
         this.close();
         callback(err);
       },
@@ -170,17 +171,23 @@ class ResponseReader {
 
   private onBodyRead(): void {
     if (!this.reading) {
+      // First read: decode the bytes that came with the head, then report what happened while
+      // nobody was listening (an error, or the peer closing), in that order.
       this.reading = true;
+      this.paused = false;
+      const rest = this.pendingRest ?? Buffer.alloc(0);
+      this.pendingRest = undefined;
+      this.readBody(rest);
+      if (this.state !== "body") return;
       if (this.pendingError !== undefined) {
-        this.body?.destroy(this.pendingError);
+        this.fail(this.pendingError);
         return;
       }
-      const rest = this.pendingRest as Buffer;
-      this.pendingRest = undefined;
-      this.paused = false;
-      this.readBody(rest);
-      if (this.state === "body" && this.endedBeforeRead) this.onEnd();
-      if (this.state !== "body" || this.paused) return;
+      if (this.endedBeforeRead) {
+        this.onEnd();
+        return;
+      }
+      if (this.paused) return;
     } else {
       if (this.state !== "body" || !this.paused) return;
       this.paused = false;
@@ -230,20 +237,28 @@ class ResponseReader {
     return new TcpkitError("ERR_HTTP_PROTOCOL", `${message} from ${this.request.peer}`);
   }
 
-  /** Ends the exchange with an error: rejects before the head, errors the body after it. */
+  /**
+   * Ends the exchange with an error: rejects before the head; after it, errors the body stream,
+   * or, if the consumer has not read yet, keeps the error until it does (so the bytes that came
+   * with the head still reach it first, and no 'error' is emitted with nobody listening).
+   */
   private fail(err: TcpkitError): void {
     if (this.state === "done") return;
+    if (this.state === "body" && !this.reading) {
+      this.pendingError ??= err;
+      this.close();
+      return;
+    }
     const hadBody = this.state === "body";
     this.state = "done";
     this.close();
-    if (!hadBody) this.reject(err);
-    else if (this.reading) this.body?.destroy(err);
-    else this.pendingError = err;
+    if (hadBody) this.body?.destroy(err);
+    else this.reject(err);
   }
 
+  /** Stops timers and closes the socket (never reused). */
   private close(): void {
     this.disarm();
-    if (this.state !== "done") this.state = "done";
     this.socket.destroy();
   }
 

@@ -151,3 +151,24 @@ describe("httpGet backpressure", () => {
     }
   });
 });
+
+describe("httpGet before the consumer reads", () => {
+  it("hands over the bytes that came with the head, then the error that followed them", async () => {
+    const server = await startCannedServer((_request, socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nseventeen bytes!\n", () => {
+        setTimeout(() => socket.resetAndDestroy(), 50);
+      });
+      return undefined;
+    });
+    try {
+      const response = await httpGet(server.url("/x"));
+      await new Promise((r) => setTimeout(r, 300));
+      const result = await readAll(response.body);
+      assert.equal(result.data, "seventeen bytes!\n");
+      assert.ok(result.error instanceof TcpkitError);
+      assert.match(result.error.message, /reset|shorter than Content-Length/);
+    } finally {
+      await server.close();
+    }
+  });
+});
