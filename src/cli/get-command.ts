@@ -148,7 +148,8 @@ export const getCommand: Command = {
         );
       }
       if (result.path !== undefined) {
-        const shown = relative(process.cwd(), result.path) || result.path;
+        const rel = relative(process.cwd(), result.path);
+        const shown = rel === "" || rel.startsWith("..") ? result.path : rel;
         if (result.resume === "already-complete") notice(`${shown}: nothing to do`);
         else
           notice(

@@ -63,15 +63,30 @@ export function openConnection(
   });
 }
 
-/** Certificate failures get a hint at the flags that fix them in a test setup. */
+/**
+ * TLS failures in one readable line: certificate problems with a hint at the flags that fix them
+ * in a test setup, OpenSSL errors by their reason rather than OpenSSL's internal location.
+ */
 function tlsHint(err: TcpkitError, url: RequestUrl): TcpkitError {
   if (url.scheme !== "https" || err.code !== "ERR_NETWORK") return err;
-  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  const peer = formatHostPort(url.host, url.port);
+  const cause = err.cause as (NodeJS.ErrnoException & { reason?: string }) | undefined;
   const code = cause?.code ?? "";
-  if (!/CERT|SIGNATURE|ISSUER|SELF_SIGNED|HOSTNAME|ALTNAME/.test(code)) return err;
-  return new TcpkitError("ERR_NETWORK", `${err.message} (trust it with --ca FILE, or --insecure)`, {
-    cause,
-  });
+  if (/CERT|SIGNATURE|ISSUER|SELF_SIGNED|HOSTNAME|ALTNAME/.test(code)) {
+    return new TcpkitError(
+      "ERR_NETWORK",
+      `certificate of ${peer} not trusted: ${cause?.message ?? code} (trust it with --ca FILE, or --insecure)`,
+      { cause },
+    );
+  }
+  if (code.startsWith("ERR_SSL_")) {
+    const reason = cause?.reason ?? code;
+    const hint = code === "ERR_SSL_WRONG_VERSION_NUMBER" ? " (is it an http:// server?)" : "";
+    return new TcpkitError("ERR_NETWORK", `TLS handshake with ${peer} failed: ${reason}${hint}`, {
+      cause,
+    });
+  }
+  return err;
 }
 
 /** "30 s", "0.5 s". */

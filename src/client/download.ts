@@ -92,12 +92,18 @@ export async function download(
   if (!explicit) assertInside(directory, target);
   if (options.resume === true) return resumeDownload(url, target, options);
   const overwrite = explicit || options.force === true;
-  const chosen = overwrite ? target : await freeName(target, options);
+  const chosen = overwrite ? target : await freeName(target);
   if (explicit && (await isSpecialFile(chosen))) {
     // -o /dev/null and the like: no .part, no rename.
     return saveFresh(url, { final: chosen, writeTo: chosen, overwrite: true }, options);
   }
-  return saveFresh(url, { final: chosen, writeTo: chosen + PARTIAL_SUFFIX, overwrite }, options);
+  const notice =
+    chosen === target ? undefined : `${basename(target)} exists; saving to ${basename(chosen)}`;
+  return saveFresh(
+    url,
+    { final: chosen, writeTo: chosen + PARTIAL_SUFFIX, overwrite, ...(notice ? { notice } : {}) },
+    options,
+  );
 }
 
 interface Destination {
@@ -107,6 +113,8 @@ interface Destination {
   readonly writeTo: string;
   /** May the final rename replace an existing file? */
   readonly overwrite: boolean;
+  /** Said once the response is accepted (e.g. "NAME exists; saving to NAME.1"). */
+  readonly notice?: string;
 }
 
 async function saveFresh(
@@ -212,6 +220,7 @@ async function saveResponse(
     response.body.destroy();
     throw failed;
   }
+  if (dest.notice !== undefined) options.onNotice?.(dest.notice);
   const append = offset > 0;
   const file = createWriteStream(dest.writeTo, { flags: append ? "a" : "w" });
   let received = 0;
@@ -394,14 +403,13 @@ export function parseContentRange(
 }
 
 /** The first of NAME, NAME.1, NAME.2 ... for which neither it nor its .part file exists. */
-async function freeName(target: string, options: DownloadOptions): Promise<string> {
+async function freeName(target: string): Promise<string> {
   for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
     const candidate = numberedName(target, n);
     if (
       (await statFile(candidate)) === undefined &&
       (await statFile(candidate + PARTIAL_SUFFIX)) === undefined
     ) {
-      if (n > 0) options.onNotice?.(`${basename(target)} exists; saving to ${basename(candidate)}`);
       return candidate;
     }
   }
