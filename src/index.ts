@@ -31,9 +31,9 @@ export {
   type HttpResponse,
   type TraceEvent,
 } from "./client/http-get.js";
+export { PARTIAL_SUFFIX } from "./client/output-file.js";
 export {
   download,
-  PARTIAL_SUFFIX,
   type DownloadOptions,
   type DownloadProgress,
   type DownloadResult,

@@ -4,14 +4,24 @@
  * `resume: true`) unless nothing was received. Existing files are never overwritten unless asked.
  * Resume uses Range + If-Range (the partial file's mtime holds the server's Last-Modified).
  */
-import { createWriteStream, type WriteStream } from "node:fs";
-import { link, rename, stat, unlink, utimes } from "node:fs/promises";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { createWriteStream } from "node:fs";
+import { unlink } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { formatHttpDate, parseHttpDate } from "../http/http-date.js";
+import { formatHttpDate } from "../http/http-date.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import { copyBody } from "./copy-body.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
-import { numberedName, outputNameFromTarget } from "./output-name.js";
+import {
+  assertInside,
+  freeName,
+  isSpecialFile,
+  PARTIAL_SUFFIX,
+  renameInto,
+  stampLastModified,
+  statFile,
+} from "./output-file.js";
+import { outputNameFromTarget } from "./output-name.js";
 import { parseRequestUrl } from "./request-url.js";
 
 /** Options of download. */
@@ -62,11 +72,6 @@ export interface DownloadResult {
   /** How the run went with respect to an existing partial file. */
   readonly resume: "none" | "resumed" | "restarted" | "already-complete";
 }
-
-/** Suffix of a download in progress or cut short. */
-export const PARTIAL_SUFFIX = ".part";
-/** Numbered names tried (NAME.1 ... NAME.999) before giving up. */
-const MAX_NUMBERED_NAMES = 1000;
 
 /**
  * Downloads `url`. Resolves once the body is saved completely. Rejects with a TcpkitError:
@@ -225,15 +230,15 @@ async function saveResponse(
   const file = createWriteStream(dest.writeTo, { flags: append ? "a" : "w" });
   let received = 0;
   try {
-    received = await pump(response, file, offset, options);
+    received = await copyBody(response.body, file, progressReporter(response, offset, options));
   } catch (err) {
-    throw await describePartial(err, dest, offset + countWritten(file), response);
+    throw await describePartial(err, dest, offset + file.bytesWritten, response);
   }
   await stampLastModified(dest.writeTo, response);
   const path =
     dest.writeTo === dest.final
       ? dest.final
-      : await renameInto(dest.writeTo, dest.final, dest.overwrite, options);
+      : await renameInto(dest.writeTo, dest.final, dest.overwrite, options.onNotice);
   if (failed !== undefined) {
     throw new TcpkitError("ERR_HTTP_STATUS", `${failed.message}; body saved to ${path}`);
   }
@@ -259,7 +264,12 @@ async function downloadToStream(
     response.body.destroy();
     throw failed;
   }
-  const received = await pump(response, output, 0, options, false);
+  const received = await copyBody(
+    response.body,
+    output,
+    progressReporter(response, 0, options),
+    false,
+  );
   if (failed !== undefined) throw failed;
   return {
     path: undefined,
@@ -269,60 +279,6 @@ async function downloadToStream(
     url: response.url,
     resume: "none",
   };
-}
-
-/**
- * Copies the body into `sink` with backpressure and progress reports; resolves with the bytes
- * received. Unlike stream.pipeline, a body error does not destroy the sink: what arrived before
- * the error is flushed first (when `end`), so a partial file holds every byte received.
- */
-async function pump(
-  response: HttpResponse,
-  sink: Writable,
-  offset: number,
-  options: DownloadOptions,
-  end = true,
-): Promise<number> {
-  const body = response.body;
-  const total = totalSize(response, offset);
-  let received = 0;
-  options.onProgress?.({ received, offset, total });
-  let sinkError: Error | undefined;
-  const onDrain = (): void => {
-    body.resume();
-  };
-  const copied = new Promise<void>((resolve, reject) => {
-    body.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      options.onProgress?.({ received, offset, total });
-      if (!sink.write(chunk)) body.pause();
-    });
-    body.once("end", () => resolve());
-    body.once("error", reject);
-    sink.on("drain", onDrain);
-    sink.once("error", (err) => {
-      sinkError = err;
-      body.destroy();
-      reject(err);
-    });
-  });
-  let bodyError: unknown;
-  await copied.catch((err: unknown) => {
-    bodyError = err;
-  });
-  sink.off("drain", onDrain);
-  if (end && sinkError === undefined) {
-    await new Promise<void>((resolve) => {
-      sink.once("error", (err) => {
-        sinkError = err;
-        resolve();
-      });
-      sink.end(() => resolve());
-    });
-  }
-  if (sinkError !== undefined) throw fileError(sinkError, "cannot write the output");
-  if (bodyError !== undefined) throw bodyError;
-  return received;
 }
 
 /**
@@ -367,20 +323,16 @@ async function describePartial(
   );
 }
 
-function countWritten(file: WriteStream): number {
-  return file.bytesWritten;
-}
-
-/**
- * Sets the file's mtime to the response's Last-Modified, so that a later resume can send it in
- * If-Range. Without Last-Modified the mtime stays "now", which no server will match: a resume
- * then restarts cleanly rather than splicing two versions.
- */
-async function stampLastModified(path: string, response: HttpResponse): Promise<void> {
-  const lastModified = parseHttpDate(response.header("last-modified") ?? "");
-  if (lastModified === undefined) return;
-  const seconds = lastModified / 1000;
-  await utimes(path, seconds, seconds).catch(() => undefined);
+/** Reports progress of one response's body, starting at 0 bytes received. */
+function progressReporter(
+  response: HttpResponse,
+  offset: number,
+  options: DownloadOptions,
+): ((received: number) => void) | undefined {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return undefined;
+  const total = totalSize(response, offset);
+  return (received) => onProgress({ received, offset, total });
 }
 
 /** Resource size: Content-Range's complete length for 206, else offset + Content-Length. */
@@ -400,85 +352,4 @@ export function parseContentRange(
     ...(m[1] !== undefined ? { start: Number(m[1]) } : {}),
     ...(m[3] !== "*" ? { total: Number(m[3]) } : {}),
   };
-}
-
-/** The first of NAME, NAME.1, NAME.2 ... for which neither it nor its .part file exists. */
-async function freeName(target: string): Promise<string> {
-  for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
-    const candidate = numberedName(target, n);
-    if (
-      (await statFile(candidate)) === undefined &&
-      (await statFile(candidate + PARTIAL_SUFFIX)) === undefined
-    ) {
-      return candidate;
-    }
-  }
-  throw new TcpkitError(
-    "ERR_FILE",
-    `${target} and ${MAX_NUMBERED_NAMES - 1} numbered names exist; use -o or --force`,
-  );
-}
-
-/**
- * Moves the finished `.part` file to its name. Without `overwrite`, uses link() so that a file
- * created meanwhile under that name is never replaced (the next free numbered name is taken).
- */
-async function renameInto(
-  from: string,
-  to: string,
-  overwrite: boolean,
-  options?: DownloadOptions,
-): Promise<string> {
-  if (overwrite) {
-    await rename(from, to).catch((err: unknown) => {
-      throw fileError(err, `cannot rename ${from} to ${to}`);
-    });
-    return to;
-  }
-  for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
-    const candidate = numberedName(to, n);
-    try {
-      await link(from, candidate);
-      await unlink(from);
-      if (n > 0)
-        options?.onNotice?.(`${basename(to)} appeared meanwhile; saved to ${basename(candidate)}`);
-      return candidate;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-      throw fileError(err, `cannot move ${from} to ${candidate}`);
-    }
-  }
-  throw new TcpkitError("ERR_FILE", `no free name for ${to}`);
-}
-
-async function statFile(
-  path: string,
-): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
-  try {
-    const s = await stat(path);
-    return { path, size: s.size, mtimeMs: s.mtimeMs };
-  } catch {
-    return undefined;
-  }
-}
-
-async function isSpecialFile(path: string): Promise<boolean> {
-  try {
-    return !(await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Belt and braces: an automatic name must stay inside the directory (path.relative check). */
-function assertInside(directory: string, path: string): void {
-  const rel = relative(directory, path);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel) || rel.includes("/")) {
-    throw new TcpkitError("ERR_FILE", `refusing to write outside ${directory}: ${path}`);
-  }
-}
-
-function fileError(err: unknown, what: string): TcpkitError {
-  const text = err instanceof Error ? err.message : String(err);
-  return new TcpkitError("ERR_FILE", `${what}: ${text}`, { cause: err });
 }
