@@ -14,6 +14,20 @@ export type { ExchangeRecord } from "./http/exchange-record.js";
 export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
 export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
+// Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
+export {
+  parseRange,
+  contentRange,
+  multipartByteranges,
+  type ByteRange,
+  type RangeRequest,
+} from "./http/range.js";
+export {
+  evaluatePreconditions,
+  type PreconditionResult,
+  type Validators,
+} from "./http/preconditions.js";
+export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
   RequestContext,

@@ -58,14 +58,15 @@ export const serveCommand: Command = {
       serveStatic(root, staticOptionsFrom(values)),
     );
     const bound = await server.listen();
-    const scheme = server.secure ? "https" : "http";
-    process.stdout.write(
-      `tcpkit serve: listening on ${formatUrl(scheme, bound.host, bound.port)} (root ${root})\n`,
-    );
+    // Before the readiness line: a script may signal as soon as it reads it.
     onShutdownSignal(async () => {
       await server.close();
       log?.flush();
     });
+    const scheme = server.secure ? "https" : "http";
+    process.stdout.write(
+      `tcpkit serve: listening on ${formatUrl(scheme, bound.host, bound.port)} (root ${root})\n`,
+    );
     return new Promise<number>(() => EXIT_OK);
   },
 };

@@ -277,12 +277,12 @@ export class RequestHeadParser {
           hostCount++;
           break;
         case "content-length": {
-          const n = parseContentLength(value);
-          // RFC 9112 §6.3 item 5: invalid or differing values are unrecoverable framing errors.
-          if (n < 0) return fail(400, "invalid Content-Length");
-          if (contentLength !== -1 && contentLength !== n)
-            return fail(400, "differing Content-Length");
-          contentLength = n;
+          // RFC 9112 §6.3 item 5: an invalid value is an unrecoverable framing error. RFC 9110
+          // §8.6 lets a recipient either reject or merge repeated identical values; like nginx
+          // and Node, tcpkit rejects any repetition, so no two parsers can disagree on it.
+          if (contentLength !== -1) return fail(400, "repeated Content-Length");
+          contentLength = parseContentLength(value);
+          if (contentLength < 0) return fail(400, "invalid Content-Length");
           break;
         }
         case "transfer-encoding":
@@ -362,22 +362,16 @@ function lowerName(data: Buffer, from: number, to: number): string {
 }
 
 /**
- * Content-Length = 1*DIGIT (RFC 9110 §8.6). A list of identical values ("5, 5") is accepted,
- * as RFC 9110 §8.6 allows; signs, spaces inside, hex, or values past 2^53 are invalid (-1).
+ * Content-Length = 1*DIGIT (RFC 9110 §8.6), as a number; -1 for anything else: signs, spaces
+ * inside, hex, lists ("5, 5") and values past 2^53 are invalid.
  */
 export function parseContentLength(value: string): number {
-  let result = -1;
-  for (const part of value.split(",")) {
-    const s = part.trim();
-    if (s.length === 0 || s.length > 15) return -1;
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) return -1;
-      n = n * 10 + (c - 0x30);
-    }
-    if (result !== -1 && result !== n) return -1;
-    result = n;
+  if (value.length === 0 || value.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
   }
-  return result;
+  return n;
 }

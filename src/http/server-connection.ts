@@ -19,7 +19,6 @@
  *  (the socket is paused past PIPELINE_BUFFER_BYTES), so responses leave in request order.
  *  Deadlines are plain numbers checked by the server's sweep timer, so no per-request timer.
  */
-import { close as closeFd, open as openFile, read as readFile } from "node:fs";
 import type { Socket } from "node:net";
 import {
   cannedBodyLength,
@@ -39,8 +38,9 @@ import {
   serializeResponseHead,
   type ResponseFraming,
 } from "./response-head.js";
+import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
-import type { FileRange, Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
+import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
 import type { ConnectionRegistry } from "../net/connection-registry.js";
 import { displayAddress, formatHostPort } from "../net/address.js";
 
@@ -64,12 +64,8 @@ type ConnectionState =
   | "lingering" /* answered and closing: input is discarded until the peer closes */
   | "closed";
 
-type DrainWaiter = "" | "parts" | "file" | "stream" | "next";
-
 /** Bodies up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 64 * 1024;
-/** File read size: big enough for few syscalls, small enough to bound memory per connection. */
-const FILE_CHUNK_BYTES = 256 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
 /** After an error reply, how long to keep reading (and discarding) before destroying. */
@@ -78,7 +74,7 @@ const LINGER_MS = 2_000;
 const CONNECTION = Symbol("tcpkit.connection");
 type ConnectedSocket = Socket & { [CONNECTION]?: ServerConnection };
 
-export class ServerConnection {
+export class ServerConnection implements BodySink {
   private state: ConnectionState = "head";
   private readonly parser: RequestHeadParser;
   private readonly context: RequestContext;
@@ -87,7 +83,8 @@ export class ServerConnection {
   deadline = 0;
   private processing = false;
   private peerEnded = false;
-  private waitingDrain: DrainWaiter = "";
+  /** The next request waits for the socket to drain (a pipelining client that does not read). */
+  private waitingDrain = false;
   private requestCount = 0;
 
   // The request in progress.
@@ -102,15 +99,7 @@ export class ServerConnection {
 
   // Body transmission.
   private pendingHead = "";
-  private parts: readonly (Buffer | FileRange)[] = [];
-  private partIndex = 0;
-  private fd = -1;
-  private filePos = 0;
-  private fileEnd = 0;
-  private readInFlight = false;
-  private stream: NodeJS.ReadableStream | undefined;
-  private streamChunked = false;
-  private streamRemaining = -1;
+  private bodyWriter: ResponseBodyWriter | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -173,7 +162,7 @@ export class ServerConnection {
           this.ctx.registry.markActive(this.socket);
         }
         this.parser.push(chunk);
-        if (this.waitingDrain === "") this.processInput();
+        if (!this.waitingDrain) this.processInput();
         return;
       case "body":
         this.parser.push(chunk);
@@ -195,34 +184,17 @@ export class ServerConnection {
   }
 
   onDrain(): void {
-    const waiter = this.waitingDrain;
-    this.waitingDrain = "";
-    switch (waiter) {
-      case "parts":
-        this.sendParts();
-        return;
-      case "file":
-        this.readFileChunk();
-        return;
-      case "stream":
-        this.stream?.resume();
-        return;
-      case "next":
-        this.processInput();
-        return;
-      case "":
-        return;
-      default: {
-        const never: never = waiter;
-        return never;
-      }
+    if (this.bodyWriter?.onDrain() === true) return;
+    if (this.waitingDrain) {
+      this.waitingDrain = false;
+      this.processInput();
     }
   }
 
   onEnd(): void {
     this.peerEnded = true;
     // Requests already buffered are still answered; then the connection closes.
-    if (this.state === "head" && this.waitingDrain === "") this.processInput();
+    if (this.state === "head" && !this.waitingDrain) this.processInput();
     else if (this.state === "body") this.replyCannedAndClose(400);
     else if (this.state === "lingering") this.socket.destroy();
   }
@@ -231,16 +203,14 @@ export class ServerConnection {
     this.state = "closed";
     this.deadline = 0;
     this.ctx.connections.delete(this);
-    if (this.fd !== -1 && !this.readInFlight) this.releaseFile();
-    if (this.stream !== undefined) disposeStream(this.stream);
-    this.stream = undefined;
+    this.bodyWriter?.abort();
   }
 
   /** Parses and answers buffered requests until one needs more bytes or goes asynchronous. */
   private processInput(): void {
     if (this.processing) return;
     this.processing = true;
-    while (this.state === "head" && this.waitingDrain === "") {
+    while (this.state === "head" && !this.waitingDrain) {
       if (this.parser.bufferedBytes === 0) {
         this.enterIdle();
         break;
@@ -419,21 +389,26 @@ export class ServerConnection {
         this.writeBody(body.bytes);
         return this.finishResponse();
       case "file":
-        this.parts = [body];
-        break;
+        this.state = "sending";
+        return this.writer().sendParts([body]);
       case "segments":
-        this.parts = body.segments;
-        break;
+        this.state = "sending";
+        return this.writer().sendParts(body.segments);
       case "stream":
-        return this.sendStream(body.stream, framing === "chunked", length);
+        this.state = "sending";
+        // A stream may take its time: send the head now.
+        this.socket.write(this.pendingHead, "latin1");
+        this.pendingHead = "";
+        return this.writer().sendStream(body.stream, framing === "chunked", length);
     }
-    this.partIndex = 0;
-    this.state = "sending";
-    this.sendParts();
   }
 
-  /** Writes body bytes, prefixed by the pending head if it has not gone out. */
-  private writeBody(bytes: Buffer): boolean {
+  private writer(): ResponseBodyWriter {
+    return (this.bodyWriter ??= new ResponseBodyWriter(this.socket, this));
+  }
+
+  /** Writes body bytes, prefixed by the pending head if it has not gone out (BodySink). */
+  writeBody(bytes: Buffer): boolean {
     this.bodyBytes += bytes.length;
     const head = this.pendingHead;
     if (head === "") return this.socket.write(bytes);
@@ -451,64 +426,15 @@ export class ServerConnection {
     return ok;
   }
 
-  private sendParts(): void {
-    while (this.partIndex < this.parts.length) {
-      if (this.state !== "sending") return;
-      const part = this.parts[this.partIndex++] as Buffer | FileRange;
-      if (Buffer.isBuffer(part)) {
-        if (!this.writeBody(part)) {
-          this.waitingDrain = "parts";
-          return;
-        }
-        continue;
-      }
-      if (part.end <= part.start) continue;
-      this.fileEnd = part.end;
-      this.filePos = part.start;
-      this.readInFlight = true;
-      openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
-      return;
-    }
-    this.parts = [];
-    this.finishResponse();
+  /** BodySink: the file or stream body is all written. */
+  bodyDone(): void {
+    if (this.state === "sending") this.finishResponse();
   }
 
-  private onFileOpen(err: NodeJS.ErrnoException | null, fd: number): void {
-    this.readInFlight = false;
-    if (err === null) this.fd = fd;
-    if (this.state !== "sending") {
-      if (err === null) this.releaseFile();
-      return;
-    }
-    if (err !== null) return this.fileFailed(err);
-    this.readFileChunk();
-  }
-
-  private readFileChunk(): void {
-    const length = Math.min(FILE_CHUNK_BYTES, this.fileEnd - this.filePos);
-    const buffer = Buffer.allocUnsafe(length);
-    this.readInFlight = true;
-    readFile(this.fd, buffer, 0, length, this.filePos, (err, n) => this.onFileRead(err, n, buffer));
-  }
-
-  private onFileRead(err: NodeJS.ErrnoException | null, n: number, buffer: Buffer): void {
-    this.readInFlight = false;
-    if (this.state !== "sending") return this.releaseFile();
-    // A file that shrank under us cannot fill the promised Content-Length.
-    if (err !== null || n === 0) return this.fileFailed(err);
-    this.filePos += n;
-    const ok = this.writeBody(n === buffer.length ? buffer : buffer.subarray(0, n));
-    if (this.filePos >= this.fileEnd) {
-      this.releaseFile();
-      if (ok) this.sendParts();
-      else this.waitingDrain = "parts";
-    } else if (ok) this.readFileChunk();
-    else this.waitingDrain = "file";
-  }
-
-  private fileFailed(err: NodeJS.ErrnoException | null): void {
-    this.releaseFile();
-    if (this.pendingHead !== "") {
+  /** BodySink: a file or stream failed mid-way. */
+  bodyFailed(err: NodeJS.ErrnoException | null | undefined): void {
+    if (this.state !== "sending") return;
+    if (this.pendingHead !== "" && err !== undefined) {
       // Nothing sent yet: a status can still tell the client (without OS text).
       this.pendingHead = "";
       this.state = "handling";
@@ -517,64 +443,6 @@ export class ServerConnection {
       // The head promised bytes that will not come: only closing tells the client.
       this.socket.destroy();
     }
-  }
-
-  private releaseFile(): void {
-    if (this.fd !== -1) closeFd(this.fd, ignoreError);
-    this.fd = -1;
-  }
-
-  private sendStream(stream: NodeJS.ReadableStream, chunked: boolean, length: number): void {
-    this.state = "sending";
-    this.stream = stream;
-    this.streamChunked = chunked;
-    this.streamRemaining = length;
-    if (this.pendingHead !== "") {
-      this.socket.write(this.pendingHead, "latin1");
-      this.pendingHead = "";
-    }
-    stream.on("data", (chunk: Buffer | string) => this.onStreamData(chunk));
-    stream.on("end", () => this.onStreamEnd());
-    stream.on("error", () => this.socket.destroy());
-  }
-
-  private onStreamData(data: Buffer | string): void {
-    if (this.state !== "sending") return;
-    const chunk = typeof data === "string" ? Buffer.from(data) : data;
-    if (chunk.length === 0) return;
-    let ok: boolean;
-    if (this.streamChunked) {
-      this.socket.cork();
-      this.socket.write(chunk.length.toString(16) + "\r\n", "latin1");
-      this.writeBody(chunk);
-      ok = this.socket.write("\r\n", "latin1");
-      this.socket.uncork();
-    } else {
-      if (this.streamRemaining >= 0 && chunk.length > this.streamRemaining) {
-        // More than the announced length would corrupt the next response's framing.
-        return this.abortStream();
-      }
-      if (this.streamRemaining >= 0) this.streamRemaining -= chunk.length;
-      ok = this.writeBody(chunk);
-    }
-    if (!ok) {
-      this.stream?.pause();
-      this.waitingDrain = "stream";
-    }
-  }
-
-  private onStreamEnd(): void {
-    if (this.state !== "sending") return;
-    this.stream = undefined;
-    if (this.streamChunked) this.socket.write("0\r\n\r\n", "latin1");
-    else if (this.streamRemaining > 0) return this.abortStream();
-    this.finishResponse();
-  }
-
-  private abortStream(): void {
-    if (this.stream !== undefined) disposeStream(this.stream);
-    this.stream = undefined;
-    this.socket.destroy();
   }
 
   /** Sends a canned response for the current request; the connection may stay open. */
@@ -608,7 +476,6 @@ export class ServerConnection {
   private finishResponse(): void {
     this.logExchange();
     this.head = undefined;
-    this.stream = undefined;
     if (!this.keepAlive) {
       this.closeGracefully();
       return;
@@ -617,7 +484,7 @@ export class ServerConnection {
     this.socket.resume();
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.
-      this.waitingDrain = "next";
+      this.waitingDrain = true;
       return;
     }
     this.processInput();
@@ -662,13 +529,6 @@ export class ServerConnection {
     this.ctx.trace?.(formatTrace(direction, text, options));
   }
 }
-
-function disposeStream(stream: NodeJS.ReadableStream): void {
-  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
-  if (typeof destroyable.destroy === "function") destroyable.destroy();
-}
-
-function ignoreError(): void {}
 
 function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
   this[CONNECTION]?.onData(chunk);

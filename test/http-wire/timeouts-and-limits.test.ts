@@ -123,6 +123,45 @@ describe("graceful stop", () => {
   });
 });
 
+describe("pipelining at scale", () => {
+  it("answers 300 pipelined requests in order, even when the client reads late", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      c.socket.pause();
+      let all = "";
+      for (let i = 0; i < 300; i++) all += `GET /n${i} HTTP/1.1\r\nHost: t\r\n\r\n`;
+      await c.send(all + "GET /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      await new Promise((res) => setTimeout(res, 300));
+      c.socket.resume();
+      for (let i = 0; i < 300; i++) {
+        const r = await c.readResponse("GET");
+        assert.equal(r.body.toString(), `GET /n${i} v11\n`);
+      }
+      assert.equal((await c.readResponse("GET")).header("connection"), "close");
+      await c.waitClosed();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("answers everything sent before the client half-closed, then closes", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      await c.send(GET + "GET /async HTTP/1.1\r\nHost: t\r\n\r\n" + GET);
+      c.socket.end();
+      assert.equal((await c.readResponse("GET")).status, 200);
+      assert.equal((await c.readResponse("GET")).body.toString(), "async\n");
+      assert.equal((await c.readResponse("GET")).status, 200);
+      await c.waitClosed();
+      assert.equal(c.unread().length, 0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("bounded memory per connection", () => {
   it("stops reading a file while the client does not read", async () => {
     const { mkdtempSync, openSync, ftruncateSync, closeSync } = await import("node:fs");

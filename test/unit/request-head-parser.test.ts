@@ -112,6 +112,11 @@ describe("RequestHeadParser", () => {
       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
       400,
     ],
+    [
+      "repeated identical CL",
+      "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+      400,
+    ],
     ["empty CL", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n", 400],
     ["TE gzip", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501],
     [
@@ -194,11 +199,21 @@ describe("RequestHeadParser", () => {
 });
 
 describe("parseContentLength", () => {
-  it("accepts digits and identical lists, nothing else", () => {
+  it("accepts digits only", () => {
     assert.equal(parseContentLength("0"), 0);
     assert.equal(parseContentLength("123"), 123);
-    assert.equal(parseContentLength("5, 5"), 5);
-    for (const bad of ["", "-1", "+1", "1.0", "0x10", "1 2", "5, 6", "9".repeat(16), "1e3"]) {
+    for (const bad of [
+      "",
+      "-1",
+      "+1",
+      "1.0",
+      "0x10",
+      "1 2",
+      "5, 5",
+      "5, 6",
+      "9".repeat(16),
+      "1e3",
+    ]) {
       assert.equal(parseContentLength(bad), -1, bad);
     }
   });
