@@ -163,6 +163,7 @@ export class ServerConnection implements BodySink {
         }
         this.parser.push(chunk);
         if (!this.waitingDrain) this.processInput();
+        else if (this.parser.bufferedBytes > PIPELINE_BUFFER_BYTES) this.socket.pause();
         return;
       case "body":
         this.parser.push(chunk);
@@ -310,19 +311,29 @@ export class ServerConnection implements BodySink {
     } catch (err) {
       return this.handlerFailed(err);
     }
-    if (typeof (plan as Promise<ResponsePlan>).then === "function") {
+    if (typeof (plan as Promise<ResponsePlan> | undefined)?.then === "function") {
       (plan as Promise<ResponsePlan>).then(
-        (p) => this.respond(p),
+        (p) => this.respondSafely(p),
         (err: unknown) => this.handlerFailed(err),
       );
     } else {
-      this.respond(plan as ResponsePlan);
+      this.respondSafely(plan as ResponsePlan);
+    }
+  }
+
+  /** respond(), with a malformed plan (null, an unknown body kind...) treated as a failure. */
+  private respondSafely(plan: ResponsePlan): void {
+    try {
+      this.respond(plan);
+    } catch (err) {
+      this.handlerFailed(err);
     }
   }
 
   private handlerFailed(err: unknown): void {
     this.ctx.onHandlerError(err);
     if (this.state === "handling") this.replyCannedAndClose(500);
+    else if (this.state === "sending") this.socket.destroy();
   }
 
   /** Transmits a handler's plan (DESIGN §1: handlers decide, connections transmit). */
@@ -352,6 +363,20 @@ export class ServerConnection implements BodySink {
       case "stream":
         length = body.length ?? -1;
         break;
+      default: {
+        const never: never = body;
+        throw new TypeError(
+          `unknown response body kind ${String((never as { kind: unknown }).kind)}`,
+        );
+      }
+    }
+    if (
+      !Number.isInteger(status) ||
+      status < 100 ||
+      status > 999 ||
+      typeof plan.headers !== "string"
+    ) {
+      throw new TypeError("invalid response plan: status or headers");
     }
     let framing: ResponseFraming;
     if (!bodyAllowedForStatus(status)) framing = "none";
