@@ -2,7 +2,7 @@
 // (HTTP/1.0, close-delimited when it sends no length) and a node:tls server with a certificate
 // made here by openssl. Downloads are compared with the originals by SHA-256.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { runCli, startCli, type RunningServer } from "../support/cli.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
 
@@ -84,31 +85,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(killer);
-}
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl. */
-function makeTestCertificate(certFile: string, keyFile: string): void {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-days",
-      "2",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-    ],
-    { stdio: "ignore" },
-  );
 }
 
 /** The file `name` saved in cwd has the SHA-256 of the original. */
@@ -266,11 +242,11 @@ describe("tcpkit get over https (node:tls server, openssl test certificate)", ()
   before(async () => {
     const dir = join(root, "tls");
     mkdirSync(dir);
-    caFile = join(dir, "cert.pem");
-    makeTestCertificate(caFile, join(dir, "key.pem"));
+    const made = await makeSelfSignedCert(dir);
+    caFile = made.cert;
     const body = originals.get("big.bin") as Buffer;
     server = createTlsServer(
-      { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(caFile) },
+      { key: readFileSync(made.key), cert: readFileSync(caFile) },
       (socket) => {
         socket.on("error", () => {});
         socket.once("data", () => {
@@ -357,9 +333,7 @@ describe("tcpkit get against tcpkit serve over IPv6 and HTTPS", () => {
 
   it("downloads over https from tcpkit serve --tls-cert with --ca", async () => {
     const dir = mkdtempSync(join(root, "serve-tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    makeTestCertificate(cert, key);
+    const { cert, key } = await makeSelfSignedCert(dir);
     const serve = await startCli([
       "serve",
       www,
