@@ -209,6 +209,47 @@ describe("BodyDecoder", () => {
     assert.equal(r.result.kind, "done");
   });
 
+  it("decodes any chunked encoding of any body the same, however it is split", () => {
+    const chunkArb = fc.record({
+      data: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+      ext: fc.constantFrom("", ";a", ";a=b", ' ;q="x;y"', ";n=1;m"),
+      upper: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(chunkArb, { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        fc.boolean(),
+        (chunks, cuts, withTrailer) => {
+          const parts: Buffer[] = [];
+          for (const c of chunks) {
+            const size = c.data.length.toString(16);
+            parts.push(
+              bytes(`${c.upper ? size.toUpperCase() : size}${c.ext}\r\n`),
+              Buffer.from(c.data),
+              bytes("\r\n"),
+            );
+          }
+          parts.push(bytes(withTrailer ? "0\r\nX-T: 1\r\n\r\n" : "0\r\n\r\n"));
+          const wire = Buffer.concat(parts);
+          const points = [...new Set(cuts.map((n) => n % (wire.length + 1)))].sort((a, b) => a - b);
+          const pieces: Buffer[] = [];
+          let from = 0;
+          for (const p of points) {
+            pieces.push(wire.subarray(from, p));
+            from = p;
+          }
+          pieces.push(wire.subarray(from));
+          const r = decode({ kind: "chunked" }, pieces, false);
+          assert.equal(r.result.kind, "done");
+          assert.ok(Buffer.from(r.body, "latin1").equals(Buffer.concat(chunks.map((c) => c.data))));
+          assert.deepEqual(r.trailers, withTrailer ? ["x-t", "1"] : []);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("never throws on random chunked input and never delivers more than it was given", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
