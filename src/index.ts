@@ -37,3 +37,19 @@ export type {
   FileRange,
 } from "./http/types.js";
 export { getField } from "./http/header-lookup.js";
+export {
+  httpGet,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_TIMEOUT_MS,
+  type HttpGetOptions,
+  type HttpResponse,
+  type TraceEvent,
+} from "./client/http-get.js";
+export { PARTIAL_SUFFIX } from "./client/output-file.js";
+export {
+  download,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from "./client/download.js";
+export type { ResponseHead } from "./http/response-head-parser.js";
