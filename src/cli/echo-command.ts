@@ -92,13 +92,13 @@ export const echoCommand: Command = {
 
     if (bench) {
       const budget = parseBenchBudget(values.bench as string);
+      const connections = parseCount(values.connections, "--connections", 1);
       const report = await measureThroughput({
         ...client,
         ...budget,
-        connections: parseCount(values.connections, "--connections", 1),
+        connections,
         ...(process.stderr.isTTY && !json ? { onProgress: showProgress } : {}),
-      });
-      clearProgress();
+      }).finally(clearProgress);
       process.stdout.write(
         json ? toJson({ mode: "throughput", ...report }) : formatThroughput(report),
       );

@@ -109,8 +109,8 @@ export const echoServerCommand: Command = {
 /** The stop line(s) on stderr: connections and bytes, then the UDP side if it ran. */
 function formatTotals(s: EchoServerStats, udp: boolean): string {
   let text =
-    `tcpkit echo-server: stopped; ${s.connectionsAccepted} connections` +
-    ` (${s.connectionsRefused} refused over --max-connections, ${s.connectionsTimedOut} idle timeouts),` +
+    `tcpkit echo-server: stopped; ${s.connectionsAccepted} connections served,` +
+    ` ${s.connectionsRefused} refused over --max-connections, ${s.connectionsTimedOut} closed idle;` +
     ` ${s.bytesReceived} bytes received, ${s.bytesSent} bytes echoed\n`;
   if (udp) {
     text +=
