@@ -36,6 +36,9 @@ Throughput:
   --bench BYTES|SECONDS  send this much (64M, 1G, 1000000) or for this long (10s), reading the
                          echo back at the same time; MB/s each way (MB = 10^6 bytes)
   --connections N        parallel connections (default 1)
+  --window BYTES         most bytes in flight (sent, not yet echoed) per connection, in the
+                         throughput and stdin modes (default 4M). socat's PIPE echo deadlocks
+                         with more than about 56K in flight: use --window 32K with it
 
 Every echoed payload is checked byte for byte. Exit codes: 0 all bytes came back intact, 1 a
 mismatch, an early close, a refused connection, an unknown host or a timeout, 2 usage error.
@@ -63,6 +66,7 @@ export const echoCommand: Command = {
           size: { type: "string", short: "s" },
           bench: { type: "string" },
           connections: { type: "string" },
+          window: { type: "string" },
         },
       }),
     );
@@ -77,6 +81,14 @@ export const echoCommand: Command = {
     }
     if (client.timeoutMs === 0) throw new UsageError("--timeout must be more than 0");
     const json = values.json === true;
+    let windowBytes: number | undefined;
+    if (values.window !== undefined) {
+      windowBytes = parseByteCount(values.window);
+      if (windowBytes === undefined) {
+        throw new UsageError(`--window must be a byte count (48K, 4M), not '${values.window}'`);
+      }
+    }
+    const window = windowBytes === undefined ? {} : { windowBytes };
     const roundTrips =
       values.count !== undefined || values.interval !== undefined || values.size !== undefined;
     const bench = values.bench !== undefined;
@@ -97,6 +109,7 @@ export const echoCommand: Command = {
         ...client,
         ...budget,
         connections,
+        ...window,
         ...(process.stderr.isTTY && !json ? { onProgress: showProgress } : {}),
       }).finally(clearProgress);
       process.stdout.write(
@@ -135,7 +148,7 @@ export const echoCommand: Command = {
     if (positionals.length === 0 || message === "-") {
       if (json)
         throw new UsageError("--json needs MESSAGE, --count or --bench (stdout carries the echo)");
-      await echoStream({ ...client, input: process.stdin, output: process.stdout });
+      await echoStream({ ...client, ...window, input: process.stdin, output: process.stdout });
       return EXIT_OK;
     }
     const result = await echoMessage({ ...client, message });
@@ -174,14 +187,20 @@ export function parseBenchBudget(value: string): { bytes: number } | { durationM
     if (ms <= 0) throw new UsageError("--bench duration must be more than 0 s");
     return { durationMs: ms };
   }
-  const bytes = /^(\d+)([KMG]?)$/i.exec(value);
-  if (bytes === null) {
+  const bytes = parseByteCount(value);
+  if (bytes === undefined) {
     throw new UsageError(`--bench must be a byte count (64M, 1G) or seconds (10s), not '${value}'`);
   }
-  const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(bytes[2] ?? "").toUpperCase()] ?? 1;
-  const n = Number(bytes[1]) * unit;
-  if (n <= 0 || !Number.isSafeInteger(n)) throw new UsageError("--bench byte count out of range");
-  return { bytes: n };
+  return { bytes };
+}
+
+/** "1000", "64K", "4M", "1G" (binary units) → bytes > 0; undefined if malformed. */
+export function parseByteCount(value: string): number | undefined {
+  const m = /^(\d+)([KMG]?)$/i.exec(value);
+  if (m === null) return undefined;
+  const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(m[2] ?? "").toUpperCase()] ?? 1;
+  const n = Number(m[1]) * unit;
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
 }
 
 function ms(x: number): string {

@@ -21,6 +21,12 @@ export interface EchoClientOptions {
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 
+/**
+ * Default limit of bytes sent but not yet echoed, per connection, in the streaming modes. Large
+ * enough not to limit loopback throughput; small enough to bound the client's memory.
+ */
+export const DEFAULT_WINDOW_BYTES = 4 * 1024 * 1024;
+
 /** Resolved client options plus the "host:port" label used in messages. */
 export interface EchoTarget {
   host: string;

@@ -13,6 +13,7 @@
  *     concerns this client only.
  */
 import type { Socket } from "node:net";
+import { noteBytesRead } from "./read-buffer-reclaimer.js";
 
 /** Per-connection hooks, kept on the socket so the listeners need no closures. */
 export interface EchoConnectionHooks {
@@ -54,6 +55,7 @@ export function finishEchoConnection(socket: Socket): void {
 
 function socketOnData(this: EchoSocket, chunk: Buffer): void {
   if (!this.write(chunk)) this.pause();
+  noteBytesRead(chunk.length);
 }
 
 function socketOnDrain(this: EchoSocket): void {

@@ -4,7 +4,12 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { performance } from "node:perf_hooks";
-import { connectEcho, resolveTarget, type EchoClientOptions } from "./echo-connect.js";
+import {
+  connectEcho,
+  DEFAULT_WINDOW_BYTES,
+  resolveTarget,
+  type EchoClientOptions,
+} from "./echo-connect.js";
 import { EchoReceiver } from "./echo-receiver.js";
 import { firstDifference } from "./payload-pattern.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
@@ -62,6 +67,8 @@ export interface EchoStreamOptions extends EchoClientOptions {
   input: Readable;
   /** Where the echoed bytes go (stdout in the CLI). */
   output: Writable;
+  /** Most bytes sent but not yet echoed (default DEFAULT_WINDOW_BYTES). */
+  windowBytes?: number;
 }
 
 export interface EchoStreamResult {
@@ -73,12 +80,6 @@ export interface EchoStreamResult {
 }
 
 /**
- * The most bytes sent but not yet echoed before reading input pauses: a server that stops
- * echoing must not make the client buffer its whole input.
- */
-const MAX_UNECHOED_BYTES = 8 * 1024 * 1024;
-
-/**
  * Streams `input` to the server and the echo to `output`, verifying every byte against what
  * was sent. When input ends the client half-closes and waits for the rest of the echo.
  * Rejects with ERR_ECHO_MISMATCH on the first wrong byte, ERR_CONNECTION_CLOSED if the server
@@ -88,7 +89,12 @@ export async function echoStream(options: EchoStreamOptions): Promise<EchoStream
   const target = resolveTarget(options);
   const { socket, connectMs } = await connectEcho(target);
   const { input, output } = options;
+  const windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
   const started = performance.now();
+  /** Read from input, not sent yet: waits while the window is full. */
+  const waiting: Buffer[] = [];
+  let socketFull = false;
+  let sentEnd = false;
   /** Sent chunks not yet echoed back (the head possibly partly echoed: `headOffset`). */
   const unechoed: Buffer[] = [];
   let headOffset = 0;
@@ -125,21 +131,47 @@ export async function echoStream(options: EchoStreamOptions): Promise<EchoStream
       );
     }
     const maybeDone = (): void => {
-      if (inputEnded && unechoedBytes === 0) finish(undefined);
+      if (sentEnd && unechoedBytes === 0) finish(undefined);
     };
 
+    /**
+     * Sends waiting input while the window has room: at most `windowBytes` in flight, so a
+     * server that stops echoing never makes this process buffer the whole input (and an echo
+     * that cannot read while its own output is unread, such as socat's PIPE, never deadlocks
+     * with a small enough window).
+     */
+    function send(): void {
+      while (waiting.length > 0 && !socketFull && unechoedBytes < windowBytes) {
+        const head = waiting[0] as Buffer;
+        const n = Math.min(head.length, windowBytes - unechoedBytes);
+        const part = head.subarray(0, n);
+        if (n === head.length) waiting.shift();
+        else waiting[0] = head.subarray(n);
+        unechoed.push(part);
+        unechoedBytes += n;
+        bytesSent += n;
+        if (!socket.write(part)) socketFull = true;
+      }
+      if (waiting.length > 0 || socketFull) {
+        input.pause();
+      } else if (inputEnded) {
+        if (!sentEnd) {
+          sentEnd = true;
+          socket.end();
+        }
+      } else {
+        input.resume();
+      }
+    }
     function inputOnData(chunk: Buffer | string): void {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       if (bytes.length === 0) return;
-      unechoed.push(bytes);
-      unechoedBytes += bytes.length;
-      bytesSent += bytes.length;
-      const more = socket.write(bytes);
-      if (!more || unechoedBytes > MAX_UNECHOED_BYTES) input.pause();
+      waiting.push(bytes);
+      send();
     }
     function inputOnEnd(): void {
       inputEnded = true;
-      socket.end();
+      send();
       maybeDone();
     }
     input.on("data", inputOnData);
@@ -151,7 +183,8 @@ export async function echoStream(options: EchoStreamOptions): Promise<EchoStream
       finish(new TcpkitError("ERR_FILE", `cannot write output: ${err.message}`)),
     );
     socket.on("drain", () => {
-      if (unechoedBytes <= MAX_UNECHOED_BYTES && !inputEnded) input.resume();
+      socketFull = false;
+      send();
     });
     socket.on("data", (chunk: Buffer) => {
       stallTimer.refresh();
@@ -190,9 +223,7 @@ export async function echoStream(options: EchoStreamOptions): Promise<EchoStream
         socket.pause();
         output.once("drain", () => socket.resume());
       }
-      if (unechoedBytes <= MAX_UNECHOED_BYTES && !inputEnded && socket.writableLength === 0) {
-        input.resume();
-      }
+      send();
       maybeDone();
     });
     socket.on("error", (err) => finish(toNetworkError(err, target.peer)));
@@ -204,7 +235,7 @@ export async function echoStream(options: EchoStreamOptions): Promise<EchoStream
             `connection closed by ${target.peer} after ${bytesReceived} of ${bytesSent} bytes echoed`,
           ),
         );
-      } else if (!inputEnded) {
+      } else if (!sentEnd) {
         finish(
           new TcpkitError(
             "ERR_CONNECTION_CLOSED",

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { finishEchoConnection, startEchoConnection } from "./echo-connection.js";
+import { enableReadBufferReclaim } from "./read-buffer-reclaimer.js";
 import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
 import { displayAddress } from "../net/address.js";
 import { ConnectionRegistry } from "../net/connection-registry.js";
@@ -36,6 +37,11 @@ export interface EchoServerOptions {
   idleTimeoutMs?: number;
   /** Listen backlog (default net/listen DEFAULT_BACKLOG). */
   backlog?: number;
+  /**
+   * Free read buffers early with a young-generation GC every 8 MiB read (default true); keeps
+   * peak memory tens of MiB lower under streaming load. See read-buffer-reclaimer.ts.
+   */
+  reclaimReadBuffers?: boolean;
   /** Called when a connection is accepted. */
   onConnection?: (info: EchoConnectionInfo) => void;
   /** Called when a connection closes, with its byte counts. */
@@ -100,6 +106,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const hooks = { onIdleTimeout: () => void counters.connectionsTimedOut++ };
   let udp: UdpEcho | undefined;
   let state: "new" | "listening" | "closing" | "closed" = "new";
+  if (options.reclaimReadBuffers !== false) enableReadBufferReclaim();
 
   // noDelay: an echo of a few bytes goes out at once instead of waiting for an ACK (Nagle).
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });

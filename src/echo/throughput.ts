@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import {
   connectEcho,
+  DEFAULT_WINDOW_BYTES,
   resolveTarget,
   type EchoClientOptions,
   type EchoTarget,
@@ -21,6 +22,8 @@ export interface ThroughputOptions extends EchoClientOptions {
   durationMs?: number;
   /** Parallel connections (default 1). */
   connections?: number;
+  /** Most bytes sent but not yet echoed, per connection (default DEFAULT_WINDOW_BYTES). */
+  windowBytes?: number;
   /** Called about every 250 ms with the bytes moved so far. */
   onProgress?: (progress: ThroughputProgress) => void;
 }
@@ -58,6 +61,7 @@ const WRITE_CHUNK = 64 * 1024;
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputReport> {
   const target = resolveTarget(options);
   const connections = options.connections ?? 1;
+  const windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
   if (options.bytes === undefined && options.durationMs === undefined) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "throughput needs a byte count or a duration");
   }
@@ -96,7 +100,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
         }, 250);
   try {
     await Promise.all(
-      conns.map((c, i) => streamOne(c.socket, target, budgetOf(i), deadline, totals)),
+      conns.map((c, i) => streamOne(c.socket, target, budgetOf(i), deadline, windowBytes, totals)),
     );
   } finally {
     if (ticker !== undefined) clearInterval(ticker);
@@ -131,6 +135,7 @@ function streamOne(
   target: EchoTarget,
   budget: number,
   deadline: number,
+  windowBytes: number,
   totals: Totals,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -159,20 +164,29 @@ function streamOne(
       totals.lastWrite = Math.max(totals.lastWrite, performance.now());
       if (received === sent) finish();
     };
+    let socketFull = false;
+    // A small window refills on every echoed chunk: the new data carries the ACK at once, where
+    // waiting would meet the peer's Nagle delay against our delayed ACK (40 ms per stall).
+    const refillAt = Math.min(WRITE_CHUNK, windowBytes / 8);
     const pump = (): void => {
-      while (writing) {
+      while (writing && !socketFull) {
         if (sent >= budget || performance.now() >= deadline) {
           stopWriting();
           return;
         }
-        const chunk = patternAt(sent, Math.min(WRITE_CHUNK, budget - sent));
+        const room = windowBytes - (sent - received);
+        if (room <= 0) return; // the echo brings the window back
+        const chunk = patternAt(sent, Math.min(WRITE_CHUNK, budget - sent, room));
         sent += chunk.length;
         totals.sent += chunk.length;
         // Wait for 'drain' when the socket's queue is full: memory stays bounded.
-        if (!socket.write(chunk)) return;
+        if (!socket.write(chunk)) socketFull = true;
       }
     };
-    socket.on("drain", pump);
+    socket.on("drain", () => {
+      socketFull = false;
+      pump();
+    });
     socket.on("data", (chunk: Buffer) => {
       stall.refresh();
       if (received + chunk.length > sent) {
@@ -195,6 +209,8 @@ function streamOne(
       totals.received += chunk.length;
       totals.lastRead = performance.now();
       if (!writing && received === sent) finish();
+      // Refill once a useful amount of window is free, not per echoed chunk.
+      else if (windowBytes - (sent - received) >= refillAt) pump();
     });
     socket.on("error", (err) => finish(toNetworkError(err, target.peer)));
     socket.on("end", () => {

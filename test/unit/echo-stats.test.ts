@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseBenchBudget } from "../../src/cli/echo-command.js";
+import { parseBenchBudget, parseByteCount } from "../../src/cli/echo-command.js";
 import { summarizeLatencies, percentile } from "../../src/echo/latency-stats.js";
 import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "../../src/echo/payload-pattern.js";
 import { isReflectionRisk } from "../../src/echo/reflection-guard.js";
@@ -101,4 +101,15 @@ describe("parseBenchBudget", () => {
   for (const bad of ["", "s", "1.5M", "-1", "0", "0s", "10 s", "1T"]) {
     it(`rejects '${bad}'`, () => assert.throws(() => parseBenchBudget(bad), /--bench/));
   }
+});
+
+describe("parseByteCount", () => {
+  it("reads plain and binary-suffixed counts", () => {
+    assert.equal(parseByteCount("32K"), 32 * 1024);
+    assert.equal(parseByteCount("7"), 7);
+  });
+  it("is undefined for zero or junk", () => {
+    assert.equal(parseByteCount("0"), undefined);
+    assert.equal(parseByteCount("32KB"), undefined);
+  });
 });
