@@ -4,6 +4,12 @@ import { parseArgs } from "node:util";
 import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
 import { onShutdownSignal } from "./shutdown.js";
+import {
+  normaliseSpaFlag,
+  STATIC_FLAG_OPTIONS,
+  STATIC_HELP,
+  staticOptionsFrom,
+} from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
@@ -17,7 +23,9 @@ Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
   -h, --help       show this help
-`;
+
+Files:
+${STATIC_HELP}`;
 
 export const serveCommand: Command = {
   name: "serve",
@@ -26,12 +34,13 @@ export const serveCommand: Command = {
   async run(argv) {
     const { values, positionals } = withUsageErrors(() =>
       parseArgs({
-        args: argv,
+        args: normaliseSpaFlag(argv),
         allowPositionals: true,
         strict: true,
         options: {
           host: { type: "string" },
           port: { type: "string" },
+          ...STATIC_FLAG_OPTIONS,
         },
       }),
     );
@@ -39,7 +48,7 @@ export const serveCommand: Command = {
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
-    const server = createHttpServer({ host, port }, serveStatic(root, {}));
+    const server = createHttpServer({ host, port }, serveStatic(root, staticOptionsFrom(values)));
     const bound = await server.listen();
     process.stdout.write(
       `tcpkit serve: listening on ${formatUrl("http", bound.host, bound.port)} (root ${root})\n`,
