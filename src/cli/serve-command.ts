@@ -11,8 +11,15 @@ import {
   staticOptionsFrom,
 } from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
+import {
+  parseWorkersFlag,
+  runWorkerPrimary,
+  WORKERS_FLAG_OPTION,
+  WORKERS_HELP,
+} from "./workers-flag.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
+import { isWorkerProcess, stopWhenPrimaryAsks } from "../net/workers.js";
 import { serveStatic } from "../static/serve-static.js";
 
 const HELP = `Usage: tcpkit serve [ROOT] [OPTIONS]
@@ -22,7 +29,7 @@ Serves the files under ROOT (default: the current directory) over HTTP/1.0 and H
 Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
-  -h, --help       show this help
+${WORKERS_HELP}  -h, --help       show this help
 
 Files:
 ${STATIC_HELP}`;
@@ -41,6 +48,7 @@ export const serveCommand: Command = {
           host: { type: "string" },
           port: { type: "string" },
           ...STATIC_FLAG_OPTIONS,
+          ...WORKERS_FLAG_OPTION,
         },
       }),
     );
@@ -48,12 +56,18 @@ export const serveCommand: Command = {
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
+    const workers = parseWorkersFlag(values.workers);
+    const readiness = (h: string, p: number): string =>
+      `tcpkit serve: listening on ${formatUrl("http", h, p)} (root ${root})\n`;
+    if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const server = createHttpServer({ host, port }, serveStatic(root, staticOptionsFrom(values)));
     const bound = await server.listen();
-    process.stdout.write(
-      `tcpkit serve: listening on ${formatUrl("http", bound.host, bound.port)} (root ${root})\n`,
-    );
-    onShutdownSignal(() => server.close());
+    // in a worker the primary prints the one readiness line and owns the signals
+    if (isWorkerProcess()) stopWhenPrimaryAsks(() => server.close());
+    else {
+      process.stdout.write(readiness(bound.host, bound.port));
+      onShutdownSignal(() => server.close());
+    }
     return new Promise<number>(() => EXIT_OK);
   },
 };

@@ -99,7 +99,8 @@ export function startWorkerPool(count: number): WorkerPool {
       }
       const now = Date.now();
       restarts.push(now);
-      while (restarts.length > 0 && (restarts[0] ?? now) < now - RESTART_WINDOW_MS) restarts.shift();
+      while (restarts.length > 0 && (restarts[0] ?? now) < now - RESTART_WINDOW_MS)
+        restarts.shift();
       const how = signal === null ? `code ${code ?? "?"}` : `signal ${signal}`;
       if (restarts.length > MAX_RESTARTS) {
         stopping = true;
@@ -112,7 +113,9 @@ export function startWorkerPool(count: number): WorkerPool {
         );
         return;
       }
-      process.stderr.write(`tcpkit: worker ${worker.process.pid ?? "?"} exited (${how}); starting another\n`);
+      process.stderr.write(
+        `tcpkit: worker ${worker.process.pid ?? "?"} exited (${how}); starting another\n`,
+      );
       fork();
     });
   }
