@@ -3,7 +3,16 @@
  * @module
  */
 export { TcpkitError, type TcpkitErrorCode } from "./util/tcpkit-error.js";
-export { createHttpServer, type HttpServer, type HttpServerOptions } from "./http/server.js";
+export {
+  createHttpServer,
+  type HttpServer,
+  type HttpServerOptions,
+  type HttpTlsOptions,
+} from "./http/server.js";
+export { DEFAULT_LIMITS, type HttpLimits } from "./http/limits.js";
+export type { ExchangeRecord } from "./http/exchange-record.js";
+export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
+export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
 export type {
   Handler,

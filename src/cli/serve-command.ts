@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
+import { SERVER_FLAG_OPTIONS, SERVER_HELP, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import {
   normaliseSpaFlag,
@@ -29,10 +30,12 @@ Serves the files under ROOT (default: the current directory) over HTTP/1.0 and H
 Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
-${WORKERS_HELP}  -h, --help       show this help
+${SERVER_HELP}${WORKERS_HELP}  -h, --help       show this help
 
 Files:
-${STATIC_HELP}`;
+${STATIC_HELP}
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.
+`;
 
 export const serveCommand: Command = {
   name: "serve",
@@ -47,6 +50,7 @@ export const serveCommand: Command = {
         options: {
           host: { type: "string" },
           port: { type: "string" },
+          ...SERVER_FLAG_OPTIONS,
           ...STATIC_FLAG_OPTIONS,
           ...WORKERS_FLAG_OPTION,
         },
@@ -56,17 +60,27 @@ export const serveCommand: Command = {
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
-    const workers = parseWorkersFlag(values.workers);
+    const { options, log } = serverOptionsFrom(values);
+    const scheme = options.tls === undefined ? "http" : "https";
     const readiness = (h: string, p: number): string =>
-      `tcpkit serve: listening on ${formatUrl("http", h, p)} (root ${root})\n`;
+      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    const workers = parseWorkersFlag(values.workers);
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
-    const server = createHttpServer({ host, port }, serveStatic(root, staticOptionsFrom(values)));
+    const server = createHttpServer(
+      { ...options, host, port },
+      serveStatic(root, staticOptionsFrom(values)),
+    );
     const bound = await server.listen();
+    const stop = async (): Promise<void> => {
+      await server.close();
+      log?.flush();
+    };
     // in a worker the primary prints the one readiness line and owns the signals
-    if (isWorkerProcess()) stopWhenPrimaryAsks(() => server.close());
+    if (isWorkerProcess()) stopWhenPrimaryAsks(stop);
     else {
+      // Before the readiness line: a script may signal as soon as it reads it.
+      onShutdownSignal(stop);
       process.stdout.write(readiness(bound.host, bound.port));
-      onShutdownSignal(() => server.close());
     }
     return new Promise<number>(() => EXIT_OK);
   },

@@ -1,0 +1,692 @@
+/**
+ * One accepted connection of the HTTP server: a small state machine that reads request heads,
+ * discards request bodies, calls the handler and transmits its plan, request after request.
+ *
+ * The life of a request (DESIGN §2):
+ *  1. 'data' → bytes join the parser's buffer. The head deadline is armed only when a head
+ *     does not complete in the bytes at hand (the first byte of a request starts the clock).
+ *  2. parser.parse() → need-more (wait), error (canned reply, `Connection: close`, linger,
+ *     close) or a head with its body framing.
+ *  3. A body (Content-Length or chunked) is read and discarded within maxBodyBytes (413 past it);
+ *     a GET's body must not be taken for the next request.
+ *  4. Method policy: GET/HEAD/OPTIONS → the handler (sync or async); asterisk OPTIONS → Allow;
+ *     other registered methods → 405; unknown → 501.
+ *  5. The plan is framed by response-head.ts; head and a small body leave in one write; files
+ *     are read in big chunks from an fd and written with 'drain' backpressure; streams likewise.
+ *  6. Keep-alive decision. Pipelined bytes already buffered are parsed at once (in a loop, not
+ *     by recursion); otherwise the connection is idle until its keep-alive deadline.
+ *  While a response is in flight, parsing pauses: later pipelined requests wait in the buffer
+ *  (the socket is paused past PIPELINE_BUFFER_BYTES), so responses leave in request order.
+ *  Deadlines are plain numbers checked by the server's sweep timer, so no per-request timer.
+ */
+import { close as closeFd, open as openFile, read as readFile } from "node:fs";
+import type { Socket } from "node:net";
+import {
+  cannedBodyLength,
+  cannedResponse,
+  statusForFileError,
+  type CannedStatus,
+} from "./canned-responses.js";
+import { ChunkedBodySkipper } from "./chunked-body-skipper.js";
+import type { ExchangeRecord } from "./exchange-record.js";
+import { getField } from "./header-lookup.js";
+import type { HttpLimits } from "./limits.js";
+import { classifyMethod, optionsPlan } from "./method-policy.js";
+import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
+import {
+  bodyAllowedForStatus,
+  requestAllowsKeepAlive,
+  serializeResponseHead,
+  type ResponseFraming,
+} from "./response-head.js";
+import { formatTrace } from "./trace-format.js";
+import type { FileRange, Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
+import type { ConnectionRegistry } from "../net/connection-registry.js";
+import { displayAddress, formatHostPort } from "../net/address.js";
+
+/** What all connections of one server share. */
+export interface ServerContext {
+  readonly handler: Handler;
+  readonly limits: HttpLimits;
+  readonly secure: boolean;
+  readonly registry: ConnectionRegistry;
+  readonly connections: Set<ServerConnection>;
+  readonly onExchange: ((record: ExchangeRecord) => void) | undefined;
+  readonly trace: ((text: string) => void) | undefined;
+  readonly onHandlerError: (err: unknown) => void;
+}
+
+type ConnectionState =
+  | "head" /* waiting for or reading a request head */
+  | "body" /* discarding a request body */
+  | "handling" /* the handler is deciding */
+  | "sending" /* a file or stream body is being written */
+  | "lingering" /* answered and closing: input is discarded until the peer closes */
+  | "closed";
+
+type DrainWaiter = "" | "parts" | "file" | "stream" | "next";
+
+/** Bodies up to this size are copied behind the head so both leave in one write. */
+const COALESCE_BYTES = 64 * 1024;
+/** File read size: big enough for few syscalls, small enough to bound memory per connection. */
+const FILE_CHUNK_BYTES = 256 * 1024;
+/** Pipelined bytes buffered while a response is in flight before the socket is paused. */
+const PIPELINE_BUFFER_BYTES = 64 * 1024;
+/** After an error reply, how long to keep reading (and discarding) before destroying. */
+const LINGER_MS = 2_000;
+
+const CONNECTION = Symbol("tcpkit.connection");
+type ConnectedSocket = Socket & { [CONNECTION]?: ServerConnection };
+
+export class ServerConnection {
+  private state: ConnectionState = "head";
+  private readonly parser: RequestHeadParser;
+  private readonly context: RequestContext;
+  private readonly label: string;
+  /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
+  deadline = 0;
+  private processing = false;
+  private peerEnded = false;
+  private waitingDrain: DrainWaiter = "";
+  private requestCount = 0;
+
+  // The request in progress.
+  private head: RequestHead | undefined;
+  private keepAlive = false;
+  private isHead = false;
+  private bodyRemaining = 0;
+  private skipper: ChunkedBodySkipper | undefined;
+  private startMs = 0;
+  private status = 0;
+  private bodyBytes = 0;
+
+  // Body transmission.
+  private pendingHead = "";
+  private parts: readonly (Buffer | FileRange)[] = [];
+  private partIndex = 0;
+  private fd = -1;
+  private filePos = 0;
+  private fileEnd = 0;
+  private readInFlight = false;
+  private stream: NodeJS.ReadableStream | undefined;
+  private streamChunked = false;
+  private streamRemaining = -1;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ServerContext,
+  ) {
+    this.parser = new RequestHeadParser(ctx.limits, ctx.trace !== undefined);
+    const address = displayAddress(socket.remoteAddress);
+    const port = socket.remotePort ?? 0;
+    this.context = { remoteAddress: address, remotePort: port, secure: ctx.secure };
+    this.label = formatHostPort(address, port);
+    (socket as ConnectedSocket)[CONNECTION] = this;
+    socket.on("data", socketOnData);
+    socket.on("drain", socketOnDrain);
+    socket.on("end", socketOnEnd);
+    socket.on("error", socketOnError);
+    socket.on("close", socketOnClose);
+    ctx.connections.add(this);
+    ctx.registry.add(socket);
+    this.enterIdle();
+  }
+
+  /** Called by the server's sweep when `deadline` has passed. */
+  onDeadline(): void {
+    this.deadline = 0;
+    switch (this.state) {
+      case "head":
+        // Idle between requests: close silently. Part of a head received: 408 (RFC 9110
+        // §15.5.9), the slowloris answer.
+        if (this.parser.bufferedBytes === 0) this.closeGracefully();
+        else this.replyCannedAndClose(408);
+        return;
+      case "body":
+        this.replyCannedAndClose(408);
+        return;
+      case "lingering":
+        this.socket.destroy();
+        return;
+      case "handling":
+      case "sending":
+      case "closed":
+        return;
+      default: {
+        const never: never = this.state;
+        return never;
+      }
+    }
+  }
+
+  /** Graceful stop: close now if idle, else after the response in flight. */
+  shutdown(): void {
+    if (this.state === "head" && this.parser.bufferedBytes === 0) this.closeGracefully();
+  }
+
+  onData(chunk: Buffer): void {
+    switch (this.state) {
+      case "head":
+        if (this.parser.bufferedBytes === 0) {
+          // The first byte of a request: the idle deadline ends, the head deadline may start.
+          this.deadline = 0;
+          this.ctx.registry.markActive(this.socket);
+        }
+        this.parser.push(chunk);
+        if (this.waitingDrain === "") this.processInput();
+        return;
+      case "body":
+        this.parser.push(chunk);
+        this.continueBody();
+        return;
+      case "handling":
+      case "sending":
+        this.parser.push(chunk);
+        if (this.parser.bufferedBytes > PIPELINE_BUFFER_BYTES) this.socket.pause();
+        return;
+      case "lingering":
+      case "closed":
+        return;
+      default: {
+        const never: never = this.state;
+        return never;
+      }
+    }
+  }
+
+  onDrain(): void {
+    const waiter = this.waitingDrain;
+    this.waitingDrain = "";
+    switch (waiter) {
+      case "parts":
+        this.sendParts();
+        return;
+      case "file":
+        this.readFileChunk();
+        return;
+      case "stream":
+        this.stream?.resume();
+        return;
+      case "next":
+        this.processInput();
+        return;
+      case "":
+        return;
+      default: {
+        const never: never = waiter;
+        return never;
+      }
+    }
+  }
+
+  onEnd(): void {
+    this.peerEnded = true;
+    // Requests already buffered are still answered; then the connection closes.
+    if (this.state === "head" && this.waitingDrain === "") this.processInput();
+    else if (this.state === "body") this.replyCannedAndClose(400);
+    else if (this.state === "lingering") this.socket.destroy();
+  }
+
+  onClose(): void {
+    this.state = "closed";
+    this.deadline = 0;
+    this.ctx.connections.delete(this);
+    if (this.fd !== -1 && !this.readInFlight) this.releaseFile();
+    if (this.stream !== undefined) disposeStream(this.stream);
+    this.stream = undefined;
+  }
+
+  /** Parses and answers buffered requests until one needs more bytes or goes asynchronous. */
+  private processInput(): void {
+    if (this.processing) return;
+    this.processing = true;
+    while (this.state === "head" && this.waitingDrain === "") {
+      if (this.parser.bufferedBytes === 0) {
+        this.enterIdle();
+        break;
+      }
+      const result = this.parser.parse();
+      if (result.kind === "need-more") {
+        if (this.peerEnded) this.replyCannedAndClose(400);
+        else if (this.deadline === 0) this.deadline = Date.now() + this.ctx.limits.headTimeoutMs;
+        break;
+      }
+      if (result.kind === "error") {
+        if (this.ctx.trace !== undefined) this.trace("received", `[rejected: ${result.reason}]`);
+        this.replyCannedAndClose(result.status);
+        break;
+      }
+      this.startRequest(result);
+    }
+    this.processing = false;
+  }
+
+  private enterIdle(): void {
+    if (this.peerEnded || this.ctx.registry.isClosing) {
+      this.closeGracefully();
+      return;
+    }
+    this.socket.resume();
+    this.ctx.registry.markIdle(this.socket);
+    this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+  }
+
+  private startRequest(parsed: ParsedHead): void {
+    const head = parsed.head;
+    this.head = head;
+    this.requestCount++;
+    this.isHead = head.method === "HEAD";
+    this.keepAlive =
+      requestAllowsKeepAlive(head.version, parsed.wantsClose, parsed.wantsKeepAlive) &&
+      this.requestCount < this.ctx.limits.maxRequestsPerConnection &&
+      !this.ctx.registry.isClosing;
+    this.bodyBytes = 0;
+    if (this.ctx.onExchange !== undefined) this.startMs = Date.now();
+    if (parsed.headText !== undefined) this.trace("received", parsed.headText);
+    if (parsed.bodyKind === "none") {
+      this.dispatch();
+      return;
+    }
+    if (parsed.bodyKind === "length") {
+      if (parsed.contentLength > this.ctx.limits.maxBodyBytes) {
+        this.replyCannedAndClose(413);
+        return;
+      }
+      this.bodyRemaining = parsed.contentLength;
+      this.skipper = undefined;
+    } else {
+      this.skipper = new ChunkedBodySkipper(this.ctx.limits.maxBodyBytes);
+    }
+    this.state = "body";
+    this.continueBody();
+  }
+
+  private continueBody(): void {
+    if (this.skipper === undefined) {
+      this.bodyRemaining -= this.parser.consume(this.bodyRemaining).length;
+      if (this.bodyRemaining > 0) return this.armBodyDeadline();
+    } else {
+      const result = this.skipper.push(this.parser.consume(Number.MAX_SAFE_INTEGER));
+      if (result.kind === "need-more") return this.armBodyDeadline();
+      if (result.kind === "error") return this.replyCannedAndClose(result.status);
+      this.parser.unshift(result.rest);
+      this.skipper = undefined;
+    }
+    this.dispatch();
+    // A body completed by a later 'data' event: go on with pipelined requests from here.
+    if (this.state === "head") this.processInput();
+  }
+
+  private armBodyDeadline(): void {
+    if (this.deadline === 0) this.deadline = Date.now() + this.ctx.limits.headTimeoutMs;
+  }
+
+  private dispatch(): void {
+    const head = this.head as RequestHead;
+    this.deadline = 0;
+    this.state = "handling";
+    switch (classifyMethod(head.method)) {
+      case "serve":
+        break;
+      case "not-allowed":
+        return this.replyCanned(405);
+      case "not-implemented":
+        return this.replyCanned(501);
+    }
+    if (head.path === "*") return this.respond(optionsPlan());
+    let plan: ResponsePlan | Promise<ResponsePlan>;
+    try {
+      plan = this.ctx.handler(head, this.context);
+    } catch (err) {
+      return this.handlerFailed(err);
+    }
+    if (typeof (plan as Promise<ResponsePlan>).then === "function") {
+      (plan as Promise<ResponsePlan>).then(
+        (p) => this.respond(p),
+        (err: unknown) => this.handlerFailed(err),
+      );
+    } else {
+      this.respond(plan as ResponsePlan);
+    }
+  }
+
+  private handlerFailed(err: unknown): void {
+    this.ctx.onHandlerError(err);
+    if (this.state === "handling") this.replyCannedAndClose(500);
+  }
+
+  /** Transmits a handler's plan (DESIGN §1: handlers decide, connections transmit). */
+  private respond(plan: ResponsePlan): void {
+    const body = plan.body;
+    if (this.state !== "handling") {
+      if (body.kind === "stream") disposeStream(body.stream);
+      return;
+    }
+    const status = plan.status;
+    if (plan.close === true) this.keepAlive = false;
+    let length: number;
+    switch (body.kind) {
+      case "none":
+        length = 0;
+        break;
+      case "bytes":
+        length = body.bytes.length;
+        break;
+      case "file":
+        length = body.end - body.start;
+        break;
+      case "segments":
+        length = 0;
+        for (const s of body.segments) length += Buffer.isBuffer(s) ? s.length : s.end - s.start;
+        break;
+      case "stream":
+        length = body.length ?? -1;
+        break;
+    }
+    let framing: ResponseFraming;
+    if (!bodyAllowedForStatus(status)) framing = "none";
+    else if (length >= 0) framing = "length";
+    else if (this.isHead) framing = "none";
+    else if (this.head?.version === 11) framing = "chunked";
+    else {
+      framing = "close";
+      this.keepAlive = false;
+    }
+    const version = this.head?.version ?? 11;
+    const headText = serializeResponseHead(
+      status,
+      plan.headers,
+      framing,
+      length,
+      version,
+      this.keepAlive,
+    );
+    this.status = status;
+    const sendsBody = !this.isHead && framing !== "none" && length !== 0;
+    if (this.ctx.trace !== undefined) {
+      this.trace("sent", headText, sendsBody ? (length >= 0 ? length : "stream") : 0);
+    }
+    if (!sendsBody) {
+      if (body.kind === "stream") disposeStream(body.stream);
+      this.socket.write(headText, "latin1");
+      return this.finishResponse();
+    }
+    this.pendingHead = headText;
+    switch (body.kind) {
+      case "none":
+        return this.finishResponse();
+      case "bytes":
+        this.writeBody(body.bytes);
+        return this.finishResponse();
+      case "file":
+        this.parts = [body];
+        break;
+      case "segments":
+        this.parts = body.segments;
+        break;
+      case "stream":
+        return this.sendStream(body.stream, framing === "chunked", length);
+    }
+    this.partIndex = 0;
+    this.state = "sending";
+    this.sendParts();
+  }
+
+  /** Writes body bytes, prefixed by the pending head if it has not gone out. */
+  private writeBody(bytes: Buffer): boolean {
+    this.bodyBytes += bytes.length;
+    const head = this.pendingHead;
+    if (head === "") return this.socket.write(bytes);
+    this.pendingHead = "";
+    if (bytes.length <= COALESCE_BYTES) {
+      const out = Buffer.allocUnsafe(head.length + bytes.length);
+      out.write(head, 0, "latin1");
+      bytes.copy(out, head.length);
+      return this.socket.write(out);
+    }
+    this.socket.cork();
+    this.socket.write(head, "latin1");
+    const ok = this.socket.write(bytes);
+    this.socket.uncork();
+    return ok;
+  }
+
+  private sendParts(): void {
+    while (this.partIndex < this.parts.length) {
+      if (this.state !== "sending") return;
+      const part = this.parts[this.partIndex++] as Buffer | FileRange;
+      if (Buffer.isBuffer(part)) {
+        if (!this.writeBody(part)) {
+          this.waitingDrain = "parts";
+          return;
+        }
+        continue;
+      }
+      if (part.end <= part.start) continue;
+      this.fileEnd = part.end;
+      this.filePos = part.start;
+      this.readInFlight = true;
+      openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
+      return;
+    }
+    this.parts = [];
+    this.finishResponse();
+  }
+
+  private onFileOpen(err: NodeJS.ErrnoException | null, fd: number): void {
+    this.readInFlight = false;
+    if (err === null) this.fd = fd;
+    if (this.state !== "sending") {
+      if (err === null) this.releaseFile();
+      return;
+    }
+    if (err !== null) return this.fileFailed(err);
+    this.readFileChunk();
+  }
+
+  private readFileChunk(): void {
+    const length = Math.min(FILE_CHUNK_BYTES, this.fileEnd - this.filePos);
+    const buffer = Buffer.allocUnsafe(length);
+    this.readInFlight = true;
+    readFile(this.fd, buffer, 0, length, this.filePos, (err, n) => this.onFileRead(err, n, buffer));
+  }
+
+  private onFileRead(err: NodeJS.ErrnoException | null, n: number, buffer: Buffer): void {
+    this.readInFlight = false;
+    if (this.state !== "sending") return this.releaseFile();
+    // A file that shrank under us cannot fill the promised Content-Length.
+    if (err !== null || n === 0) return this.fileFailed(err);
+    this.filePos += n;
+    const ok = this.writeBody(n === buffer.length ? buffer : buffer.subarray(0, n));
+    if (this.filePos >= this.fileEnd) {
+      this.releaseFile();
+      if (ok) this.sendParts();
+      else this.waitingDrain = "parts";
+    } else if (ok) this.readFileChunk();
+    else this.waitingDrain = "file";
+  }
+
+  private fileFailed(err: NodeJS.ErrnoException | null): void {
+    this.releaseFile();
+    if (this.pendingHead !== "") {
+      // Nothing sent yet: a status can still tell the client (without OS text).
+      this.pendingHead = "";
+      this.state = "handling";
+      this.replyCannedAndClose(statusForFileError(err));
+    } else {
+      // The head promised bytes that will not come: only closing tells the client.
+      this.socket.destroy();
+    }
+  }
+
+  private releaseFile(): void {
+    if (this.fd !== -1) closeFd(this.fd, ignoreError);
+    this.fd = -1;
+  }
+
+  private sendStream(stream: NodeJS.ReadableStream, chunked: boolean, length: number): void {
+    this.state = "sending";
+    this.stream = stream;
+    this.streamChunked = chunked;
+    this.streamRemaining = length;
+    if (this.pendingHead !== "") {
+      this.socket.write(this.pendingHead, "latin1");
+      this.pendingHead = "";
+    }
+    stream.on("data", (chunk: Buffer | string) => this.onStreamData(chunk));
+    stream.on("end", () => this.onStreamEnd());
+    stream.on("error", () => this.socket.destroy());
+  }
+
+  private onStreamData(data: Buffer | string): void {
+    if (this.state !== "sending") return;
+    const chunk = typeof data === "string" ? Buffer.from(data) : data;
+    if (chunk.length === 0) return;
+    let ok: boolean;
+    if (this.streamChunked) {
+      this.socket.cork();
+      this.socket.write(chunk.length.toString(16) + "\r\n", "latin1");
+      this.writeBody(chunk);
+      ok = this.socket.write("\r\n", "latin1");
+      this.socket.uncork();
+    } else {
+      if (this.streamRemaining >= 0 && chunk.length > this.streamRemaining) {
+        // More than the announced length would corrupt the next response's framing.
+        return this.abortStream();
+      }
+      if (this.streamRemaining >= 0) this.streamRemaining -= chunk.length;
+      ok = this.writeBody(chunk);
+    }
+    if (!ok) {
+      this.stream?.pause();
+      this.waitingDrain = "stream";
+    }
+  }
+
+  private onStreamEnd(): void {
+    if (this.state !== "sending") return;
+    this.stream = undefined;
+    if (this.streamChunked) this.socket.write("0\r\n\r\n", "latin1");
+    else if (this.streamRemaining > 0) return this.abortStream();
+    this.finishResponse();
+  }
+
+  private abortStream(): void {
+    if (this.stream !== undefined) disposeStream(this.stream);
+    this.stream = undefined;
+    this.socket.destroy();
+  }
+
+  /** Sends a canned response for the current request; the connection may stay open. */
+  private replyCanned(status: CannedStatus): void {
+    const head = this.head;
+    this.socket.write(cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead));
+    this.status = status;
+    this.bodyBytes = this.isHead ? 0 : cannedBodyLength(status);
+    this.finishResponse();
+  }
+
+  /** Sends a canned error and closes: the byte stream after it cannot be trusted. */
+  private replyCannedAndClose(status: CannedStatus): void {
+    if (this.state === "lingering" || this.state === "closed") return;
+    if (this.state === "sending" && this.pendingHead === "") {
+      this.socket.destroy();
+      return;
+    }
+    this.keepAlive = false;
+    const version = this.head?.version ?? 11;
+    const bytes = cannedResponse(status, true, version, false);
+    if (this.ctx.trace !== undefined) this.trace("sent", bytes.toString("latin1"), 0);
+    this.socket.write(bytes);
+    this.status = status;
+    this.bodyBytes = cannedBodyLength(status);
+    this.logExchange();
+    this.head = undefined;
+    this.closeGracefully();
+  }
+
+  private finishResponse(): void {
+    this.logExchange();
+    this.head = undefined;
+    this.stream = undefined;
+    if (!this.keepAlive) {
+      this.closeGracefully();
+      return;
+    }
+    this.state = "head";
+    this.socket.resume();
+    if (this.socket.writableNeedDrain) {
+      // A pipelining client that does not read: answer the next request once this one drains.
+      this.waitingDrain = "next";
+      return;
+    }
+    this.processInput();
+  }
+
+  private logExchange(): void {
+    const onExchange = this.ctx.onExchange;
+    if (onExchange === undefined) return;
+    const head = this.head;
+    const now = Date.now();
+    onExchange({
+      remoteAddress: this.context.remoteAddress,
+      remotePort: this.context.remotePort,
+      method: head?.method,
+      target: head?.target,
+      version: head?.version,
+      status: this.status,
+      bodyBytes: this.bodyBytes,
+      referer: head === undefined ? undefined : getField(head, "referer"),
+      userAgent: head === undefined ? undefined : getField(head, "user-agent"),
+      startMs: head === undefined ? now : this.startMs,
+      durationMs: head === undefined ? 0 : now - this.startMs,
+    });
+  }
+
+  /**
+   * Ends our side after what was written, then keeps reading and discarding until the peer
+   * closes: closing with unread input would make the kernel send RST, and the client could
+   * lose the response it has not read yet (the "lingering close" of Apache and nginx).
+   */
+  private closeGracefully(): void {
+    if (this.state === "lingering" || this.state === "closed") return;
+    this.state = "lingering";
+    this.socket.resume();
+    this.socket.end();
+    this.deadline = Date.now() + LINGER_MS;
+  }
+
+  private trace(direction: "sent" | "received", text: string, bodyBytes?: number | "stream"): void {
+    const options =
+      bodyBytes === undefined ? { label: this.label } : { label: this.label, bodyBytes };
+    this.ctx.trace?.(formatTrace(direction, text, options));
+  }
+}
+
+function disposeStream(stream: NodeJS.ReadableStream): void {
+  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
+  if (typeof destroyable.destroy === "function") destroyable.destroy();
+}
+
+function ignoreError(): void {}
+
+function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
+  this[CONNECTION]?.onData(chunk);
+}
+
+function socketOnDrain(this: ConnectedSocket): void {
+  this[CONNECTION]?.onDrain();
+}
+
+function socketOnEnd(this: ConnectedSocket): void {
+  this[CONNECTION]?.onEnd();
+}
+
+function socketOnError(this: ConnectedSocket): void {
+  // ECONNRESET, EPIPE...: nothing more can be said to this peer.
+  this.destroy();
+}
+
+function socketOnClose(this: ConnectedSocket): void {
+  this[CONNECTION]?.onClose();
+}

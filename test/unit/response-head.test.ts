@@ -1,0 +1,56 @@
+/** Response-head serialisation and the keep-alive and body rules (RFC 9112 §6, §9). */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  bodyAllowedForStatus,
+  requestAllowsKeepAlive,
+  serializeResponseHead,
+} from "../../src/http/response-head.js";
+import { currentHttpDate } from "../../src/http/http-date.js";
+import { reasonPhrase, statusLine } from "../../src/http/status.js";
+
+describe("serializeResponseHead", () => {
+  const date = (): string => currentHttpDate();
+  it("writes an HTTP/1.1 status line, Date, the handler's block and Content-Length", () => {
+    const head = serializeResponseHead(200, "X-A: 1\r\n", "length", 5, 11, true);
+    assert.equal(head, `HTTP/1.1 200 OK\r\nDate: ${date()}\r\nX-A: 1\r\nContent-Length: 5\r\n\r\n`);
+  });
+  it("answers 1.0 clients with HTTP/1.1 and echoes keep-alive", () => {
+    const head = serializeResponseHead(404, "", "length", 0, 10, true);
+    assert.equal(
+      head,
+      `HTTP/1.1 404 Not Found\r\nDate: ${date()}\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n`,
+    );
+  });
+  it("says Connection: close when closing, and frames chunked or by close", () => {
+    assert.match(
+      serializeResponseHead(200, "", "chunked", -1, 11, false),
+      /Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n$/,
+    );
+    const closeDelimited = serializeResponseHead(200, "", "close", -1, 10, false);
+    assert.doesNotMatch(closeDelimited, /Content-Length|Transfer-Encoding/);
+  });
+  it("sends no Content-Length with framing none (204, 304)", () => {
+    assert.doesNotMatch(serializeResponseHead(304, "", "none", 10, 11, true), /Content-Length/);
+  });
+});
+
+describe("response rules", () => {
+  it("allows a body except for 1xx, 204 and 304", () => {
+    for (const s of [100, 101, 204, 304]) assert.equal(bodyAllowedForStatus(s), false, String(s));
+    for (const s of [200, 206, 301, 404, 500])
+      assert.equal(bodyAllowedForStatus(s), true, String(s));
+  });
+  it("keeps 1.1 unless close, 1.0 only with keep-alive", () => {
+    assert.equal(requestAllowsKeepAlive(11, false, false), true);
+    assert.equal(requestAllowsKeepAlive(11, true, false), false);
+    assert.equal(requestAllowsKeepAlive(10, false, false), false);
+    assert.equal(requestAllowsKeepAlive(10, false, true), true);
+    assert.equal(requestAllowsKeepAlive(10, true, true), false);
+  });
+  it("has reason phrases, falling back to the class", () => {
+    assert.equal(reasonPhrase(431), "Request Header Fields Too Large");
+    assert.equal(reasonPhrase(299), "OK");
+    assert.equal(statusLine(505), "HTTP/1.1 505 HTTP Version Not Supported\r\n");
+  });
+});
