@@ -20,7 +20,7 @@ import {
 } from "./workers-flag.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
-import { isWorkerProcess, stopWhenPrimaryAsks } from "../net/workers.js";
+import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { serveStatic } from "../static/serve-static.js";
 
 const HELP = `Usage: tcpkit serve [ROOT] [OPTIONS]
@@ -66,11 +66,13 @@ export const serveCommand: Command = {
       `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
     const workers = parseWorkersFlag(values.workers);
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
-    const server = createHttpServer(
-      { ...options, host, port },
-      serveStatic(root, staticOptionsFrom(values)),
-    );
-    const bound = await server.listen();
+    const { server, bound } = await leaveClusterOnFailure(async () => {
+      const server = createHttpServer(
+        { ...options, host, port },
+        serveStatic(root, staticOptionsFrom(values)),
+      );
+      return { server, bound: await server.listen() };
+    });
     const stop = async (): Promise<void> => {
       await server.close();
       log?.flush();

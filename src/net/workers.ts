@@ -56,6 +56,8 @@ export interface WorkerPool {
  */
 export function startWorkerPool(count: number): WorkerPool {
   const workers = new Set<Worker>();
+  /** Workers that listen, so have their stop handler installed. */
+  const ready = new Set<Worker>();
   const restarts: number[] = [];
   let stopping = false;
   let listening = 0;
@@ -75,6 +77,7 @@ export function startWorkerPool(count: number): WorkerPool {
     worker.on("listening", (addr: { address: string; port: number }) => {
       if (up) return;
       up = true;
+      ready.add(worker);
       address ??= { host: addr.address, port: addr.port };
       listening += 1;
       if (!forkedRest) {
@@ -88,6 +91,7 @@ export function startWorkerPool(count: number): WorkerPool {
     });
     worker.on("exit", (code, signal) => {
       workers.delete(worker);
+      ready.delete(worker);
       if (up) listening -= 1;
       if (stopping) return;
       if (!up && address === undefined) {
@@ -132,6 +136,11 @@ export function startWorkerPool(count: number): WorkerPool {
           new Promise<void>((resolve) => {
             if (w.isDead()) return resolve();
             w.once("exit", () => resolve());
+            // a worker still starting has no connections and no stop handler yet: end it
+            if (!ready.has(w)) {
+              w.process.kill("SIGTERM");
+              return;
+            }
             try {
               w.send(STOP_MESSAGE);
             } catch {
@@ -150,6 +159,22 @@ export function startWorkerPool(count: number): WorkerPool {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * In a worker, runs `start` (create the server and listen); if it fails, leaves the cluster so
+ * the process can exit with the error (the IPC channel to the primary would keep it alive) and
+ * rethrows. Outside a cluster it only runs `start`.
+ */
+export async function leaveClusterOnFailure<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    // cluster.worker.disconnect(), not process.disconnect(): the latter makes node:cluster
+    // exit the worker at once with code 0, hiding the failure from the primary
+    cluster.worker?.disconnect();
+    throw err;
+  }
 }
 
 /**
