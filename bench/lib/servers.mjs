@@ -68,9 +68,8 @@ http {
   tcp_nopush on;
   # nginx's own counterpart of tcpkit's file table: cached open descriptors and stat results
   open_file_cache max=10000 inactive=60s;
-  # nginx 1.22 closes a connection after 1,000 requests by default; tcpkit does not
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
+  # keepalive_requests stays at nginx's default, 1,000, the same as tcpkit's
+  # --max-requests-per-connection default
   ${accessLog ? `access_log ${dir}/access.log;` : "access_log off;"}
   server {
     listen 127.0.0.1:${port};
