@@ -9,7 +9,8 @@ import { gzipSync } from "node:zlib";
 export interface WireCase {
   /** Unique name; the key of the differences table. */
   readonly name: string;
-  /** Request bytes (latin1). `{ETAG}` and `{LM}` are replaced by each server's validators of /a.txt. */
+  /** Request bytes (latin1). `{ETAG}`, `{LM}` (and `{LM850}`, `{LMASC}`,
+   * `{LMLOWER}`: the same date in obsolete forms) are each server's validators of /a.txt. */
   readonly request: string;
   /** How many responses a fully served request stream gets (pipelined cases: 2). */
   readonly responses?: number;
@@ -121,6 +122,18 @@ const basics: WireCase[] = [
   c("GET precompressed, br only", get("/gz/app.js", "Accept-Encoding: br\r\n")),
   c("GET precompressed, garbage AE", get("/gz/app.js", "Accept-Encoding: ;;,,q=x\r\n")),
   c("GET the .gz sibling itself", get("/gz/app.js.gz")),
+  c("GET /dir space (no slash)", get("/dir%20space")),
+  c("GET UTF-8 folder (no slash)", get("/%C3%A9t%C3%A9")),
+  c("HEAD /dir (no slash)", get("/dir", "", "HEAD")),
+  c("GET /dir%2fpage.txt", get("/dir%2fpage.txt")),
+  c("GET /dir/./page.txt", get("/dir/./page.txt")),
+  c("GET /dir//page.txt", get("/dir//page.txt")),
+  c("GET /index.html/", get("/index.html/")),
+  c("GET /dir/index.html", get("/dir/index.html")),
+  c("GET with Host upper case", "GET /a.txt HTTP/1.1\r\nHost: EXAMPLE.test\r\n\r\n"),
+  c("GET with Host trailing space", "GET /a.txt HTTP/1.1\r\nHost: x \r\n\r\n"),
+  c("field value with leading tab", get("/a.txt", "X-A:\tv\r\n")),
+  c("field name case mixed", get("/a.txt", "cOnNeCtIoN: close\r\n")),
 ];
 
 const versions: WireCase[] = [
@@ -197,6 +210,11 @@ const hosts: WireCase[] = [
   c("absolute-form 1.0", "GET http://example.test/a.txt HTTP/1.0\r\n\r\n"),
   c("absolute-form ftp scheme", "GET ftp://example.test/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
   c("absolute-form traversal", "GET http://example.test/../secret.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("absolute-form upper-case scheme", "GET HTTP://example.test/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("absolute-form with port", "GET http://example.test:8080/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("absolute-form with userinfo", "GET http://u@example.test/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("absolute-form with query", "GET http://example.test/a.txt?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("absolute-form folder redirect", "GET http://example.test/dir HTTP/1.1\r\nHost: x\r\n\r\n"),
   c("authority-form on GET", "GET example.test:80 HTTP/1.1\r\nHost: x\r\n\r\n"),
   c("relative target", "GET a.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
 ];
@@ -248,6 +266,22 @@ const framing: WireCase[] = [
     "Expect 100-continue with body",
     get("/a.txt", "Expect: 100-continue\r\nContent-Length: 2\r\n") + "ab",
     { responses: 1 },
+  ),
+  c("CL leading zeros", get("/a.txt", "Content-Length: 003\r\n") + "abc"),
+  c("CL with trailing space", get("/a.txt", "Content-Length: 3 \r\n") + "abc"),
+  c(
+    "TE chunk size overflow",
+    get("/a.txt", "Transfer-Encoding: chunked\r\n") + "ffffffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+  ),
+  c(
+    "TE chunk missing CRLF",
+    get("/a.txt", "Transfer-Encoding: chunked\r\n") + "3\r\nabcX0\r\n\r\n",
+  ),
+  c("HEAD with body", get("/a.txt", "Content-Length: 2\r\n", "HEAD") + "ab"),
+  c("OPTIONS with body", get("/", "Content-Length: 2\r\n", "OPTIONS") + "ab"),
+  c(
+    "Expect 100-continue, body withheld",
+    get("/a.txt", "Expect: 100-continue\r\nContent-Length: 2\r\n"),
   ),
   c("Expect unknown", get("/a.txt", "Expect: something\r\n")),
 ];
@@ -355,6 +389,21 @@ const conditionals: WireCase[] = [
     get("/a.txt", 'If-None-Match: "nope"\r\nIf-Modified-Since: {LM}\r\n'),
   ),
   c("If-Modified-Since on 404", get("/missing", "If-Modified-Since: {LM}\r\n")),
+  c("If-Modified-Since RFC 850 date", get("/a.txt", "If-Modified-Since: {LM850}\r\n")),
+  c("If-Modified-Since asctime date", get("/a.txt", "If-Modified-Since: {LMASC}\r\n")),
+  c("If-Modified-Since lower-case GMT", get("/a.txt", "If-Modified-Since: {LMLOWER}\r\n")),
+  c("If-Modified-Since HEAD", get("/a.txt", "If-Modified-Since: {LM}\r\n", "HEAD")),
+  c("If-None-Match weak list", get("/a.txt", 'If-None-Match: W/"x", W/{ETAG}\r\n')),
+  c("If-None-Match on 404", get("/missing", "If-None-Match: *\r\n")),
+  c("If-None-Match * on /", get("/", "If-None-Match: *\r\n")),
+  c(
+    "If-None-Match matching with Range",
+    get("/a.txt", "If-None-Match: {ETAG}\r\nRange: bytes=0-9\r\n"),
+  ),
+  c(
+    "If-None-Match on POST",
+    get("/a.txt", "If-None-Match: {ETAG}\r\nContent-Length: 0\r\n", "POST"),
+  ),
   c("If-Match matching", get("/a.txt", "If-Match: {ETAG}\r\n")),
   c("If-Match other", get("/a.txt", 'If-Match: "nope"\r\n')),
   c("If-Match *", get("/a.txt", "If-Match: *\r\n")),
@@ -414,6 +463,12 @@ const ranges: WireCase[] = [
   c("Range negative start", get("/a.txt", "Range: bytes=-1-5\r\n")),
   c("Range huge numbers", get("/a.txt", "Range: bytes=0-99999999999999999999999\r\n")),
   c("Range Bytes upper unit", get("/a.txt", "Range: Bytes=0-9\r\n")),
+  c("Range 0-0 and suffix 1", get("/a.txt", "Range: bytes=0-0,-1\r\n")),
+  c("Range two parts HTTP/1.0", "GET /a.txt HTTP/1.0\r\nRange: bytes=0-9,100-109\r\n\r\n"),
+  c("Range two parts HEAD", get("/a.txt", "Range: bytes=0-9,100-109\r\n", "HEAD")),
+  c("Range on index /", get("/", "Range: bytes=0-4\r\n")),
+  c("Range adjacent parts", get("/a.txt", "Range: bytes=0-9,10-19\r\n")),
+  c("Range descending parts", get("/a.txt", "Range: bytes=100-109,0-9\r\n")),
   c("Range on empty file", get("/empty.txt", "Range: bytes=0-9\r\n")),
   c("Range suffix on empty file", get("/empty.txt", "Range: bytes=-5\r\n")),
   c("Range on binary", get("/bin.dat", "Range: bytes=4000-4095\r\n")),

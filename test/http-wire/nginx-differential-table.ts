@@ -84,6 +84,10 @@ const RANGEINV =
   "RFC 9110 §14.2: a server MAY ignore an invalid ranges-specifier; tcpkit ignores it and sends 200 with the whole file (nginx: 416)";
 const RANGEHUGE =
   "RFC 9110 §14.1.2: a last-pos at or beyond the length means up to the end, so 206 with the whole file (nginx treats the overflow as unsatisfiable: 416)";
+const C100WAIT =
+  "RFC 9110 §10.1.1: having sent 100 Continue, tcpkit reads the content the client announced before the final answer (its head timeout bounds the wait); nginx answers a static GET at once and discards the body later";
+const DATECASE =
+  "RFC 9110 §5.6.7: HTTP-date is case-sensitive, so `gmt` is not a date, and §13.1.3 says a recipient MUST ignore an invalid If-Modified-Since: 200 (nginx parses it and answers 304)";
 const RANGEGZ =
   "RFC 9110 §14.1, §14.2: a range applies to the selected representation, here the gzip sibling (issue 4); nginx's gzip_static drops the Range (200)";
 
@@ -190,6 +194,11 @@ export const DIFFERENCES: Readonly<Record<string, Difference>> = {
   "TE identity": { observed: "status: tcpkit 400, nginx 501", reason: TEFINAL },
   "TE chunked, identity": { observed: "status: tcpkit 400, nginx 501", reason: TEFINAL },
   "Expect 100-continue with body": { observed: "status: tcpkit 200, nginx 100,200", reason: C100 },
+  "OPTIONS with body": { observed: "status: tcpkit 200, nginx 405", reason: OPT },
+  "Expect 100-continue, body withheld": {
+    observed: "status: tcpkit 100, nginx 100,200",
+    reason: C100WAIT,
+  },
   "field name with slash": {
     observed: "status: tcpkit 400, nginx 200; open: tcpkit false, nginx true",
     reason: FNAME,
@@ -285,6 +294,14 @@ export const DIFFERENCES: Readonly<Record<string, Difference>> = {
   "dotfile encoded %2eenv": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
   "hidden in listing folder": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
   "If-Modified-Since future": { observed: "status: tcpkit 304, nginx 200", reason: IMSFUT },
+  "If-Modified-Since lower-case GMT": {
+    observed: "status: tcpkit 200, nginx 304",
+    reason: DATECASE,
+  },
+  "If-None-Match on POST": {
+    observed: "#1 allow: tcpkit GET, HEAD, OPTIONS, nginx (none)",
+    reason: ALLOW,
+  },
   "If-Match other": { observed: "open: tcpkit true, nginx false", reason: OPEN412 },
   "If-Match weak": { observed: "open: tcpkit true, nginx false", reason: OPEN412 },
   "If-Match garbage": { observed: "open: tcpkit true, nginx false", reason: OPEN412 },
