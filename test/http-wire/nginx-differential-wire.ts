@@ -183,8 +183,20 @@ export function facts(r: HttpResponse, listing: boolean): Map<string, string> {
       f.set("content-length", r.header("content-length") ?? "(none)");
       if (r.body.length > 0) f.set("body", sha(r.body));
     }
-    f.set("content-encoding", r.header("content-encoding") ?? "(none)");
+    const encoding = r.header("content-encoding");
+    f.set("content-encoding", encoding ?? "(none)");
+    f.set("last-modified", r.header("last-modified") ?? "(none)");
+    // nginx omits Accept-Ranges on 206 and on gzip_static answers, and tcpkit also sends Vary
+    // on compressible files without a sibling (a sibling may appear): compare where both apply.
+    if (s === 200 && encoding === undefined) {
+      f.set("accept-ranges", r.header("accept-ranges") ?? "(none)");
+    }
+    if (encoding !== undefined) {
+      f.set("vary", /accept-encoding/i.test(r.header("vary") ?? "") ? "Accept-Encoding" : "(none)");
+    }
   }
+  // RFC 9110 §15.4.5: a 304 carries the ETag a 200 would have
+  if (s === 304) f.set("etag", r.header("etag") === undefined ? "absent" : "present");
   if (s === 206 && !multipart) f.set("content-range", r.header("content-range") ?? "(none)");
   if (s === 416) f.set("content-range", r.header("content-range") ?? "(none)");
   if (s >= 300 && s < 400 && s !== 304) f.set("location", r.header("location") ?? "(none)");
@@ -222,6 +234,13 @@ export function compare(ours: Exchange, theirs: Exchange, listing: boolean): str
     ours.responses.forEach((r, i) => {
       const fa = facts(r, listing);
       const fb = facts(theirs.responses[i] as HttpResponse, listing);
+      // different codings of one file: the bytes, length and related fields follow from that
+      if (fa.get("content-encoding") !== fb.get("content-encoding")) {
+        for (const k of ["content-length", "body", "vary", "accept-ranges"]) {
+          fa.delete(k);
+          fb.delete(k);
+        }
+      }
       for (const key of new Set([...fa.keys(), ...fb.keys()])) {
         const va = fa.get(key) ?? "(n/a)";
         const vb = fb.get(key) ?? "(n/a)";

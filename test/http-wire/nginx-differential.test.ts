@@ -20,6 +20,7 @@ import {
   freePort,
   rawExchange,
   startNginx,
+  statusLine,
   type Exchange,
 } from "./nginx-differential-wire.js";
 import {
@@ -131,7 +132,13 @@ describe("conformance differential against nginx", () => {
       if (diffs.length > 0) observed[kase.name] = diffs.join("; ");
     }
     const dump = process.env["TCPKIT_NGINX_DIFF_DUMP"];
-    if (dump !== undefined) writeFileSync(dump, JSON.stringify(observed, null, 2));
+    if (dump !== undefined) {
+      const statuses = NGINX_CORPUS.map((k) => {
+        const o = outcomes.get(k.name) as Outcome;
+        return `${k.name}: tcpkit ${statusLine(o.tcpkit)}${o.tcpkit.open ? " open" : ""}, nginx ${statusLine(o.nginx)}${o.nginx.open ? " open" : ""}`;
+      });
+      writeFileSync(dump, JSON.stringify({ observed, statuses }, null, 2));
+    }
     const listed: Record<string, string> = {};
     for (const [name, d] of Object.entries(DIFFERENCES)) listed[name] = d.observed;
     assert.deepEqual(observed, listed);
