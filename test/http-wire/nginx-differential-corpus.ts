@@ -66,6 +66,11 @@ export function writeDocumentRoot(base: string, marker: string): string {
   symlinkSync(join(base, "secret.txt"), join(root, "out-link.txt"));
   symlinkSync(join(base, "secret-dir"), join(root, "out-dir"));
   symlinkSync(join(root, "a.txt"), join(root, "in-link.txt"));
+  // a precompressed sibling that is a symlink out of the root (its bytes hold the marker raw)
+  writeFileSync(join(base, "secret.gz"), `${marker} gz\n`);
+  w("gz/leak.js", "console.log('leak');\n");
+  symlinkSync(join(base, "secret.gz"), join(root, "gz", "leak.js.gz"));
+  symlinkSync(join(root, ".env"), join(root, "to-dotfile"));
   return root;
 }
 
@@ -361,6 +366,16 @@ const traversal: WireCase[] = [
   c("symlink out (file)", get("/out-link.txt")),
   c("symlink out (folder)", get("/out-dir/secret.txt")),
   c("symlink out folder listing", get("/out-dir/"), { listing: true }),
+  c("symlink out with Range", get("/out-link.txt", "Range: bytes=0-\r\n")),
+  c("symlink out HEAD", get("/out-link.txt", "", "HEAD")),
+  c("symlink out folder (no slash)", get("/out-dir")),
+  c("symlink out via dot segments", get("/dir/../out-link.txt")),
+  c("symlink out absolute-form", "GET http://x/out-link.txt HTTP/1.1\r\nHost: x\r\n\r\n"),
+  c("symlink out with If-None-Match *", get("/out-link.txt", "If-None-Match: *\r\n")),
+  c("precompressed sibling symlinked out", get("/gz/leak.js", "Accept-Encoding: gzip\r\n")),
+  c("precompressed sibling symlinked out, direct", get("/gz/leak.js.gz")),
+  c("symlink in root to a dotfile", get("/to-dotfile")),
+  c("traversal to secret-dir", get("/%2e%2e/secret-dir/secret.txt")),
   c("dotfile .env", get("/.env")),
   c("dotfile .git/config", get("/.git/config")),
   c("dotfolder .git/", get("/.git/"), { listing: true }),

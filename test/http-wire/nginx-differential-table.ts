@@ -88,6 +88,8 @@ const C100WAIT =
   "RFC 9110 §10.1.1: having sent 100 Continue, tcpkit reads the content the client announced before the final answer (its head timeout bounds the wait); nginx answers a static GET at once and discards the body later";
 const DATECASE =
   "RFC 9110 §5.6.7: HTTP-date is case-sensitive, so `gmt` is not a date, and §13.1.3 says a recipient MUST ignore an invalid If-Modified-Since: 200 (nginx parses it and answers 304)";
+const SIBOUT =
+  "Safety policy (DESIGN §4): a precompressed sibling that resolves outside the root is ignored and the file itself is served; nginx's gzip_static sends the outside file";
 const RANGEGZ =
   "RFC 9110 §14.1, §14.2: a range applies to the selected representation, here the gzip sibling (issue 4); nginx's gzip_static drops the Range (200)";
 
@@ -287,6 +289,28 @@ export const DIFFERENCES: Readonly<Record<string, Difference>> = {
   "symlink out (file)": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
   "symlink out (folder)": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
   "symlink out folder listing": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
+  "symlink out with Range": { observed: "status: tcpkit 404, nginx 206", reason: SYMLINK },
+  "symlink out HEAD": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
+  "symlink out folder (no slash)": { observed: "status: tcpkit 404, nginx 301", reason: SYMLINK },
+  "symlink out via dot segments": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
+  "symlink out absolute-form": { observed: "status: tcpkit 404, nginx 200", reason: SYMLINK },
+  "symlink out with If-None-Match *": {
+    observed: "status: tcpkit 404, nginx 304",
+    reason: SYMLINK,
+  },
+  "precompressed sibling symlinked out": {
+    observed: "#1 content-encoding: tcpkit (none), nginx gzip",
+    reason: SIBOUT,
+  },
+  "precompressed sibling symlinked out, direct": {
+    observed: "status: tcpkit 404, nginx 200",
+    reason: SYMLINK,
+  },
+  "symlink in root to a dotfile": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
+  "traversal to secret-dir": {
+    observed: "#1 connection-close: tcpkit false, nginx true; open: tcpkit true, nginx false",
+    reason: KEEP400,
+  },
   "dotfile .env": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
   "dotfile .git/config": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
   "dotfolder .git/": { observed: "status: tcpkit 404, nginx 200", reason: DOT },
