@@ -130,7 +130,7 @@ class StaticSite {
     }
     const resolved = resolveRequestPath(head.path);
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(head);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
     const found = this.#table.lookup(resolved.segments);
     return found instanceof Promise
       ? found.then((f) => this.#dispatch(head, resolved, f))
@@ -145,7 +145,7 @@ class StaticSite {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound(head);
+        if (resolved.trailingSlash) return this.#notFound();
         return this.#serveFile(head, found.entry);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
@@ -172,7 +172,7 @@ class StaticSite {
   ): Promise<ResponsePlan> {
     const index = await this.#table.lookup([...segments, "index.html"]);
     if (index.kind === "file") return this.#serveFile(head, index.entry);
-    if (!this.#listing) return this.#notFound(head);
+    if (!this.#listing) return this.#notFound();
     let listing;
     try {
       listing = await readListing(realPath, this.#dotfiles);
@@ -215,11 +215,11 @@ class StaticSite {
       const app = await this.#table.lookup(this.#spa);
       if (app.kind === "file") return this.#serveFile(head, app.entry);
     }
-    return this.#notFound(head);
+    return this.#notFound();
   }
 
   /** 404, with the root's 404.html as its body when there is one. */
-  async #notFound(_head: RequestHead): Promise<ResponsePlan> {
+  async #notFound(): Promise<ResponsePlan> {
     const page = await this.#table.lookup(["404.html"]);
     if (page.kind !== "file") return errorPlan(404, this.#allHeaders);
     const e = page.entry;

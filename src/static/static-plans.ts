@@ -3,24 +3,15 @@
  * text), redirects, 304, OPTIONS and CORS preflight. Each carries the site's own header lines.
  */
 import { ALLOW_HEADER, ALLOWED_METHODS } from "../http/method-policy.js";
+import { reasonPhrase } from "../http/status.js";
 import type { ResponsePlan } from "../http/types.js";
-
-const ERROR_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  412: "Precondition Failed",
-  416: "Range Not Satisfiable",
-  500: "Internal Server Error",
-};
 
 const bodies = new Map<number, Buffer>();
 function errorBody(status: number): Buffer {
   let b = bodies.get(status);
   if (b === undefined) {
     // The same "404 Not Found\n" texts as the server's canned responses.
-    b = Buffer.from(`${status} ${ERROR_TEXT[status] ?? "Error"}\n`, "latin1");
+    b = Buffer.from(`${status} ${reasonPhrase(status)}\n`, "latin1");
     bodies.set(status, b);
   }
   return b;

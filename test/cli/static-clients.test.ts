@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCli, type RunningServer } from "../support/cli.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
 let fx: StaticFixture;
@@ -66,23 +67,7 @@ describe("curl", () => {
   it("ranges give exactly those bytes (HTTP/1.0)", () => checkRanges(url, ["--http1.0"]));
 
   it("ranges over TLS give exactly those bytes", async () => {
-    const cert = join(fx.base, "cert.pem");
-    const key = join(fx.base, "key.pem");
-    await tool("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-subj",
-      "/CN=localhost",
-      "-days",
-      "2",
-      "-nodes",
-    ]);
+    const { cert, key } = await makeSelfSignedCert(fx.base);
     const tls = await startCli([
       "serve",
       fx.root,
@@ -115,6 +100,30 @@ describe("curl", () => {
     const text = r.stdout.toString("latin1");
     assert.match(text, /content-encoding: (br|gzip)\r\n/i);
     assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.appJs);
+  });
+
+  it("--compress: curl --compressed gets a gzip or br copy that decodes to the file", async () => {
+    const s = await startCli(["serve", fx.root, "--port", "0", "--log", "off", "--compress"]);
+    try {
+      for (const encoding of ["gzip", "br"]) {
+        const r = await runTool("curl", [
+          "-sS",
+          "--compressed",
+          "-H",
+          `Accept-Encoding: ${encoding}`,
+          "-D",
+          "-",
+          `http://127.0.0.1:${s.port}/style.css`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const head = r.stdout.subarray(0, r.stdout.indexOf("\r\n\r\n")).toString("latin1");
+        assert.match(head, new RegExp(`\r\ncontent-encoding: ${encoding}\r\n`, "i"));
+        assert.match(head, /\r\nvary: accept-encoding/i);
+        assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.styleCss);
+      }
+    } finally {
+      await s.stop();
+    }
   });
 
   it("-z (If-Modified-Since) gets 304 for an unchanged file", async () => {

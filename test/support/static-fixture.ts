@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import type { ResponsePlan } from "../../src/http/types.js";
+import type { RequestHead, ResponsePlan } from "../../src/http/types.js";
 import { readFileSync } from "node:fs";
 
 export interface StaticFixture {
@@ -102,4 +102,21 @@ export function planHeader(plan: ResponsePlan, name: string): string | undefined
     }
   }
   return undefined;
+}
+
+/** A RequestHead as the parser would build it for `method target HTTP/1.1` with `fields`. */
+export function requestHead(
+  target: string,
+  fields: Record<string, string> = {},
+  method = "GET",
+): RequestHead {
+  const q = target.indexOf("?");
+  return {
+    method,
+    target,
+    path: q < 0 ? target : target.slice(0, q),
+    query: q < 0 ? "" : target.slice(q + 1),
+    version: 11,
+    fields: Object.entries(fields).flatMap(([k, v]) => [k.toLowerCase(), v]),
+  };
 }
