@@ -37,3 +37,49 @@ export type {
   FileRange,
 } from "./http/types.js";
 export { getField } from "./http/header-lookup.js";
+export {
+  httpGet,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_TIMEOUT_MS,
+  type HttpGetOptions,
+  type HttpResponse,
+  type TraceEvent,
+} from "./client/http-get.js";
+export { PARTIAL_SUFFIX } from "./client/output-file.js";
+export {
+  download,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from "./client/download.js";
+export type { ResponseHead } from "./http/response-head-parser.js";
+export {
+  createEchoServer,
+  DEFAULT_ECHO_PORT,
+  type EchoServer,
+  type EchoServerOptions,
+  type EchoServerStats,
+  type EchoConnectionInfo,
+  type EchoConnectionClosed,
+} from "./echo/echo-server.js";
+export type { EchoClientOptions } from "./echo/echo-connect.js";
+export {
+  echoMessage,
+  echoStream,
+  type EchoMessageOptions,
+  type EchoMessageResult,
+  type EchoStreamOptions,
+  type EchoStreamResult,
+} from "./echo/echo-message.js";
+export {
+  measureRoundTrips,
+  type RoundTripOptions,
+  type RoundTripReport,
+} from "./echo/round-trips.js";
+export {
+  measureThroughput,
+  type ThroughputOptions,
+  type ThroughputProgress,
+  type ThroughputReport,
+} from "./echo/throughput.js";
+export type { LatencySummary } from "./echo/latency-stats.js";
