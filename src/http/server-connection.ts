@@ -515,7 +515,9 @@ export class ServerConnection implements BodySink {
   /** Sends a canned response for the current request; the connection may stay open. */
   private replyCanned(status: CannedStatus): void {
     const head = this.head;
-    this.socket.write(cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead));
+    const bytes = cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
+    this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = this.isHead ? 0 : cannedBodyLength(status);
     this.finishResponse();
@@ -531,7 +533,7 @@ export class ServerConnection implements BodySink {
     this.keepAlive = false;
     const version = this.head?.version ?? 11;
     const bytes = cannedResponse(status, true, version, false);
-    if (this.ctx.trace !== undefined) this.trace("sent", bytes.toString("latin1"), 0);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
     this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = cannedBodyLength(status);
@@ -589,6 +591,12 @@ export class ServerConnection implements BodySink {
     this.socket.resume();
     this.socket.end();
     this.deadline = Date.now() + LINGER_MS;
+  }
+
+  private traceCanned(bytes: Buffer): void {
+    const text = bytes.toString("latin1");
+    const end = text.indexOf("\r\n\r\n") + 4;
+    this.trace("sent", text.slice(0, end), text.length - end);
   }
 
   private trace(direction: "sent" | "received", text: string, bodyBytes?: number | "stream"): void {
