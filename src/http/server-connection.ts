@@ -112,7 +112,8 @@ export class ServerConnection implements BodySink {
     const address = displayAddress(socket.remoteAddress);
     const port = socket.remotePort ?? 0;
     this.context = { remoteAddress: address, remotePort: port, secure: ctx.secure };
-    this.label = formatHostPort(address, port);
+    // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
+    this.label = ctx.trace === undefined ? "" : formatHostPort(address, port);
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on("data", socketOnData);
     socket.on("drain", socketOnDrain);
