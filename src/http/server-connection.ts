@@ -32,12 +32,7 @@ import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
 import { classifyMethod, optionsPlan } from "./method-policy.js";
 import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
-import {
-  bodyAllowedForStatus,
-  requestAllowsKeepAlive,
-  serializeResponseHead,
-  type ResponseFraming,
-} from "./response-head.js";
+import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
@@ -377,49 +372,10 @@ export class ServerConnection implements BodySink {
     }
     const status = plan.status;
     if (plan.close === true) this.keepAlive = false;
-    let length: number;
-    switch (body.kind) {
-      case "none":
-        length = 0;
-        break;
-      case "bytes":
-        length = body.bytes.length;
-        break;
-      case "file":
-        length = body.end - body.start;
-        break;
-      case "segments":
-        length = 0;
-        for (const s of body.segments) length += Buffer.isBuffer(s) ? s.length : s.end - s.start;
-        break;
-      case "stream":
-        length = body.length ?? -1;
-        break;
-      default: {
-        const never: never = body;
-        throw new TypeError(
-          `unknown response body kind ${String((never as { kind: unknown }).kind)}`,
-        );
-      }
-    }
-    if (
-      !Number.isInteger(status) ||
-      status < 100 ||
-      status > 999 ||
-      typeof plan.headers !== "string"
-    ) {
-      throw new TypeError("invalid response plan: status or headers");
-    }
-    let framing: ResponseFraming;
-    if (!bodyAllowedForStatus(status)) framing = "none";
-    else if (length >= 0) framing = "length";
-    else if (this.isHead) framing = "none";
-    else if (this.head?.version === 11) framing = "chunked";
-    else {
-      framing = "close";
-      this.keepAlive = false;
-    }
     const version = this.head?.version ?? 11;
+    const { framing, length } = frameResponse(plan, this.isHead, version);
+    // Close-delimited: the end of the body is the end of the connection.
+    if (framing === "close") this.keepAlive = false;
     const headText = serializeResponseHead(
       status,
       plan.headers,
