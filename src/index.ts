@@ -53,3 +53,33 @@ export {
   type DownloadResult,
 } from "./client/download.js";
 export type { ResponseHead } from "./http/response-head-parser.js";
+export {
+  createEchoServer,
+  DEFAULT_ECHO_PORT,
+  type EchoServer,
+  type EchoServerOptions,
+  type EchoServerStats,
+  type EchoConnectionInfo,
+  type EchoConnectionClosed,
+} from "./echo/echo-server.js";
+export type { EchoClientOptions } from "./echo/echo-connect.js";
+export {
+  echoMessage,
+  echoStream,
+  type EchoMessageOptions,
+  type EchoMessageResult,
+  type EchoStreamOptions,
+  type EchoStreamResult,
+} from "./echo/echo-message.js";
+export {
+  measureRoundTrips,
+  type RoundTripOptions,
+  type RoundTripReport,
+} from "./echo/round-trips.js";
+export {
+  measureThroughput,
+  type ThroughputOptions,
+  type ThroughputProgress,
+  type ThroughputReport,
+} from "./echo/throughput.js";
+export type { LatencySummary } from "./echo/latency-stats.js";

@@ -12,8 +12,15 @@ import {
   staticOptionsFrom,
 } from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
+import {
+  parseWorkersFlag,
+  runWorkerPrimary,
+  WORKERS_FLAG_OPTION,
+  WORKERS_HELP,
+} from "./workers-flag.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
+import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { serveStatic } from "../static/serve-static.js";
 
 const HELP = `Usage: tcpkit serve [ROOT] [OPTIONS]
@@ -23,7 +30,7 @@ Serves the files under ROOT (default: the current directory) over HTTP/1.0 and H
 Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
-${SERVER_HELP}  -h, --help       show this help
+${SERVER_HELP}${WORKERS_HELP}  -h, --help       show this help
 
 Files:
 ${STATIC_HELP}
@@ -45,6 +52,7 @@ export const serveCommand: Command = {
           port: { type: "string" },
           ...SERVER_FLAG_OPTIONS,
           ...STATIC_FLAG_OPTIONS,
+          ...WORKERS_FLAG_OPTION,
         },
       }),
     );
@@ -53,20 +61,29 @@ export const serveCommand: Command = {
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
     const { options, log } = serverOptionsFrom(values);
-    const server = createHttpServer(
-      { ...options, host, port },
-      serveStatic(root, staticOptionsFrom(values)),
-    );
-    const bound = await server.listen();
-    // Before the readiness line: a script may signal as soon as it reads it.
-    onShutdownSignal(async () => {
+    const scheme = options.tls === undefined ? "http" : "https";
+    const readiness = (h: string, p: number): string =>
+      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    const workers = parseWorkersFlag(values.workers);
+    if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
+    const { server, bound } = await leaveClusterOnFailure(async () => {
+      const server = createHttpServer(
+        { ...options, host, port },
+        serveStatic(root, staticOptionsFrom(values)),
+      );
+      return { server, bound: await server.listen() };
+    });
+    const stop = async (): Promise<void> => {
       await server.close();
       log?.flush();
-    });
-    const scheme = server.secure ? "https" : "http";
-    process.stdout.write(
-      `tcpkit serve: listening on ${formatUrl(scheme, bound.host, bound.port)} (root ${root})\n`,
-    );
+    };
+    // in a worker the primary prints the one readiness line and owns the signals
+    if (isWorkerProcess()) stopWhenPrimaryAsks(stop);
+    else {
+      // Before the readiness line: a script may signal as soon as it reads it.
+      onShutdownSignal(stop);
+      process.stdout.write(readiness(bound.host, bound.port));
+    }
     return new Promise<number>(() => EXIT_OK);
   },
 };

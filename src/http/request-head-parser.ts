@@ -23,6 +23,8 @@ export interface ParsedHead {
   readonly wantsClose: boolean;
   /** `Connection: keep-alive` was sent (RFC 9112 §C.2.2, for HTTP/1.0). */
   readonly wantsKeepAlive: boolean;
+  /** `Expect: 100-continue` on an HTTP/1.1 request (RFC 9110 §10.1.1). */
+  readonly expectsContinue: boolean;
   /** The head's bytes as latin1 text, for --trace. Built only when asked for. */
   readonly headText: string | undefined;
 }
@@ -237,6 +239,7 @@ export class RequestHeadParser {
     let transferEncoding: string | undefined;
     let wantsClose = false;
     let wantsKeepAlive = false;
+    let expectsContinue = false;
     const limit = end - 2; // the final CRLF
     let line = lf + 1;
     while (line < limit) {
@@ -296,6 +299,9 @@ export class RequestHeadParser {
             else if (t === "keep-alive") wantsKeepAlive = true;
           }
           break;
+        case "expect":
+          if (value.toLowerCase() === "100-continue") expectsContinue = true;
+          break;
         default:
           break;
       }
@@ -343,6 +349,7 @@ export class RequestHeadParser {
       contentLength: bodyKind === "length" ? contentLength : 0,
       wantsClose,
       wantsKeepAlive,
+      expectsContinue: expectsContinue && version === 11,
       headText: this.keepHeadText ? data.toString("latin1", start, end) : undefined,
     };
   }

@@ -14,6 +14,8 @@ export const FILE_CHUNK_BYTES = 256 * 1024;
 export interface BodySink {
   /** Writes body bytes (behind the response head if it has not gone out); false = wait for drain. */
   writeBody(bytes: Buffer): boolean;
+  /** The writer waits for 'drain' (the client is slower than the disk): time the stall. */
+  bodyWaiting(): void;
   /** The whole body has been handed to the socket. */
   bodyDone(): void;
   /**
@@ -109,7 +111,7 @@ export class ResponseBodyWriter {
       const part = this.parts[this.partIndex++] as Buffer | FileRange;
       if (Buffer.isBuffer(part)) {
         if (!this.sink.writeBody(part)) {
-          this.waiting = "parts";
+          this.wait("parts");
           return;
         }
         continue;
@@ -150,9 +152,14 @@ export class ResponseBodyWriter {
     if (this.filePos >= this.fileEnd) {
       this.releaseFile();
       if (ok) this.continueParts();
-      else this.waiting = "parts";
+      else this.wait("parts");
     } else if (ok) this.readFileChunk();
-    else this.waiting = "file";
+    else this.wait("file");
+  }
+
+  private wait(what: Exclude<Waiting, "">): void {
+    this.waiting = what;
+    this.sink.bodyWaiting();
   }
 
   private releaseFile(): void {
@@ -180,7 +187,7 @@ export class ResponseBodyWriter {
     }
     if (!ok) {
       stream.pause();
-      this.waiting = "stream";
+      this.wait("stream");
     }
   }
 

@@ -68,6 +68,7 @@ type ConnectionState =
 const COALESCE_BYTES = 64 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** After an error reply, how long to keep reading (and discarding) before destroying. */
 const LINGER_MS = 2_000;
 
@@ -82,6 +83,8 @@ export class ServerConnection implements BodySink {
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
   private processing = false;
+  /** socket.writableLength at the last deadline, to tell a slow reader from a stalled one. */
+  private lastPending = -1;
   private peerEnded = false;
   /** The next request waits for the socket to drain (a pipelining client that does not read). */
   private waitingDrain = false;
@@ -124,6 +127,19 @@ export class ServerConnection implements BodySink {
   /** Called by the server's sweep when `deadline` has passed. */
   onDeadline(): void {
     this.deadline = 0;
+    // A response still flushing to a client that reads slowly is not idle: while the buffered
+    // bytes shrink between checks, wait longer; a client that reads nothing loses it.
+    const pending = this.socket.writableLength;
+    if (pending > 0 && this.state !== "closed") {
+      if (pending !== this.lastPending) {
+        this.lastPending = pending;
+        this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+      } else {
+        this.socket.destroy();
+      }
+      return;
+    }
+    this.lastPending = -1;
     switch (this.state) {
       case "head":
         // Idle between requests: close silently. Part of a head received: 408 (RFC 9110
@@ -185,6 +201,7 @@ export class ServerConnection implements BodySink {
   }
 
   onDrain(): void {
+    if (this.state === "sending") this.deadline = 0;
     if (this.bodyWriter?.onDrain() === true) return;
     if (this.waitingDrain) {
       this.waitingDrain = false;
@@ -257,6 +274,20 @@ export class ServerConnection implements BodySink {
     if (parsed.bodyKind === "none") {
       this.dispatch();
       return;
+    }
+    if (parsed.expectsContinue && this.parser.bufferedBytes === 0) {
+      // RFC 9110 §10.1.1: the client waits before sending its body. A method tcpkit refuses
+      // is refused now, without reading the body (so the connection closes); otherwise
+      // "100 Continue" saves the client its wait.
+      const decision = classifyMethod(head.method);
+      if (decision !== "serve") {
+        this.keepAlive = false;
+        this.state = "handling";
+        return this.replyCanned(decision === "not-allowed" ? 405 : 501);
+      }
+      if (parsed.bodyKind !== "length" || parsed.contentLength <= this.ctx.limits.maxBodyBytes) {
+        this.socket.write(CONTINUE);
+      }
     }
     if (parsed.bodyKind === "length") {
       if (parsed.contentLength > this.ctx.limits.maxBodyBytes) {
@@ -451,6 +482,17 @@ export class ServerConnection implements BodySink {
     return ok;
   }
 
+  /** BodySink: the writer waits for 'drain'. */
+  bodyWaiting(): void {
+    this.armSendDeadline();
+  }
+
+  /** Arms the send deadline while a write waits for 'drain'. */
+  private armSendDeadline(): void {
+    this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+    this.lastPending = this.socket.writableLength;
+  }
+
   /** BodySink: the file or stream body is all written. */
   bodyDone(): void {
     if (this.state === "sending") this.finishResponse();
@@ -510,6 +552,7 @@ export class ServerConnection implements BodySink {
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.
       this.waitingDrain = true;
+      this.armSendDeadline();
       return;
     }
     this.processInput();

@@ -5,7 +5,7 @@
  * next request; the slow path (realpath, containment, reading) runs only when that stat differs.
  */
 import { statSync, type Stats } from "node:fs";
-import { open, realpath, stat } from "node:fs/promises";
+import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { formatHttpDate } from "../http/http-date.js";
 import { mediaTypeFor } from "./media-type.js";
@@ -78,6 +78,8 @@ function statKey(s: Stats): string {
 export class FileTable {
   readonly #options: FileTableOptions;
   readonly #entries = new Map<string, FileEntry>();
+  /** Folders already checked (real path inside the root), by URL path, with their stat key. */
+  readonly #folders = new Map<string, { readonly key: string; readonly found: Lookup }>();
   #bytes = 0;
 
   constructor(options: FileTableOptions) {
@@ -102,8 +104,11 @@ export class FileTable {
     }
     if (current === undefined) return MISSING;
     const cached = this.#entries.get(cacheKey);
-    if (cached !== undefined && cached.key === statKey(current)) return cached.found;
+    const key = statKey(current);
+    if (cached !== undefined && cached.key === key) return cached.found;
     if (cached !== undefined) this.#forget(cacheKey, cached);
+    const folder = this.#folders.get(cacheKey);
+    if (folder !== undefined && folder.key === key) return folder.found;
     return this.#slowLookup(candidate, cacheKey, segments);
   }
 
@@ -126,7 +131,12 @@ export class FileTable {
     if (!outside && !this.#options.dotfiles && rel.split(sep).some((p) => p.startsWith("."))) {
       return MISSING;
     }
-    if (s.isDirectory()) return { kind: "directory", realPath: real };
+    if (s.isDirectory()) {
+      const found: Lookup = { kind: "directory", realPath: real };
+      if (this.#folders.size >= TABLE_MAX_ENTRIES) this.#folders.clear();
+      this.#folders.set(cacheKey, { key: statKey(s), found });
+      return found;
+    }
     if (!s.isFile()) return MISSING;
     const name = segments[segments.length - 1] ?? "";
     const entry = await this.#buildEntry(cacheKey, real, s, name);
@@ -145,30 +155,10 @@ export class FileTable {
     let bytes: Buffer | undefined;
     let final = s;
     if (s.size <= SMALL_FILE_BYTES) {
-      let handle;
-      try {
-        handle = await open(real, "r");
-        const before = await handle.stat();
-        const buf = Buffer.allocUnsafe(before.size);
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesRead } = await handle.read(buf, off, buf.length - off, off);
-          if (bytesRead === 0) break;
-          off += bytesRead;
-        }
-        const after = await handle.stat();
-        // A file written while we read is served from disk this time and read again next time.
-        if (off === buf.length && statKey(before) === statKey(after)) {
-          bytes = buf;
-          final = after;
-        } else {
-          final = after;
-        }
-      } catch {
-        return undefined;
-      } finally {
-        await handle?.close().catch(() => {});
-      }
+      const read = await readSmallFile(real);
+      if (read === undefined) return undefined;
+      bytes = read.bytes;
+      final = read.stat;
     }
     const type = mediaTypeFor(name);
     const etag = makeEtag(final);
@@ -223,6 +213,35 @@ export class FileTable {
       if (this.#bytes <= TABLE_BYTE_BUDGET && this.#entries.size <= TABLE_MAX_ENTRIES) return;
       this.#forget(k, e);
     }
+  }
+}
+
+/**
+ * Reads a small file through one descriptor, with fstat before and after, so bytes and stat
+ * agree. `bytes` is undefined when the file changed while being read or has grown past
+ * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); undefined
+ * overall when it cannot be opened or read.
+ */
+async function readSmallFile(path: string): Promise<{ bytes?: Buffer; stat: Stats } | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    const before = await handle.stat();
+    if (before.size > SMALL_FILE_BYTES) return { stat: before };
+    const buf = Buffer.allocUnsafe(before.size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await handle.read(buf, off, buf.length - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    const after = await handle.stat();
+    const intact = off === buf.length && statKey(before) === statKey(after);
+    return intact ? { bytes: buf, stat: after } : { stat: after };
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close().catch(() => {});
   }
 }
 

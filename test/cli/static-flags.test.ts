@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { REPO_ROOT, runCli, startCli } from "../support/cli.js";
-import { runSteps } from "../support/connection-modes.js";
+import { runSteps, type Step } from "../support/connection-modes.js";
+import { makeStaticFixture } from "../support/static-fixture.js";
 import { join } from "node:path";
 
 const SITE = join(REPO_ROOT, "site");
@@ -56,6 +57,53 @@ describe("tcpkit serve static flags", () => {
       assert.match(route.body.toString(), /<title>/);
     } finally {
       await s.stop();
+    }
+  });
+
+  it("--no-listing, --dotfiles and --follow-symlinks do what they say", async () => {
+    const fx = makeStaticFixture();
+    const s = await startCli([
+      "serve",
+      fx.root,
+      "--port",
+      "0",
+      "--log",
+      "off",
+      "--no-listing",
+      "--dotfiles",
+      "--follow-symlinks",
+    ]);
+    try {
+      const get = (path: string): Step => ({ request: `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n` });
+      const [listing, env, out, index] = await runSteps(s.port, "keep-alive", [
+        get("/docs/"),
+        get("/.env"),
+        get("/link-out.txt"),
+        get("/"),
+      ]);
+      assert.equal(listing?.status, 404);
+      assert.equal(env?.status, 200);
+      assert.equal(env.body.toString(), "SECRET=1\n");
+      assert.equal(out?.status, 200);
+      assert.equal(out.body.toString(), "SECRET outside\n");
+      assert.equal(index?.status, 200);
+    } finally {
+      await s.stop();
+      fx.remove();
+    }
+  });
+
+  it("--spa FILE.html names the app file; --spa=FILE too", async () => {
+    for (const flags of [["--spa", "index.html"], ["--spa=index.html"]]) {
+      const s = await startCli(["serve", ...flags, SITE, "--port", "0", "--log", "off"]);
+      try {
+        const [route] = await runSteps(s.port, "fresh", [
+          { request: "GET /a/route HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n" },
+        ]);
+        assert.equal(route?.status, 200, flags.join(" "));
+      } finally {
+        await s.stop();
+      }
     }
   });
 

@@ -162,8 +162,32 @@ describe("pipelining at scale", () => {
   });
 });
 
+describe("Expect: 100-continue", () => {
+  it("sends 100 Continue before reading a body, and refuses a refused method at once", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      await c.send(
+        "GET /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+      );
+      assert.equal((await c.readResponse("GET")).status, 100);
+      await c.send("hello");
+      assert.equal((await c.readResponse("GET")).body.toString(), "GET /e v11\n");
+      await c.send(
+        "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+      );
+      const refused = await c.readResponse("POST");
+      assert.equal(refused.status, 405);
+      assert.equal(refused.header("connection"), "close");
+      await c.waitClosed();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("bounded memory per connection", () => {
-  it("stops reading a file while the client does not read", async () => {
+  it("stops reading a file while the client does not read, then gives up after the send timeout", async () => {
     const { mkdtempSync, openSync, ftruncateSync, closeSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
@@ -172,7 +196,7 @@ describe("bounded memory per connection", () => {
     const fd = openSync(path, "w");
     ftruncateSync(fd, 256 * 1024 * 1024); // sparse: no disk used
     closeSync(fd);
-    const t = await startTestServer({}, () => ({
+    const t = await startTestServer({ limits: { sendTimeoutMs: 1000 } }, () => ({
       status: 200,
       headers: "",
       body: { kind: "file", path, start: 0, end: 256 * 1024 * 1024 },
@@ -186,6 +210,12 @@ describe("bounded memory per connection", () => {
       const grown = process.memoryUsage().rss - before;
       // The client reads nothing: the server's writes stop at the socket buffers.
       assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+      // No progress for the send timeout: the server abandons the response (seen server-side:
+      // a paused client does not read the close).
+      for (let i = 0; i < 150 && t.server.connectionCount > 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(t.server.connectionCount, 0);
       c.close();
     } finally {
       await t.close();

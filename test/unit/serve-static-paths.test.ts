@@ -159,6 +159,22 @@ describe("serveStatic: safety", () => {
     }
   });
 
+  it("revalidates folders: a folder link retargeted outside the root is 404 at once", async () => {
+    const handler = serveStatic(fx.root);
+    const link = join(fx.root, "swing-dir");
+    symlinkSync(join(fx.root, "docs"), link);
+    try {
+      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 200);
+      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 200);
+      unlinkSync(link);
+      symlinkSync(fx.base, link);
+      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 404);
+      assert.equal((await handler(req("/swing-dir/outside.txt"), CONTEXT)).status, 404);
+    } finally {
+      unlinkSync(link);
+    }
+  });
+
   it("a file replaced by a folder is seen as a folder at once", async () => {
     const handler = serveStatic(fx.root);
     const ctx = CONTEXT;
