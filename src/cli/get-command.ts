@@ -96,7 +96,9 @@ export const getCommand: Command = {
     const notice = (message: string): void => {
       if (!quiet) process.stderr.write(`tcpkit get: ${message}\n`);
     };
-    const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
+    // Not when the body itself goes to the same terminal: the two would overwrite each other.
+    const drawProgress = !quiet && process.stderr.isTTY && !(toStdout && process.stdout.isTTY);
+    const progress = drawProgress ? new ProgressLine(process.stderr) : undefined;
     let body: NodeJS.ReadableStream | undefined;
     let lastPeer = "";
     let interrupted = false;
