@@ -331,9 +331,13 @@ export class RequestHeadParser {
         .split(",")
         .map((s) => s.trim());
       // As nginx: only plain "chunked" is decoded; any other coding is 501 (RFC 9112 §6.1),
-      // and a list whose last coding is not chunked cannot be framed at all (400).
+      // and a list whose last coding is not chunked cannot be framed at all (400). Chunked
+      // applied twice (in one field or two) is a framing no sender may produce (RFC 9112
+      // §7: MUST NOT apply chunked more than once): 400, as nginx, not "unsupported" 501.
       if (codings[codings.length - 1] !== "chunked")
         return fail(400, "final coding is not chunked");
+      if (codings.indexOf("chunked") !== codings.length - 1)
+        return fail(400, "chunked applied more than once");
       if (codings.length !== 1) return fail(501, "unsupported transfer coding");
       bodyKind = "chunked";
     }

@@ -125,6 +125,16 @@ describe("RequestHeadParser", () => {
       400,
     ],
     ["TE on 1.0", "GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400],
+    [
+      "TE chunked twice in one field",
+      "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+      400,
+    ],
+    [
+      "TE chunked in two fields",
+      "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+      400,
+    ],
     ["obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n", 400],
     ["space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400],
     ["bare CR in a value", "GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n", 400],
