@@ -366,11 +366,15 @@ const header = [
   `E1: 1 connection streams ${E1_BYTES / 1048576} MiB while reading it back. E2: ${E2.conns} connections x ${E2.rounds} round trips of ${E2.size} B. E3: ${E3.conns} concurrent connections echo ${E3.size} B once. Ratios to c-epoll in parentheses.`,
   "",
 ];
+const busyNote = `Other processes' CPU use just before each server start (median): ${selected
+  .map(({ name }) => `${name} ${median(raw[name].map((r) => r.busyBeforePct))}%`)
+  .join(", ")}.`;
 const text = [
   ...header,
   ...lines,
   "",
   ...verdict,
+  busyNote,
   ...notes.map((n) => `Note: ${n}`),
   `Took ${Math.round((Date.now() - started) / 1000)} s.`,
   "",

@@ -21,7 +21,8 @@ Downloads URL (http or https; IPv6 literals as http://[::1]:8080/) over HTTP/1.1
 redirects, and saves the body to a file named after the last path segment of the URL
 (index.html for a path ending in /). An existing file is never overwritten: the next free
 name NAME.1, NAME.2 ... is used and reported. The body is written to NAME.part and renamed
-when complete; if the transfer fails, NAME.part is kept (resume it with -c).
+when complete; if the transfer fails or is interrupted (Ctrl-C), NAME.part is kept with
+every byte received (resume it with -c).
 
 Options:
   -o, --output FILE     save to FILE (overwritten if it exists); '-' writes to stdout
@@ -95,7 +96,9 @@ export const getCommand: Command = {
     const notice = (message: string): void => {
       if (!quiet) process.stderr.write(`tcpkit get: ${message}\n`);
     };
-    const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
+    // Not when the body itself goes to the same terminal: the two would overwrite each other.
+    const drawProgress = !quiet && process.stderr.isTTY && !(toStdout && process.stdout.isTTY);
+    const progress = drawProgress ? new ProgressLine(process.stderr) : undefined;
     let body: NodeJS.ReadableStream | undefined;
     let lastPeer = "";
     let interrupted = false;

@@ -3,6 +3,7 @@
  * line redrawn in place (carriage return + erase line), at most ten times a second.
  */
 import type { DownloadProgress } from "../client/download.js";
+import { formatSize } from "../static/directory-listing.js";
 
 const REDRAW_INTERVAL_MS = 100;
 
@@ -40,31 +41,19 @@ export class ProgressLine {
 /** "  42%  1.2 MiB of 2.9 MiB  3.1 MiB/s  ETA 0:01" (percent and ETA only when the size is known). */
 export function formatProgress(progress: DownloadProgress, elapsedMs: number): string {
   const have = progress.offset + progress.received;
-  const rate = elapsedMs > 0 ? (progress.received * 1000) / elapsedMs : 0;
+  const rate = elapsedMs > 0 ? Math.round((progress.received * 1000) / elapsedMs) : 0;
   const parts: string[] = [];
   if (progress.total !== undefined && progress.total > 0) {
     parts.push(`${String(Math.floor((have * 100) / progress.total)).padStart(3)}%`);
-    parts.push(`${formatBytes(have)} of ${formatBytes(progress.total)}`);
+    parts.push(`${formatSize(have)} of ${formatSize(progress.total)}`);
   } else {
-    parts.push(formatBytes(have));
+    parts.push(formatSize(have));
   }
-  parts.push(`${formatBytes(rate)}/s`);
+  parts.push(`${formatSize(rate)}/s`);
   if (progress.total !== undefined && rate > 0 && have < progress.total) {
     parts.push(`ETA ${formatDuration((progress.total - have) / rate)}`);
   }
   return parts.join("  ");
-}
-
-/** 1023 B, 1.5 KiB, 12.0 MiB. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function formatDuration(totalSeconds: number): string {

@@ -114,25 +114,29 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   server.on("drop", () => void counters.connectionsRefused++);
   // accept() failures (EMFILE...) concern one connection attempt; the server keeps listening.
   server.on("error", () => {});
+  const { onConnection, onConnectionClose } = options;
+  const wantsInfo = onConnection !== undefined || onConnectionClose !== undefined;
   server.on("connection", (socket: Socket) => {
     counters.connectionsAccepted++;
-    const info: EchoConnectionInfo = {
-      remoteAddress: displayAddress(socket.remoteAddress),
-      remotePort: socket.remotePort ?? 0,
-    };
     registry.add(socket);
+    // The peer address costs a getpeername() call: only asked for when a hook will use it.
+    const info: EchoConnectionInfo | undefined = wantsInfo
+      ? { remoteAddress: displayAddress(socket.remoteAddress), remotePort: socket.remotePort ?? 0 }
+      : undefined;
     socket.once("close", (hadError: boolean) => {
       counters.bytesReceived += socket.bytesRead;
       counters.bytesSent += socket.bytesWritten;
-      options.onConnectionClose?.({
-        ...info,
-        bytesReceived: socket.bytesRead,
-        bytesSent: socket.bytesWritten,
-        hadError,
-      });
+      if (onConnectionClose !== undefined && info !== undefined) {
+        onConnectionClose({
+          ...info,
+          bytesReceived: socket.bytesRead,
+          bytesSent: socket.bytesWritten,
+          hadError,
+        });
+      }
     });
     startEchoConnection(socket, hooks, idleTimeoutMs);
-    options.onConnection?.(info);
+    if (onConnection !== undefined && info !== undefined) onConnection(info);
   });
 
   function stats(): EchoServerStats {

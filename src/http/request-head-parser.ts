@@ -225,10 +225,10 @@ export class RequestHeadParser {
     const data = this.data;
     let sp = start;
     while (data[sp] !== SP) sp++;
-    const method = data.toString("latin1", start, sp);
+    const method = latin1(data, start, sp);
     let sp2 = sp + 1;
     while (data[sp2] !== SP) sp2++;
-    const target = data.toString("latin1", sp + 1, sp2);
+    const target = latin1(data, sp + 1, sp2);
     const version = data[lf - 2] === 0x30 ? 10 : 11;
 
     const fields: string[] = [];
@@ -270,8 +270,8 @@ export class RequestHeadParser {
         valueEnd--;
       }
       if (++count > this.limits.maxHeaderCount) return fail(431, "too many header fields");
-      const name = lowerName(data, line, nameEnd);
-      const value = data.toString("latin1", valueStart, valueEnd);
+      const name = fieldName(data, line, nameEnd);
+      const value = latin1(data, valueStart, valueEnd);
       fields.push(name, value);
       line = i + 2;
       switch (name) {
@@ -292,13 +292,19 @@ export class RequestHeadParser {
           transferEncoding =
             transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
           break;
-        case "connection":
-          for (const token of value.toLowerCase().split(",")) {
-            const t = token.trim();
-            if (t === "close") wantsClose = true;
-            else if (t === "keep-alive") wantsKeepAlive = true;
+        case "connection": {
+          const v = value.toLowerCase();
+          if (v === "keep-alive") wantsKeepAlive = true;
+          else if (v === "close") wantsClose = true;
+          else {
+            for (const token of v.split(",")) {
+              const t = token.trim();
+              if (t === "close") wantsClose = true;
+              else if (t === "keep-alive") wantsKeepAlive = true;
+            }
           }
           break;
+        }
         case "expect":
           if (value.toLowerCase() === "100-continue") expectsContinue = true;
           break;
@@ -354,7 +360,7 @@ export class RequestHeadParser {
       wantsClose,
       wantsKeepAlive,
       expectsContinue: expectsContinue && version === 11,
-      headText: this.keepHeadText ? data.toString("latin1", start, end) : undefined,
+      headText: this.keepHeadText ? latin1(data, start, end) : undefined,
     };
   }
 }
@@ -363,13 +369,78 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
+/** Buffer's latin1Slice: what toString("latin1", a, b) calls, without its argument checks. */
+type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): string };
+
+function latin1(data: Buffer, from: number, to: number): string {
+  return (data as Latin1Sliceable).latin1Slice(from, to);
+}
+
+/**
+ * Field names browsers and tools send, as constants: a name on the wire that matches one
+ * (case-insensitively) costs no new string and no lower-casing, and compares by identity.
+ */
+const COMMON_NAMES = [
+  "host",
+  "connection",
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "referer",
+  "if-none-match",
+  "if-modified-since",
+  "if-match",
+  "if-unmodified-since",
+  "if-range",
+  "range",
+  "cache-control",
+  "cookie",
+  "origin",
+  "pragma",
+  "upgrade-insecure-requests",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+  "dnt",
+  "te",
+  "keep-alive",
+  "authorization",
+  "x-forwarded-for",
+  "access-control-request-method",
+  "access-control-request-headers",
+  "priority",
+];
+const NAMES_BY_LENGTH: (readonly string[] | undefined)[] = [];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []) as string[];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] as string[]).push(name);
+
 /** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
+function fieldName(data: Buffer, from: number, to: number): string {
+  const candidates = NAMES_BY_LENGTH[to - from];
+  if (candidates !== undefined) {
+    next: for (const name of candidates) {
+      for (let i = 0; i < name.length; i++) {
+        let c = data[from + i] as number;
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        if (c !== name.charCodeAt(i)) continue next;
+      }
+      return name;
+    }
+  }
+  return lowerName(data, from, to);
+}
+
 function lowerName(data: Buffer, from: number, to: number): string {
   for (let i = from; i < to; i++) {
     const c = data[i] as number;
-    if (c >= 0x41 && c <= 0x5a) return data.toString("latin1", from, to).toLowerCase();
+    if (c >= 0x41 && c <= 0x5a) return latin1(data, from, to).toLowerCase();
   }
-  return data.toString("latin1", from, to);
+  return latin1(data, from, to);
 }
 
 /**

@@ -32,12 +32,7 @@ import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
 import { classifyMethod, optionsPlan } from "./method-policy.js";
 import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
-import {
-  bodyAllowedForStatus,
-  requestAllowsKeepAlive,
-  serializeResponseHead,
-  type ResponseFraming,
-} from "./response-head.js";
+import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
@@ -112,7 +107,8 @@ export class ServerConnection implements BodySink {
     const address = displayAddress(socket.remoteAddress);
     const port = socket.remotePort ?? 0;
     this.context = { remoteAddress: address, remotePort: port, secure: ctx.secure };
-    this.label = formatHostPort(address, port);
+    // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
+    this.label = ctx.trace === undefined ? "" : formatHostPort(address, port);
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on("data", socketOnData);
     socket.on("drain", socketOnDrain);
@@ -376,49 +372,10 @@ export class ServerConnection implements BodySink {
     }
     const status = plan.status;
     if (plan.close === true) this.keepAlive = false;
-    let length: number;
-    switch (body.kind) {
-      case "none":
-        length = 0;
-        break;
-      case "bytes":
-        length = body.bytes.length;
-        break;
-      case "file":
-        length = body.end - body.start;
-        break;
-      case "segments":
-        length = 0;
-        for (const s of body.segments) length += Buffer.isBuffer(s) ? s.length : s.end - s.start;
-        break;
-      case "stream":
-        length = body.length ?? -1;
-        break;
-      default: {
-        const never: never = body;
-        throw new TypeError(
-          `unknown response body kind ${String((never as { kind: unknown }).kind)}`,
-        );
-      }
-    }
-    if (
-      !Number.isInteger(status) ||
-      status < 100 ||
-      status > 999 ||
-      typeof plan.headers !== "string"
-    ) {
-      throw new TypeError("invalid response plan: status or headers");
-    }
-    let framing: ResponseFraming;
-    if (!bodyAllowedForStatus(status)) framing = "none";
-    else if (length >= 0) framing = "length";
-    else if (this.isHead) framing = "none";
-    else if (this.head?.version === 11) framing = "chunked";
-    else {
-      framing = "close";
-      this.keepAlive = false;
-    }
     const version = this.head?.version ?? 11;
+    const { framing, length } = frameResponse(plan, this.isHead, version);
+    // Close-delimited: the end of the body is the end of the connection.
+    if (framing === "close") this.keepAlive = false;
     const headText = serializeResponseHead(
       status,
       plan.headers,
@@ -515,7 +472,9 @@ export class ServerConnection implements BodySink {
   /** Sends a canned response for the current request; the connection may stay open. */
   private replyCanned(status: CannedStatus): void {
     const head = this.head;
-    this.socket.write(cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead));
+    const bytes = cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
+    this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = this.isHead ? 0 : cannedBodyLength(status);
     this.finishResponse();
@@ -531,7 +490,7 @@ export class ServerConnection implements BodySink {
     this.keepAlive = false;
     const version = this.head?.version ?? 11;
     const bytes = cannedResponse(status, true, version, false);
-    if (this.ctx.trace !== undefined) this.trace("sent", bytes.toString("latin1"), 0);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
     this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = cannedBodyLength(status);
@@ -589,6 +548,12 @@ export class ServerConnection implements BodySink {
     this.socket.resume();
     this.socket.end();
     this.deadline = Date.now() + LINGER_MS;
+  }
+
+  private traceCanned(bytes: Buffer): void {
+    const text = bytes.toString("latin1");
+    const end = text.indexOf("\r\n\r\n") + 4;
+    this.trace("sent", text.slice(0, end), text.length - end);
   }
 
   private trace(direction: "sent" | "received", text: string, bodyBytes?: number | "stream"): void {

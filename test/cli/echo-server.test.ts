@@ -254,6 +254,19 @@ describe("tcpkit echo-server options", () => {
     );
   });
 
+  it("shows IPv4 clients of a dual-stack (::) server plainly, without ::ffff:", async () => {
+    const server = await startCli(["echo-server", "--host", "::", "--port", "0", "--verbose"]);
+    const socket = await openSocket(server.port, "127.0.0.1");
+    const localPort = socket.localPort as number;
+    const result = collectUntilClose(socket);
+    socket.end("v4");
+    assert.equal((await result).data.toString(), "v4");
+    await sleep(100);
+    const { stdout } = await server.stop();
+    assert.match(stdout, new RegExp(`^Handling client 127\\.0\\.0\\.1:${localPort}$`, "m"));
+    assert.doesNotMatch(stdout, /ffff/);
+  });
+
   it("on SIGTERM stops accepting, finishes open connections, prints totals, exits 0", async () => {
     const server = await startCli(["echo-server", "--port", "0"]);
     const socket = await openSocket(server.port);

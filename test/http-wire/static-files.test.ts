@@ -313,6 +313,46 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
   );
 });
 
+describe("serve: HEAD", () => {
+  const targets: [string, string][] = [
+    ["/hello.txt", ""],
+    ["/big.bin", ""],
+    ["/big.bin", "Range: bytes=10-19\r\n"],
+    ["/big.bin", "Range: bytes=0-0,-1\r\n"],
+    ["/hello.txt", "Range: bytes=99-\r\n"],
+    ["/app.js", "Accept-Encoding: br\r\n"],
+    ["/docs/", ""],
+    ["/docs", ""],
+    ["/nope", ""],
+    ["/../x", ""],
+  ];
+  inEveryMode(
+    "HEAD gets the head GET gets, without the body",
+    () => plain,
+    () =>
+      targets.flatMap(([t, extra]) => [
+        { request: get(t, extra) },
+        { request: get(t, extra, "HEAD") },
+      ]),
+    (r) => {
+      const strip = (x: HttpResponse): string =>
+        x.fieldLines
+          .filter(([n]) => n.toLowerCase() !== "date")
+          .map(([n, v]) => `${n}: ${v.replace(/boundary=\w+/, "boundary=B")}`)
+          .join("\n");
+      for (let i = 0; i < targets.length; i++) {
+        const g = r[2 * i] as HttpResponse;
+        const h = r[2 * i + 1] as HttpResponse;
+        const what = targets[i]?.join(" ");
+        assert.equal(h.status, g.status, what);
+        assert.equal(strip(h), strip(g), what);
+        assert.equal(h.body.length, 0, what);
+        assert.equal(g.body.length, Number(g.header("content-length")), what);
+      }
+    },
+  );
+});
+
 describe("serve: a changed file is seen by the next request", () => {
   it("over one keep-alive connection", async () => {
     const path = join(fx.root, "docs", "sub", "c.txt");

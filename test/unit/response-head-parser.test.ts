@@ -110,6 +110,47 @@ describe("ResponseHeadParser", () => {
     assert.deepEqual((r as { head: unknown }).head, whole.head);
   });
 
+  it("parses any valid head the same however it is split", () => {
+    const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/);
+    const value = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,20}[\x21-\x7e])?$/);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 599 }),
+        fc.array(fc.tuple(token, value), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        fc.boolean(),
+        (status, fields, cuts, bareLf) => {
+          const eol = bareLf ? "\n" : "\r\n";
+          const text =
+            `HTTP/1.1 ${status} Some Reason${eol}` +
+            fields.map(([n, v]) => `${n}: ${v}${eol}`).join("") +
+            `${eol}tail`;
+          const bytes = Buffer.from(text, "latin1");
+          const points = [...new Set(cuts.map((n) => n % (bytes.length + 1)))].sort(
+            (a, b) => a - b,
+          );
+          const pieces: Buffer[] = [];
+          let from = 0;
+          for (const p of points) {
+            pieces.push(bytes.subarray(from, p));
+            from = p;
+          }
+          pieces.push(bytes.subarray(from));
+          const r = parsePieces(pieces);
+          assert.equal(r.kind, "head", JSON.stringify(r));
+          const head = (r as Extract<ResponseHeadResult, { kind: "head" }>).head;
+          assert.equal(head.status, status);
+          assert.deepEqual(
+            head.fields,
+            fields.flatMap(([n, v]) => [n.toLowerCase(), v]),
+          );
+          assert.equal((r as { rest: Buffer }).rest.toString(), "tail");
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("never throws on random bytes and never accepts more than the limit", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 10 }), (chunks) => {
