@@ -1,7 +1,7 @@
 /**
  * Where tcpkit serve answers differently from nginx on the differential corpus, and why tcpkit's
  * answer is the right one (RFC section) or a deliberate safety policy. docs/CONFORMANCE.md holds
- * the same table (the test checks it; TCPKIT_CONFORMANCE_DOC=docs/CONFORMANCE.md rewrites it).
+ * the same table (the test checks it; TCPKIT_CONFORMANCE_DOC=1 rewrites it).
  */
 
 export interface Difference {

@@ -5,23 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
+import { waitForPort } from "../support/ports.js";
 import { join } from "node:path";
 import { parseResponse, type HttpResponse } from "../support/http-response.js";
 
 export const NGINX = "/usr/sbin/nginx";
-
-/** A free loopback port (bound then released; nginx takes it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Writes nginx.conf for `root` under `dir` (the brief's settings) and starts nginx on `port`. */
 export async function startNginx(dir: string, root: string, port: number): Promise<ChildProcess> {
@@ -65,21 +54,13 @@ http {
   let err = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (s: string) => (err += s));
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitForPort(port, child, 50);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new Error(`nginx not listening on ${port}: ${(e as Error).message} ${err}`);
   }
-  child.kill("SIGKILL");
-  throw new Error(`nginx not listening: ${err}`);
+  return child;
 }
 
 /** What one connection got back. */

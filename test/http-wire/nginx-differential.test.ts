@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT, startCli, type RunningServer } from "../support/cli.js";
 import { requestMethod } from "../support/http-response.js";
+import { freePort } from "../support/ports.js";
 import { NGINX_CORPUS, writeDocumentRoot, type WireCase } from "./nginx-differential-corpus.js";
 import {
   compare,
-  freePort,
   rawExchange,
   startNginx,
   statusLine,
