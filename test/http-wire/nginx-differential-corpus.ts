@@ -207,6 +207,8 @@ const hosts: WireCase[] = [
   c("Host with space", "GET /a.txt HTTP/1.1\r\nHost: a b\r\n\r\n"),
   c("Host with userinfo", "GET /a.txt HTTP/1.1\r\nHost: u@a\r\n\r\n"),
   c("Host with bad port", "GET /a.txt HTTP/1.1\r\nHost: a:xx\r\n\r\n"),
+  c("Host with two colons", "GET /a.txt HTTP/1.1\r\nHost: a:1:2\r\n\r\n"),
+  c("Host unclosed IP literal", "GET /a.txt HTTP/1.1\r\nHost: [::1\r\n\r\n"),
   c("Host ..", "GET /a.txt HTTP/1.1\r\nHost: ..\r\n\r\n"),
   c("absolute-form", "GET http://example.test/a.txt HTTP/1.1\r\nHost: other\r\n\r\n"),
   c("absolute-form without Host", "GET http://example.test/a.txt HTTP/1.1\r\n\r\n"),

@@ -90,6 +90,8 @@ const DATECASE =
   "RFC 9110 §5.6.7: HTTP-date is case-sensitive, so `gmt` is not a date, and §13.1.3 says a recipient MUST ignore an invalid If-Modified-Since: 200 (nginx parses it and answers 304)";
 const SIBOUT =
   "Safety policy (DESIGN §4): a precompressed sibling that resolves outside the root is ignored and the file itself is served; nginx's gzip_static sends the outside file";
+const HOSTPORT =
+  'RFC 9110 §7.2: Host = uri-host [":" port], port = *DIGIT, and a reg-name holds no `:` or `[`; RFC 9112 §3.2: a server MUST answer 400 to an invalid Host (nginx accepts it)';
 const RANGEGZ =
   "RFC 9110 §14.1, §14.2: a range applies to the selected representation, here the gzip sibling (issue 4); nginx's gzip_static drops the Range (200)";
 
@@ -178,6 +180,18 @@ export const DIFFERENCES: Readonly<Record<string, Difference>> = {
   "Host with userinfo": {
     observed: "status: tcpkit 400, nginx 200; open: tcpkit false, nginx true",
     reason: USERINFO,
+  },
+  "Host with bad port": {
+    observed: "status: tcpkit 400, nginx 200; open: tcpkit false, nginx true",
+    reason: HOSTPORT,
+  },
+  "Host with two colons": {
+    observed: "status: tcpkit 400, nginx 200; open: tcpkit false, nginx true",
+    reason: HOSTPORT,
+  },
+  "Host unclosed IP literal": {
+    observed: "status: tcpkit 400, nginx 200; open: tcpkit false, nginx true",
+    reason: HOSTPORT,
   },
   "Host ..": {
     observed: "status: tcpkit 200, nginx 400; open: tcpkit true, nginx false",
