@@ -40,6 +40,8 @@ export interface HeadError {
 export type HeadParseResult = { readonly kind: "need-more" } | ParsedHead | HeadError;
 
 const NEED_MORE = { kind: "need-more" } as const;
+/** What an empty parser holds: shared, so a new or idle parser pins no received chunk. */
+const EMPTY = Buffer.alloc(0);
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
@@ -60,7 +62,7 @@ function fail(status: HeadError["status"], reason: string): HeadError {
  * while a response is in flight.
  */
 export class RequestHeadParser {
-  private data: Buffer = Buffer.alloc(0);
+  private data: Buffer = EMPTY;
   private start = 0;
   private end = 0;
   /** True when `data` is our own growable buffer rather than a received chunk. */
@@ -113,7 +115,16 @@ export class RequestHeadParser {
     const n = Math.min(max, this.end - this.start);
     const out = this.data.subarray(this.start, this.start + n);
     this.start += n;
+    if (this.start === this.end) this.release();
     return out;
+  }
+
+  /** Forgets the consumed buffer, so an idle connection keeps no received chunk alive. */
+  private release(): void {
+    this.data = EMPTY;
+    this.start = 0;
+    this.end = 0;
+    this.owned = false;
   }
 
   /** Puts bytes back in front of the buffer (what a body reader did not use). */
@@ -182,6 +193,7 @@ export class RequestHeadParser {
     this.start = headEnd;
     this.scanned = 0;
     this.lineEnd = -1;
+    if (headEnd === end) this.release();
     return result;
   }
 

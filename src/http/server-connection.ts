@@ -36,7 +36,6 @@ import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
-import type { ConnectionRegistry } from "../net/connection-registry.js";
 import { displayAddress, formatHostPort } from "../net/address.js";
 
 /** What all connections of one server share. */
@@ -44,8 +43,12 @@ export interface ServerContext {
   readonly handler: Handler;
   readonly limits: HttpLimits;
   readonly secure: boolean;
-  readonly registry: ConnectionRegistry;
+  /** Every open connection (the deadline sweep and graceful stop walk it). */
   readonly connections: Set<ServerConnection>;
+  /** Set by a graceful stop: no new connection, no further keep-alive. */
+  closing: boolean;
+  /** Called when the last connection closes during a graceful stop. */
+  onEmpty: (() => void) | undefined;
   readonly onExchange: ((record: ExchangeRecord) => void) | undefined;
   readonly trace: ((text: string) => void) | undefined;
   readonly onHandlerError: (err: unknown) => void;
@@ -73,7 +76,8 @@ type ConnectedSocket = Socket & { [CONNECTION]?: ServerConnection };
 export class ServerConnection implements BodySink {
   private state: ConnectionState = "head";
   private readonly parser: RequestHeadParser;
-  private readonly context: RequestContext;
+  /** Made at the first request; the peer's address is looked up only if someone reads it. */
+  private context: RequestContext | undefined;
   private readonly label: string;
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
@@ -88,6 +92,8 @@ export class ServerConnection implements BodySink {
   // The request in progress.
   private head: RequestHead | undefined;
   private keepAlive = false;
+  /** The client said this request is its last (`Connection: close`, or 1.0 without keep-alive). */
+  private clientCloses = false;
   private isHead = false;
   private bodyRemaining = 0;
   private skipper: ChunkedBodySkipper | undefined;
@@ -104,11 +110,18 @@ export class ServerConnection implements BodySink {
     private readonly ctx: ServerContext,
   ) {
     this.parser = new RequestHeadParser(ctx.limits, ctx.trace !== undefined);
-    const address = displayAddress(socket.remoteAddress);
-    const port = socket.remotePort ?? 0;
-    this.context = { remoteAddress: address, remotePort: port, secure: ctx.secure };
-    // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
-    this.label = ctx.trace === undefined ? "" : formatHostPort(address, port);
+    // An access log or trace needs the peer's address, so it is read now, while the socket is
+    // surely connected; otherwise getpeername(2) is a system call per connection nobody needs.
+    if (ctx.onExchange !== undefined || ctx.trace !== undefined) {
+      this.context = new PeerContext(socket, ctx.secure);
+      // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
+      this.label =
+        ctx.trace === undefined
+          ? ""
+          : formatHostPort(this.context.remoteAddress, this.context.remotePort);
+    } else {
+      this.label = "";
+    }
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on("data", socketOnData);
     socket.on("drain", socketOnDrain);
@@ -116,7 +129,6 @@ export class ServerConnection implements BodySink {
     socket.on("error", socketOnError);
     socket.on("close", socketOnClose);
     ctx.connections.add(this);
-    ctx.registry.add(socket);
     this.enterIdle();
   }
 
@@ -160,9 +172,16 @@ export class ServerConnection implements BodySink {
     }
   }
 
-  /** Graceful stop: close now if idle, else after the response in flight. */
+  /** Graceful stop: close now if idle, else after the response in flight (ctx.closing). */
   shutdown(): void {
-    if (this.state === "head" && this.parser.bufferedBytes === 0) this.closeGracefully();
+    if (this.state === "head" && this.parser.bufferedBytes === 0 && !this.waitingDrain) {
+      this.socket.destroy();
+    }
+  }
+
+  /** The end of a graceful stop's grace period. */
+  destroy(): void {
+    this.socket.destroy();
   }
 
   onData(chunk: Buffer): void {
@@ -171,7 +190,6 @@ export class ServerConnection implements BodySink {
         if (this.parser.bufferedBytes === 0) {
           // The first byte of a request: the idle deadline ends, the head deadline may start.
           this.deadline = 0;
-          this.ctx.registry.markActive(this.socket);
         }
         this.parser.push(chunk);
         if (!this.waitingDrain) this.processInput();
@@ -218,6 +236,7 @@ export class ServerConnection implements BodySink {
     this.deadline = 0;
     this.ctx.connections.delete(this);
     this.bodyWriter?.abort();
+    if (this.ctx.onEmpty !== undefined && this.ctx.connections.size === 0) this.ctx.onEmpty();
   }
 
   /** Parses and answers buffered requests until one needs more bytes or goes asynchronous. */
@@ -246,12 +265,11 @@ export class ServerConnection implements BodySink {
   }
 
   private enterIdle(): void {
-    if (this.peerEnded || this.ctx.registry.isClosing) {
+    if (this.peerEnded || this.ctx.closing) {
       this.closeGracefully();
       return;
     }
     this.socket.resume();
-    this.ctx.registry.markIdle(this.socket);
     this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
   }
 
@@ -260,10 +278,15 @@ export class ServerConnection implements BodySink {
     this.head = head;
     this.requestCount++;
     this.isHead = head.method === "HEAD";
+    this.clientCloses = !requestAllowsKeepAlive(
+      head.version,
+      parsed.wantsClose,
+      parsed.wantsKeepAlive,
+    );
     this.keepAlive =
-      requestAllowsKeepAlive(head.version, parsed.wantsClose, parsed.wantsKeepAlive) &&
+      !this.clientCloses &&
       this.requestCount < this.ctx.limits.maxRequestsPerConnection &&
-      !this.ctx.registry.isClosing;
+      !this.ctx.closing;
     this.bodyBytes = 0;
     if (this.ctx.onExchange !== undefined) this.startMs = Date.now();
     if (parsed.headText !== undefined) this.trace("received", parsed.headText);
@@ -278,6 +301,8 @@ export class ServerConnection implements BodySink {
       const decision = classifyMethod(head.method);
       if (decision !== "serve") {
         this.keepAlive = false;
+        // The body may still be on its way: only a lingering close is safe.
+        this.clientCloses = false;
         this.state = "handling";
         return this.replyCanned(decision === "not-allowed" ? 405 : 501);
       }
@@ -334,7 +359,10 @@ export class ServerConnection implements BodySink {
     if (head.path === "*") return this.respond(optionsPlan());
     let plan: ResponsePlan | Promise<ResponsePlan>;
     try {
-      plan = this.ctx.handler(head, this.context);
+      plan = this.ctx.handler(
+        head,
+        (this.context ??= new PeerContext(this.socket, this.ctx.secure)),
+      );
     } catch (err) {
       return this.handlerFailed(err);
     }
@@ -503,7 +531,7 @@ export class ServerConnection implements BodySink {
     this.logExchange();
     this.head = undefined;
     if (!this.keepAlive) {
-      this.closeGracefully();
+      this.closeAfterResponse();
       return;
     }
     this.state = "head";
@@ -522,9 +550,10 @@ export class ServerConnection implements BodySink {
     if (onExchange === undefined) return;
     const head = this.head;
     const now = Date.now();
+    const peer = (this.context ??= new PeerContext(this.socket, this.ctx.secure));
     onExchange({
-      remoteAddress: this.context.remoteAddress,
-      remotePort: this.context.remotePort,
+      remoteAddress: peer.remoteAddress,
+      remotePort: peer.remotePort,
       method: head?.method,
       target: head?.target,
       version: head?.version,
@@ -550,6 +579,24 @@ export class ServerConnection implements BodySink {
     this.deadline = Date.now() + LINGER_MS;
   }
 
+  /**
+   * Closes after a response the client expected to be the last (it sent `Connection: close`,
+   * or used HTTP/1.0 without keep-alive). When its request was read to the end, nothing else is
+   * buffered and the kernel holds every byte of the response, close(2) now: the kernel sends
+   * the response, then FIN, and with no unread input there is no RST to lose it to — nginx's
+   * lingering_close "on" makes the same choice. This saves a shutdown(2), a wait for the peer's
+   * FIN and a linger state per connection. Anything else takes the lingering close.
+   */
+  private closeAfterResponse(): void {
+    if (this.clientCloses && this.parser.bufferedBytes === 0 && this.socket.writableLength === 0) {
+      this.state = "lingering";
+      this.deadline = 0;
+      this.socket.destroy();
+      return;
+    }
+    this.closeGracefully();
+  }
+
   private traceCanned(bytes: Buffer): void {
     const text = bytes.toString("latin1");
     const end = text.indexOf("\r\n\r\n") + 4;
@@ -560,6 +607,33 @@ export class ServerConnection implements BodySink {
     const options =
       bodyBytes === undefined ? { label: this.label } : { label: this.label, bodyBytes };
     this.ctx.trace?.(formatTrace(direction, text, options));
+  }
+}
+
+/**
+ * The RequestContext of a connection. The peer's address is read from the socket on first use
+ * and kept (a handler that never asks costs no getpeername(2)).
+ */
+class PeerContext implements RequestContext {
+  #address: string | undefined;
+  #port = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly secure: boolean,
+  ) {}
+
+  get remoteAddress(): string {
+    if (this.#address === undefined) {
+      this.#address = displayAddress(this.socket.remoteAddress);
+      this.#port = this.socket.remotePort ?? 0;
+    }
+    return this.#address;
+  }
+
+  get remotePort(): number {
+    if (this.#address === undefined) void this.remoteAddress;
+    return this.#port;
   }
 }
 

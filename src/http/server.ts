@@ -11,7 +11,6 @@ import type { ExchangeRecord } from "./exchange-record.js";
 import { resolveLimits, type HttpLimits } from "./limits.js";
 import { ServerConnection, type ServerContext } from "./server-connection.js";
 import type { Handler } from "./types.js";
-import { ConnectionRegistry } from "../net/connection-registry.js";
 import { listen, type BoundAddress } from "../net/listen.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -60,21 +59,21 @@ export interface HttpServer {
 export function createHttpServer(options: HttpServerOptions, handler: Handler): HttpServer {
   const limits = resolveLimits(options.limits);
   const secure = options.tls !== undefined;
-  const registry = new ConnectionRegistry();
   const connections = new Set<ServerConnection>();
   const ctx: ServerContext = {
     handler,
     limits,
     secure,
-    registry,
     connections,
+    closing: false,
+    onEmpty: undefined,
     onExchange: options.onExchange,
     trace: options.trace,
     onHandlerError: options.onHandlerError ?? defaultHandlerError,
   };
 
   const onSocket = (socket: Socket): void => {
-    if (registry.isClosing) {
+    if (ctx.closing) {
       socket.on("error", ignoreError);
       socket.destroy();
       return;
@@ -83,7 +82,7 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
       refuse(socket);
       return;
     }
-    socket.setNoDelay(true);
+    // The server's noDelay option has already set TCP_NODELAY on the accepted socket.
     new ServerConnection(socket, ctx);
   };
 
@@ -131,13 +130,32 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const drained = registry.drain(limits.drainTimeoutMs);
-      for (const conn of connections) conn.shutdown();
-      await drained;
+      await drainConnections(ctx);
       if (sweepTimer !== undefined) clearInterval(sweepTimer);
       await closed;
     },
   };
+}
+
+/**
+ * Graceful stop of the connections: idle ones close at once, busy ones after their response
+ * (their keep-alive is refused from now on), and whatever remains after drainTimeoutMs is
+ * destroyed. Resolves when none is left.
+ */
+function drainConnections(ctx: ServerContext): Promise<void> {
+  ctx.closing = true;
+  for (const conn of ctx.connections) conn.shutdown();
+  if (ctx.connections.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      for (const conn of ctx.connections) conn.destroy();
+    }, ctx.limits.drainTimeoutMs);
+    timer.unref();
+    ctx.onEmpty = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 /** Past maxConnections: a canned 503 and close, so the client learns why (RFC 9110 §15.6.4). */

@@ -41,8 +41,8 @@ export interface FileEntry {
   readonly bytes: Buffer | undefined;
   /** Compressed copies made by --compress, by coding; dropped with the entry. */
   readonly compressed: Map<string, Promise<Buffer | undefined>>;
-  /** Identity of the stat this entry was built from. */
-  readonly key: string;
+  /** Identity of the stat this entry was built from; undefined: re-read at the next request. */
+  readonly identity: StatIdentity | undefined;
   /** Bytes held in `compressed`, for the table's budget. */
   compressedBytes: number;
   /** The lookup result naming this entry, made once. */
@@ -70,8 +70,37 @@ export interface FileTableOptions {
 const MISSING: Lookup = { kind: "missing" };
 
 /** Identity of a stat: any change to content, replacement or rename-over changes it. */
-function statKey(s: Stats): string {
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.mode}`;
+export interface StatIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly mode: number;
+}
+
+function identityOf(s: Stats): StatIdentity {
+  return {
+    dev: s.dev,
+    ino: s.ino,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    mode: s.mode,
+  };
+}
+
+/** Compared field by field: cheaper per request than formatting a key string. */
+function sameIdentity(a: StatIdentity | undefined, s: StatIdentity): boolean {
+  return (
+    a !== undefined &&
+    a.ino === s.ino &&
+    a.mtimeMs === s.mtimeMs &&
+    a.ctimeMs === s.ctimeMs &&
+    a.size === s.size &&
+    a.dev === s.dev &&
+    a.mode === s.mode
+  );
 }
 
 /** The file table of one serveStatic instance. */
@@ -79,7 +108,10 @@ export class FileTable {
   readonly #options: FileTableOptions;
   readonly #entries = new Map<string, FileEntry>();
   /** Folders already checked (real path inside the root), by URL path, with their stat key. */
-  readonly #folders = new Map<string, { readonly key: string; readonly found: Lookup }>();
+  readonly #folders = new Map<
+    string,
+    { readonly identity: StatIdentity; readonly found: Lookup }
+  >();
   #bytes = 0;
 
   constructor(options: FileTableOptions) {
@@ -94,8 +126,19 @@ export class FileTable {
    * synchronously unless the slow path runs, so hot files cost no promise.
    */
   lookup(segments: readonly string[]): Lookup | Promise<Lookup> {
-    const candidate = join(this.#options.realRoot, ...segments);
-    const cacheKey = segments.join("/");
+    return this.lookupAt(join(this.#options.realRoot, ...segments), segments.join("/"), segments);
+  }
+
+  /**
+   * lookup() with the file-system path and the cache key already made (serveStatic memoises
+   * them per request path): `candidate` is join(realRoot, ...segments), `cacheKey` the segments
+   * joined by "/".
+   */
+  lookupAt(
+    candidate: string,
+    cacheKey: string,
+    segments: readonly string[],
+  ): Lookup | Promise<Lookup> {
     let current: Stats | undefined;
     try {
       current = statSync(candidate, { throwIfNoEntry: false });
@@ -104,11 +147,10 @@ export class FileTable {
     }
     if (current === undefined) return MISSING;
     const cached = this.#entries.get(cacheKey);
-    const key = statKey(current);
-    if (cached !== undefined && cached.key === key) return cached.found;
+    if (cached !== undefined && sameIdentity(cached.identity, current)) return cached.found;
     if (cached !== undefined) this.#forget(cacheKey, cached);
     const folder = this.#folders.get(cacheKey);
-    if (folder !== undefined && folder.key === key) return folder.found;
+    if (folder !== undefined && sameIdentity(folder.identity, current)) return folder.found;
     return this.#slowLookup(candidate, cacheKey, segments);
   }
 
@@ -134,7 +176,7 @@ export class FileTable {
     if (s.isDirectory()) {
       const found: Lookup = { kind: "directory", realPath: real };
       if (this.#folders.size >= TABLE_MAX_ENTRIES) this.#folders.clear();
-      this.#folders.set(cacheKey, { key: statKey(s), found });
+      this.#folders.set(cacheKey, { identity: identityOf(s), found });
       return found;
     }
     if (!s.isFile()) return MISSING;
@@ -181,7 +223,8 @@ export class FileTable {
       bytes: final.size <= SMALL_FILE_BYTES ? bytes : undefined,
       compressed: new Map(),
       // A small file whose bytes could not be read consistently is re-read on the next request.
-      key: final.size <= SMALL_FILE_BYTES && bytes === undefined ? "stale" : statKey(final),
+      identity:
+        final.size <= SMALL_FILE_BYTES && bytes === undefined ? undefined : identityOf(final),
       compressedBytes: 0,
     };
     entry.found = { kind: "file", entry: entry as FileEntry };
@@ -236,7 +279,7 @@ async function readSmallFile(path: string): Promise<{ bytes?: Buffer; stat: Stat
       off += bytesRead;
     }
     const after = await handle.stat();
-    const intact = off === buf.length && statKey(before) === statKey(after);
+    const intact = off === buf.length && sameIdentity(identityOf(before), after);
     return intact ? { bytes: buf, stat: after } : { stat: after };
   } catch {
     return undefined;

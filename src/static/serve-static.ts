@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { getField } from "../http/header-lookup.js";
 import { ALLOW_HEADER } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
@@ -64,6 +65,22 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}): Han
   return (head) => site.handle(head);
 }
 
+/** A request path as resolved under the root, with what the file table needs for it. */
+interface Target {
+  readonly resolved: ResolvedPath;
+  /** join(realRoot, ...segments) and segments.join("/"), when resolved. */
+  readonly candidate: string;
+  readonly cacheKey: string;
+}
+
+/**
+ * Request paths whose resolution is remembered: pure work (decoding, splitting, joining) that a
+ * hot path would otherwise redo per request. Bounded in count and key length, and cleared when
+ * full, so probes cannot grow it.
+ */
+const TARGET_MEMO_MAX = 4096;
+const TARGET_MEMO_KEY_BYTES = 256;
+
 /** One served directory and its settings. */
 class StaticSite {
   readonly #table: FileTable;
@@ -77,6 +94,10 @@ class StaticSite {
   readonly #fileHeaders: string;
   readonly #allHeaders: string;
   readonly #boundary = randomBytes(12).toString("hex");
+  readonly #targets = new Map<string, Target>();
+  /** The plain 404 (no 404.html), built once. */
+  readonly #plain404: ResponsePlan;
+  readonly #notFoundPath: string;
 
   constructor(root: string, options: ServeStaticOptions) {
     try {
@@ -106,6 +127,8 @@ class StaticSite {
       }
       this.#spa = r.segments;
     }
+    this.#plain404 = errorPlan(404, this.#allHeaders);
+    this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
     this.#table = new FileTable({
       realRoot: this.#realRoot,
       followSymlinks: options.followSymlinks ?? false,
@@ -128,13 +151,34 @@ class StaticSite {
     if (head.method !== "GET" && head.method !== "HEAD") {
       return errorPlan(405, this.#allHeaders, ALLOW_HEADER);
     }
-    const resolved = resolveRequestPath(head.path);
+    const target = this.#target(head.path);
+    const resolved = target.resolved;
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
     if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
-    const found = this.#table.lookup(resolved.segments);
+    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
     return found instanceof Promise
       ? found.then((f) => this.#dispatch(head, resolved, f))
       : this.#dispatch(head, resolved, found);
+  }
+
+  /** resolveRequestPath(path) and its file-system path, memoised. */
+  #target(path: string): Target {
+    const known = this.#targets.get(path);
+    if (known !== undefined) return known;
+    const resolved = resolveRequestPath(path);
+    const target: Target =
+      resolved.kind === "ok"
+        ? {
+            resolved,
+            candidate: join(this.#realRoot, ...resolved.segments),
+            cacheKey: resolved.segments.join("/"),
+          }
+        : { resolved, candidate: "", cacheKey: "" };
+    if (path.length <= TARGET_MEMO_KEY_BYTES) {
+      if (this.#targets.size >= TARGET_MEMO_MAX) this.#targets.clear();
+      this.#targets.set(path, target);
+    }
+    return target;
   }
 
   #dispatch(
@@ -205,23 +249,37 @@ class StaticSite {
   }
 
   /** Nothing at that path: the SPA entry point when it applies, else 404. */
-  async #missing(head: RequestHead, segments: readonly string[]): Promise<ResponsePlan> {
+  #missing(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
     const last = segments[segments.length - 1] ?? "";
     if (
       this.#spa !== undefined &&
       !last.includes(".") &&
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
-      const app = await this.#table.lookup(this.#spa);
-      if (app.kind === "file") return this.#serveFile(head, app.entry);
+      return this.#serveSpa(head, this.#spa);
     }
     return this.#notFound();
   }
 
-  /** 404, with the root's 404.html as its body when there is one. */
-  async #notFound(): Promise<ResponsePlan> {
-    const page = await this.#table.lookup(["404.html"]);
-    if (page.kind !== "file") return errorPlan(404, this.#allHeaders);
+  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
+    const app = await this.#table.lookup(spa);
+    if (app.kind === "file") return this.#serveFile(head, app.entry);
+    return this.#notFound();
+  }
+
+  /**
+   * 404, with the root's 404.html as its body when there is one. Synchronous when the table
+   * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
+   */
+  #notFound(): ResponsePlan | Promise<ResponsePlan> {
+    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
+    return page instanceof Promise
+      ? page.then((p) => this.#notFoundWith(p))
+      : this.#notFoundWith(page);
+  }
+
+  #notFoundWith(page: Lookup): ResponsePlan {
+    if (page.kind !== "file") return this.#plain404;
     const e = page.entry;
     return {
       status: 404,
@@ -277,6 +335,8 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+/** The root's custom 404 page. */
+const NOT_FOUND_PAGE = ["404.html"] as const;
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {
   return { kind: "file", path: e.realPath, start, end };
