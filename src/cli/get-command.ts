@@ -4,11 +4,13 @@ import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { expectPositionals, parseCount, parseSecondsToMs, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
+import { errorLine } from "./error-line.js";
 import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
 import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
 import { parseRequestUrl } from "../client/request-url.js";
+import { isToken, isValidFieldValue } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -35,7 +37,8 @@ Options:
   --max-redirects N     redirects to follow (default ${DEFAULT_MAX_REDIRECTS}; 0 = none)
   --timeout SECONDS     limit for each phase: connect, first response byte, idle between reads
                         (default ${DEFAULT_TIMEOUT_MS / 1000})
-  -H, --header 'N: V'   add a request header (repeatable)
+  -H, --header 'N: V'   add a request header (repeatable); Authorization, Proxy-Authorization
+                        and Cookie are not sent on to another host, port or scheme
   --save-errors         save the body of an HTTP error response too (exit code still 3)
   --ca FILE             trust the PEM certificate(s) in FILE for https (e.g. a test server's)
   -k, --insecure        do not verify the https server's certificate (testing only)
@@ -163,7 +166,7 @@ export const getCommand: Command = {
     } catch (err) {
       progress?.finish();
       if (!(err instanceof TcpkitError)) throw err;
-      process.stderr.write(`tcpkit: ${err.message}\n`);
+      process.stderr.write(errorLine(err.message));
       if (interrupted) return EXIT_FAILURE;
       return err.code === "ERR_HTTP_STATUS" ? EXIT_HTTP_STATUS : EXIT_FAILURE;
     } finally {
@@ -177,10 +180,18 @@ function traceText(event: TraceEvent): string {
   return formatTrace(event.direction, event.head, { label: event.peer });
 }
 
+/** `-H 'Name: value'`, checked here so that a bad field is a usage error, not a failed request. */
 function parseHeaderFlag(value: string): [string, string] {
   const colon = value.indexOf(":");
   if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', not '${value}'`);
-  return [value.slice(0, colon).trim(), value.slice(colon + 1).trim()];
+  const name = value.slice(0, colon).trim();
+  const fieldValue = value.slice(colon + 1).trim();
+  // RFC 9110 §5.1, §5.5: a CR or LF here would split the request (header injection).
+  if (!isToken(name)) throw new UsageError(`--header: invalid field name '${name}'`);
+  if (!isValidFieldValue(fieldValue)) {
+    throw new UsageError(`--header: invalid value for '${name}' (control bytes)`);
+  }
+  return [name, fieldValue];
 }
 
 function readCa(path: string): string {
