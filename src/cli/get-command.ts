@@ -1,8 +1,7 @@
 /** `tcpkit get URL`: download a URL like wget, on tcpkit's own HTTP client (DESIGN §6, §7). */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
-import { expectPositionals, parseCount, parseSecondsToMs, withUsageErrors } from "./args.js";
+import { expectPositionals, parseCount, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
 import { errorLine } from "./error-line.js";
 import { ProgressLine } from "./progress-line.js";
@@ -61,28 +60,21 @@ export const getCommand: Command = {
   summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",
   help: HELP,
   async run(argv) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          output: { type: "string", short: "o" },
-          "http1.0": { type: "boolean", short: "0" },
-          include: { type: "boolean", short: "i" },
-          continue: { type: "boolean", short: "c" },
-          force: { type: "boolean" },
-          "max-redirects": { type: "string" },
-          timeout: { type: "string" },
-          header: { type: "string", short: "H", multiple: true },
-          "save-errors": { type: "boolean" },
-          ca: { type: "string" },
-          insecure: { type: "boolean", short: "k" },
-          trace: { type: "boolean" },
-          quiet: { type: "boolean", short: "q" },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags(argv, {
+      output: { type: "string", short: "o" },
+      "http1.0": { type: "boolean", short: "0" },
+      include: { type: "boolean", short: "i" },
+      continue: { type: "boolean", short: "c" },
+      force: { type: "boolean" },
+      "max-redirects": { type: "string" },
+      timeout: { type: "string" },
+      header: { type: "string", short: "H", multiple: true },
+      "save-errors": { type: "boolean" },
+      ca: { type: "string" },
+      insecure: { type: "boolean", short: "k" },
+      trace: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+    });
     expectPositionals(positionals, 1, "get");
     const url = positionals[0];
     if (url === undefined) throw new UsageError("get: a URL is required");
