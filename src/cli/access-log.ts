@@ -5,6 +5,7 @@
  * flushed on exit.
  */
 import type { ExchangeRecord } from "../http/exchange-record.js";
+import { errorLine } from "./error-line.js";
 
 export type AccessLogFormat = "common" | "combined" | "json" | "off";
 
@@ -20,17 +21,36 @@ export interface AccessLog {
   flush(): void;
 }
 
-/** An access log writing `format` lines to `out` (default: process.stdout). */
+/** Where log lines go: a stream such as process.stdout, or anything with `write`. */
+export interface LogSink {
+  write(text: string): unknown;
+  /** Streams report a failed write (EPIPE when the reader of a pipe has gone) as 'error'. */
+  on?(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/**
+ * An access log writing `format` lines to `out` (default: process.stdout). If `out` fails (e.g.
+ * `tcpkit serve | head` once head exits), logging stops with one line through `warn` (default:
+ * stderr) and the server keeps serving: a lost log reader must not take the server down.
+ */
 export function createAccessLog(
   format: Exclude<AccessLogFormat, "off">,
-  out: { write(text: string): unknown } = process.stdout,
+  out: LogSink = process.stdout,
+  warn: (line: string) => void = (line) => process.stderr.write(line),
 ): AccessLog {
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
+  let broken = false;
+  out.on?.("error", (err: Error) => {
+    if (broken) return;
+    broken = true;
+    pending = "";
+    warn(errorLine(`access log stopped: cannot write it: ${err.message}`));
+  });
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (pending === "") return;
+    if (pending === "" || broken) return;
     const text = pending;
     pending = "";
     out.write(text);
@@ -40,6 +60,7 @@ export function createAccessLog(
     format === "json" ? formatJson : format === "combined" ? formatCombined : formatCommon;
   return {
     write(record) {
+      if (broken) return;
       pending += formatLine(record);
       if (pending.length >= FLUSH_BYTES) flush();
       else if (timer === undefined) {
