@@ -107,6 +107,14 @@ export const getCommand: Command = {
     };
     process.once("SIGINT", onInterrupt);
     process.once("SIGTERM", onInterrupt);
+    // -i writes heads to stdout; if its reader has gone (EPIPE), stop like curl does (one line,
+    // exit 1) instead of dying of an unhandled 'error' event.
+    let stdoutError: TcpkitError | undefined;
+    const onStdoutError = (err: Error): void => {
+      stdoutError ??= new TcpkitError("ERR_FILE", `cannot write to stdout: ${err.message}`);
+      (body as { destroy?: (err: Error) => void } | undefined)?.destroy?.(stdoutError);
+    };
+    if (values.include === true) process.stdout.on("error", onStdoutError);
 
     const options: DownloadOptions = {
       httpVersion: values["http1.0"] === true ? "1.0" : "1.1",
@@ -127,12 +135,13 @@ export const getCommand: Command = {
       onTrace: (event) => {
         lastPeer = event.peer;
         if (values.trace === true) process.stderr.write(traceText(event));
-        if (values.include === true && event.direction === "received") {
+        if (values.include === true && event.direction === "received" && !stdoutError) {
           process.stdout.write(Buffer.from(event.head, "latin1"));
         }
       },
       onResponse: (response) => {
         body = response.body;
+        if (stdoutError !== undefined) response.body.destroy(stdoutError);
       },
       onProgress: (p) => progress?.update(p),
       onNotice: notice,
@@ -140,6 +149,7 @@ export const getCommand: Command = {
     try {
       const result = await download(url, options);
       progress?.finish();
+      if (stdoutError !== undefined) throw stdoutError;
       if (values.trace === true) {
         process.stderr.write(
           formatTrace("received", "", { label: lastPeer, bodyBytes: result.received }),
@@ -164,6 +174,7 @@ export const getCommand: Command = {
     } finally {
       process.off("SIGINT", onInterrupt);
       process.off("SIGTERM", onInterrupt);
+      process.stdout.off("error", onStdoutError);
     }
   },
 };
