@@ -14,6 +14,20 @@ export type { ExchangeRecord } from "./http/exchange-record.js";
 export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
 export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
+// Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
+export {
+  parseRange,
+  contentRange,
+  multipartByteranges,
+  type ByteRange,
+  type RangeRequest,
+} from "./http/range.js";
+export {
+  evaluatePreconditions,
+  type PreconditionResult,
+  type Validators,
+} from "./http/preconditions.js";
+export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
   RequestContext,
@@ -23,3 +37,49 @@ export type {
   FileRange,
 } from "./http/types.js";
 export { getField } from "./http/header-lookup.js";
+export {
+  httpGet,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_TIMEOUT_MS,
+  type HttpGetOptions,
+  type HttpResponse,
+  type TraceEvent,
+} from "./client/http-get.js";
+export { PARTIAL_SUFFIX } from "./client/output-file.js";
+export {
+  download,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from "./client/download.js";
+export type { ResponseHead } from "./http/response-head-parser.js";
+export {
+  createEchoServer,
+  DEFAULT_ECHO_PORT,
+  type EchoServer,
+  type EchoServerOptions,
+  type EchoServerStats,
+  type EchoConnectionInfo,
+  type EchoConnectionClosed,
+} from "./echo/echo-server.js";
+export type { EchoClientOptions } from "./echo/echo-connect.js";
+export {
+  echoMessage,
+  echoStream,
+  type EchoMessageOptions,
+  type EchoMessageResult,
+  type EchoStreamOptions,
+  type EchoStreamResult,
+} from "./echo/echo-message.js";
+export {
+  measureRoundTrips,
+  type RoundTripOptions,
+  type RoundTripReport,
+} from "./echo/round-trips.js";
+export {
+  measureThroughput,
+  type ThroughputOptions,
+  type ThroughputProgress,
+  type ThroughputReport,
+} from "./echo/throughput.js";
+export type { LatencySummary } from "./echo/latency-stats.js";

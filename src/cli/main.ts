@@ -3,19 +3,25 @@
  * 0 success, 1 runtime failure, 2 usage error; every error is one `tcpkit: ...` line on stderr.
  */
 import type { Command } from "./command.js";
-import { echoCommand } from "./echo-command.js";
-import { echoServerCommand } from "./echo-server-command.js";
-import { getCommand } from "./get-command.js";
-import { serveCommand } from "./serve-command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.js";
 import { packageVersion } from "./version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
-const COMMANDS: readonly Command[] = [serveCommand, echoServerCommand, echoCommand, getCommand];
+/**
+ * Each command's module, loaded only when that command runs: a long-running server then holds
+ * only its own code in memory (the echo server does not load the HTTP stack, nor mime-db).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: () => import("./serve-command.js").then((m) => m.serveCommand),
+  "echo-server": () => import("./echo-server-command.js").then((m) => m.echoServerCommand),
+  echo: () => import("./echo-command.js").then((m) => m.echoCommand),
+  get: () => import("./get-command.js").then((m) => m.getCommand),
+};
 
-function topHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function topHelp(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     "Usage: tcpkit COMMAND [OPTIONS]",
     "",
@@ -41,18 +47,19 @@ export async function main(argv: string[]): Promise<void> {
 async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    process.stdout.write(topHelp());
+    process.stdout.write(await topHelp());
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === "-V" || first === "--version") {
     process.stdout.write(`tcpkit ${packageVersion()}\n`);
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === first);
-  if (command === undefined) {
+  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (load === undefined) {
     process.stderr.write(`tcpkit: unknown command '${first}' (see 'tcpkit --help')\n`);
     return EXIT_USAGE;
   }
+  const command = await load();
   if (rest.includes("--help") || rest.includes("-h")) {
     process.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return EXIT_OK;

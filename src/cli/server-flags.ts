@@ -25,6 +25,7 @@ export const SERVER_FLAG_OPTIONS = {
   "max-body-bytes": { type: "string" },
   "head-timeout": { type: "string" },
   "keep-alive-timeout": { type: "string" },
+  "send-timeout": { type: "string" },
   "max-requests-per-connection": { type: "string" },
   "max-connections": { type: "string" },
 } as const;
@@ -44,6 +45,7 @@ Limits (each answered with its status; see docs/http-server.md):
   --max-body-bytes N              request body read and discarded (${D.maxBodyBytes}; 413)
   --head-timeout SECONDS          to send a whole request head (${D.headTimeoutMs / 1000}; 408)
   --keep-alive-timeout SECONDS    idle time between requests (${D.keepAliveTimeoutMs / 1000})
+  --send-timeout SECONDS          a response making no progress is abandoned (${D.sendTimeoutMs / 1000})
   --max-requests-per-connection N (${D.maxRequestsPerConnection})
   --max-connections N             concurrent connections (${D.maxConnections}; 503)
 `;
@@ -59,6 +61,7 @@ interface ServerFlagValues {
   "max-body-bytes"?: string | undefined;
   "head-timeout"?: string | undefined;
   "keep-alive-timeout"?: string | undefined;
+  "send-timeout"?: string | undefined;
   "max-requests-per-connection"?: string | undefined;
   "max-connections"?: string | undefined;
 }
@@ -80,6 +83,7 @@ export function serverOptionsFrom(values: ServerFlagValues): {
       "--keep-alive-timeout",
       D.keepAliveTimeoutMs,
     ),
+    sendTimeoutMs: positiveMs(values["send-timeout"], "--send-timeout", D.sendTimeoutMs),
     maxRequestsPerConnection: parseCount(
       values["max-requests-per-connection"],
       "--max-requests-per-connection",

@@ -24,18 +24,35 @@ export const STATIC_HELP = `  --no-listing           answer folders without inde
   --dotfiles             serve names starting with "." (default: 404, hidden from listings)
   --follow-symlinks      follow symlinks that lead outside ROOT (default: 404)
   --cache-control VALUE  Cache-Control of files (default "no-cache": revalidate every time)
-  --spa[=FILE]           single-page app: unknown extension-less paths get FILE (index.html)
+  --spa [FILE.html]      single-page app: unknown extension-less paths get FILE (index.html)
   --cors                 Access-Control-Allow-Origin: * and answers to CORS preflights
   --header "Name: value" add a header to every response (repeatable)
   --compress             gzip/brotli compressible files on the fly (cached per file version)
 `;
 
 /**
- * `--spa` takes an optional value, which parseArgs cannot express: a bare `--spa` becomes
- * `--spa=` (the default file) before parsing, so `--spa ROOT` never swallows ROOT.
+ * `--spa` takes an optional value, which parseArgs cannot express. `--spa=FILE` and
+ * `--spa FILE.html` name the file; a bare `--spa` becomes `--spa=` (index.html), so that
+ * `--spa ROOT` never swallows ROOT (a following argument counts as FILE only when it ends in
+ * .html or .htm, which no sensible ROOT does).
  */
 export function normaliseSpaFlag(argv: readonly string[]): string[] {
-  return argv.map((a) => (a === "--spa" ? "--spa=" : a));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg !== "--spa") {
+      out.push(arg);
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith("-") && /\.html?$/i.test(next)) {
+      out.push(`--spa=${next}`);
+      i++;
+    } else {
+      out.push("--spa=");
+    }
+  }
+  return out;
 }
 
 interface StaticFlagValues {

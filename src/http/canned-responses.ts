@@ -1,7 +1,7 @@
 /**
  * Fixed error responses the server sends on its own (parse errors, timeouts, limits, handler
  * failures): a short text body, never request-derived text (nothing to escape, nothing to
- * leak). The bytes around Date are prebuilt once; a reply costs one concatenation.
+ * leak). Each variant is built once per second (its Date changes) and reused as one Buffer.
  */
 import { currentHttpDate } from "./http-date.js";
 import { ALLOW_HEADER } from "./method-policy.js";
@@ -59,22 +59,26 @@ export function cannedResponse(
   version: 10 | 11 = 11,
   headOnly = false,
 ): Buffer {
+  const date = currentHttpDate();
+  const key = status * 8 + (close ? 4 : 0) + (version === 10 ? 2 : 0) + (headOnly ? 1 : 0);
+  const cached = BUILT.get(key);
+  // Rebuilt at most once a second per variant, so a flood of bad requests allocates nothing.
+  if (cached !== undefined && cached.date === date) return cached.bytes;
   const parts = PARTS.get(status) as CannedParts;
   const connection = close
     ? "Connection: close\r\n"
     : version === 10
       ? "Connection: keep-alive\r\n"
       : "";
-  return Buffer.from(
-    parts.before +
-      currentHttpDate() +
-      parts.after +
-      connection +
-      "\r\n" +
-      (headOnly ? "" : parts.body),
+  const bytes = Buffer.from(
+    parts.before + date + parts.after + connection + "\r\n" + (headOnly ? "" : parts.body),
     "latin1",
   );
+  BUILT.set(key, { date, bytes });
+  return bytes;
 }
+
+const BUILT = new Map<number, { date: string; bytes: Buffer }>();
 
 /** Body length of a canned response, for the access log. */
 export function cannedBodyLength(status: CannedStatus): number {

@@ -15,6 +15,11 @@ export interface HttpLimits {
   readonly headTimeoutMs: number;
   /** Idle time between requests on a kept-alive connection. Past it: silent close. */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * A response that makes no progress (the client reads nothing) for this long is abandoned:
+   * the socket is destroyed. Also bounds how long a closing connection may take to flush.
+   */
+  readonly sendTimeoutMs: number;
   /** A request body (read and discarded, as this server serves no uploads). Past it: 413. */
   readonly maxBodyBytes: number;
   /** Requests on one connection before the server answers with `Connection: close`. */
@@ -31,7 +36,7 @@ export interface HttpLimits {
  * An 8 KiB target matches nginx's request-line buffer. 100 fields is Go's and Node's order of
  * magnitude (browsers send ~15). 20 s to send a head stops slowloris (one byte every few
  * seconds) without hurting a slow phone; 5 s keep-alive idle is Node's default and frees
- * sockets of closed tabs quickly. 1 MiB of discarded body is nginx's client_max_body_size;
+ * sockets of closed tabs quickly; 60 s without write progress is nginx's send_timeout. 1 MiB of discarded body is nginx's client_max_body_size;
  * 1,000 requests per connection is nginx's keepalive_requests.
  */
 export const DEFAULT_LIMITS: HttpLimits = {
@@ -40,6 +45,7 @@ export const DEFAULT_LIMITS: HttpLimits = {
   maxHeaderCount: 100,
   headTimeoutMs: 20_000,
   keepAliveTimeoutMs: 5_000,
+  sendTimeoutMs: 60_000,
   maxBodyBytes: 1024 * 1024,
   maxRequestsPerConnection: 1000,
   maxConnections: 10_000,

@@ -3,7 +3,7 @@
  * valid UTF-8, and a malformed escape is an error, never passed through or guessed.
  */
 
-const NON_ASCII = /[^\u0000-\u007f]/u;
+const NON_ASCII = /[^\t -~]/;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**

@@ -23,6 +23,8 @@ export interface ParsedHead {
   readonly wantsClose: boolean;
   /** `Connection: keep-alive` was sent (RFC 9112 §C.2.2, for HTTP/1.0). */
   readonly wantsKeepAlive: boolean;
+  /** `Expect: 100-continue` on an HTTP/1.1 request (RFC 9110 §10.1.1). */
+  readonly expectsContinue: boolean;
   /** The head's bytes as latin1 text, for --trace. Built only when asked for. */
   readonly headText: string | undefined;
 }
@@ -223,10 +225,10 @@ export class RequestHeadParser {
     const data = this.data;
     let sp = start;
     while (data[sp] !== SP) sp++;
-    const method = data.toString("latin1", start, sp);
+    const method = latin1(data, start, sp);
     let sp2 = sp + 1;
     while (data[sp2] !== SP) sp2++;
-    const target = data.toString("latin1", sp + 1, sp2);
+    const target = latin1(data, sp + 1, sp2);
     const version = data[lf - 2] === 0x30 ? 10 : 11;
 
     const fields: string[] = [];
@@ -237,6 +239,7 @@ export class RequestHeadParser {
     let transferEncoding: string | undefined;
     let wantsClose = false;
     let wantsKeepAlive = false;
+    let expectsContinue = false;
     const limit = end - 2; // the final CRLF
     let line = lf + 1;
     while (line < limit) {
@@ -267,8 +270,8 @@ export class RequestHeadParser {
         valueEnd--;
       }
       if (++count > this.limits.maxHeaderCount) return fail(431, "too many header fields");
-      const name = lowerName(data, line, nameEnd);
-      const value = data.toString("latin1", valueStart, valueEnd);
+      const name = fieldName(data, line, nameEnd);
+      const value = latin1(data, valueStart, valueEnd);
       fields.push(name, value);
       line = i + 2;
       switch (name) {
@@ -289,12 +292,21 @@ export class RequestHeadParser {
           transferEncoding =
             transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
           break;
-        case "connection":
-          for (const token of value.toLowerCase().split(",")) {
-            const t = token.trim();
-            if (t === "close") wantsClose = true;
-            else if (t === "keep-alive") wantsKeepAlive = true;
+        case "connection": {
+          const v = value.toLowerCase();
+          if (v === "keep-alive") wantsKeepAlive = true;
+          else if (v === "close") wantsClose = true;
+          else {
+            for (const token of v.split(",")) {
+              const t = token.trim();
+              if (t === "close") wantsClose = true;
+              else if (t === "keep-alive") wantsKeepAlive = true;
+            }
           }
+          break;
+        }
+        case "expect":
+          if (value.toLowerCase() === "100-continue") expectsContinue = true;
           break;
         default:
           break;
@@ -343,7 +355,8 @@ export class RequestHeadParser {
       contentLength: bodyKind === "length" ? contentLength : 0,
       wantsClose,
       wantsKeepAlive,
-      headText: this.keepHeadText ? data.toString("latin1", start, end) : undefined,
+      expectsContinue: expectsContinue && version === 11,
+      headText: this.keepHeadText ? latin1(data, start, end) : undefined,
     };
   }
 }
@@ -352,13 +365,78 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
+/** Buffer's latin1Slice: what toString("latin1", a, b) calls, without its argument checks. */
+type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): string };
+
+function latin1(data: Buffer, from: number, to: number): string {
+  return (data as Latin1Sliceable).latin1Slice(from, to);
+}
+
+/**
+ * Field names browsers and tools send, as constants: a name on the wire that matches one
+ * (case-insensitively) costs no new string and no lower-casing, and compares by identity.
+ */
+const COMMON_NAMES = [
+  "host",
+  "connection",
+  "content-length",
+  "transfer-encoding",
+  "expect",
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "referer",
+  "if-none-match",
+  "if-modified-since",
+  "if-match",
+  "if-unmodified-since",
+  "if-range",
+  "range",
+  "cache-control",
+  "cookie",
+  "origin",
+  "pragma",
+  "upgrade-insecure-requests",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+  "dnt",
+  "te",
+  "keep-alive",
+  "authorization",
+  "x-forwarded-for",
+  "access-control-request-method",
+  "access-control-request-headers",
+  "priority",
+];
+const NAMES_BY_LENGTH: (readonly string[] | undefined)[] = [];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []) as string[];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] as string[]).push(name);
+
 /** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
+function fieldName(data: Buffer, from: number, to: number): string {
+  const candidates = NAMES_BY_LENGTH[to - from];
+  if (candidates !== undefined) {
+    next: for (const name of candidates) {
+      for (let i = 0; i < name.length; i++) {
+        let c = data[from + i] as number;
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        if (c !== name.charCodeAt(i)) continue next;
+      }
+      return name;
+    }
+  }
+  return lowerName(data, from, to);
+}
+
 function lowerName(data: Buffer, from: number, to: number): string {
   for (let i = from; i < to; i++) {
     const c = data[i] as number;
-    if (c >= 0x41 && c <= 0x5a) return data.toString("latin1", from, to).toLowerCase();
+    if (c >= 0x41 && c <= 0x5a) return latin1(data, from, to).toLowerCase();
   }
-  return data.toString("latin1", from, to);
+  return latin1(data, from, to);
 }
 
 /**

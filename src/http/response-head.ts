@@ -5,6 +5,7 @@
  */
 import { currentHttpDate } from "./http-date.js";
 import { statusLine } from "./status.js";
+import type { ResponsePlan } from "./types.js";
 
 /**
  * True when a response with `status` may carry a body and Content-Length: not 1xx, 204 or
@@ -57,4 +58,59 @@ export function serializeResponseHead(
   if (!keepAlive) head += "Connection: close\r\n";
   else if (version === 10) head += "Connection: keep-alive\r\n";
   return head + "\r\n";
+}
+
+/**
+ * Decides how a plan's body goes on the wire and its length (-1 when unknown): Content-Length
+ * when the length is known (HEAD included, with GET's length); for a stream of unknown length,
+ * chunked to HTTP/1.1 and close-delimited to 1.0 (RFC 9112 §6.1: no chunked to 1.0), nothing
+ * for HEAD; nothing at all for 1xx, 204 and 304. Throws TypeError on a malformed plan.
+ */
+export function frameResponse(
+  plan: ResponsePlan,
+  isHead: boolean,
+  version: 10 | 11,
+): { framing: ResponseFraming; length: number } {
+  const status = plan.status;
+  if (
+    !Number.isInteger(status) ||
+    status < 100 ||
+    status > 999 ||
+    typeof plan.headers !== "string"
+  ) {
+    throw new TypeError("invalid response plan: status or headers");
+  }
+  const body = plan.body;
+  let length: number;
+  switch (body.kind) {
+    case "none":
+      length = 0;
+      break;
+    case "bytes":
+      length = body.bytes.length;
+      break;
+    case "file":
+      length = body.end - body.start;
+      break;
+    case "segments":
+      length = 0;
+      for (const s of body.segments) length += Buffer.isBuffer(s) ? s.length : s.end - s.start;
+      break;
+    case "stream":
+      length = body.length ?? -1;
+      break;
+    default: {
+      const never: never = body;
+      throw new TypeError(
+        `unknown response body kind ${String((never as { kind: unknown }).kind)}`,
+      );
+    }
+  }
+  if (!Number.isSafeInteger(length) || length < -1 || (length === -1 && body.kind !== "stream")) {
+    throw new TypeError("invalid response plan: body length");
+  }
+  if (!bodyAllowedForStatus(status)) return { framing: "none", length };
+  if (length >= 0) return { framing: "length", length };
+  if (isHead) return { framing: "none", length };
+  return { framing: version === 11 ? "chunked" : "close", length };
 }

@@ -19,7 +19,6 @@
  *  (the socket is paused past PIPELINE_BUFFER_BYTES), so responses leave in request order.
  *  Deadlines are plain numbers checked by the server's sweep timer, so no per-request timer.
  */
-import { close as closeFd, open as openFile, read as readFile } from "node:fs";
 import type { Socket } from "node:net";
 import {
   cannedBodyLength,
@@ -33,14 +32,10 @@ import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
 import { classifyMethod, optionsPlan } from "./method-policy.js";
 import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
-import {
-  bodyAllowedForStatus,
-  requestAllowsKeepAlive,
-  serializeResponseHead,
-  type ResponseFraming,
-} from "./response-head.js";
+import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
+import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
-import type { FileRange, Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
+import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
 import type { ConnectionRegistry } from "../net/connection-registry.js";
 import { displayAddress, formatHostPort } from "../net/address.js";
 
@@ -64,21 +59,18 @@ type ConnectionState =
   | "lingering" /* answered and closing: input is discarded until the peer closes */
   | "closed";
 
-type DrainWaiter = "" | "parts" | "file" | "stream" | "next";
-
 /** Bodies up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 64 * 1024;
-/** File read size: big enough for few syscalls, small enough to bound memory per connection. */
-const FILE_CHUNK_BYTES = 256 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 /** After an error reply, how long to keep reading (and discarding) before destroying. */
 const LINGER_MS = 2_000;
 
 const CONNECTION = Symbol("tcpkit.connection");
 type ConnectedSocket = Socket & { [CONNECTION]?: ServerConnection };
 
-export class ServerConnection {
+export class ServerConnection implements BodySink {
   private state: ConnectionState = "head";
   private readonly parser: RequestHeadParser;
   private readonly context: RequestContext;
@@ -86,8 +78,11 @@ export class ServerConnection {
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
   private processing = false;
+  /** socket.writableLength at the last deadline, to tell a slow reader from a stalled one. */
+  private lastPending = -1;
   private peerEnded = false;
-  private waitingDrain: DrainWaiter = "";
+  /** The next request waits for the socket to drain (a pipelining client that does not read). */
+  private waitingDrain = false;
   private requestCount = 0;
 
   // The request in progress.
@@ -102,15 +97,7 @@ export class ServerConnection {
 
   // Body transmission.
   private pendingHead = "";
-  private parts: readonly (Buffer | FileRange)[] = [];
-  private partIndex = 0;
-  private fd = -1;
-  private filePos = 0;
-  private fileEnd = 0;
-  private readInFlight = false;
-  private stream: NodeJS.ReadableStream | undefined;
-  private streamChunked = false;
-  private streamRemaining = -1;
+  private bodyWriter: ResponseBodyWriter | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -120,7 +107,8 @@ export class ServerConnection {
     const address = displayAddress(socket.remoteAddress);
     const port = socket.remotePort ?? 0;
     this.context = { remoteAddress: address, remotePort: port, secure: ctx.secure };
-    this.label = formatHostPort(address, port);
+    // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
+    this.label = ctx.trace === undefined ? "" : formatHostPort(address, port);
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on("data", socketOnData);
     socket.on("drain", socketOnDrain);
@@ -135,6 +123,19 @@ export class ServerConnection {
   /** Called by the server's sweep when `deadline` has passed. */
   onDeadline(): void {
     this.deadline = 0;
+    // A response still flushing to a client that reads slowly is not idle: while the buffered
+    // bytes shrink between checks, wait longer; a client that reads nothing loses it.
+    const pending = this.socket.writableLength;
+    if (pending > 0 && this.state !== "closed") {
+      if (pending !== this.lastPending) {
+        this.lastPending = pending;
+        this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+      } else {
+        this.socket.destroy();
+      }
+      return;
+    }
+    this.lastPending = -1;
     switch (this.state) {
       case "head":
         // Idle between requests: close silently. Part of a head received: 408 (RFC 9110
@@ -173,7 +174,8 @@ export class ServerConnection {
           this.ctx.registry.markActive(this.socket);
         }
         this.parser.push(chunk);
-        if (this.waitingDrain === "") this.processInput();
+        if (!this.waitingDrain) this.processInput();
+        else if (this.parser.bufferedBytes > PIPELINE_BUFFER_BYTES) this.socket.pause();
         return;
       case "body":
         this.parser.push(chunk);
@@ -195,34 +197,18 @@ export class ServerConnection {
   }
 
   onDrain(): void {
-    const waiter = this.waitingDrain;
-    this.waitingDrain = "";
-    switch (waiter) {
-      case "parts":
-        this.sendParts();
-        return;
-      case "file":
-        this.readFileChunk();
-        return;
-      case "stream":
-        this.stream?.resume();
-        return;
-      case "next":
-        this.processInput();
-        return;
-      case "":
-        return;
-      default: {
-        const never: never = waiter;
-        return never;
-      }
+    if (this.state === "sending") this.deadline = 0;
+    if (this.bodyWriter?.onDrain() === true) return;
+    if (this.waitingDrain) {
+      this.waitingDrain = false;
+      this.processInput();
     }
   }
 
   onEnd(): void {
     this.peerEnded = true;
     // Requests already buffered are still answered; then the connection closes.
-    if (this.state === "head" && this.waitingDrain === "") this.processInput();
+    if (this.state === "head" && !this.waitingDrain) this.processInput();
     else if (this.state === "body") this.replyCannedAndClose(400);
     else if (this.state === "lingering") this.socket.destroy();
   }
@@ -231,16 +217,14 @@ export class ServerConnection {
     this.state = "closed";
     this.deadline = 0;
     this.ctx.connections.delete(this);
-    if (this.fd !== -1 && !this.readInFlight) this.releaseFile();
-    if (this.stream !== undefined) disposeStream(this.stream);
-    this.stream = undefined;
+    this.bodyWriter?.abort();
   }
 
   /** Parses and answers buffered requests until one needs more bytes or goes asynchronous. */
   private processInput(): void {
     if (this.processing) return;
     this.processing = true;
-    while (this.state === "head" && this.waitingDrain === "") {
+    while (this.state === "head" && !this.waitingDrain) {
       if (this.parser.bufferedBytes === 0) {
         this.enterIdle();
         break;
@@ -286,6 +270,20 @@ export class ServerConnection {
     if (parsed.bodyKind === "none") {
       this.dispatch();
       return;
+    }
+    if (parsed.expectsContinue && this.parser.bufferedBytes === 0) {
+      // RFC 9110 §10.1.1: the client waits before sending its body. A method tcpkit refuses
+      // is refused now, without reading the body (so the connection closes); otherwise
+      // "100 Continue" saves the client its wait.
+      const decision = classifyMethod(head.method);
+      if (decision !== "serve") {
+        this.keepAlive = false;
+        this.state = "handling";
+        return this.replyCanned(decision === "not-allowed" ? 405 : 501);
+      }
+      if (parsed.bodyKind !== "length" || parsed.contentLength <= this.ctx.limits.maxBodyBytes) {
+        this.socket.write(CONTINUE);
+      }
     }
     if (parsed.bodyKind === "length") {
       if (parsed.contentLength > this.ctx.limits.maxBodyBytes) {
@@ -340,19 +338,29 @@ export class ServerConnection {
     } catch (err) {
       return this.handlerFailed(err);
     }
-    if (typeof (plan as Promise<ResponsePlan>).then === "function") {
+    if (typeof (plan as Promise<ResponsePlan> | undefined)?.then === "function") {
       (plan as Promise<ResponsePlan>).then(
-        (p) => this.respond(p),
+        (p) => this.respondSafely(p),
         (err: unknown) => this.handlerFailed(err),
       );
     } else {
-      this.respond(plan as ResponsePlan);
+      this.respondSafely(plan as ResponsePlan);
+    }
+  }
+
+  /** respond(), with a malformed plan (null, an unknown body kind...) treated as a failure. */
+  private respondSafely(plan: ResponsePlan): void {
+    try {
+      this.respond(plan);
+    } catch (err) {
+      this.handlerFailed(err);
     }
   }
 
   private handlerFailed(err: unknown): void {
     this.ctx.onHandlerError(err);
     if (this.state === "handling") this.replyCannedAndClose(500);
+    else if (this.state === "sending") this.socket.destroy();
   }
 
   /** Transmits a handler's plan (DESIGN §1: handlers decide, connections transmit). */
@@ -364,35 +372,10 @@ export class ServerConnection {
     }
     const status = plan.status;
     if (plan.close === true) this.keepAlive = false;
-    let length: number;
-    switch (body.kind) {
-      case "none":
-        length = 0;
-        break;
-      case "bytes":
-        length = body.bytes.length;
-        break;
-      case "file":
-        length = body.end - body.start;
-        break;
-      case "segments":
-        length = 0;
-        for (const s of body.segments) length += Buffer.isBuffer(s) ? s.length : s.end - s.start;
-        break;
-      case "stream":
-        length = body.length ?? -1;
-        break;
-    }
-    let framing: ResponseFraming;
-    if (!bodyAllowedForStatus(status)) framing = "none";
-    else if (length >= 0) framing = "length";
-    else if (this.isHead) framing = "none";
-    else if (this.head?.version === 11) framing = "chunked";
-    else {
-      framing = "close";
-      this.keepAlive = false;
-    }
     const version = this.head?.version ?? 11;
+    const { framing, length } = frameResponse(plan, this.isHead, version);
+    // Close-delimited: the end of the body is the end of the connection.
+    if (framing === "close") this.keepAlive = false;
     const headText = serializeResponseHead(
       status,
       plan.headers,
@@ -419,21 +402,26 @@ export class ServerConnection {
         this.writeBody(body.bytes);
         return this.finishResponse();
       case "file":
-        this.parts = [body];
-        break;
+        this.state = "sending";
+        return this.writer().sendParts([body]);
       case "segments":
-        this.parts = body.segments;
-        break;
+        this.state = "sending";
+        return this.writer().sendParts(body.segments);
       case "stream":
-        return this.sendStream(body.stream, framing === "chunked", length);
+        this.state = "sending";
+        // A stream may take its time: send the head now.
+        this.socket.write(this.pendingHead, "latin1");
+        this.pendingHead = "";
+        return this.writer().sendStream(body.stream, framing === "chunked", length);
     }
-    this.partIndex = 0;
-    this.state = "sending";
-    this.sendParts();
   }
 
-  /** Writes body bytes, prefixed by the pending head if it has not gone out. */
-  private writeBody(bytes: Buffer): boolean {
+  private writer(): ResponseBodyWriter {
+    return (this.bodyWriter ??= new ResponseBodyWriter(this.socket, this));
+  }
+
+  /** Writes body bytes, prefixed by the pending head if it has not gone out (BodySink). */
+  writeBody(bytes: Buffer): boolean {
     this.bodyBytes += bytes.length;
     const head = this.pendingHead;
     if (head === "") return this.socket.write(bytes);
@@ -451,64 +439,26 @@ export class ServerConnection {
     return ok;
   }
 
-  private sendParts(): void {
-    while (this.partIndex < this.parts.length) {
-      if (this.state !== "sending") return;
-      const part = this.parts[this.partIndex++] as Buffer | FileRange;
-      if (Buffer.isBuffer(part)) {
-        if (!this.writeBody(part)) {
-          this.waitingDrain = "parts";
-          return;
-        }
-        continue;
-      }
-      if (part.end <= part.start) continue;
-      this.fileEnd = part.end;
-      this.filePos = part.start;
-      this.readInFlight = true;
-      openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
-      return;
-    }
-    this.parts = [];
-    this.finishResponse();
+  /** BodySink: the writer waits for 'drain'. */
+  bodyWaiting(): void {
+    this.armSendDeadline();
   }
 
-  private onFileOpen(err: NodeJS.ErrnoException | null, fd: number): void {
-    this.readInFlight = false;
-    if (err === null) this.fd = fd;
-    if (this.state !== "sending") {
-      if (err === null) this.releaseFile();
-      return;
-    }
-    if (err !== null) return this.fileFailed(err);
-    this.readFileChunk();
+  /** Arms the send deadline while a write waits for 'drain'. */
+  private armSendDeadline(): void {
+    this.deadline = Date.now() + this.ctx.limits.sendTimeoutMs;
+    this.lastPending = this.socket.writableLength;
   }
 
-  private readFileChunk(): void {
-    const length = Math.min(FILE_CHUNK_BYTES, this.fileEnd - this.filePos);
-    const buffer = Buffer.allocUnsafe(length);
-    this.readInFlight = true;
-    readFile(this.fd, buffer, 0, length, this.filePos, (err, n) => this.onFileRead(err, n, buffer));
+  /** BodySink: the file or stream body is all written. */
+  bodyDone(): void {
+    if (this.state === "sending") this.finishResponse();
   }
 
-  private onFileRead(err: NodeJS.ErrnoException | null, n: number, buffer: Buffer): void {
-    this.readInFlight = false;
-    if (this.state !== "sending") return this.releaseFile();
-    // A file that shrank under us cannot fill the promised Content-Length.
-    if (err !== null || n === 0) return this.fileFailed(err);
-    this.filePos += n;
-    const ok = this.writeBody(n === buffer.length ? buffer : buffer.subarray(0, n));
-    if (this.filePos >= this.fileEnd) {
-      this.releaseFile();
-      if (ok) this.sendParts();
-      else this.waitingDrain = "parts";
-    } else if (ok) this.readFileChunk();
-    else this.waitingDrain = "file";
-  }
-
-  private fileFailed(err: NodeJS.ErrnoException | null): void {
-    this.releaseFile();
-    if (this.pendingHead !== "") {
+  /** BodySink: a file or stream failed mid-way. */
+  bodyFailed(err: NodeJS.ErrnoException | null | undefined): void {
+    if (this.state !== "sending") return;
+    if (this.pendingHead !== "" && err !== undefined) {
       // Nothing sent yet: a status can still tell the client (without OS text).
       this.pendingHead = "";
       this.state = "handling";
@@ -519,68 +469,12 @@ export class ServerConnection {
     }
   }
 
-  private releaseFile(): void {
-    if (this.fd !== -1) closeFd(this.fd, ignoreError);
-    this.fd = -1;
-  }
-
-  private sendStream(stream: NodeJS.ReadableStream, chunked: boolean, length: number): void {
-    this.state = "sending";
-    this.stream = stream;
-    this.streamChunked = chunked;
-    this.streamRemaining = length;
-    if (this.pendingHead !== "") {
-      this.socket.write(this.pendingHead, "latin1");
-      this.pendingHead = "";
-    }
-    stream.on("data", (chunk: Buffer | string) => this.onStreamData(chunk));
-    stream.on("end", () => this.onStreamEnd());
-    stream.on("error", () => this.socket.destroy());
-  }
-
-  private onStreamData(data: Buffer | string): void {
-    if (this.state !== "sending") return;
-    const chunk = typeof data === "string" ? Buffer.from(data) : data;
-    if (chunk.length === 0) return;
-    let ok: boolean;
-    if (this.streamChunked) {
-      this.socket.cork();
-      this.socket.write(chunk.length.toString(16) + "\r\n", "latin1");
-      this.writeBody(chunk);
-      ok = this.socket.write("\r\n", "latin1");
-      this.socket.uncork();
-    } else {
-      if (this.streamRemaining >= 0 && chunk.length > this.streamRemaining) {
-        // More than the announced length would corrupt the next response's framing.
-        return this.abortStream();
-      }
-      if (this.streamRemaining >= 0) this.streamRemaining -= chunk.length;
-      ok = this.writeBody(chunk);
-    }
-    if (!ok) {
-      this.stream?.pause();
-      this.waitingDrain = "stream";
-    }
-  }
-
-  private onStreamEnd(): void {
-    if (this.state !== "sending") return;
-    this.stream = undefined;
-    if (this.streamChunked) this.socket.write("0\r\n\r\n", "latin1");
-    else if (this.streamRemaining > 0) return this.abortStream();
-    this.finishResponse();
-  }
-
-  private abortStream(): void {
-    if (this.stream !== undefined) disposeStream(this.stream);
-    this.stream = undefined;
-    this.socket.destroy();
-  }
-
   /** Sends a canned response for the current request; the connection may stay open. */
   private replyCanned(status: CannedStatus): void {
     const head = this.head;
-    this.socket.write(cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead));
+    const bytes = cannedResponse(status, !this.keepAlive, head?.version ?? 11, this.isHead);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
+    this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = this.isHead ? 0 : cannedBodyLength(status);
     this.finishResponse();
@@ -596,7 +490,7 @@ export class ServerConnection {
     this.keepAlive = false;
     const version = this.head?.version ?? 11;
     const bytes = cannedResponse(status, true, version, false);
-    if (this.ctx.trace !== undefined) this.trace("sent", bytes.toString("latin1"), 0);
+    if (this.ctx.trace !== undefined) this.traceCanned(bytes);
     this.socket.write(bytes);
     this.status = status;
     this.bodyBytes = cannedBodyLength(status);
@@ -608,7 +502,6 @@ export class ServerConnection {
   private finishResponse(): void {
     this.logExchange();
     this.head = undefined;
-    this.stream = undefined;
     if (!this.keepAlive) {
       this.closeGracefully();
       return;
@@ -617,7 +510,8 @@ export class ServerConnection {
     this.socket.resume();
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.
-      this.waitingDrain = "next";
+      this.waitingDrain = true;
+      this.armSendDeadline();
       return;
     }
     this.processInput();
@@ -656,19 +550,18 @@ export class ServerConnection {
     this.deadline = Date.now() + LINGER_MS;
   }
 
+  private traceCanned(bytes: Buffer): void {
+    const text = bytes.toString("latin1");
+    const end = text.indexOf("\r\n\r\n") + 4;
+    this.trace("sent", text.slice(0, end), text.length - end);
+  }
+
   private trace(direction: "sent" | "received", text: string, bodyBytes?: number | "stream"): void {
     const options =
       bodyBytes === undefined ? { label: this.label } : { label: this.label, bodyBytes };
     this.ctx.trace?.(formatTrace(direction, text, options));
   }
 }
-
-function disposeStream(stream: NodeJS.ReadableStream): void {
-  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
-  if (typeof destroyable.destroy === "function") destroyable.destroy();
-}
-
-function ignoreError(): void {}
 
 function socketOnData(this: ConnectedSocket, chunk: Buffer): void {
   this[CONNECTION]?.onData(chunk);

@@ -100,7 +100,12 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
 
   const sweepMs = Math.max(
     50,
-    Math.min(1000, Math.floor(Math.min(limits.headTimeoutMs, limits.keepAliveTimeoutMs) / 4)),
+    Math.min(
+      1000,
+      Math.floor(
+        Math.min(limits.headTimeoutMs, limits.keepAliveTimeoutMs, limits.sendTimeoutMs) / 4,
+      ),
+    ),
   );
   let sweepTimer: NodeJS.Timeout | undefined;
   const sweep = (): void => {

@@ -41,6 +41,14 @@ export class ConnectionRegistry {
   }
 
   /**
+   * Calls `fn` for every registered socket: for protocols with their own way of winding a
+   * connection down before drain() (the echo server half-closes each one).
+   */
+  forEachSocket(fn: (socket: Socket) => void): void {
+    for (const socket of [...this.sockets.keys()]) fn(socket);
+  }
+
+  /**
    * Closes idle sockets now, waits for active ones to finish, and destroys whatever is left
    * after `timeoutMs`. Resolves when no socket remains.
    */

@@ -151,7 +151,7 @@ export function renderHtml(
 <title>${escapeHtml(title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:52rem;padding:0 1rem;color:#222}
 nav a{text-decoration:none}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .75rem .25rem 0}
-th{border-bottom:1px solid #ccc}td.size{text-align:right;font-variant-numeric:tabular-nums}tr.dir a{font-weight:600}</style>
+th{border-bottom:1px solid #ccc}td.size,th:nth-child(2){text-align:right;font-variant-numeric:tabular-nums}tr.dir a{font-weight:600}</style>
 </head><body>
 <h1>Index of <nav style="display:inline">${crumbs.join(" ")}</nav></h1>
 <table><thead><tr>${header("name", "Name")}${header("size", "Size")}${header("date", "Modified")}</tr></thead>

@@ -9,7 +9,7 @@ import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import { getField } from "../http/header-lookup.js";
 import { codingQuality } from "../http/negotiation.js";
 import type { RequestHead } from "../http/types.js";
-import type { FileEntry, FileTable } from "./file-table.js";
+import type { FileEntry, FileTable, Lookup } from "./file-table.js";
 
 /** What the response carries: bytes in memory or a file on disk, and how to describe them. */
 export interface Representation {
@@ -50,34 +50,79 @@ const identityReps = new WeakMap<FileEntry, Representation>();
  * on-the-fly compression never applies to range requests, so ranges are always over the bytes
  * the client would get for a 200 of the same variant.
  */
-export async function selectRepresentation(
+export function selectRepresentation(
   head: RequestHead,
   entry: FileEntry,
-  options: { table: FileTable; compress: boolean; siteHeaders: string },
-): Promise<Representation> {
+  options: SelectOptions,
+): Representation | Promise<Representation> {
   const ae = getField(head, "accept-encoding");
   if (ae === undefined || !entry.compressible) return identity(entry);
   const wanted = CODINGS.filter((c) => codingQuality(ae, c.coding) > 0).sort(
     (a, b) => codingQuality(ae, b.coding) - codingQuality(ae, a.coding),
   );
+  if (wanted.length === 0) return identity(entry);
   const segments = entry.cacheKey.split("/");
   const last = segments.pop() ?? "";
-  for (const { coding, suffix } of wanted) {
-    const sib = await options.table.lookup([...segments, last + suffix]);
-    if (sib.kind === "file") return sibling(entry, sib.entry, coding);
+  // Synchronous while the file table answers from its fast path (the usual case: no sibling).
+  for (let i = 0; i < wanted.length; i++) {
+    const { coding, suffix } = wanted[i] as (typeof CODINGS)[number];
+    const found = options.table.lookup([...segments, last + suffix]);
+    if (found instanceof Promise) return finishSelect(head, entry, options, wanted, i, found);
+    if (found.kind === "file") return sibling(entry, found.entry, coding);
   }
+  return compressOrIdentity(head, entry, options, wanted);
+}
+
+interface SelectOptions {
+  readonly table: FileTable;
+  readonly compress: boolean;
+  readonly siteHeaders: string;
+}
+
+type Coding = (typeof CODINGS)[number];
+
+/** The rest of selectRepresentation once a sibling lookup had to touch the disk. */
+async function finishSelect(
+  head: RequestHead,
+  entry: FileEntry,
+  options: SelectOptions,
+  wanted: readonly Coding[],
+  index: number,
+  pending: Promise<Lookup>,
+): Promise<Representation> {
+  const segments = entry.cacheKey.split("/");
+  const last = segments.pop() ?? "";
+  for (let i = index; i < wanted.length; i++) {
+    const { coding, suffix } = wanted[i] as Coding;
+    const found =
+      i === index ? await pending : await options.table.lookup([...segments, last + suffix]);
+    if (found.kind === "file") return sibling(entry, found.entry, coding);
+  }
+  return compressOrIdentity(head, entry, options, wanted);
+}
+
+/** --compress for eligible files and requests, else the file as it is. */
+function compressOrIdentity(
+  head: RequestHead,
+  entry: FileEntry,
+  options: SelectOptions,
+  wanted: readonly Coding[],
+): Representation | Promise<Representation> {
   if (
-    options.compress &&
-    getField(head, "range") === undefined &&
-    entry.size >= MIN_COMPRESS_BYTES &&
-    entry.size <= MAX_COMPRESS_BYTES
+    !options.compress ||
+    getField(head, "range") !== undefined ||
+    entry.size < MIN_COMPRESS_BYTES ||
+    entry.size > MAX_COMPRESS_BYTES
   ) {
+    return identity(entry);
+  }
+  return (async () => {
     for (const { coding } of wanted) {
       const bytes = await compressed(entry, coding, options.table);
       if (bytes !== undefined) return onTheFly(entry, coding, bytes, options.siteHeaders);
     }
-  }
-  return identity(entry);
+    return identity(entry);
+  })();
 }
 
 function identity(entry: FileEntry): Representation {

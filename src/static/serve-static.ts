@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
 import { getField } from "../http/header-lookup.js";
+import { ALLOW_HEADER } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
@@ -19,8 +20,8 @@ import {
   renderText,
   sortEntries,
 } from "./directory-listing.js";
-import { FileTable, type FileEntry } from "./file-table.js";
-import { resolveRequestPath, encodePathSegments } from "./resolve-path.js";
+import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
+import { encodePathSegments, resolveRequestPath, type ResolvedPath } from "./resolve-path.js";
 import { buildSiteHeaders } from "./site-headers.js";
 import {
   errorPlan,
@@ -113,7 +114,8 @@ class StaticSite {
     });
   }
 
-  async handle(head: RequestHead): Promise<ResponsePlan> {
+  /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
+  handle(head: RequestHead): ResponsePlan | Promise<ResponsePlan> {
     if (head.method === "OPTIONS") {
       const preflight =
         this.#cors &&
@@ -124,17 +126,27 @@ class StaticSite {
         : optionsPlan(this.#allHeaders);
     }
     if (head.method !== "GET" && head.method !== "HEAD") {
-      return errorPlan(405, this.#allHeaders, "Allow: GET, HEAD, OPTIONS\r\n");
+      return errorPlan(405, this.#allHeaders, ALLOW_HEADER);
     }
     const resolved = resolveRequestPath(head.path);
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(head);
-    const found = await this.#table.lookup(resolved.segments);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
+    const found = this.#table.lookup(resolved.segments);
+    return found instanceof Promise
+      ? found.then((f) => this.#dispatch(head, resolved, f))
+      : this.#dispatch(head, resolved, found);
+  }
+
+  #dispatch(
+    head: RequestHead,
+    resolved: ResolvedPath & { kind: "ok" },
+    found: Lookup,
+  ): ResponsePlan | Promise<ResponsePlan> {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound(head);
-        return this.#serveFile(head, found.entry, 200);
+        if (resolved.trailingSlash) return this.#notFound();
+        return this.#serveFile(head, found.entry);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
         return this.#serveFolder(head, resolved.segments, found.realPath);
@@ -159,8 +171,8 @@ class StaticSite {
     realPath: string,
   ): Promise<ResponsePlan> {
     const index = await this.#table.lookup([...segments, "index.html"]);
-    if (index.kind === "file") return this.#serveFile(head, index.entry, 200);
-    if (!this.#listing) return this.#notFound(head);
+    if (index.kind === "file") return this.#serveFile(head, index.entry);
+    if (!this.#listing) return this.#notFound();
     let listing;
     try {
       listing = await readListing(realPath, this.#dotfiles);
@@ -201,13 +213,13 @@ class StaticSite {
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
       const app = await this.#table.lookup(this.#spa);
-      if (app.kind === "file") return this.#serveFile(head, app.entry, 200);
+      if (app.kind === "file") return this.#serveFile(head, app.entry);
     }
-    return this.#notFound(head);
+    return this.#notFound();
   }
 
   /** 404, with the root's 404.html as its body when there is one. */
-  async #notFound(_head: RequestHead): Promise<ResponsePlan> {
+  async #notFound(): Promise<ResponsePlan> {
     const page = await this.#table.lookup(["404.html"]);
     if (page.kind !== "file") return errorPlan(404, this.#allHeaders);
     const e = page.entry;
@@ -218,20 +230,27 @@ class StaticSite {
     };
   }
 
-  /** A file: variant, preconditions, then 200, 206 (one or several ranges) or 416. */
-  async #serveFile(head: RequestHead, entry: FileEntry, status: 200): Promise<ResponsePlan> {
-    const rep = await selectRepresentation(head, entry, {
+  /** A file: choose the variant (sibling, compressed, identity), then respond. */
+  #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
+    const rep = selectRepresentation(head, entry, {
       table: this.#table,
       compress: this.#compress,
       siteHeaders: this.#fileHeaders,
     });
+    return rep instanceof Promise
+      ? rep.then((r) => this.#respond(head, r))
+      : this.#respond(head, rep);
+  }
+
+  /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
+  #respond(head: RequestHead, rep: Representation): ResponsePlan {
     const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
     if (pre.kind === "precondition-failed") return errorPlan(412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
     switch (range.kind) {
       case "whole":
-        return { status, headers: rep.headerBlock, body: repBody(rep, 0, rep.size) };
+        return { status: 200, headers: rep.headerBlock, body: repBody(rep, 0, rep.size) };
       case "unsatisfiable":
         return errorPlan(416, this.#allHeaders, `Content-Range: bytes */${rep.size}\r\n`);
       case "ranges": {
@@ -264,7 +283,9 @@ function fileBody(e: FileEntry, start: number, end: number): FileRange {
 }
 
 function repPiece(rep: Representation, start: number, end: number): Buffer | FileRange {
-  if (rep.bytes !== undefined) return rep.bytes.subarray(start, end);
+  if (rep.bytes !== undefined) {
+    return start === 0 && end === rep.bytes.length ? rep.bytes : rep.bytes.subarray(start, end);
+  }
   return { kind: "file", path: rep.path, start, end };
 }
 

@@ -2,30 +2,20 @@
  * The fixed responses serveStatic gives besides files: errors with short canned bodies (never OS
  * text), redirects, 304, OPTIONS and CORS preflight. Each carries the site's own header lines.
  */
+import { ALLOW_HEADER, ALLOWED_METHODS } from "../http/method-policy.js";
+import { reasonPhrase } from "../http/status.js";
 import type { ResponsePlan } from "../http/types.js";
-
-const ERROR_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  412: "Precondition Failed",
-  416: "Range Not Satisfiable",
-  500: "Internal Server Error",
-};
 
 const bodies = new Map<number, Buffer>();
 function errorBody(status: number): Buffer {
   let b = bodies.get(status);
   if (b === undefined) {
-    b = Buffer.from(`${ERROR_TEXT[status] ?? "Error"}\n`, "latin1");
+    // The same "404 Not Found\n" texts as the server's canned responses.
+    b = Buffer.from(`${status} ${reasonPhrase(status)}\n`, "latin1");
     bodies.set(status, b);
   }
   return b;
 }
-
-/** The methods a static site allows (RFC 9110 §10.2.1 Allow). */
-export const ALLOW = "GET, HEAD, OPTIONS";
 
 /** An error with its fixed plain-text body. `extra` are lines such as Content-Range or Allow. */
 export function errorPlan(status: number, siteHeaders: string, extra = ""): ResponsePlan {
@@ -59,9 +49,9 @@ export function notModifiedPlan(etag: string, vary: boolean, siteHeaders: string
   };
 }
 
-/** OPTIONS without CORS: which methods the resource allows. */
+/** OPTIONS without CORS: which methods the resource allows (as the server's own `OPTIONS *`). */
 export function optionsPlan(siteHeaders: string): ResponsePlan {
-  return { status: 204, headers: `Allow: ${ALLOW}\r\n${siteHeaders}`, body: { kind: "none" } };
+  return { status: 200, headers: ALLOW_HEADER + siteHeaders, body: { kind: "none" } };
 }
 
 /** Request headers a preflight may ask for that are echoed back only when they are tokens. */
@@ -82,7 +72,7 @@ export function preflightPlan(
   return {
     status: 204,
     headers:
-      `Allow: ${ALLOW}\r\nAccess-Control-Allow-Methods: ${ALLOW}\r\n${allowHeaders}` +
+      `${ALLOW_HEADER}Access-Control-Allow-Methods: ${ALLOWED_METHODS}\r\n${allowHeaders}` +
       `Access-Control-Max-Age: 600\r\n${siteHeaders}`,
     body: { kind: "none" },
   };

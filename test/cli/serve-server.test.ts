@@ -72,6 +72,14 @@ describe("tcpkit serve with real clients", () => {
     assert.ok(text.endsWith("\r\n\r\n"));
   });
 
+  it("refuses curl's large POST with 405 without waiting for the body", async () => {
+    const upload = join(ROOT, "upload.bin");
+    writeFileSync(upload, Buffer.alloc(2 * 1024 * 1024));
+    const args = ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", `@${upload}`];
+    const r = await runTool("curl", [...args, url(s, "/hello.txt")]);
+    assert.equal(r.stdout.toString(), "405");
+  });
+
   it("serves wget, exact bytes", async () => {
     const r = await runTool("wget", ["-q", "--no-proxy", "-O", "-", url(s, "/1k.bin")]);
     assert.equal(r.code, 0, r.stderr);

@@ -371,8 +371,17 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "answers a throwing or rejecting handler with 500 and closes",
-    steps: [ok, bad(get("/throw")), bad(get("/reject")), bad(get("/missing-file"))],
-    check: ([first, thrown, rejected, missing]) => {
+    steps: [
+      ok,
+      bad(get("/throw")),
+      bad(get("/reject")),
+      bad(get("/missing-file")),
+      bad(get("/bad-plan")),
+      bad(get("/bad-async-plan")),
+    ],
+    check: ([first, thrown, rejected, missing, badPlan, badAsyncPlan]) => {
+      expectClosed(badPlan, 500);
+      expectClosed(badAsyncPlan, 500);
       expectAfterOk(first);
       expectClosed(thrown, 500);
       assert.equal(thrown?.body.toString(), "500 Internal Server Error\n");
@@ -404,8 +413,8 @@ describe("HTTP protocol rules over raw sockets", () => {
   }
 
   it("logs each handler failure once", () => {
-    // Four modes, each with one throwing and one rejecting handler call.
-    assert.equal(t.handlerErrors.length, 8);
+    // Four modes, each with a throwing, a rejecting and two malformed plans.
+    assert.equal(t.handlerErrors.length, 16);
   });
 });
 

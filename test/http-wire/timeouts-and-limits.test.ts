@@ -123,8 +123,71 @@ describe("graceful stop", () => {
   });
 });
 
+describe("pipelining at scale", () => {
+  it("answers 300 pipelined requests in order, even when the client reads late", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      c.socket.pause();
+      let all = "";
+      for (let i = 0; i < 300; i++) all += `GET /n${i} HTTP/1.1\r\nHost: t\r\n\r\n`;
+      await c.send(all + "GET /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      await new Promise((res) => setTimeout(res, 300));
+      c.socket.resume();
+      for (let i = 0; i < 300; i++) {
+        const r = await c.readResponse("GET");
+        assert.equal(r.body.toString(), `GET /n${i} v11\n`);
+      }
+      assert.equal((await c.readResponse("GET")).header("connection"), "close");
+      await c.waitClosed();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("answers everything sent before the client half-closed, then closes", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      await c.send(GET + "GET /async HTTP/1.1\r\nHost: t\r\n\r\n" + GET);
+      c.socket.end();
+      assert.equal((await c.readResponse("GET")).status, 200);
+      assert.equal((await c.readResponse("GET")).body.toString(), "async\n");
+      assert.equal((await c.readResponse("GET")).status, 200);
+      await c.waitClosed();
+      assert.equal(c.unread().length, 0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("Expect: 100-continue", () => {
+  it("sends 100 Continue before reading a body, and refuses a refused method at once", async () => {
+    const t = await startTestServer();
+    try {
+      const c = await RawConnection.open(t.port);
+      await c.send(
+        "GET /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+      );
+      assert.equal((await c.readResponse("GET")).status, 100);
+      await c.send("hello");
+      assert.equal((await c.readResponse("GET")).body.toString(), "GET /e v11\n");
+      await c.send(
+        "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n",
+      );
+      const refused = await c.readResponse("POST");
+      assert.equal(refused.status, 405);
+      assert.equal(refused.header("connection"), "close");
+      await c.waitClosed();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("bounded memory per connection", () => {
-  it("stops reading a file while the client does not read", async () => {
+  it("stops reading a file while the client does not read, then gives up after the send timeout", async () => {
     const { mkdtempSync, openSync, ftruncateSync, closeSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
@@ -133,7 +196,7 @@ describe("bounded memory per connection", () => {
     const fd = openSync(path, "w");
     ftruncateSync(fd, 256 * 1024 * 1024); // sparse: no disk used
     closeSync(fd);
-    const t = await startTestServer({}, () => ({
+    const t = await startTestServer({ limits: { sendTimeoutMs: 1000 } }, () => ({
       status: 200,
       headers: "",
       body: { kind: "file", path, start: 0, end: 256 * 1024 * 1024 },
@@ -147,6 +210,12 @@ describe("bounded memory per connection", () => {
       const grown = process.memoryUsage().rss - before;
       // The client reads nothing: the server's writes stop at the socket buffers.
       assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+      // No progress for the send timeout: the server abandons the response (seen server-side:
+      // a paused client does not read the close).
+      for (let i = 0; i < 150 && t.server.connectionCount > 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.equal(t.server.connectionCount, 0);
       c.close();
     } finally {
       await t.close();

@@ -85,6 +85,14 @@ export const testHandler: Handler = (head) => {
       return { status: 204, headers: "", body: { kind: "none" } };
     case "/304":
       return { status: 304, headers: 'ETag: "x"\r\n', body: { kind: "none" } };
+    case "/bad-plan":
+      return null as unknown as ResponsePlan;
+    case "/bad-async-plan":
+      return Promise.resolve({
+        status: 200,
+        headers: "",
+        body: { kind: "nope" },
+      } as unknown as ResponsePlan);
     case "/throw":
       throw new Error("test handler throws");
     case "/reject":

@@ -1,8 +1,10 @@
 /** Response-head serialisation and the keep-alive and body rules (RFC 9112 §6, §9). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Readable } from "node:stream";
 import {
   bodyAllowedForStatus,
+  frameResponse,
   requestAllowsKeepAlive,
   serializeResponseHead,
 } from "../../src/http/response-head.js";
@@ -52,5 +54,57 @@ describe("response rules", () => {
     assert.equal(reasonPhrase(431), "Request Header Fields Too Large");
     assert.equal(reasonPhrase(299), "OK");
     assert.equal(statusLine(505), "HTTP/1.1 505 HTTP Version Not Supported\r\n");
+  });
+});
+
+describe("frameResponse", () => {
+  const plan = (status: number, body: object) =>
+    ({ status, headers: "", body }) as unknown as Parameters<typeof frameResponse>[0];
+  const stream = (length?: number) => ({
+    kind: "stream",
+    stream: Readable.from([]),
+    ...(length === undefined ? {} : { length }),
+  });
+  it("frames known lengths with Content-Length, HEAD included", () => {
+    assert.deepEqual(
+      frameResponse(plan(200, { kind: "bytes", bytes: Buffer.from("abc") }), false, 11),
+      { framing: "length", length: 3 },
+    );
+    assert.deepEqual(
+      frameResponse(plan(206, { kind: "file", path: "/x", start: 10, end: 20 }), true, 10),
+      { framing: "length", length: 10 },
+    );
+    const segments = {
+      kind: "segments",
+      segments: [Buffer.from("ab"), { kind: "file", path: "/x", start: 0, end: 5 }],
+    };
+    assert.deepEqual(frameResponse(plan(206, segments), false, 11), {
+      framing: "length",
+      length: 7,
+    });
+    assert.deepEqual(frameResponse(plan(200, stream(9)), false, 10), {
+      framing: "length",
+      length: 9,
+    });
+  });
+  it("streams of unknown length: chunked to 1.1, close-delimited to 1.0, nothing for HEAD", () => {
+    assert.equal(frameResponse(plan(200, stream()), false, 11).framing, "chunked");
+    assert.equal(frameResponse(plan(200, stream()), false, 10).framing, "close");
+    assert.equal(frameResponse(plan(200, stream()), true, 11).framing, "none");
+  });
+  it("no framing for 204 and 304", () => {
+    assert.equal(frameResponse(plan(204, { kind: "none" }), false, 11).framing, "none");
+    assert.equal(
+      frameResponse(plan(304, { kind: "bytes", bytes: Buffer.from("x") }), false, 11).framing,
+      "none",
+    );
+  });
+  it("throws on malformed plans", () => {
+    assert.throws(() => frameResponse(plan(99, { kind: "none" }), false, 11), TypeError);
+    assert.throws(() => frameResponse(plan(200, { kind: "nope" }), false, 11), TypeError);
+    assert.throws(
+      () => frameResponse(plan(200, { kind: "file", path: "/x", start: 5, end: 2 }), false, 11),
+      TypeError,
+    );
   });
 });

@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+// npm run bench:echo: tcpkit echo-server beside a minimal Node socket.pipe(socket) server, a
+// minimal C epoll server and socat, each pinned to CPU 0 with the C load client on CPU 1, over
+// E1 (one connection streaming 1 GiB), E2 (50 connections x 10,000 round trips of 64 B) and E3
+// (1,000 concurrent connections echoing 4 KiB once). Every echoed byte is verified by the load
+// client. Prints a Markdown table (medians of repetitions, ratios to C epoll) and writes it,
+// with the raw figures as JSON, under bench/results/.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.dirname(HERE);
+const HELP = `Usage: node bench/echo-bench.mjs [options]   (npm run bench:echo)
+
+  --quick        about a minute: E1 256 MiB, E2 50 x 2,000 round trips, 1 repetition
+  --reps N       repetitions (default 3; quick 1); medians are reported
+  --only a,b     servers to run (default all): tcpkit, node-pipe, c-epoll, socat
+  --quiet-max N  before each server start, wait up to N s until the machine is < 15% busy
+                 (default 30; quick 5)
+  --out DIR      results directory (default bench/results)
+  -h, --help     this help
+
+Needs gcc, taskset (util-linux) and socat (socat is skipped with a note if missing).
+`;
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const option = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+};
+if (flag("-h") || flag("--help")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const quick = flag("--quick");
+const reps = Number(option("--reps", quick ? 1 : 3));
+const quietMax = Number(option("--quiet-max", quick ? 5 : 30));
+const outDir = path.resolve(option("--out", path.join(HERE, "results")));
+const E1_BYTES = quick ? 256 * 1024 * 1024 : 1024 * 1024 * 1024;
+const E2 = { conns: 50, rounds: quick ? 2000 : 10_000, size: 64 };
+const E3 = { conns: 1000, size: 4096 };
+const SERVER_CPU = "0";
+const LOAD_CPU = "1";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (text) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+function have(cmd) {
+  try {
+    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// --- build the C server and load client ------------------------------------------------------
+const binDir = path.join(outDir, "bin");
+for (const tool of ["gcc", "taskset"]) {
+  if (!have(tool)) {
+    process.stderr.write(`echo-bench: ${tool} is required (apt-get install gcc util-linux)\n`);
+    process.exit(1);
+  }
+}
+fs.mkdirSync(binDir, { recursive: true });
+for (const name of ["echo-epoll", "echo-load"]) {
+  execFileSync("gcc", [
+    "-O2",
+    "-Wall",
+    "-o",
+    path.join(binDir, name),
+    path.join(HERE, "c", `${name}.c`),
+  ]);
+}
+const LOAD = path.join(binDir, "echo-load");
+
+const SERVERS = [
+  {
+    name: "tcpkit",
+    argv: (port) => [
+      process.execPath,
+      path.join(REPO, "bin/tcpkit.js"),
+      "echo-server",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ],
+  },
+  {
+    name: "node-pipe",
+    argv: (port) => [process.execPath, path.join(HERE, "peers/echo-pipe.mjs"), String(port)],
+  },
+  { name: "c-epoll", argv: (port) => [path.join(binDir, "echo-epoll"), String(port)] },
+  {
+    name: "socat",
+    argv: (port) => ["socat", `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, "PIPE"],
+  },
+];
+const only = option("--only", "");
+const notes = [];
+const selected = SERVERS.filter((s) => only === "" || only.split(",").includes(s.name)).filter(
+  (s) => {
+    if (s.name === "socat" && !have("socat")) {
+      notes.push("socat not installed: skipped");
+      return false;
+    }
+    return true;
+  },
+);
+if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) {
+  process.stderr.write("echo-bench: build first (npm run build)\n");
+  process.exit(1);
+}
+
+// --- processes ---------------------------------------------------------------------------------
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    const done = (ok) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+  });
+}
+
+/** PIDs of `root` and its descendants (socat forks one process per connection). */
+function treePids(root) {
+  const kids = new Map();
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length && out.length < 5000; i++) out.push(...(kids.get(out[i]) ?? []));
+  return out;
+}
+
+function statusKib(pid, key) {
+  try {
+    const m = fs
+      .readFileSync(`/proc/${pid}/status`, "latin1")
+      .match(new RegExp(`^${key}:\\s+(\\d+)`, "m"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function startServer(server, port) {
+  const logFile = path.join(outDir, `echo-${server.name}.log`);
+  const fd = fs.openSync(logFile, "w");
+  // bash -> taskset -> server keeps one PID; the soft fd limit is raised for E3's 1,000 sockets.
+  const child = spawn(
+    "bash",
+    [
+      "-c",
+      'ulimit -n "$(ulimit -Hn)"; exec taskset -c "$0" "$@"',
+      SERVER_CPU,
+      ...server.argv(port),
+    ],
+    {
+      stdio: ["ignore", fd, fd],
+    },
+  );
+  fs.closeSync(fd);
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  for (let i = 0; i < 150 && !exited; i++) {
+    if (await canConnect(port)) return child;
+    await sleep(100);
+  }
+  await stopServer(child);
+  throw new Error(`${server.name} did not start: ${fs.readFileSync(logFile, "utf8").slice(-300)}`);
+}
+
+async function stopServer(child) {
+  const kids = treePids(child.pid).slice(1);
+  const gone = new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r),
+  );
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await gone;
+  clearTimeout(t);
+  for (const k of kids) {
+    try {
+      process.kill(k, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Runs the load client pinned to the load CPU; resolves with its key=value result line. */
+function load(args, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn("taskset", ["-c", LOAD_CPU, LOAD, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (out += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("close", () => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
+      resolve(
+        Object.fromEntries(
+          line
+            .split(" ")
+            .filter(Boolean)
+            .map((kv) => kv.split("=")),
+        ),
+      );
+    });
+  });
+}
+
+function cpuTimes() {
+  const f = fs
+    .readFileSync("/proc/stat", "latin1")
+    .split("\n")[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0);
+  return { busy, total: busy + f[3] + f[4] };
+}
+
+/** Waits (bounded) until other processes use < 15 % of the CPUs; returns the last busy %. */
+async function waitQuiet(maxSecs) {
+  const deadline = Date.now() + maxSecs * 1000;
+  for (;;) {
+    const a = cpuTimes();
+    await sleep(1000);
+    const b = cpuTimes();
+    const pct = Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
+    if (pct < 15 || Date.now() >= deadline) return pct;
+  }
+}
+
+// --- one repetition of one server ------------------------------------------------------------
+async function runOne(server) {
+  const busy = await waitQuiet(quietMax);
+  const port = await freePort();
+  log(`${server.name} on :${port} (machine ${busy}% busy before start)`);
+  const child = await startServer(server, port);
+  const result = { busyBeforePct: busy };
+  try {
+    await sleep(300);
+    const e1 = await load(["stream", String(port), String(E1_BYTES), "60"], 70_000);
+    result.e1MBps = e1.ok === "1" ? Number(e1.mbps) : null;
+    if (e1.ok !== "1") notes.push(`${server.name}: E1 failed (${JSON.stringify(e1)})`);
+    await sleep(500);
+    const e2 = await load(
+      ["pingpong", String(port), String(E2.conns), String(E2.rounds), String(E2.size), "60"],
+      70_000,
+    );
+    result.e2Rtps = Number(e2.rtps ?? 0);
+    result.e2P99Us = Number(e2.p99_us ?? 0);
+    if (e2.ok !== "1") notes.push(`${server.name}: E2 incomplete (${JSON.stringify(e2)})`);
+    await sleep(500);
+    const e3 = await load(["burst", String(port), String(E3.conns), String(E3.size), "10"], 20_000);
+    result.e3Ms = Number(e3.ms ?? NaN);
+    result.e3Errors = ["failed", "timedout", "mismatches"].reduce(
+      (n, k) => n + Number(e3[k] ?? 0),
+      0,
+    );
+    result.e3Ok = e3.ok === "1";
+    result.rssMiB =
+      treePids(child.pid).reduce((kib, pid) => kib + statusKib(pid, "VmHWM"), 0) / 1024;
+  } finally {
+    await stopServer(child);
+  }
+  return result;
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length === 0
+    ? null
+    : v.length % 2
+      ? v[(v.length - 1) / 2]
+      : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+// --- run -----------------------------------------------------------------------------------------
+const started = Date.now();
+const raw = Object.fromEntries(selected.map((s) => [s.name, []]));
+for (let rep = 1; rep <= reps; rep++) {
+  for (const server of selected) {
+    log(`rep ${rep}/${reps}`);
+    raw[server.name].push(await runOne(server));
+    await sleep(1000);
+  }
+}
+const summary = Object.fromEntries(
+  selected.map((s) => {
+    const rs = raw[s.name];
+    const pick = (k) => median(rs.map((r) => r[k]));
+    return [
+      s.name,
+      {
+        e1MBps: pick("e1MBps"),
+        e2Rtps: pick("e2Rtps"),
+        e2P99Us: pick("e2P99Us"),
+        e3Ms: pick("e3Ms"),
+        e3Errors: Math.max(...rs.map((r) => r.e3Errors)),
+        rssMiB: pick("rssMiB"),
+      },
+    ];
+  }),
+);
+const c = summary["c-epoll"];
+const ratio = (x, ref) =>
+  x === null || ref === null || ref === undefined || !ref ? "" : ` (${(x / ref).toFixed(2)}x)`;
+const fmt = (x, digits = 0) =>
+  x === null ? "failed" : x.toLocaleString("en-US", { maximumFractionDigits: digits });
+const lines = [
+  `| server | E1 MB/s | E2 round trips/s | E2 p99 | E3 time, errors | RSS (peak) |`,
+  `| --- | --- | --- | --- | --- | --- |`,
+  ...selected.map(({ name }) => {
+    const s = summary[name];
+    return `| ${name} | ${fmt(s.e1MBps)}${ratio(s.e1MBps, c?.e1MBps)} | ${fmt(s.e2Rtps)}${ratio(s.e2Rtps, c?.e2Rtps)} | ${fmt(s.e2P99Us)} µs | ${fmt(s.e3Ms)} ms, ${s.e3Errors} | ${fmt(s.rssMiB, 1)} MiB |`;
+  }),
+];
+const t = summary.tcpkit;
+const verdict =
+  t && c
+    ? [
+        `tcpkit targets: E1 >= 0.75x C ${t.e1MBps / c.e1MBps >= 0.75 ? "met" : "missed"} (${(t.e1MBps / c.e1MBps).toFixed(2)}x), ` +
+          `E2 >= 0.7x C ${t.e2Rtps / c.e2Rtps >= 0.7 ? "met" : "missed"} (${(t.e2Rtps / c.e2Rtps).toFixed(2)}x), ` +
+          `E3 < 100 ms with 0 errors ${t.e3Ms < 100 && t.e3Errors === 0 ? "met" : "missed"} (${fmt(t.e3Ms)} ms, ${t.e3Errors}), ` +
+          `RSS < 64 MiB ${t.rssMiB < 64 ? "met" : "missed"} (${fmt(t.rssMiB, 1)} MiB)`,
+      ]
+    : [];
+const header = [
+  `Echo benchmark, ${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), Linux ${os.release()}, Node ${process.version}`,
+  `Mode: ${quick ? "quick" : "full"}, ${reps} repetition(s), medians; server on CPU ${SERVER_CPU}, load (bench/c/echo-load.c) on CPU ${LOAD_CPU}.`,
+  `E1: 1 connection streams ${E1_BYTES / 1048576} MiB while reading it back. E2: ${E2.conns} connections x ${E2.rounds} round trips of ${E2.size} B. E3: ${E3.conns} concurrent connections echo ${E3.size} B once. Ratios to c-epoll in parentheses.`,
+  "",
+];
+const busyNote = `Other processes' CPU use just before each server start (median): ${selected
+  .map(({ name }) => `${name} ${median(raw[name].map((r) => r.busyBeforePct))}%`)
+  .join(", ")}.`;
+const text = [
+  ...header,
+  ...lines,
+  "",
+  ...verdict,
+  busyNote,
+  ...notes.map((n) => `Note: ${n}`),
+  `Took ${Math.round((Date.now() - started) / 1000)} s.`,
+  "",
+].join("\n");
+process.stdout.write(`\n${text}`);
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+fs.writeFileSync(path.join(outDir, `echo-${stamp}.md`), text);
+fs.writeFileSync(
+  path.join(outDir, `echo-${stamp}.json`),
+  JSON.stringify({ quick, reps, summary, raw, notes }, null, 2),
+);
