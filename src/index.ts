@@ -3,8 +3,31 @@
  * @module
  */
 export { TcpkitError, type TcpkitErrorCode } from "./util/tcpkit-error.js";
-export { createHttpServer, type HttpServer, type HttpServerOptions } from "./http/server.js";
+export {
+  createHttpServer,
+  type HttpServer,
+  type HttpServerOptions,
+  type HttpTlsOptions,
+} from "./http/server.js";
+export { DEFAULT_LIMITS, type HttpLimits } from "./http/limits.js";
+export type { ExchangeRecord } from "./http/exchange-record.js";
+export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
+export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
+// Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
+export {
+  parseRange,
+  contentRange,
+  multipartByteranges,
+  type ByteRange,
+  type RangeRequest,
+} from "./http/range.js";
+export {
+  evaluatePreconditions,
+  type PreconditionResult,
+  type Validators,
+} from "./http/preconditions.js";
+export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
   RequestContext,
@@ -14,6 +37,22 @@ export type {
   FileRange,
 } from "./http/types.js";
 export { getField } from "./http/header-lookup.js";
+export {
+  httpGet,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_TIMEOUT_MS,
+  type HttpGetOptions,
+  type HttpResponse,
+  type TraceEvent,
+} from "./client/http-get.js";
+export { PARTIAL_SUFFIX } from "./client/output-file.js";
+export {
+  download,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from "./client/download.js";
+export type { ResponseHead } from "./http/response-head-parser.js";
 export {
   createEchoServer,
   DEFAULT_ECHO_PORT,

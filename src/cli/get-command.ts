@@ -1,12 +1,192 @@
-/** PLACEHOLDER until its issue lands: `tcpkit get`. */
+/** `tcpkit get URL`: download a URL like wget, on tcpkit's own HTTP client (DESIGN §6, §7). */
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { expectPositionals, parseCount, parseSecondsToMs, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
+import { ProgressLine } from "./progress-line.js";
+import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
+import { download, type DownloadOptions } from "../client/download.js";
+import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
+import { parseRequestUrl } from "../client/request-url.js";
+import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+
+/** Exit code for an HTTP status >= 400 (the response arrived, but it is an error). */
+export const EXIT_HTTP_STATUS = 3;
+
+const HELP = `Usage: tcpkit get URL [OPTIONS]
+
+Downloads URL (http or https; IPv6 literals as http://[::1]:8080/) over HTTP/1.1, following
+redirects, and saves the body to a file named after the last path segment of the URL
+(index.html for a path ending in /). An existing file is never overwritten: the next free
+name NAME.1, NAME.2 ... is used and reported. The body is written to NAME.part and renamed
+when complete; if the transfer fails or is interrupted (Ctrl-C), NAME.part is kept with
+every byte received (resume it with -c).
+
+Options:
+  -o, --output FILE     save to FILE (overwritten if it exists); '-' writes to stdout
+  -0, --http1.0         send an HTTP/1.0 request
+  -i, --include         print the response head(s) on stdout
+  -c, --continue        resume NAME.part (or NAME) with Range + If-Range; restarts from the
+                        beginning, and says so, when the server ignores the range or the file
+                        changed
+  --force               overwrite an existing file instead of choosing NAME.1
+  --max-redirects N     redirects to follow (default ${DEFAULT_MAX_REDIRECTS}; 0 = none)
+  --timeout SECONDS     limit for each phase: connect, first response byte, idle between reads
+                        (default ${DEFAULT_TIMEOUT_MS / 1000})
+  -H, --header 'N: V'   add a request header (repeatable)
+  --save-errors         save the body of an HTTP error response too (exit code still 3)
+  --ca FILE             trust the PEM certificate(s) in FILE for https (e.g. a test server's)
+  -k, --insecure        do not verify the https server's certificate (testing only)
+  --trace               print request and response heads on stderr ("> " sent, "< " received)
+  -q, --quiet           no progress line and no notes on stderr (errors are still printed)
+  -h, --help            show this help
+
+Progress (bytes, percent, rate, ETA) is one line redrawn on stderr when stderr is a terminal.
+
+Exit codes:
+  0  saved
+  1  network or protocol error (refused, timeout, malformed response, body shorter than its
+     Content-Length or a malformed chunk, too many redirects or a loop) or a file error
+  2  usage error
+  3  HTTP status >= 400 (the body is saved only with --save-errors)
+`;
 
 export const getCommand: Command = {
   name: "get",
-  summary: "(not built yet)",
-  help: "Usage: tcpkit get (not built yet)",
-  run() {
-    return Promise.reject(new TcpkitError("ERR_INVALID_ARGUMENT", "not built yet"));
+  summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = withUsageErrors(() =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          output: { type: "string", short: "o" },
+          "http1.0": { type: "boolean", short: "0" },
+          include: { type: "boolean", short: "i" },
+          continue: { type: "boolean", short: "c" },
+          force: { type: "boolean" },
+          "max-redirects": { type: "string" },
+          timeout: { type: "string" },
+          header: { type: "string", short: "H", multiple: true },
+          "save-errors": { type: "boolean" },
+          ca: { type: "string" },
+          insecure: { type: "boolean", short: "k" },
+          trace: { type: "boolean" },
+          quiet: { type: "boolean", short: "q" },
+        },
+      }),
+    );
+    expectPositionals(positionals, 1, "get");
+    const url = positionals[0];
+    if (url === undefined) throw new UsageError("get: a URL is required");
+    try {
+      parseRequestUrl(url);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const toStdout = values.output === "-";
+    if (toStdout && values.continue === true) throw new UsageError("-c cannot resume to stdout");
+    const timeoutMs = parseSecondsToMs(values.timeout, "--timeout", DEFAULT_TIMEOUT_MS);
+    if (timeoutMs <= 0) throw new UsageError("--timeout must be more than 0 seconds");
+    const quiet = values.quiet === true;
+    const notice = (message: string): void => {
+      if (!quiet) process.stderr.write(`tcpkit get: ${message}\n`);
+    };
+    // Not when the body itself goes to the same terminal: the two would overwrite each other.
+    const drawProgress = !quiet && process.stderr.isTTY && !(toStdout && process.stdout.isTTY);
+    const progress = drawProgress ? new ProgressLine(process.stderr) : undefined;
+    let body: NodeJS.ReadableStream | undefined;
+    let lastPeer = "";
+    let interrupted = false;
+    const onInterrupt = (): void => {
+      // Stop cleanly so the partial file gets its Last-Modified stamp and can be resumed.
+      interrupted = true;
+      (body as { destroy?: (err: Error) => void } | undefined)?.destroy?.(
+        new TcpkitError("ERR_CONNECTION_CLOSED", "interrupted"),
+      );
+      if (body === undefined) process.exit(130);
+    };
+    process.once("SIGINT", onInterrupt);
+    process.once("SIGTERM", onInterrupt);
+
+    const options: DownloadOptions = {
+      httpVersion: values["http1.0"] === true ? "1.0" : "1.1",
+      maxRedirects: parseCount(
+        values["max-redirects"],
+        "--max-redirects",
+        DEFAULT_MAX_REDIRECTS,
+        0,
+      ),
+      timeouts: { connectMs: timeoutMs, firstByteMs: timeoutMs, idleMs: timeoutMs },
+      headers: (values.header ?? []).map(parseHeaderFlag),
+      ...(values.ca !== undefined ? { ca: readCa(values.ca) } : {}),
+      insecure: values.insecure === true,
+      force: values.force === true,
+      resume: values.continue === true,
+      saveErrors: values["save-errors"] === true,
+      ...(values.output !== undefined ? { output: toStdout ? process.stdout : values.output } : {}),
+      onTrace: (event) => {
+        lastPeer = event.peer;
+        if (values.trace === true) process.stderr.write(traceText(event));
+        if (values.include === true && event.direction === "received") {
+          process.stdout.write(Buffer.from(event.head, "latin1"));
+        }
+      },
+      onResponse: (response) => {
+        body = response.body;
+      },
+      onProgress: (p) => progress?.update(p),
+      onNotice: notice,
+    };
+    try {
+      const result = await download(url, options);
+      progress?.finish();
+      if (values.trace === true) {
+        process.stderr.write(
+          formatTrace("received", "", { label: lastPeer, bodyBytes: result.received }),
+        );
+      }
+      if (result.path !== undefined) {
+        const rel = relative(process.cwd(), result.path);
+        const shown = rel === "" || rel.startsWith("..") ? result.path : rel;
+        if (result.resume === "already-complete") notice(`${shown}: nothing to do`);
+        else
+          notice(
+            `saved ${shown} (${result.size} bytes${result.resume === "resumed" ? `, ${result.received} new` : ""})`,
+          );
+      }
+      return EXIT_OK;
+    } catch (err) {
+      progress?.finish();
+      if (!(err instanceof TcpkitError)) throw err;
+      process.stderr.write(`tcpkit: ${err.message}\n`);
+      if (interrupted) return EXIT_FAILURE;
+      return err.code === "ERR_HTTP_STATUS" ? EXIT_HTTP_STATUS : EXIT_FAILURE;
+    } finally {
+      process.off("SIGINT", onInterrupt);
+      process.off("SIGTERM", onInterrupt);
+    }
   },
 };
+
+function traceText(event: TraceEvent): string {
+  return formatTrace(event.direction, event.head, { label: event.peer });
+}
+
+function parseHeaderFlag(value: string): [string, string] {
+  const colon = value.indexOf(":");
+  if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', not '${value}'`);
+  return [value.slice(0, colon).trim(), value.slice(colon + 1).trim()];
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read --ca ${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,12 +1,27 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
 import type { Command } from "./command.js";
+import { SERVER_FLAG_OPTIONS, SERVER_HELP, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
+import {
+  normaliseSpaFlag,
+  STATIC_FLAG_OPTIONS,
+  STATIC_HELP,
+  staticOptionsFrom,
+} from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
+import {
+  parseWorkersFlag,
+  runWorkerPrimary,
+  WORKERS_FLAG_OPTION,
+  WORKERS_HELP,
+} from "./workers-flag.js";
 import { createHttpServer } from "../http/server.js";
 import { formatUrl } from "../net/address.js";
+import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { serveStatic } from "../static/serve-static.js";
 
 const HELP = `Usage: tcpkit serve [ROOT] [OPTIONS]
@@ -16,7 +31,11 @@ Serves the files under ROOT (default: the current directory) over HTTP/1.0 and H
 Options:
   --host ADDR      address to listen on (default 127.0.0.1; ::1 for IPv6, 0.0.0.0 for all)
   --port N         port (default 8080; 0 picks a free port)
-  -h, --help       show this help
+${SERVER_HELP}${WORKERS_HELP}  -h, --help       show this help
+
+Files:
+${STATIC_HELP}
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.
 `;
 
 export const serveCommand: Command = {
@@ -26,12 +45,15 @@ export const serveCommand: Command = {
   async run(argv) {
     const { values, positionals } = withUsageErrors(() =>
       parseArgs({
-        args: argv,
+        args: normaliseSpaFlag(argv),
         allowPositionals: true,
         strict: true,
         options: {
           host: { type: "string" },
           port: { type: "string" },
+          ...SERVER_FLAG_OPTIONS,
+          ...STATIC_FLAG_OPTIONS,
+          ...WORKERS_FLAG_OPTION,
         },
       }),
     );
@@ -39,12 +61,42 @@ export const serveCommand: Command = {
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", 8080);
-    const server = createHttpServer({ host, port }, serveStatic(root, {}));
-    const bound = await server.listen();
-    process.stdout.write(
-      `tcpkit serve: listening on ${formatUrl("http", bound.host, bound.port)} (root ${root})\n`,
-    );
-    onShutdownSignal(() => server.close());
+    const { options, log } = serverOptionsFrom(values);
+    const scheme = options.tls === undefined ? "http" : "https";
+    const readiness = (h: string, p: number): string =>
+      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    keepYoungGenerationSmall();
+    const workers = parseWorkersFlag(values.workers);
+    if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
+    const { server, bound } = await leaveClusterOnFailure(async () => {
+      const server = createHttpServer(
+        { ...options, host, port },
+        serveStatic(root, staticOptionsFrom(values)),
+      );
+      return { server, bound: await server.listen() };
+    });
+    const stop = async (): Promise<void> => {
+      await server.close();
+      log?.flush();
+    };
+    // in a worker the primary prints the one readiness line and owns the signals
+    if (isWorkerProcess()) stopWhenPrimaryAsks(stop);
+    else {
+      // Before the readiness line: a script may signal as soon as it reads it.
+      onShutdownSignal(stop);
+      process.stdout.write(readiness(bound.host, bound.port));
+    }
     return new Promise<number>(() => EXIT_OK);
   },
 };
+
+/**
+ * A server process keeps V8's young generation at its initial size (1 MiB semi-spaces) instead
+ * of letting a burst grow it to 16 MiB ones that stay allocated: with 10,000 idle connections
+ * that is ~87 MiB of RSS instead of ~107 MiB, and the keep-alive benchmark measured no
+ * difference in CPU per request (scavenge cost follows surviving objects, not space size).
+ * The growth factor is read at each growth, so setting it at run time takes effect.
+ */
+function keepYoungGenerationSmall(): void {
+  setFlagsFromString("--semi-space-growth-factor=1");
+}

@@ -1,8 +1,2 @@
-/** The package version, read once from package.json beside dist/. */
-import { readFileSync } from "node:fs";
-
-export function packageVersion(): string {
-  const url = new URL("../../package.json", import.meta.url);
-  const pkg = JSON.parse(readFileSync(url, "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
-}
+/** The package version; lives in util/ so the library (the client's User-Agent) can use it too. */
+export { packageVersion } from "../util/package-version.js";

@@ -1,12 +1,16 @@
-/** Reading fields out of a RequestHead's flat field list. */
-import type { RequestHead } from "./types.js";
+/** Reading fields out of a parsed head's flat field list (requests and, for the client, responses). */
+
+/** Anything with a flat [name, value, ...] field list: a RequestHead, a ResponseHead, trailers. */
+export interface HasFields {
+  readonly fields: readonly string[];
+}
 
 /**
  * The value of field `name` (lower case), or undefined. Repeated fields are joined with ", " as
  * RFC 9110 §5.3 allows for list-based fields; callers of singleton fields that must not repeat
  * (Host, Content-Length) check that in the parser, not here.
  */
-export function getField(head: RequestHead, name: string): string | undefined {
+export function getField(head: HasFields, name: string): string | undefined {
   const fields = head.fields;
   let found: string | undefined;
   for (let i = 0; i < fields.length; i += 2) {
@@ -29,7 +33,7 @@ export function splitList(value: string): string[] {
 }
 
 /** True when the list field `name` contains `token`, compared case-insensitively. */
-export function hasToken(head: RequestHead, name: string, token: string): boolean {
+export function hasToken(head: HasFields, name: string, token: string): boolean {
   const value = getField(head, name);
   if (value === undefined) return false;
   const want = token.toLowerCase();

@@ -1,11 +1,43 @@
-/** PLACEHOLDER until issue 3 lands: createHttpServer(options, handler). */
+/**
+ * createHttpServer(options, handler): an HTTP/1.0 + HTTP/1.1 server on node:net (or node:tls)
+ * sockets with tcpkit's own parser. It owns listening, the connection limit, deadlines (one
+ * sweep timer for all connections) and graceful stop; each connection is a ServerConnection.
+ */
+import { readFileSync } from "node:fs";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createSecureContext, createServer as createTlsServer } from "node:tls";
+import { cannedResponse } from "./canned-responses.js";
+import type { ExchangeRecord } from "./exchange-record.js";
+import { resolveLimits, type HttpLimits } from "./limits.js";
+import { ServerConnection, type ServerContext } from "./server-connection.js";
 import type { Handler } from "./types.js";
-import type { BoundAddress } from "../net/listen.js";
+import { listen, type BoundAddress } from "../net/listen.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
+/** TLS material: file paths, or the PEM contents themselves. */
+export interface HttpTlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
 export interface HttpServerOptions {
+  /** Address to listen on (default 127.0.0.1; "::1" or "::" for IPv6). */
   host?: string;
+  /** Port (default 8080; 0 picks a free one, see listen()'s result). */
   port?: number;
+  /** Limits; anything left out takes DEFAULT_LIMITS (see limits.ts). */
+  limits?: Partial<HttpLimits>;
+  /** Serve HTTPS with this certificate and key (node:tls). */
+  tls?: HttpTlsOptions;
+  /** Called after each response is handed to the socket (access logs). */
+  onExchange?: (record: ExchangeRecord) => void;
+  /** Receives --trace text: every request and response head, direction-marked. */
+  trace?: (text: string) => void;
+  /**
+   * Called once for each handler that throws or rejects (the client gets a canned 500).
+   * Default: one line on stderr.
+   */
+  onHandlerError?: (err: unknown) => void;
 }
 
 export interface HttpServer {
@@ -13,8 +45,159 @@ export interface HttpServer {
   listen(): Promise<BoundAddress>;
   /** Stops accepting, lets in-flight responses finish within a bound, closes idle connections. */
   close(): Promise<void>;
+  /** Connections currently open. */
+  readonly connectionCount: number;
+  /** True when serving HTTPS. */
+  readonly secure: boolean;
 }
 
-export function createHttpServer(_options: HttpServerOptions, _handler: Handler): HttpServer {
-  throw new TcpkitError("ERR_INVALID_ARGUMENT", "not built yet");
+/**
+ * Creates a server that answers each request with `handler`'s plan. TLS certificate problems
+ * (unreadable files, a key that does not match) throw ERR_TLS_CONFIG here, not at the first
+ * connection.
+ */
+export function createHttpServer(options: HttpServerOptions, handler: Handler): HttpServer {
+  const limits = resolveLimits(options.limits);
+  const secure = options.tls !== undefined;
+  const connections = new Set<ServerConnection>();
+  const ctx: ServerContext = {
+    handler,
+    limits,
+    secure,
+    connections,
+    closing: false,
+    onEmpty: undefined,
+    onExchange: options.onExchange,
+    trace: options.trace,
+    onHandlerError: options.onHandlerError ?? defaultHandlerError,
+  };
+
+  const onSocket = (socket: Socket): void => {
+    if (ctx.closing) {
+      socket.on("error", ignoreError);
+      socket.destroy();
+      return;
+    }
+    if (connections.size >= limits.maxConnections) {
+      refuse(socket);
+      return;
+    }
+    // The server's noDelay option has already set TCP_NODELAY on the accepted socket.
+    new ServerConnection(socket, ctx);
+  };
+
+  let server: Server;
+  if (options.tls !== undefined) {
+    const { cert, key } = loadTlsMaterial(options.tls);
+    server = createTlsServer({ cert, key, allowHalfOpen: true }, onSocket);
+    // Handshake failures (a plain-HTTP client, a bad ClientHello) concern that client only.
+    server.on("tlsClientError", ignoreError);
+  } else {
+    server = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+  }
+  server.on("error", ignoreError);
+
+  const sweepMs = Math.max(
+    50,
+    Math.min(
+      1000,
+      Math.floor(
+        Math.min(limits.headTimeoutMs, limits.keepAliveTimeoutMs, limits.sendTimeoutMs) / 4,
+      ),
+    ),
+  );
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    const now = Date.now();
+    for (const conn of connections) {
+      if (conn.deadline !== 0 && now >= conn.deadline) conn.onDeadline();
+    }
+  };
+
+  return {
+    get connectionCount() {
+      return connections.size;
+    },
+    secure,
+    async listen() {
+      const bound = await listen(server, {
+        host: options.host ?? "127.0.0.1",
+        port: options.port ?? 8080,
+      });
+      sweepTimer = setInterval(sweep, sweepMs);
+      sweepTimer.unref();
+      return bound;
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await drainConnections(ctx);
+      if (sweepTimer !== undefined) clearInterval(sweepTimer);
+      await closed;
+    },
+  };
 }
+
+/**
+ * Graceful stop of the connections: idle ones close at once, busy ones after their response
+ * (their keep-alive is refused from now on), and whatever remains after drainTimeoutMs is
+ * destroyed. Resolves when none is left.
+ */
+function drainConnections(ctx: ServerContext): Promise<void> {
+  ctx.closing = true;
+  for (const conn of ctx.connections) conn.shutdown();
+  if (ctx.connections.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      for (const conn of ctx.connections) conn.destroy();
+    }, ctx.limits.drainTimeoutMs);
+    timer.unref();
+    ctx.onEmpty = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+/** Past maxConnections: a canned 503 and close, so the client learns why (RFC 9110 §15.6.4). */
+function refuse(socket: Socket): void {
+  socket.on("error", ignoreError);
+  socket.end(cannedResponse(503, true));
+  socket.setTimeout(2000, () => socket.destroy());
+  socket.resume();
+}
+
+function loadTlsMaterial(tls: HttpTlsOptions): { cert: Buffer; key: Buffer } {
+  const cert = readPem(tls.cert, "certificate");
+  const key = readPem(tls.key, "key");
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    const why = /mismatch/i.test(text)
+      ? "the key does not match the certificate"
+      : `not a usable PEM certificate and key (${text})`;
+    throw new TcpkitError("ERR_TLS_CONFIG", `TLS: ${why}`, { cause: err });
+  }
+  return { cert, key };
+}
+
+function readPem(source: string | Buffer, what: string): Buffer {
+  if (Buffer.isBuffer(source)) return source;
+  if (source.includes("-----BEGIN")) return Buffer.from(source);
+  try {
+    return readFileSync(source);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code;
+    throw new TcpkitError("ERR_TLS_CONFIG", `TLS: cannot read ${what} file ${source}: ${why}`, {
+      cause: err,
+    });
+  }
+}
+
+function defaultHandlerError(err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`tcpkit: handler error: ${text.split("\n")[0] ?? text}\n`);
+}
+
+function ignoreError(): void {}

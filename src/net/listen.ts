@@ -51,7 +51,9 @@ export function listen(server: Server, options: ListenOptions): Promise<BoundAdd
       host: options.host,
       port: options.port,
       backlog: options.backlog ?? DEFAULT_BACKLOG,
-      exclusive: true,
+      // false: in a node:cluster worker (--workers) the primary owns the socket and shares it;
+      // outside a cluster the flag has no effect
+      exclusive: false,
     });
   });
 }

@@ -1,11 +1,355 @@
-/** PLACEHOLDER until issue 3 lands: serveStatic(root, options). */
-import type { Handler } from "../http/types.js";
+/**
+ * serveStatic(root, options): the Handler that answers GET, HEAD and OPTIONS from a directory
+ * (DESIGN §4): safe path resolution, files from the file table with validators, conditional
+ * requests, ranges, precompressed or compressed variants, listings, SPA fallback and 404.html.
+ */
+import { randomBytes } from "node:crypto";
+import { realpathSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { getField } from "../http/header-lookup.js";
+import { ALLOW_HEADER } from "../http/method-policy.js";
+import { mediaTypeQuality } from "../http/negotiation.js";
+import { evaluatePreconditions } from "../http/preconditions.js";
+import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
+import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import {
+  parseSortQuery,
+  readListing,
+  renderHtml,
+  renderJson,
+  renderText,
+  sortEntries,
+} from "./directory-listing.js";
+import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
+import { encodePathSegments, resolveRequestPath, type ResolvedPath } from "./resolve-path.js";
+import { buildSiteHeaders } from "./site-headers.js";
+import {
+  errorPlan,
+  notModifiedPlan,
+  optionsPlan,
+  preflightPlan,
+  redirectPlan,
+} from "./static-plans.js";
+import { selectRepresentation, type Representation } from "./representation.js";
 
+/** Options of serveStatic; every one has a safe default. */
 export interface ServeStaticOptions {
+  /** List folders without index.html (default true); false answers them with 404. */
   listing?: boolean;
+  /** Serve names starting with "." (default false: 404, and hidden from listings). */
+  dotfiles?: boolean;
+  /** Follow symlinks that resolve outside the root (default false: 404). */
+  followSymlinks?: boolean;
+  /** Cache-Control of file responses (default "no-cache": always revalidate; "" for none). */
+  cacheControl?: string;
+  /**
+   * Single-page-app fallback: a GET/HEAD for an extension-less path that matches nothing, from a
+   * client accepting text/html, gets this file (a path under root; true means "index.html").
+   */
+  spa?: boolean | string;
+  /** Access-Control-Allow-Origin: * on every response, and answers to CORS preflights. */
+  cors?: boolean;
+  /** Extra header fields on every response, validated. */
+  headers?: readonly (readonly [string, string])[];
+  /** Compress compressible types on the fly (gzip, brotli), cached per file version. */
+  compress?: boolean;
 }
 
-export function serveStatic(_root: string, _options: ServeStaticOptions = {}): Handler {
-  throw new TcpkitError("ERR_INVALID_ARGUMENT", "not built yet");
+/**
+ * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
+ * and ERR_INVALID_ARGUMENT for a bad header or SPA path.
+ */
+export function serveStatic(root: string, options: ServeStaticOptions = {}): Handler {
+  const site = new StaticSite(root, options);
+  return (head) => site.handle(head);
+}
+
+/** A request path as resolved under the root, with what the file table needs for it. */
+interface Target {
+  readonly resolved: ResolvedPath;
+  /** join(realRoot, ...segments) and segments.join("/"), when resolved. */
+  readonly candidate: string;
+  readonly cacheKey: string;
+}
+
+/**
+ * Request paths whose resolution is remembered: pure work (decoding, splitting, joining) that a
+ * hot path would otherwise redo per request. Bounded in count and key length, and cleared when
+ * full, so probes cannot grow it.
+ */
+const TARGET_MEMO_MAX = 4096;
+const TARGET_MEMO_KEY_BYTES = 256;
+
+/** One served directory and its settings. */
+class StaticSite {
+  readonly #table: FileTable;
+  readonly #realRoot: string;
+  readonly #listing: boolean;
+  readonly #dotfiles: boolean;
+  readonly #cors: boolean;
+  readonly #compress: boolean;
+  readonly #spa: readonly string[] | undefined;
+  /** Site headers for file-like responses (with Cache-Control) and for the rest. */
+  readonly #fileHeaders: string;
+  readonly #allHeaders: string;
+  readonly #boundary = randomBytes(12).toString("hex");
+  readonly #targets = new Map<string, Target>();
+  /** The plain 404 (no 404.html), built once. */
+  readonly #plain404: ResponsePlan;
+  readonly #notFoundPath: string;
+
+  constructor(root: string, options: ServeStaticOptions) {
+    try {
+      this.#realRoot = realpathSync(root);
+      if (!statSync(this.#realRoot).isDirectory()) throw new Error("not a directory");
+    } catch (err) {
+      throw new TcpkitError("ERR_FILE", `root is not a readable directory: ${root}`, {
+        cause: err,
+      });
+    }
+    this.#listing = options.listing ?? true;
+    this.#dotfiles = options.dotfiles ?? false;
+    this.#cors = options.cors ?? false;
+    this.#compress = options.compress ?? false;
+    const built = buildSiteHeaders({
+      cacheControl: options.cacheControl ?? "no-cache",
+      cors: this.#cors,
+      headers: options.headers ?? [],
+    });
+    this.#fileHeaders = built.fileHeaders;
+    this.#allHeaders = built.allHeaders;
+    if (options.spa !== undefined && options.spa !== false) {
+      const file = options.spa === true ? "index.html" : options.spa;
+      const r = resolveRequestPath("/" + file.replace(/^\/+/, ""));
+      if (r.kind !== "ok" || r.segments.length === 0) {
+        throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid SPA file '${file}'`);
+      }
+      this.#spa = r.segments;
+    }
+    this.#plain404 = errorPlan(404, this.#allHeaders);
+    this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
+    this.#table = new FileTable({
+      realRoot: this.#realRoot,
+      followSymlinks: options.followSymlinks ?? false,
+      dotfiles: this.#dotfiles,
+      siteHeaders: this.#fileHeaders,
+    });
+  }
+
+  /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
+  handle(head: RequestHead): ResponsePlan | Promise<ResponsePlan> {
+    if (head.method === "OPTIONS") {
+      const preflight =
+        this.#cors &&
+        getField(head, "origin") !== undefined &&
+        getField(head, "access-control-request-method") !== undefined;
+      return preflight
+        ? preflightPlan(getField(head, "access-control-request-headers"), this.#allHeaders)
+        : optionsPlan(this.#allHeaders);
+    }
+    if (head.method !== "GET" && head.method !== "HEAD") {
+      return errorPlan(405, this.#allHeaders, ALLOW_HEADER);
+    }
+    const target = this.#target(head.path);
+    const resolved = target.resolved;
+    if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
+    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
+    return found instanceof Promise
+      ? found.then((f) => this.#dispatch(head, resolved, f))
+      : this.#dispatch(head, resolved, found);
+  }
+
+  /** resolveRequestPath(path) and its file-system path, memoised. */
+  #target(path: string): Target {
+    const known = this.#targets.get(path);
+    if (known !== undefined) return known;
+    const resolved = resolveRequestPath(path);
+    const target: Target =
+      resolved.kind === "ok"
+        ? {
+            resolved,
+            candidate: join(this.#realRoot, ...resolved.segments),
+            cacheKey: resolved.segments.join("/"),
+          }
+        : { resolved, candidate: "", cacheKey: "" };
+    if (path.length <= TARGET_MEMO_KEY_BYTES) {
+      if (this.#targets.size >= TARGET_MEMO_MAX) this.#targets.clear();
+      this.#targets.set(path, target);
+    }
+    return target;
+  }
+
+  #dispatch(
+    head: RequestHead,
+    resolved: ResolvedPath & { kind: "ok" },
+    found: Lookup,
+  ): ResponsePlan | Promise<ResponsePlan> {
+    switch (found.kind) {
+      case "file":
+        // "/file.txt/" names a folder that does not exist.
+        if (resolved.trailingSlash) return this.#notFound();
+        return this.#serveFile(head, found.entry);
+      case "directory":
+        if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
+        return this.#serveFolder(head, resolved.segments, found.realPath);
+      case "missing":
+        return this.#missing(head, resolved.segments);
+      case "forbidden":
+        return errorPlan(403, this.#allHeaders);
+      case "error":
+        return errorPlan(500, this.#allHeaders);
+    }
+  }
+
+  /** 301 to the slash form; rebuilt from the decoded segments so "//host" cannot appear. */
+  #redirectToFolder(head: RequestHead, segments: readonly string[]): ResponsePlan {
+    const query = /^[\x21-\x7e]*$/.test(head.query) && head.query !== "" ? `?${head.query}` : "";
+    return redirectPlan(`${encodePathSegments(segments)}/${query}`, this.#allHeaders);
+  }
+
+  async #serveFolder(
+    head: RequestHead,
+    segments: readonly string[],
+    realPath: string,
+  ): Promise<ResponsePlan> {
+    const index = await this.#table.lookup([...segments, "index.html"]);
+    if (index.kind === "file") return this.#serveFile(head, index.entry);
+    if (!this.#listing) return this.#notFound();
+    let listing;
+    try {
+      listing = await readListing(realPath, this.#dotfiles);
+    } catch {
+      return errorPlan(403, this.#allHeaders);
+    }
+    const { sort, order } = parseSortQuery(head.query);
+    const entries = sortEntries(listing.entries, sort, order);
+    const accept = getField(head, "accept");
+    const html = mediaTypeQuality(accept, "text/html");
+    const json = mediaTypeQuality(accept, "application/json");
+    const text = mediaTypeQuality(accept, "text/plain");
+    let type: string;
+    let body: string;
+    if (json > html && json >= text) {
+      type = "application/json; charset=utf-8";
+      body = renderJson(segments, entries, listing.truncated);
+    } else if (text > html) {
+      type = "text/plain; charset=utf-8";
+      body = renderText(entries);
+    } else {
+      type = "text/html; charset=utf-8";
+      body = renderHtml(segments, entries, sort, order, listing.truncated);
+    }
+    return {
+      status: 200,
+      headers: `Content-Type: ${type}\r\nVary: Accept\r\n${this.#fileHeaders}`,
+      body: { kind: "bytes", bytes: Buffer.from(body, "utf8") },
+    };
+  }
+
+  /** Nothing at that path: the SPA entry point when it applies, else 404. */
+  #missing(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
+    const last = segments[segments.length - 1] ?? "";
+    if (
+      this.#spa !== undefined &&
+      !last.includes(".") &&
+      mediaTypeQuality(getField(head, "accept"), "text/html") > 0
+    ) {
+      return this.#serveSpa(head, this.#spa);
+    }
+    return this.#notFound();
+  }
+
+  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
+    const app = await this.#table.lookup(spa);
+    if (app.kind === "file") return this.#serveFile(head, app.entry);
+    return this.#notFound();
+  }
+
+  /**
+   * 404, with the root's 404.html as its body when there is one. Synchronous when the table
+   * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
+   */
+  #notFound(): ResponsePlan | Promise<ResponsePlan> {
+    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
+    return page instanceof Promise
+      ? page.then((p) => this.#notFoundWith(p))
+      : this.#notFoundWith(page);
+  }
+
+  #notFoundWith(page: Lookup): ResponsePlan {
+    if (page.kind !== "file") return this.#plain404;
+    const e = page.entry;
+    return {
+      status: 404,
+      headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
+      body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
+    };
+  }
+
+  /** A file: choose the variant (sibling, compressed, identity), then respond. */
+  #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
+    const rep = selectRepresentation(head, entry, {
+      table: this.#table,
+      compress: this.#compress,
+      siteHeaders: this.#fileHeaders,
+    });
+    return rep instanceof Promise
+      ? rep.then((r) => this.#respond(head, r))
+      : this.#respond(head, rep);
+  }
+
+  /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
+  #respond(head: RequestHead, rep: Representation): ResponsePlan {
+    const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
+    if (pre.kind === "precondition-failed") return errorPlan(412, this.#allHeaders);
+    if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
+    const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
+    switch (range.kind) {
+      case "whole":
+        return { status: 200, headers: rep.headerBlock, body: repBody(rep, 0, rep.size) };
+      case "unsatisfiable":
+        return errorPlan(416, this.#allHeaders, `Content-Range: bytes */${rep.size}\r\n`);
+      case "ranges": {
+        const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
+        if (only !== undefined) {
+          return {
+            status: 206,
+            headers: `Content-Range: ${contentRange(only, rep.size)}\r\n${rep.headerBlock}`,
+            body: repBody(rep, only.start, only.end),
+          };
+        }
+        const mp = multipartByteranges(range.ranges, rep.size, rep.contentType, this.#boundary);
+        const segments = mp.pieces.map((p) =>
+          Buffer.isBuffer(p) ? p : repPiece(rep, p.start, p.end),
+        );
+        return {
+          status: 206,
+          headers: `Content-Type: ${mp.contentType}\r\n${rep.encodingLine}${rep.validatorBlock}`,
+          body: { kind: "segments", segments },
+        };
+      }
+    }
+  }
+}
+
+const WHOLE = { kind: "whole" } as const;
+/** The root's custom 404 page. */
+const NOT_FOUND_PAGE = ["404.html"] as const;
+
+function fileBody(e: FileEntry, start: number, end: number): FileRange {
+  return { kind: "file", path: e.realPath, start, end };
+}
+
+function repPiece(rep: Representation, start: number, end: number): Buffer | FileRange {
+  if (rep.bytes !== undefined) {
+    return start === 0 && end === rep.bytes.length ? rep.bytes : rep.bytes.subarray(start, end);
+  }
+  return { kind: "file", path: rep.path, start, end };
+}
+
+function repBody(rep: Representation, start: number, end: number): ResponsePlan["body"] {
+  const piece = repPiece(rep, start, end);
+  return Buffer.isBuffer(piece) ? { kind: "bytes", bytes: piece } : piece;
 }

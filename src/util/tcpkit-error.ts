@@ -21,7 +21,8 @@ export type TcpkitErrorCode =
   | "ERR_TOO_MANY_REDIRECTS"
   | "ERR_REDIRECT_LOOP"
   | "ERR_FILE"
-  | "ERR_INVALID_ARGUMENT";
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_WORKER";
 
 export class TcpkitError extends Error {
   readonly code: TcpkitErrorCode;

@@ -1,0 +1,221 @@
+// The servers the benchmark compares, each as a command line for a docroot and a port, plus the
+// docroot fixture and nginx's configuration (written per run into the temp dir).
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, "..", "..");
+const BIN = path.join(REPO, "node_modules", ".bin");
+const NODE = process.execPath;
+export const NGINX = "/usr/sbin/nginx";
+
+/** Sizes of the fixture files (bytes). */
+export const SMALL_SIZE = 1024;
+export const BIG_SIZE = 64 * 1024 * 1024;
+
+/**
+ * Writes the docroot into `dir`: index.html (exactly 1 KiB of HTML) and big.bin (64 MiB of
+ * pseudo-random bytes, so nothing compresses it). Returns their SHA-256 digests.
+ */
+export function makeFixture(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const head =
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>bench</title>\n</head>\n<body>\n<p>';
+  const tail = "</p>\n</body>\n</html>\n";
+  const n = SMALL_SIZE - head.length - tail.length;
+  const small = Buffer.from(
+    head + `${"x".repeat(71)}\n`.repeat(Math.ceil(n / 72)).slice(0, n) + tail,
+  );
+  fs.writeFileSync(path.join(dir, "index.html"), small);
+  const big = fs.openSync(path.join(dir, "big.bin"), "w");
+  const bigHash = crypto.createHash("sha256");
+  // a seeded stream (AES-CTR over zeros) is fast and the same on every run
+  const cipher = crypto.createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < BIG_SIZE / zeros.length; i++) {
+    const chunk = cipher.update(zeros);
+    bigHash.update(chunk);
+    fs.writeSync(big, chunk);
+  }
+  fs.closeSync(big);
+  return {
+    small: crypto.createHash("sha256").update(small).digest("hex"),
+    big: bigHash.digest("hex"),
+  };
+}
+
+/** Writes nginx's config for `port` under `dir` (1 worker by default, sendfile on, no access log). */
+function nginxArgv(dir, root, port, { workers = "1", accessLog = false } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = `# written by bench/http-bench.mjs
+worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  sendfile on;
+  tcp_nopush on;
+  # nginx's own counterpart of tcpkit's file table: cached open descriptors and stat results
+  open_file_cache max=10000 inactive=60s;
+  # keepalive_requests stays at nginx's default, 1,000, the same as tcpkit's
+  # --max-requests-per-connection default
+  ${accessLog ? `access_log ${dir}/access.log;` : "access_log off;"}
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    index index.html;
+  }
+}
+`;
+  fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+  return [NGINX, "-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`];
+}
+
+const tcpkitCli = path.join(REPO, "bin", "tcpkit.js");
+const tcpkitArgv = (root, port, extra) => [
+  NODE,
+  tcpkitCli,
+  "serve",
+  root,
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  ...extra,
+];
+
+/**
+ * Server definitions. `files`: serves files from disk (W3 applies); `what` describes it in the
+ * report. `argv(ctx, port)` returns the command; ctx has { root, tmp }.
+ */
+export const SERVERS = [
+  {
+    name: "nginx",
+    what: "nginx 1 worker, sendfile, no access log",
+    files: true,
+    argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
+  },
+  {
+    name: "tcpkit",
+    what: "tcpkit serve --log off",
+    files: true,
+    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off"]),
+  },
+  {
+    name: "tcpkit-log",
+    what: "tcpkit serve, default access log (stdout to a file)",
+    files: true,
+    argv: (ctx, port) => tcpkitArgv(ctx.root, port, []),
+  },
+  {
+    name: "node-net",
+    what: "minimal node:net server from memory",
+    files: false,
+    argv: (ctx, port) => [
+      NODE,
+      path.join(HERE, "..", "baselines", "node-net-memory.mjs"),
+      ctx.root,
+      String(port),
+    ],
+  },
+  {
+    name: "node-http",
+    what: "minimal node:http server from memory",
+    files: false,
+    argv: (ctx, port) => [
+      NODE,
+      path.join(HERE, "..", "baselines", "node-http-memory.mjs"),
+      ctx.root,
+      String(port),
+    ],
+  },
+  {
+    name: "sirv",
+    what: "sirv-cli 3 (-q)",
+    files: true,
+    argv: (ctx, port) => [
+      NODE,
+      path.join(BIN, "sirv"),
+      ctx.root,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "-q",
+    ],
+  },
+  {
+    name: "http-server",
+    what: "http-server 14 (-s)",
+    files: true,
+    argv: (ctx, port) => [
+      NODE,
+      path.join(BIN, "http-server"),
+      ctx.root,
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-s",
+    ],
+  },
+  {
+    name: "serve",
+    what: "serve 14 (-L, cleanUrls off)",
+    files: true,
+    argv: (ctx, port) => {
+      const conf = path.join(ctx.tmp, "serve.json");
+      // serve redirects /index.html to / by default (cleanUrls); measure the file itself
+      fs.writeFileSync(conf, '{ "cleanUrls": false }\n');
+      return [
+        NODE,
+        path.join(BIN, "serve"),
+        "-l",
+        `tcp://127.0.0.1:${port}`,
+        "-L",
+        "-n",
+        "--no-port-switching",
+        "-c",
+        conf,
+        ctx.root,
+      ];
+    },
+    env: { NO_UPDATE_CHECK: "1" },
+  },
+];
+
+/**
+ * W7 (--workers): the same keep-alive load on both cores, server not pinned and the load
+ * generator a third, unpinned process. tcpkit with 1 worker against --workers auto, and nginx
+ * with 1 worker against worker_processes auto for reference.
+ */
+export const SCALING = [
+  {
+    name: "nginx-1w",
+    argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
+  },
+  {
+    name: "nginx-auto",
+    argv: (ctx, port) =>
+      nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port, { workers: "auto" }),
+  },
+  {
+    name: "tcpkit-1w",
+    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off"]),
+  },
+  {
+    name: "tcpkit-auto",
+    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off", "--workers", "auto"]),
+  },
+];

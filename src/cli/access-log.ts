@@ -1,0 +1,132 @@
+/**
+ * The access log of `tcpkit serve`: Common Log Format, Combined, or JSON lines, on stdout.
+ * Lines are buffered and written at most every 100 ms or 64 KiB (DESIGN §8: never a
+ * synchronous write per request; stdout is synchronous for pipes and files on Linux), and
+ * flushed on exit.
+ */
+import type { ExchangeRecord } from "../http/exchange-record.js";
+
+export type AccessLogFormat = "common" | "combined" | "json" | "off";
+
+export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = ["common", "combined", "json", "off"];
+
+const FLUSH_MS = 100;
+const FLUSH_BYTES = 64 * 1024;
+
+export interface AccessLog {
+  /** Records one exchange (queued). */
+  write(record: ExchangeRecord): void;
+  /** Writes everything queued now. */
+  flush(): void;
+}
+
+/** An access log writing `format` lines to `out` (default: process.stdout). */
+export function createAccessLog(
+  format: Exclude<AccessLogFormat, "off">,
+  out: { write(text: string): unknown } = process.stdout,
+): AccessLog {
+  let pending = "";
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    out.write(text);
+  };
+  process.once("exit", flush);
+  const formatLine =
+    format === "json" ? formatJson : format === "combined" ? formatCombined : formatCommon;
+  return {
+    write(record) {
+      pending += formatLine(record);
+      if (pending.length >= FLUSH_BYTES) flush();
+      else if (timer === undefined) {
+        timer = setTimeout(flush, FLUSH_MS);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}
+
+/**
+ * Common Log Format (NCSA httpd, as nginx and Apache write it):
+ * `127.0.0.1 - - [24/Nov/2026:05:11:02 +0000] "GET / HTTP/1.1" 200 6`. An unparsable
+ * request shows as "-"; a zero-byte body as "-".
+ */
+export function formatCommon(r: ExchangeRecord): string {
+  return `${commonPart(r)}\n`;
+}
+
+/** Combined Log Format: Common plus `"referer" "user-agent"`. */
+export function formatCombined(r: ExchangeRecord): string {
+  return `${commonPart(r)} "${quoted(r.referer ?? "-")}" "${quoted(r.userAgent ?? "-")}"\n`;
+}
+
+/** One JSON object per line. */
+export function formatJson(r: ExchangeRecord): string {
+  return (
+    JSON.stringify({
+      time: new Date(r.startMs).toISOString(),
+      remote: r.remoteAddress,
+      method: r.method ?? null,
+      target: r.target ?? null,
+      version: r.version === undefined ? null : r.version === 10 ? "HTTP/1.0" : "HTTP/1.1",
+      status: r.status,
+      bytes: r.bodyBytes,
+      referer: r.referer ?? null,
+      userAgent: r.userAgent ?? null,
+      durationMs: r.durationMs,
+    }) + "\n"
+  );
+}
+
+function commonPart(r: ExchangeRecord): string {
+  const request =
+    r.method === undefined
+      ? "-"
+      : `${r.method} ${quoted(r.target ?? "")} HTTP/${r.version === 10 ? "1.0" : "1.1"}`;
+  const bytes = r.bodyBytes === 0 ? "-" : String(r.bodyBytes);
+  return `${r.remoteAddress} - - [${clfTime(r.startMs)}] "${request}" ${r.status} ${bytes}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+let cachedSecond = -1;
+let cachedTime = "";
+
+/** `10/Oct/2000:13:55:36 +0000`, in UTC, formatted once per second. */
+export function clfTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === cachedSecond) return cachedTime;
+  const d = new Date(second * 1000);
+  const two = (n: number): string => String(n).padStart(2, "0");
+  cachedTime =
+    `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  cachedSecond = second;
+  return cachedTime;
+}
+
+/** Escapes `"`, `\` and non-printable bytes so a log line cannot be forged by a client. */
+function quoted(s: string): string {
+  let safe = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      safe = false;
+      break;
+    }
+  }
+  if (safe) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out +=
+      c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c
+        ? `\\x${c.toString(16).padStart(2, "0")}`
+        : s[i];
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * The files a download writes: free numbered names, NAME.part, the final move that never
+ * replaces a file it was not asked to, and the Last-Modified stamp that resume relies on.
+ */
+import { link, rename, stat, unlink, utimes } from "node:fs/promises";
+import { basename, isAbsolute, relative } from "node:path";
+import { parseHttpDate } from "../http/http-date.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+import type { HttpResponse } from "./http-get.js";
+import { numberedName } from "./output-name.js";
+
+/** Suffix of a download in progress or cut short. */
+export const PARTIAL_SUFFIX = ".part";
+/** Numbered names tried (NAME.1 ... NAME.999) before giving up. */
+const MAX_NUMBERED_NAMES = 1000;
+
+/**
+ * Sets the file's mtime to the response's Last-Modified, so that a later resume can send it in
+ * If-Range. Without Last-Modified the mtime stays "now", which no server will match: a resume
+ * then restarts cleanly rather than splicing two versions.
+ */
+export async function stampLastModified(path: string, response: HttpResponse): Promise<void> {
+  const lastModified = parseHttpDate(response.header("last-modified") ?? "");
+  if (lastModified === undefined) return;
+  const seconds = lastModified / 1000;
+  await utimes(path, seconds, seconds).catch(() => undefined);
+}
+
+/** The first of NAME, NAME.1, NAME.2 ... for which neither it nor its .part file exists. */
+export async function freeName(target: string): Promise<string> {
+  for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
+    const candidate = numberedName(target, n);
+    if (
+      (await statFile(candidate)) === undefined &&
+      (await statFile(candidate + PARTIAL_SUFFIX)) === undefined
+    ) {
+      return candidate;
+    }
+  }
+  throw new TcpkitError(
+    "ERR_FILE",
+    `${target} and ${MAX_NUMBERED_NAMES - 1} numbered names exist; use -o or --force`,
+  );
+}
+
+/**
+ * Moves the finished `.part` file to its name. Without `overwrite`, uses link() so that a file
+ * created meanwhile under that name is never replaced (the next free numbered name is taken).
+ */
+export async function renameInto(
+  from: string,
+  to: string,
+  overwrite: boolean,
+  onNotice?: (message: string) => void,
+): Promise<string> {
+  if (overwrite) {
+    await rename(from, to).catch((err: unknown) => {
+      throw fileError(err, `cannot rename ${from} to ${to}`);
+    });
+    return to;
+  }
+  for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
+    const candidate = numberedName(to, n);
+    try {
+      await link(from, candidate);
+      await unlink(from);
+      if (n > 0) onNotice?.(`${basename(to)} appeared meanwhile; saved to ${basename(candidate)}`);
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw fileError(err, `cannot move ${from} to ${candidate}`);
+    }
+  }
+  throw new TcpkitError("ERR_FILE", `no free name for ${to}`);
+}
+
+/** Size and mtime of a file, or undefined if it does not exist (or cannot be read). */
+export async function statFile(
+  path: string,
+): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
+  try {
+    const s = await stat(path);
+    return { path, size: s.size, mtimeMs: s.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for an existing path that is not a regular file (/dev/null, a FIFO, a directory). */
+export async function isSpecialFile(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Belt and braces: an automatic name must stay inside the directory (path.relative check). */
+export function assertInside(directory: string, path: string): void {
+  const rel = relative(directory, path);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel) || rel.includes("/")) {
+    throw new TcpkitError("ERR_FILE", `refusing to write outside ${directory}: ${path}`);
+  }
+}
+
+function fileError(err: unknown, what: string): TcpkitError {
+  const text = err instanceof Error ? err.message : String(err);
+  return new TcpkitError("ERR_FILE", `${what}: ${text}`, { cause: err });
+}

@@ -1,0 +1,99 @@
+/**
+ * Character classes of HTTP/1.1 message syntax (RFC 9110 §5.6.2 token, §5.5 field-value,
+ * RFC 3986 for targets) as 256-entry lookup tables, so the parser tests a byte with one load.
+ */
+
+function table(accept: (c: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) t[c] = accept(c) ? 1 : 0;
+  return t;
+}
+
+const TOKEN_SPECIALS = "!#$%&'*+-.^_`|~";
+
+/** tchar (RFC 9110 §5.6.2): ALPHA / DIGIT / one of !#$%&'*+-.^_`|~. Methods and field names. */
+export const TCHAR = table(
+  (c) =>
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    TOKEN_SPECIALS.includes(String.fromCharCode(c)),
+);
+
+/**
+ * Bytes allowed inside a field value (RFC 9110 §5.5): HTAB, SP, VCHAR and obs-text (0x80-0xFF).
+ * CR, LF, NUL, other controls and DEL are not: RFC 9110 §5.5 says a recipient of CR, LF or NUL
+ * MUST reject the message or replace them; tcpkit rejects (400), like every other control byte.
+ */
+export const FIELD_VALUE_CHAR = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f));
+
+/**
+ * Bytes allowed in a request-target: visible ASCII except "#" (a fragment is never sent,
+ * RFC 9112 §3.2). Controls, space, DEL and non-ASCII bytes (which RFC 3986 forbids unencoded)
+ * are 400.
+ */
+export const TARGET_CHAR = table((c) => c > 0x20 && c < 0x7f && c !== 0x23);
+
+/**
+ * Bytes of a reg-name or an IP literal's inside (RFC 3986 §3.2.2): unreserved, sub-delims, "%"
+ * for pct-encoding (and RFC 6874 zone ids), ":" only inside brackets (checked by isValidHost).
+ */
+const HOST_NAME_CHAR = table(
+  (c) =>
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    "-._~!$&'()*+,;=%".includes(String.fromCharCode(c)),
+);
+
+/** True when `s` is a non-empty token (RFC 9110 §5.6.2). */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** True when `s` may be sent as a field value: no CR, LF, NUL or other control but HTAB. */
+export function isValidFieldValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || FIELD_VALUE_CHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `s` is a valid Host value (RFC 9110 §7.2): empty, or uri-host [ ":" port ], where
+ * uri-host is an IP literal in brackets or a reg-name (RFC 3986 §3.2.2: no ":", "@", "/"), and
+ * port is digits only. RFC 9112 §3.2: a server MUST answer 400 to an invalid Host.
+ */
+export function isValidHost(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  if (n > 0 && s.charCodeAt(0) === 0x5b) {
+    // IP-literal: "[" IPv6address / IPvFuture "]"
+    const close = s.indexOf("]");
+    if (close < 2) return false;
+    for (i = 1; i < close; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== 0x3a && (c > 0xff || HOST_NAME_CHAR[c] !== 1)) return false;
+    }
+    i = close + 1;
+  } else {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x3a) break;
+      if (c > 0xff || HOST_NAME_CHAR[c] !== 1) return false;
+    }
+  }
+  if (i === n) return true;
+  if (s.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}

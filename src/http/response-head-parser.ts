@@ -1,0 +1,157 @@
+/**
+ * Incremental parser for the head of an HTTP/1.x response (RFC 9112 §4, §5), for the client. Bytes
+ * go in as they arrive, in any split; the result is `need-more`, a complete head, or an error. It
+ * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
+ * here (see body-framing.ts).
+ */
+import { isToken, isValidFieldValue } from "./header-fields.js";
+
+/** Largest response head accepted, status line and fields included (curl allows 100 KiB). */
+export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** Most header fields accepted in one response head or one trailer section. */
+export const MAX_RESPONSE_FIELDS = 256;
+
+/** A parsed response head. */
+export interface ResponseHead {
+  /** 10 for HTTP/1.0; 11 for HTTP/1.1 and other 1.x minors (RFC 9110 §6.2). */
+  readonly version: 10 | 11;
+  /** Three-digit status code, 100-599. */
+  readonly status: number;
+  /** Reason phrase as sent (may be empty; RFC 9112 §4 says clients should ignore it). */
+  readonly reason: string;
+  /** Fields as a flat list: name (lower-cased), value (trimmed), name, value, ... in order. */
+  readonly fields: readonly string[];
+  /** The head as received (latin1), up to and including the blank line, for -i and --trace. */
+  readonly raw: string;
+}
+
+/** What one `push` produced. `rest` holds the bytes after the head (body or a next message). */
+export type ResponseHeadResult =
+  | { readonly kind: "need-more" }
+  | { readonly kind: "head"; readonly head: ResponseHead; readonly rest: Buffer }
+  | { readonly kind: "error"; readonly message: string };
+
+const NEED_MORE: ResponseHeadResult = { kind: "need-more" };
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Finds the end of a head as bytes arrive: a line terminator (CRLF, or a bare LF, which RFC 9112
+ * §2.2 lets recipients accept) right after another one. Create one per message; after a `head`
+ * or `error` result, create a new parser for the next message.
+ */
+export class ResponseHeadParser {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes on the current line so far, not counting a CR just before its LF. */
+  private lineLength = 0;
+  private sawCr = false;
+  private done = false;
+
+  constructor(private readonly maxBytes: number = MAX_RESPONSE_HEAD_BYTES) {}
+
+  /** Feeds the next bytes from the connection. */
+  push(chunk: Buffer): ResponseHeadResult {
+    if (this.done) return { kind: "error", message: "response head parser reused" };
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] as number;
+      if (this.size + i + 1 > this.maxBytes)
+        return this.fail(`response head larger than ${this.maxBytes} bytes`);
+      if (this.sawCr && byte !== LF) return this.fail("bare CR in response head");
+      if (byte === CR) {
+        this.sawCr = true;
+        continue;
+      }
+      if (byte !== LF) {
+        this.lineLength++;
+        continue;
+      }
+      this.sawCr = false;
+      // A blank line ends the head, except blank lines before the status line, which RFC 9112
+      // §2.2 says a recipient should ignore only for requests; for responses they are an error.
+      if (this.lineLength === 0) {
+        this.chunks.push(chunk.subarray(0, i + 1));
+        const rest = chunk.subarray(i + 1);
+        this.done = true;
+        return parseHead(Buffer.concat(this.chunks).toString("latin1"), rest);
+      }
+      this.lineLength = 0;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return NEED_MORE;
+  }
+
+  private fail(message: string): ResponseHeadResult {
+    this.done = true;
+    return { kind: "error", message };
+  }
+}
+
+const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^]*))?$/;
+
+function parseHead(raw: string, rest: Buffer): ResponseHeadResult {
+  const lines = raw.split("\n").map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
+  // The last two entries are the blank line's "" and the empty tail after its LF.
+  lines.length -= 2;
+  const statusLine = lines[0] ?? "";
+  if (statusLine === "") return { kind: "error", message: "empty line instead of a status line" };
+  const match = STATUS_LINE.exec(statusLine);
+  if (match === null) {
+    return { kind: "error", message: `malformed status line '${printable(statusLine)}'` };
+  }
+  if (match[1] !== "1") {
+    return { kind: "error", message: `unsupported HTTP version ${match[1]}.${match[2]}` };
+  }
+  const status = Number(match[3]);
+  if (status < 100 || status > 599) {
+    return { kind: "error", message: `status code ${status} out of range` };
+  }
+  const reason = match[4] ?? "";
+  if (hasControlBytes(reason)) return { kind: "error", message: "control bytes in reason phrase" };
+  const fields = parseFieldLines(lines.slice(1));
+  if (typeof fields === "string") return { kind: "error", message: fields };
+  const version = match[2] === "0" ? 10 : 11;
+  return { kind: "head", head: { version, status, reason, fields, raw }, rest };
+}
+
+/**
+ * Parses field lines (without their terminators) into a flat [name, value, ...] list, or returns
+ * an error message. Shared with the chunked trailer section (RFC 9112 §7.1.2). A line starting
+ * with SP or HTAB is obs-fold, which a user agent replaces by SP (RFC 9112 §5.2).
+ */
+export function parseFieldLines(lines: readonly string[]): string[] | string {
+  const fields: string[] = [];
+  for (const line of lines) {
+    if (line.startsWith(" ") || line.startsWith("\t")) {
+      if (fields.length === 0) return "continuation line before the first field";
+      const value = line.trim();
+      if (hasControlBytes(value)) return "control bytes in a field value";
+      const last = fields.length - 1;
+      fields[last] = `${fields[last] as string} ${value}`.trim();
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) return `malformed field line '${printable(line)}'`;
+    const name = line.slice(0, colon);
+    // Whitespace between name and colon is forbidden (RFC 9112 §5.1): a response-splitting vector.
+    if (!isToken(name)) return `invalid field name '${printable(name)}'`;
+    const value = line.slice(colon + 1).trim();
+    if (hasControlBytes(value)) return `control bytes in the value of ${name}`;
+    if (fields.length / 2 >= MAX_RESPONSE_FIELDS) return `more than ${MAX_RESPONSE_FIELDS} fields`;
+    fields.push(name.toLowerCase(), value);
+  }
+  return fields;
+}
+
+// Field values may hold HTAB and obs-text (0x80-0xff) but no other control bytes (RFC 9110 §5.5).
+function hasControlBytes(text: string): boolean {
+  return !isValidFieldValue(text);
+}
+
+/** A short, terminal-safe excerpt of peer text for an error message. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/[\x00-\x1f\x7f-\xff]/g, "?");
+  return safe.length > 60 ? `${safe.slice(0, 60)}...` : safe;
+}

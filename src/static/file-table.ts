@@ -1,0 +1,315 @@
+/**
+ * The file table (DESIGN §8): a cache keyed by URL path of what serving a file needs — the stat
+ * result, the real path checked against the root, the ETag, a prebuilt header block and, for small
+ * files, the bytes. Every lookup revalidates with one stat, so a changed file is seen by the very
+ * next request; the slow path (realpath, containment, reading) runs only when that stat differs.
+ */
+import { statSync, type Stats } from "node:fs";
+import { open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { isAbsolute, join, relative, sep } from "node:path";
+import { formatHttpDate } from "../http/http-date.js";
+import { mediaTypeFor } from "./media-type.js";
+
+/** Files up to this size are kept in memory and sent from there (one write with the head). */
+export const SMALL_FILE_BYTES = 64 * 1024;
+/** Memory the table may hold in file bytes and compressed variants before it drops old ones. */
+export const TABLE_BYTE_BUDGET = 64 * 1024 * 1024;
+/** Entries kept at most; missing paths are never cached, so probes cannot grow the table. */
+export const TABLE_MAX_ENTRIES = 10_000;
+
+/** A regular file, as last seen. Replaced (never mutated) when the file changes. */
+export interface FileEntry {
+  /** The URL path (decoded segments joined by "/") this entry is cached under. */
+  readonly cacheKey: string;
+  readonly realPath: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Strong entity-tag from size, mtime and inode (RFC 9110 §8.8.3). */
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly contentType: string;
+  readonly compressible: boolean;
+  /**
+   * The prebuilt header block of a 200 without its Content-Type: Last-Modified, ETag,
+   * Accept-Ranges, Vary (for compressible types), then the site's headers (Cache-Control, CORS,
+   * --header). A 206 or a compressed variant puts its own lines in front.
+   */
+  readonly validatorBlock: string;
+  /** "Content-Type: ...\r\n" + validatorBlock: the whole header block of a 200. */
+  readonly headerBlock: string;
+  /** The whole file, when small. */
+  readonly bytes: Buffer | undefined;
+  /** Compressed copies made by --compress, by coding; dropped with the entry. */
+  readonly compressed: Map<string, Promise<Buffer | undefined>>;
+  /** Identity of the stat this entry was built from; undefined: re-read at the next request. */
+  readonly identity: StatIdentity | undefined;
+  /** Bytes held in `compressed`, for the table's budget. */
+  compressedBytes: number;
+  /** The lookup result naming this entry, made once. */
+  readonly found: { readonly kind: "file"; readonly entry: FileEntry };
+}
+
+/** What a URL path names. */
+export type Lookup =
+  | { readonly kind: "file"; readonly entry: FileEntry }
+  | { readonly kind: "directory"; readonly realPath: string }
+  /** Absent, hidden (dotfile by its real path), outside the root, or neither file nor folder. */
+  | { readonly kind: "missing" }
+  | { readonly kind: "forbidden" }
+  | { readonly kind: "error" };
+
+export interface FileTableOptions {
+  /** The root's real path (symlinks resolved). */
+  readonly realRoot: string;
+  readonly followSymlinks: boolean;
+  readonly dotfiles: boolean;
+  /** Header lines every file response carries (Cache-Control, CORS, --header), prebuilt. */
+  readonly siteHeaders: string;
+}
+
+const MISSING: Lookup = { kind: "missing" };
+
+/** Identity of a stat: any change to content, replacement or rename-over changes it. */
+export interface StatIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly mode: number;
+}
+
+function identityOf(s: Stats): StatIdentity {
+  return {
+    dev: s.dev,
+    ino: s.ino,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+    ctimeMs: s.ctimeMs,
+    mode: s.mode,
+  };
+}
+
+/** Compared field by field: cheaper per request than formatting a key string. */
+function sameIdentity(a: StatIdentity | undefined, s: StatIdentity): boolean {
+  return (
+    a !== undefined &&
+    a.ino === s.ino &&
+    a.mtimeMs === s.mtimeMs &&
+    a.ctimeMs === s.ctimeMs &&
+    a.size === s.size &&
+    a.dev === s.dev &&
+    a.mode === s.mode
+  );
+}
+
+/** The file table of one serveStatic instance. */
+export class FileTable {
+  readonly #options: FileTableOptions;
+  readonly #entries = new Map<string, FileEntry>();
+  /** Folders already checked (real path inside the root), by URL path, with their stat key. */
+  readonly #folders = new Map<
+    string,
+    { readonly identity: StatIdentity; readonly found: Lookup }
+  >();
+  #bytes = 0;
+
+  constructor(options: FileTableOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Looks up `segments` (decoded, already free of "." and "..") under the root. The fast path is
+   * one synchronous stat compared with the cached entry; a stat of an inode the kernel has cached
+   * costs about a microsecond, less than a round trip through the libuv thread pool (measured:
+   * 2.3 µs for statSync against 25-35 µs per fs.promises.stat on a 2-core machine). Returns
+   * synchronously unless the slow path runs, so hot files cost no promise.
+   */
+  lookup(segments: readonly string[]): Lookup | Promise<Lookup> {
+    return this.lookupAt(join(this.#options.realRoot, ...segments), segments.join("/"), segments);
+  }
+
+  /**
+   * lookup() with the file-system path and the cache key already made (serveStatic memoises
+   * them per request path): `candidate` is join(realRoot, ...segments), `cacheKey` the segments
+   * joined by "/".
+   */
+  lookupAt(
+    candidate: string,
+    cacheKey: string,
+    segments: readonly string[],
+  ): Lookup | Promise<Lookup> {
+    let current: Stats | undefined;
+    try {
+      current = statSync(candidate, { throwIfNoEntry: false });
+    } catch (err) {
+      return errorLookup(err);
+    }
+    if (current === undefined) return MISSING;
+    const cached = this.#entries.get(cacheKey);
+    if (cached !== undefined && sameIdentity(cached.identity, current)) return cached.found;
+    if (cached !== undefined) this.#forget(cacheKey, cached);
+    const folder = this.#folders.get(cacheKey);
+    if (folder !== undefined && sameIdentity(folder.identity, current)) return folder.found;
+    return this.#slowLookup(candidate, cacheKey, segments);
+  }
+
+  async #slowLookup(
+    candidate: string,
+    cacheKey: string,
+    segments: readonly string[],
+  ): Promise<Lookup> {
+    let real: string;
+    let s: Stats;
+    try {
+      real = await realpath(candidate);
+      s = await stat(real);
+    } catch (err) {
+      return errorLookup(err);
+    }
+    const rel = relative(this.#options.realRoot, real);
+    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
+    if (outside && !this.#options.followSymlinks) return MISSING;
+    if (!outside && !this.#options.dotfiles && rel.split(sep).some((p) => p.startsWith("."))) {
+      return MISSING;
+    }
+    if (s.isDirectory()) {
+      const found: Lookup = { kind: "directory", realPath: real };
+      if (this.#folders.size >= TABLE_MAX_ENTRIES) this.#folders.clear();
+      this.#folders.set(cacheKey, { identity: identityOf(s), found });
+      return found;
+    }
+    if (!s.isFile()) return MISSING;
+    const name = segments[segments.length - 1] ?? "";
+    const entry = await this.#buildEntry(cacheKey, real, s, name);
+    if (entry === undefined) return { kind: "error" };
+    this.#remember(cacheKey, entry);
+    return entry.found;
+  }
+
+  /** Builds an entry; small files are read through one descriptor so bytes and stat agree. */
+  async #buildEntry(
+    cacheKey: string,
+    real: string,
+    s: Stats,
+    name: string,
+  ): Promise<FileEntry | undefined> {
+    let bytes: Buffer | undefined;
+    let final = s;
+    if (s.size <= SMALL_FILE_BYTES) {
+      const read = await readSmallFile(real);
+      if (read === undefined) return undefined;
+      bytes = read.bytes;
+      final = read.stat;
+    }
+    const type = mediaTypeFor(name);
+    const etag = makeEtag(final);
+    const lastModified = formatHttpDate(final.mtimeMs);
+    const validatorBlock =
+      `Last-Modified: ${lastModified}\r\nETag: ${etag}\r\nAccept-Ranges: bytes\r\n` +
+      (type.compressible ? "Vary: Accept-Encoding\r\n" : "") +
+      this.#options.siteHeaders;
+    const entry: Omit<FileEntry, "found"> & { found?: FileEntry["found"] } = {
+      cacheKey,
+      realPath: real,
+      size: final.size,
+      mtimeMs: final.mtimeMs,
+      etag,
+      lastModified,
+      contentType: type.contentType,
+      compressible: type.compressible,
+      validatorBlock,
+      headerBlock: `Content-Type: ${type.contentType}\r\n${validatorBlock}`,
+      bytes: final.size <= SMALL_FILE_BYTES ? bytes : undefined,
+      compressed: new Map(),
+      // A small file whose bytes could not be read consistently is re-read on the next request.
+      identity:
+        final.size <= SMALL_FILE_BYTES && bytes === undefined ? undefined : identityOf(final),
+      compressedBytes: 0,
+    };
+    entry.found = { kind: "file", entry: entry as FileEntry };
+    return entry as FileEntry;
+  }
+
+  /** Accounts for a compressed copy kept in `entry` (made by --compress). */
+  noteCompressed(entry: FileEntry, n: number): void {
+    if (this.#entries.get(entry.cacheKey) !== entry) return;
+    entry.compressedBytes += n;
+    this.#bytes += n;
+    this.#evict();
+  }
+
+  #remember(cacheKey: string, entry: FileEntry): void {
+    this.#entries.set(cacheKey, entry);
+    this.#bytes += entry.bytes?.length ?? 0;
+    this.#evict();
+  }
+
+  #forget(cacheKey: string, entry: FileEntry): void {
+    this.#entries.delete(cacheKey);
+    this.#bytes -= (entry.bytes?.length ?? 0) + entry.compressedBytes;
+  }
+
+  /** Drops the oldest entries until within budget (insertion order: cheap, good enough). */
+  #evict(): void {
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= TABLE_BYTE_BUDGET && this.#entries.size <= TABLE_MAX_ENTRIES) return;
+      this.#forget(k, e);
+    }
+  }
+}
+
+/**
+ * Reads a small file through one descriptor, with fstat before and after, so bytes and stat
+ * agree. `bytes` is undefined when the file changed while being read or has grown past
+ * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); undefined
+ * overall when it cannot be opened or read.
+ */
+async function readSmallFile(path: string): Promise<{ bytes?: Buffer; stat: Stats } | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "r");
+    const before = await handle.stat();
+    if (before.size > SMALL_FILE_BYTES) return { stat: before };
+    const buf = Buffer.allocUnsafe(before.size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await handle.read(buf, off, buf.length - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    const after = await handle.stat();
+    const intact = off === buf.length && sameIdentity(identityOf(before), after);
+    return intact ? { bytes: buf, stat: after } : { stat: after };
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+/**
+ * `"size-mtime-inode"` in base 36. Strong: a file rewritten with the same size within the same
+ * microsecond keeps its tag, which is the usual limit of stat-based validators.
+ */
+export function makeEtag(s: Stats): string {
+  const micros = Math.floor(s.mtimeMs * 1000);
+  return `"${s.size.toString(36)}-${micros.toString(36)}-${s.ino.toString(36)}"`;
+}
+
+/** File-system errors to what the client may learn: nothing of the OS text (DESIGN §3). */
+function errorLookup(err: unknown): Lookup {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR":
+    case "ENAMETOOLONG":
+    case "ELOOP":
+      return MISSING;
+    case "EACCES":
+    case "EPERM":
+      return { kind: "forbidden" };
+    default:
+      return { kind: "error" };
+  }
+}

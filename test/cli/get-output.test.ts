@@ -1,0 +1,221 @@
+// `tcpkit get` (the built CLI) against a canned site: where the body goes. Output naming, no
+// overwrite, no escape from the current directory, stdout, partial files, resume, Ctrl-C,
+// progress on a terminal.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { CLI_PATH } from "../support/cli.js";
+import { BODY, LAST_MODIFIED, useCannedSite } from "../support/canned-site.js";
+import type { CannedRequest } from "../support/canned-server.js";
+
+describe("tcpkit get: output files", () => {
+  const site = useCannedSite();
+  const get = (args: string[]) => site.get(args);
+  const files = () => site.files();
+
+  it("saves to the last path segment and prints one saved line", async () => {
+    const r = await get([site.server.url("/dir/file.txt")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(files(), ["file.txt"]);
+    assert.equal(readFileSync(join(site.cwd, "file.txt"), "utf8"), "hello\n");
+    assert.match(r.stderr, /^tcpkit get: saved file\.txt \(6 bytes\)\n$/);
+  });
+
+  it("saves / as index.html", async () => {
+    const r = await get([site.server.url("/")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(files(), ["index.html"]);
+  });
+
+  it("never overwrites silently: NAME.1, NAME.2, reported; --force and -o overwrite", async () => {
+    writeFileSync(join(site.cwd, "file.txt"), "mine");
+    const r1 = await get([site.server.url("/file.txt")]);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stderr, /file\.txt exists; saving to .*file\.txt\.1/);
+    const r2 = await get([site.server.url("/file.txt")]);
+    assert.equal(r2.code, 0);
+    assert.deepEqual(files(), ["file.txt", "file.txt.1", "file.txt.2"]);
+    assert.equal(readFileSync(join(site.cwd, "file.txt"), "utf8"), "mine");
+    assert.equal((await get(["--force", site.server.url("/file.txt")])).code, 0);
+    assert.equal(readFileSync(join(site.cwd, "file.txt"), "utf8"), "hello\n");
+    writeFileSync(join(site.cwd, "named"), "mine");
+    assert.equal((await get(["-o", "named", site.server.url("/file.txt")])).code, 0);
+    assert.equal(readFileSync(join(site.cwd, "named"), "utf8"), "hello\n");
+  });
+
+  it("never writes outside the current directory, whatever the URL or Content-Disposition", async () => {
+    const attempts = [
+      "/..",
+      "/%2e%2e",
+      "/a/%2e%2e%2f%2e%2e%2fescape1",
+      "/..%2fescape2",
+      "/..%5cescape3",
+      "/%2fetc%2fescape4",
+      "/.hidden",
+      "/nul%00byte",
+      "/disposition",
+    ];
+    for (const path of attempts) {
+      const r = await get(["-q", site.server.url(path)]);
+      assert.equal(r.code, 0, `${path}: ${r.stderr}`);
+    }
+    assert.deepEqual(
+      readdirSync(site.root).filter((n) => !n.startsWith("cwd-")),
+      [],
+    );
+    for (const name of files()) {
+      assert.ok(!name.startsWith("."), name);
+      assert.ok(statSync(join(site.cwd, name)).isFile(), name);
+    }
+    assert.ok(!existsSync(join(site.root, "evil.txt")));
+    assert.ok(files().includes("disposition"));
+    assert.ok(files().includes("_hidden"));
+  });
+
+  it("-o - writes the body to stdout, de-chunked", async () => {
+    const r = await get(["-o", "-", site.server.url("/chunked")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "abc");
+    assert.deepEqual(files(), []);
+  });
+
+  it("-i prints the response head on stdout; --trace prints both heads on stderr", async () => {
+    const r = await get(["-i", "--trace", "-o", "-", site.server.url("/file.txt")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n");
+    const peer = `\\[127\\.0\\.0\\.1:${site.server.port}\\]`;
+    assert.match(r.stderr, new RegExp(`^${peer} > GET /file\\.txt HTTP/1\\.1$`, "m"));
+    assert.match(
+      r.stderr,
+      new RegExp(`^${peer} > Host: 127\\.0\\.0\\.1:${site.server.port}$`, "m"),
+    );
+    assert.match(r.stderr, new RegExp(`^${peer} < HTTP/1\\.1 200 OK$`, "m"));
+    assert.match(r.stderr, new RegExp(`^${peer} < Content-Length: 6$`, "m"));
+  });
+
+  it("exits 3 on 404 without saving; --save-errors saves the body and still exits 3", async () => {
+    const r = await get([site.server.url("/missing")]);
+    assert.equal(r.code, 3);
+    assert.match(
+      r.stderr,
+      /^tcpkit: HTTP 404 Not Found from http:\/\/127\.0\.0\.1:\d+\/missing\n$/,
+    );
+    assert.deepEqual(files(), []);
+    const s = await get(["--save-errors", site.server.url("/missing")]);
+    assert.equal(s.code, 3);
+    assert.equal(readFileSync(join(site.cwd, "missing"), "utf8"), "not found\n");
+  });
+
+  it("exits 1 on a short body, keeping NAME.part and saying so", async () => {
+    const r = await get([site.server.url("/short")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /body shorter than Content-Length: got 17 of 100 bytes/);
+    assert.match(r.stderr, /partial file kept as .*short\.part \(17 bytes\); resume with -c/);
+    assert.deepEqual(files(), ["short.part"]);
+  });
+
+  it("-c resumes NAME.part with Range and If-Range", async () => {
+    const part = join(site.cwd, "big.bin.part");
+    writeFileSync(part, BODY.subarray(0, 700));
+    const lm = Date.parse(LAST_MODIFIED) / 1000;
+    utimesSync(part, lm, lm);
+    const before = site.server.requests.length;
+    const r = await get(["-c", site.server.url("/big.bin")]);
+    assert.equal(r.code, 0, r.stderr);
+    const req = site.server.requests[before] as CannedRequest;
+    assert.equal(req.field("range"), "bytes=700-");
+    assert.equal(req.field("if-range"), LAST_MODIFIED);
+    assert.deepEqual(files(), ["big.bin"]);
+    assert.ok(readFileSync(join(site.cwd, "big.bin")).equals(BODY));
+    assert.match(r.stderr, /saved big\.bin \(1850 bytes, 1150 new\)/);
+    const again = await get(["-c", site.server.url("/big.bin")]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /already complete/);
+    assert.ok(readFileSync(join(site.cwd, "big.bin")).equals(BODY));
+  });
+
+  it("-c restarts cleanly when the validator changed or the server ignores the range", async () => {
+    for (const path of ["/big.bin", "/no-range.bin"]) {
+      const name = path.slice(1);
+      // Wrong bytes with a fresh mtime: If-Range will not match on /big.bin.
+      writeFileSync(join(site.cwd, `${name}.part`), Buffer.alloc(500, 0x78));
+      const r = await get(["-c", site.server.url(path)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /restarting from the beginning/);
+      assert.ok(readFileSync(join(site.cwd, name)).equals(BODY), name);
+      assert.ok(!existsSync(join(site.cwd, `${name}.part`)));
+    }
+  });
+
+  it("-c keeps the partial file untouched on an HTTP error", async () => {
+    writeFileSync(join(site.cwd, "missing.part"), "keep me");
+    const r = await get(["-c", "--save-errors", site.server.url("/missing")]);
+    assert.equal(r.code, 3);
+    assert.equal(readFileSync(join(site.cwd, "missing.part"), "utf8"), "keep me");
+  });
+
+  it("on Ctrl-C keeps the partial file stamped with Last-Modified, so -c can resume it", async () => {
+    const child = spawn(process.execPath, [CLI_PATH, "get", site.server.url("/stall")], {
+      cwd: site.cwd,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const part = join(site.cwd, "stall.part");
+    for (let i = 0; i < 200 && !(existsSync(part) && statSync(part).size === 1000); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill("SIGINT");
+    assert.equal(await exited, 1);
+    assert.match(stderr, /interrupted.*partial file kept as .*stall\.part \(1000 bytes\)/);
+    assert.equal(statSync(part).mtime.toUTCString(), LAST_MODIFIED);
+    assert.ok(readFileSync(part).equals(BODY.subarray(0, 1000)));
+  });
+
+  it("draws one progress line on a terminal, and none with -q or without a terminal", async () => {
+    const command = (flags: string) =>
+      `${process.execPath} ${CLI_PATH} get ${flags} -o out ${site.server.url("/big.bin")}`;
+    const tty = spawnScript(command(""), site.cwd);
+    const quiet = spawnScript(command("-q"), site.cwd);
+    const [withTty, withQuiet] = await Promise.all([tty, quiet]);
+    const redraw = "\r\x1b[2K";
+    assert.ok(withTty.includes(`${redraw}100%  1.8 KiB of 1.8 KiB`), JSON.stringify(withTty));
+    assert.ok(!withQuiet.includes(redraw), JSON.stringify(withQuiet));
+    const plain = await get(["-o", "out2", site.server.url("/big.bin")]);
+    assert.ok(!plain.stderr.includes("\x1b") && !plain.stderr.includes("%"), plain.stderr);
+  });
+
+  it("--trace summarises the body", async () => {
+    const r = await get(["--trace", "-o", "-", site.server.url("/file.txt")]);
+    assert.match(r.stderr, /^\[127\.0\.0\.1:\d+\] < \[body 6 bytes\]$/m);
+  });
+});
+
+/** Runs a shell command under script(1), so that it has a terminal; resolves with what it printed. */
+function spawnScript(command: string, cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("latin1")));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString("latin1")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.once("error", reject);
+    child.once("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}

@@ -1,0 +1,131 @@
+// `tcpkit get` (the built CLI) against a canned site: the conversation. Request head as sent,
+// malformed responses, redirects and loops, exit codes, timeouts, IPv6.
+import assert from "node:assert/strict";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { runCli } from "../support/cli.js";
+import { ok, useCannedSite } from "../support/canned-site.js";
+import { startCannedServer, type CannedRequest } from "../support/canned-server.js";
+
+describe("tcpkit get: the conversation", () => {
+  const site = useCannedSite();
+  const get = (args: string[]) => site.get(args);
+  const files = () => site.files();
+
+  it("sends the path with its percent-encoding as typed", async () => {
+    const target = "/a%2Fb/%7e/%2e%2e/x%20y?q=%41&r=/..";
+    const r = await get(["-o", "-", site.server.url(target)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `target=${target}\n`);
+  });
+
+  it("sends an HTTP/1.1 request head with Host, User-Agent, Accept and Connection: close", async () => {
+    const before = site.server.requests.length;
+    await get(["-q", "-o", "-", site.server.url("/file.txt")]);
+    const req = site.server.requests[before] as CannedRequest;
+    assert.equal(req.version, "HTTP/1.1");
+    assert.equal(req.field("host"), `127.0.0.1:${site.server.port}`);
+    assert.match(req.field("user-agent") ?? "", /^tcpkit\/\d+\.\d+\.\d+/);
+    assert.equal(req.field("accept"), "*/*");
+    assert.equal(req.field("connection"), "close");
+  });
+
+  it("-0 sends HTTP/1.0; -H adds a header", async () => {
+    const before = site.server.requests.length;
+    await get(["-q", "-0", "-H", "X-Test: yes", "-o", "-", site.server.url("/file.txt")]);
+    const req = site.server.requests[before] as CannedRequest;
+    assert.match(req.raw, /^GET \/file\.txt HTTP\/1\.0\r\n/);
+    assert.equal(req.field("connection"), undefined);
+    assert.equal(req.field("x-test"), "yes");
+  });
+
+  it("exits 1 on a malformed chunk and on a malformed status line", async () => {
+    const chunk = await get([site.server.url("/bad-chunk")]);
+    assert.equal(chunk.code, 1);
+    assert.match(chunk.stderr, /malformed chunk size/);
+    assert.deepEqual(files(), ["bad-chunk.part"]);
+    const status = await get([site.server.url("/bad-status")]);
+    assert.equal(status.code, 1);
+    assert.match(
+      status.stderr,
+      /^tcpkit: bad response from 127\.0\.0\.1:\d+: malformed status line 'HTTP\/1\.1 20 OK'\n$/,
+    );
+    assert.deepEqual(files(), ["bad-chunk.part"]);
+  });
+
+  it("follows 301, 302, 303, 307 and 308 with relative Locations, naming the file after the URL asked for", async () => {
+    const r = await get(["--trace", site.server.url("/r1")]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(files(), ["r1"]);
+    assert.equal(readFileSync(join(site.cwd, "r1"), "utf8"), "final\n");
+    for (const target of ["/r2", "/sub/r3", "/r4?q=1", "/r5", "/final.txt"]) {
+      assert.ok(r.stderr.includes(`> GET ${target} HTTP/1.1`), target);
+    }
+  });
+
+  it("reports a redirect loop and too many redirects, exit 1", async () => {
+    const loop = await get([site.server.url("/loop-a")]);
+    assert.equal(loop.code, 1);
+    assert.match(loop.stderr, /^tcpkit: redirect loop: .*\/loop-a -> .*\/loop-b -> .*\/loop-a\n$/);
+    const many = await get(["--max-redirects", "3", site.server.url("/hop/0")]);
+    assert.equal(many.code, 1);
+    assert.match(many.stderr, /too many redirects \(more than 3\)/);
+    assert.equal((await get(["--max-redirects", "0", site.server.url("/r5")])).code, 1);
+    assert.deepEqual(files(), []);
+  });
+
+  it("exits 2 on usage errors", async () => {
+    for (const args of [
+      [],
+      ["ftp://x/"],
+      ["http://"],
+      ["--max-redirects", "x", "http://h/"],
+      ["-c", "-o", "-", "http://h/"],
+    ]) {
+      const r = await get(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, /^tcpkit: .*\n$/);
+    }
+  });
+
+  it("exits 1 when the connection is refused or the server never answers", async () => {
+    const silent = await startCannedServer(() => undefined);
+    const port = silent.port;
+    const r = await get(["--timeout", "0.5", silent.url("/x")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no response from 127\.0\.0\.1:\d+ within 0\.5 s/);
+    await silent.close();
+    const refused = await get([`http://127.0.0.1:${port}/x`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /connection refused by 127\.0\.0\.1:\d+/);
+    assert.deepEqual(files(), []);
+  });
+
+  it("fetches from an IPv6 literal", async () => {
+    const v6 = await startCannedServer(() => ok("six\n"), "::1");
+    try {
+      const r = await get(["-o", "-", v6.url("/x")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "six\n");
+      assert.equal(v6.requests[0]?.field("host"), `[::1]:${v6.port}`);
+    } finally {
+      await v6.close();
+    }
+  });
+
+  it("times out when the server goes quiet mid-body, keeping the partial file", async () => {
+    const r = await get(["--timeout", "0.5", site.server.url("/stall")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /sent nothing for 0\.5 s \(after 1000 body bytes\)/);
+    assert.match(r.stderr, /partial file kept as .*stall\.part \(1000 bytes\); resume with -c/);
+    assert.equal(statSync(join(site.cwd, "stall.part")).size, 1000);
+  });
+
+  it("prints help with the exit codes", async () => {
+    const r = await runCli(["get", "--help"]);
+    assert.equal(r.code, 0);
+    assert.ok(r.stdout.includes("Exit codes:\n  0  saved\n  1  network or protocol error"));
+    assert.ok(r.stdout.includes("\n  3  HTTP status >= 400"));
+  });
+});

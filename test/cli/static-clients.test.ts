@@ -1,0 +1,153 @@
+/**
+ * Real clients against `tcpkit serve`: curl ranges (HTTP/1.1, HTTP/1.0 and over TLS), curl and
+ * wget resuming a partial download, wget on an already complete file (416), curl --compressed on
+ * a precompressed sibling, and curl's conditional GET (-z). Every byte is compared with the file.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startCli, type RunningServer } from "../support/cli.js";
+import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
+import { runTool } from "../support/tools.js";
+
+let fx: StaticFixture;
+let server: RunningServer;
+let url: string;
+let work: string;
+
+before(async () => {
+  fx = makeStaticFixture();
+  work = join(fx.base, "downloads");
+  mkdirSync(work);
+  server = await startCli(["serve", fx.root, "--port", "0", "--log", "off"]);
+  url = `http://127.0.0.1:${server.port}`;
+});
+after(async () => {
+  await server?.stop();
+  fx?.remove();
+});
+
+/** Runs curl, asserts it succeeded, and returns the body and the status code. */
+async function curl(args: string[]): Promise<{ body: Buffer; code: string }> {
+  const out = join(work, "curl-out");
+  rmSync(out, { force: true });
+  const r = await runTool("curl", ["-sS", "-o", out, "-w", "%{http_code}", ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return {
+    body: existsSync(out) ? readFileSync(out) : Buffer.alloc(0),
+    code: r.stdout.toString(),
+  };
+}
+
+async function tool(command: string, args: string[], cwd?: string): Promise<string> {
+  const r = await runTool(command, args, cwd === undefined ? {} : { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stderr;
+}
+
+/** -r a-b, -r -n, -r a- and a whole download of big.bin from `base`. */
+async function checkRanges(base: string, extra: string[]): Promise<void> {
+  const a = await curl([...extra, "-r", "1000-1999", `${base}/big.bin`]);
+  assert.equal(a.code, "206");
+  assert.deepEqual(a.body, fx.big.subarray(1000, 2000));
+  const b = await curl([...extra, "-r", "-100", `${base}/big.bin`]);
+  assert.equal(b.code, "206");
+  assert.deepEqual(b.body, fx.big.subarray(fx.big.length - 100));
+  const c = await curl([...extra, "-r", "204000-", `${base}/big.bin`]);
+  assert.deepEqual(c.body, fx.big.subarray(204000));
+  const whole = await curl([...extra, `${base}/big.bin`]);
+  assert.equal(whole.code, "200");
+  assert.deepEqual(whole.body, fx.big);
+}
+
+describe("curl", () => {
+  it("ranges give exactly those bytes (HTTP/1.1)", () => checkRanges(url, ["--http1.1"]));
+  it("ranges give exactly those bytes (HTTP/1.0)", () => checkRanges(url, ["--http1.0"]));
+
+  it("ranges over TLS give exactly those bytes", async () => {
+    const { cert, key } = await makeSelfSignedCert(fx.base);
+    const tls = await startCli([
+      "serve",
+      fx.root,
+      "--port",
+      "0",
+      "--log",
+      "off",
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      key,
+    ]);
+    try {
+      await checkRanges(`https://127.0.0.1:${tls.port}`, ["-k"]);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  it("-C - resumes a partial download to the exact file", async () => {
+    const file = join(work, "resume-curl.bin");
+    writeFileSync(file, fx.big.subarray(0, 77_777));
+    await tool("curl", ["-sS", "-C", "-", "-o", file, `${url}/big.bin`]);
+    assert.deepEqual(readFileSync(file), fx.big);
+  });
+
+  it("--compressed decodes the precompressed sibling to the original", async () => {
+    const r = await runTool("curl", ["-sS", "--compressed", "-D", "-", `${url}/app.js`]);
+    assert.equal(r.code, 0, r.stderr);
+    const text = r.stdout.toString("latin1");
+    assert.match(text, /content-encoding: (br|gzip)\r\n/i);
+    assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.appJs);
+  });
+
+  it("--compress: curl --compressed gets a gzip or br copy that decodes to the file", async () => {
+    const s = await startCli(["serve", fx.root, "--port", "0", "--log", "off", "--compress"]);
+    try {
+      for (const encoding of ["gzip", "br"]) {
+        const r = await runTool("curl", [
+          "-sS",
+          "--compressed",
+          "-H",
+          `Accept-Encoding: ${encoding}`,
+          "-D",
+          "-",
+          `http://127.0.0.1:${s.port}/style.css`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const head = r.stdout.subarray(0, r.stdout.indexOf("\r\n\r\n")).toString("latin1");
+        assert.match(head, new RegExp(`\r\ncontent-encoding: ${encoding}\r\n`, "i"));
+        assert.match(head, /\r\nvary: accept-encoding/i);
+        assert.deepEqual(r.stdout.subarray(r.stdout.indexOf("\r\n\r\n") + 4), fx.styleCss);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("-z (If-Modified-Since) gets 304 for an unchanged file", async () => {
+    const r = await curl(["-z", join(fx.root, "hello.txt"), `${url}/hello.txt`]);
+    assert.equal(r.code, "304");
+    assert.ok(!existsSync(join(work, "curl-out")) || r.body.length === 0);
+  });
+});
+
+describe("wget", () => {
+  it("-c resumes a partial download to the exact file", async () => {
+    const dir = join(work, "wget-partial");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "big.bin"), fx.big.subarray(0, 100_001));
+    await tool("wget", ["-q", "-c", `${url}/big.bin`], dir);
+    assert.deepEqual(readFileSync(join(dir, "big.bin")), fx.big);
+  });
+
+  it("-c on a complete file gets 416 and leaves the file as it is", async () => {
+    const dir = join(work, "wget-complete");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "big.bin"), fx.big);
+    const stderr = await tool("wget", ["-c", `${url}/big.bin`], dir);
+    assert.match(stderr, /416|already fully retrieved/);
+    assert.deepEqual(readFileSync(join(dir, "big.bin")), fx.big);
+  });
+});

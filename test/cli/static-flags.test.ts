@@ -1,0 +1,125 @@
+/** The static-site flags of `tcpkit serve`: validation (exit 2, one line), a bad ROOT, --spa. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { REPO_ROOT, runCli, startCli } from "../support/cli.js";
+import { runSteps, type Step } from "../support/connection-modes.js";
+import { makeStaticFixture } from "../support/static-fixture.js";
+import { join } from "node:path";
+
+const SITE = join(REPO_ROOT, "site");
+
+describe("tcpkit serve static flags", () => {
+  const usage: [string[], RegExp][] = [
+    [["--header", "NoColon"], /^tcpkit: --header: header must look like "Name: value"/],
+    [
+      ["--header", "Bad Name: x"],
+      /^tcpkit: --header: invalid header name 'Bad Name' \(see 'tcpkit serve --help'\)\n$/,
+    ],
+    [
+      ["--header", "Content-Length: 5"],
+      /^tcpkit: --header: header 'Content-Length' is set by the server \(see 'tcpkit serve --help'\)\n$/,
+    ],
+    [
+      ["--header", "X-A: a\u0001b"],
+      /^tcpkit: --header: invalid value for header 'X-A' \(see 'tcpkit serve --help'\)\n$/,
+    ],
+    [
+      ["--cache-control", "a\nb"],
+      /^tcpkit: --cache-control: invalid header value \(see 'tcpkit serve --help'\)\n$/,
+    ],
+  ];
+  for (const [flags, message] of usage) {
+    it(`rejects ${JSON.stringify(flags)} with exit 2 and one line`, async () => {
+      const r = await runCli(["serve", SITE, "--port", "0", ...flags]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split("\n").length, 2);
+    });
+  }
+
+  it("fails with exit 1 and one line when ROOT is not a folder", async () => {
+    const r = await runCli(["serve", join(SITE, "hello.txt"), "--port", "0"]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `tcpkit: root is not a readable directory: ${join(SITE, "hello.txt")}\n`,
+    );
+  });
+
+  it("--spa before ROOT does not swallow ROOT, and serves the app for routes", async () => {
+    const s = await startCli(["serve", "--spa", SITE, "--port", "0", "--log", "off"]);
+    try {
+      assert.match(s.line, new RegExp(`\\(root ${SITE}\\)$`));
+      const [route] = await runSteps(s.port, "fresh", [
+        { request: "GET /some/route HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n" },
+      ]);
+      assert.equal(route?.status, 200);
+      assert.match(route.body.toString(), /<title>/);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("--no-listing, --dotfiles and --follow-symlinks do what they say", async () => {
+    const fx = makeStaticFixture();
+    const s = await startCli([
+      "serve",
+      fx.root,
+      "--port",
+      "0",
+      "--log",
+      "off",
+      "--no-listing",
+      "--dotfiles",
+      "--follow-symlinks",
+    ]);
+    try {
+      const get = (path: string): Step => ({ request: `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n` });
+      const [listing, env, out, index] = await runSteps(s.port, "keep-alive", [
+        get("/docs/"),
+        get("/.env"),
+        get("/link-out.txt"),
+        get("/"),
+      ]);
+      assert.equal(listing?.status, 404);
+      assert.equal(env?.status, 200);
+      assert.equal(env.body.toString(), "SECRET=1\n");
+      assert.equal(out?.status, 200);
+      assert.equal(out.body.toString(), "SECRET outside\n");
+      assert.equal(index?.status, 200);
+    } finally {
+      await s.stop();
+      fx.remove();
+    }
+  });
+
+  it("--spa FILE.html names the app file; --spa=FILE too", async () => {
+    for (const flags of [["--spa", "index.html"], ["--spa=index.html"]]) {
+      const s = await startCli(["serve", ...flags, SITE, "--port", "0", "--log", "off"]);
+      try {
+        const [route] = await runSteps(s.port, "fresh", [
+          { request: "GET /a/route HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n" },
+        ]);
+        assert.equal(route?.status, 200, flags.join(" "));
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+
+  it("--help lists the static flags", async () => {
+    const r = await runCli(["serve", "--help"]);
+    for (const flag of [
+      "--no-listing",
+      "--dotfiles",
+      "--follow-symlinks",
+      "--cache-control",
+      "--spa",
+      "--cors",
+      "--header",
+      "--compress",
+    ]) {
+      assert.ok(r.stdout.includes(flag), flag);
+    }
+  });
+});
