@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { describe, it } from "node:test";
 import { RawConnection } from "../support/connection-modes.js";
-import { startTestServer } from "../support/test-server.js";
+import { startTestServer, testHandler } from "../support/test-server.js";
 
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
@@ -142,13 +142,20 @@ describe("closing after the client's last request", () => {
 
 describe("graceful stop", () => {
   it("closes idle connections, finishes the response in flight, then resolves", async () => {
-    const t = await startTestServer();
+    // The stop begins once the server is inside the handler for /async (a fixed sleep
+    // could begin it before the request arrived, on a loaded machine).
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const t = await startTestServer({}, (head, context) => {
+      if (head.path === "/async") entered();
+      return testHandler(head, context);
+    });
     const idle = await RawConnection.open(t.port);
     await idle.send(GET);
     assert.equal((await idle.readResponse("GET")).status, 200);
     const busy = await RawConnection.open(t.port);
     await busy.send("GET /async HTTP/1.1\r\nHost: t\r\n\r\n");
-    await new Promise((res) => setTimeout(res, 1));
+    await inHandler;
     const closing = t.close();
     const r = await busy.readResponse("GET");
     assert.equal(r.status, 200);
