@@ -3,14 +3,19 @@
  * buffer (up to 64 KiB); V8 frees dead buffers only at its next garbage collection, which it
  * paces by JS heap growth and lets up to 64 MiB of such external memory pile up first. An echo
  * server moving 1 GB/s allocates little JS heap, so it would carry tens of MiB of dead buffers.
- * A young-generation collection every few MiB read frees them early (cheap: echo keeps almost no
+ * A young-generation collection every MiB read frees them early (cheap: echo keeps almost no
  * young objects alive) and lets malloc hand the same, cache-warm memory back for the next reads.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-/** Bytes read between two young-generation collections. */
-export const RECLAIM_EVERY_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes read between two young-generation collections. Measured on E1 (one connection streaming,
+ * docs/BENCHMARKS.md): 8 MiB left peak RSS ~17 MiB above idle; 1 MiB keeps it ~9 MiB above and
+ * uses ~20 % less CPU per byte (the reused buffers are still in cache); 256 KiB costs more CPU
+ * in collections than it saves.
+ */
+export const RECLAIM_EVERY_BYTES = 1024 * 1024;
 
 type GcFunction = (options: { type: "minor" | "major"; execution?: "sync" | "async" }) => void;
 

@@ -35,15 +35,15 @@ export const FIELD_VALUE_CHAR = table((c) => c === 0x09 || (c >= 0x20 && c !== 0
 export const TARGET_CHAR = table((c) => c > 0x20 && c < 0x7f && c !== 0x23);
 
 /**
- * Bytes of a Host field value (RFC 9110 §7.2: uri-host [ ":" port ]): unreserved, sub-delims,
- * "%" for pct-encoding, ":" and brackets for ports and IP literals.
+ * Bytes of a reg-name or an IP literal's inside (RFC 3986 §3.2.2): unreserved, sub-delims, "%"
+ * for pct-encoding (and RFC 6874 zone ids), ":" only inside brackets (checked by isValidHost).
  */
-export const HOST_CHAR = table(
+const HOST_NAME_CHAR = table(
   (c) =>
     (c >= 0x30 && c <= 0x39) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x61 && c <= 0x7a) ||
-    "-._~!$&'()*+,;=%:[]".includes(String.fromCharCode(c)),
+    "-._~!$&'()*+,;=%".includes(String.fromCharCode(c)),
 );
 
 /** True when `s` is a non-empty token (RFC 9110 §5.6.2). */
@@ -65,11 +65,35 @@ export function isValidFieldValue(s: string): boolean {
   return true;
 }
 
-/** True when `s` is a plausible Host value: empty, or host chars only (RFC 9110 §7.2). */
+/**
+ * True when `s` is a valid Host value (RFC 9110 §7.2): empty, or uri-host [ ":" port ], where
+ * uri-host is an IP literal in brackets or a reg-name (RFC 3986 §3.2.2: no ":", "@", "/"), and
+ * port is digits only. RFC 9112 §3.2: a server MUST answer 400 to an invalid Host.
+ */
 export function isValidHost(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  let i = 0;
+  if (n > 0 && s.charCodeAt(0) === 0x5b) {
+    // IP-literal: "[" IPv6address / IPvFuture "]"
+    const close = s.indexOf("]");
+    if (close < 2) return false;
+    for (i = 1; i < close; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== 0x3a && (c > 0xff || HOST_NAME_CHAR[c] !== 1)) return false;
+    }
+    i = close + 1;
+  } else {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x3a) break;
+      if (c > 0xff || HOST_NAME_CHAR[c] !== 1) return false;
+    }
+  }
+  if (i === n) return true;
+  if (s.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || HOST_CHAR[c] !== 1) return false;
+    if (c < 0x30 || c > 0x39) return false;
   }
   return true;
 }

@@ -16,12 +16,12 @@ import {
   writeFileSync,
   copyFileSync,
 } from "node:fs";
-import { createServer as createNetServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { runCli, startCli, type RunningServer } from "../support/cli.js";
+import { freePort, waitForPort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
@@ -47,36 +47,6 @@ after(() => rmSync(root, { recursive: true, force: true }));
 beforeEach(() => {
   cwd = mkdtempSync(join(root, "cwd-"));
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts on 127.0.0.1:port (bounded: 100 tries). */
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

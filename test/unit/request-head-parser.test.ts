@@ -51,6 +51,11 @@ describe("RequestHeadParser", () => {
     ["OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", { path: "*" }],
     ["leading empty lines", "\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n", { method: "HEAD" }],
     ["empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", { path: "/" }],
+    ["Host with a port", "GET / HTTP/1.1\r\nHost: a.b:8080\r\n\r\n", { path: "/" }],
+    ["Host with an empty port", "GET / HTTP/1.1\r\nHost: a:\r\n\r\n", { path: "/" }],
+    ["Host IPv6 literal with port", "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", { path: "/" }],
+    ["Host IPv6 literal", "GET / HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n", { path: "/" }],
+    ["Host IPv4 with port", "GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n", { path: "/" }],
     [
       "tabs and spaces around values",
       "GET / HTTP/1.1\r\nHost: x\r\nX-A:\t a b \t\r\n\r\n",
@@ -102,6 +107,11 @@ describe("RequestHeadParser", () => {
     ["missing Host on 1.1", "GET / HTTP/1.1\r\n\r\n", 400],
     ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400],
     ["Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400],
+    ["Host with a letter port", "GET / HTTP/1.1\r\nHost: a:xx\r\n\r\n", 400],
+    ["Host with two colons", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400],
+    ["Host with a bracket in a name", "GET / HTTP/1.1\r\nHost: a]b\r\n\r\n", 400],
+    ["Host with an unclosed IP literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400],
+    ["Host with junk after an IP literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400],
     [
       "CL and TE",
       "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
