@@ -588,7 +588,13 @@ export class ServerConnection implements BodySink {
    * FIN and a linger state per connection. Anything else takes the lingering close.
    */
   private closeAfterResponse(): void {
-    if (this.clientCloses && this.parser.bufferedBytes === 0 && this.socket.writableLength === 0) {
+    if (
+      this.clientCloses &&
+      // TLS holds ciphertext below the socket's writableLength and owes a close_notify.
+      !this.ctx.secure &&
+      this.parser.bufferedBytes === 0 &&
+      this.socket.writableLength === 0
+    ) {
       this.state = "lingering";
       this.deadline = 0;
       this.socket.destroy();

@@ -82,14 +82,15 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
       refuse(socket);
       return;
     }
-    // The server's noDelay option has already set TCP_NODELAY on the accepted socket.
+    // TCP_NODELAY is already on: both servers below pass noDelay, applied at accept.
     new ServerConnection(socket, ctx);
   };
 
   let server: Server;
   if (options.tls !== undefined) {
     const { cert, key } = loadTlsMaterial(options.tls);
-    server = createTlsServer({ cert, key, allowHalfOpen: true }, onSocket);
+    // Nagle's algorithm must not hold the handshake's writes or a response's.
+    server = createTlsServer({ cert, key, allowHalfOpen: true, noDelay: true }, onSocket);
     // Handshake failures (a plain-HTTP client, a bad ClientHello) concern that client only.
     server.on("tlsClientError", ignoreError);
   } else {

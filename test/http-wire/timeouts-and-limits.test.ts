@@ -4,9 +4,10 @@
  * a graceful stop, and bounded memory for a client that does not read.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { describe, it } from "node:test";
 import { RawConnection } from "../support/connection-modes.js";
-import { startTestServer } from "../support/test-server.js";
+import { startTestServer, testHandler } from "../support/test-server.js";
 
 const GET = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
@@ -104,15 +105,57 @@ describe("connection limit", () => {
   });
 });
 
+describe("closing after the client's last request", () => {
+  for (const [name, request] of [
+    ["HTTP/1.0 without keep-alive", "GET / HTTP/1.0\r\n\r\n"],
+    ["HTTP/1.1 with Connection: close", "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"],
+  ] as const) {
+    it(`${name}: sends the whole response and frees the connection without waiting for the client`, async () => {
+      const t = await startTestServer();
+      // allowHalfOpen: this client never sends its FIN, so a server that lingered until the
+      // peer closes (2 s) would still count the connection below.
+      const socket = connect({ port: t.port, host: "127.0.0.1", allowHalfOpen: true });
+      try {
+        const chunks: Buffer[] = [];
+        socket.on("data", (c: Buffer) => chunks.push(c));
+        const ended = new Promise<void>((resolve, reject) => {
+          socket.once("end", resolve);
+          socket.once("error", reject);
+        });
+        socket.write(request);
+        await ended;
+        const text = Buffer.concat(chunks).toString("latin1");
+        assert.match(text, /^HTTP\/1\.1 200 /);
+        const length = Number(/\r\ncontent-length: (\d+)\r\n/i.exec(text)?.[1]);
+        assert.equal(text.length - (text.indexOf("\r\n\r\n") + 4), length);
+        for (let i = 0; i < 75 && t.server.connectionCount > 0; i++) {
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        assert.equal(t.server.connectionCount, 0);
+      } finally {
+        socket.destroy();
+        await t.close();
+      }
+    });
+  }
+});
+
 describe("graceful stop", () => {
   it("closes idle connections, finishes the response in flight, then resolves", async () => {
-    const t = await startTestServer();
+    // The stop begins once the server is inside the handler for /async (a fixed sleep
+    // could begin it before the request arrived, on a loaded machine).
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const t = await startTestServer({}, (head, context) => {
+      if (head.path === "/async") entered();
+      return testHandler(head, context);
+    });
     const idle = await RawConnection.open(t.port);
     await idle.send(GET);
     assert.equal((await idle.readResponse("GET")).status, 200);
     const busy = await RawConnection.open(t.port);
     await busy.send("GET /async HTTP/1.1\r\nHost: t\r\n\r\n");
-    await new Promise((res) => setTimeout(res, 1));
+    await inHandler;
     const closing = t.close();
     const r = await busy.readResponse("GET");
     assert.equal(r.status, 200);
