@@ -2,6 +2,7 @@
 import { expectPositionals, parseCount, parsePort, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
 import { onShutdownSignal } from "./shutdown.js";
+import { keepServingWithoutStdout } from "./stdout-loss.js";
 import { EXIT_OK } from "./usage-error.js";
 import {
   createEchoServer,
@@ -58,6 +59,7 @@ export const echoServerCommand: Command = {
       DEFAULT_ECHO_IDLE_TIMEOUT_MS,
     );
     const verbose = values.verbose === true;
+    keepServingWithoutStdout("echo-server");
     const server = createEchoServer({
       host,
       port,

@@ -266,6 +266,22 @@ describe("tcpkit echo-server options", () => {
     );
   });
 
+  it("with --verbose keeps serving, with one stderr line, after its stdout reader has gone", async () => {
+    const server = await startCli(["echo-server", "--port", "0", "--verbose"]);
+    // Like `tcpkit echo-server -v | head -1`: head has exited, every later write is EPIPE.
+    server.child.stdout?.destroy();
+    for (const text of ["one", "two", "three"]) {
+      const socket = await openSocket(server.port);
+      const result = collectUntilClose(socket);
+      socket.end(text);
+      assert.equal((await result).data.toString(), text);
+    }
+    const { code, stderr } = await server.stop();
+    assert.equal(code, 0, stderr);
+    const warnings = stderr.split("\n").filter((line) => line.includes("stdout closed"));
+    assert.deepEqual(warnings, ["tcpkit: echo-server: stdout closed (write EPIPE); still serving"]);
+  });
+
   it("shows IPv4 clients of a dual-stack (::) server plainly, without ::ffff:", async () => {
     const server = await startCli(["echo-server", "--host", "::", "--port", "0", "--verbose"]);
     const socket = await openSocket(server.port, "127.0.0.1");
