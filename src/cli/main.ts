@@ -42,7 +42,22 @@ async function topHelp(): Promise<string> {
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
+  exitOnLostStdout();
   process.exitCode = await runCli(argv);
+}
+
+/**
+ * Last resort for a stdout whose reader has gone (EPIPE: `tcpkit echo hi | true`): one line and
+ * exit 1 rather than an unhandled 'error' event and a stack trace. Commands that can do better
+ * (servers keep serving, get ends its download cleanly) add their own listener; this one then
+ * stands aside.
+ */
+function exitOnLostStdout(): void {
+  process.stdout.on("error", (err: Error) => {
+    if (process.stdout.listenerCount("error") > 1) return;
+    process.stderr.write(errorLine(`cannot write to stdout: ${err.message}`));
+    process.exit(EXIT_FAILURE);
+  });
 }
 
 async function runCli(argv: string[]): Promise<number> {

@@ -1,7 +1,25 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { REPO_ROOT, runCli } from "../support/cli.js";
+import { CLI_PATH, REPO_ROOT, runCli, startCli } from "../support/cli.js";
+
+/** Runs the CLI with its stdout pipe closed from the start (`tcpkit ... | true`). */
+function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
 
 describe("tcpkit (top level)", () => {
   it("prints help listing every command, exit 0", async () => {
@@ -19,6 +37,19 @@ describe("tcpkit (top level)", () => {
     const r = await runCli(["--version"]);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, `tcpkit ${pkg.version}\n`);
+  });
+
+  it("fails with one line and exit 1, not a stack trace, when stdout's reader has gone", async () => {
+    const echoServer = await startCli(["echo-server", "--port", "0"]);
+    try {
+      for (const args of [["--help"], ["echo", "--port", String(echoServer.port), "hello"]]) {
+        const r = await runIntoClosedPipe(args);
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.stderr, "tcpkit: cannot write to stdout: write EPIPE\n", args.join(" "));
+      }
+    } finally {
+      await echoServer.stop();
+    }
   });
 
   it("rejects an unknown command with one stderr line, exit 2", async () => {
