@@ -7,13 +7,16 @@
 import type { ExchangeRecord } from "../http/exchange-record.js";
 import { errorLine } from "./error-line.js";
 
+/** The --log values; "off" writes no access log. */
 export type AccessLogFormat = "common" | "combined" | "json" | "off";
 
+/** Every --log value, for validation and help. */
 export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = ["common", "combined", "json", "off"];
 
 const FLUSH_MS = 100;
 const FLUSH_BYTES = 64 * 1024;
 
+/** A buffered access log (see createAccessLog). */
 export interface AccessLog {
   /** Records one exchange (queued). */
   write(record: ExchangeRecord): void;

@@ -43,6 +43,7 @@ Every echoed payload is checked byte for byte. Exit codes: 0 all bytes came back
 mismatch, an early close, a refused connection, an unknown host or a timeout, 2 usage error.
 `;
 
+/** The `echo` command: one message, round trips, a throughput run or stdin, each byte checked. */
 export const echoCommand: Command = {
   name: "echo",
   summary: "RFC 862 echo client: send and verify, round-trip times, throughput",

@@ -33,6 +33,7 @@ queued, print totals on stderr, exit 0.
 Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage error.
 `;
 
+/** The `echo-server` command: flags to createEchoServer, readiness line, totals on stop. */
 export const echoServerCommand: Command = {
   name: "echo-server",
   summary: "RFC 862 echo server (TCP, optionally UDP)",

@@ -55,6 +55,7 @@ Exit codes:
   3  HTTP status >= 400 (the body is saved only with --save-errors)
 `;
 
+/** The `get` command: flags to download() options, progress and notes on stderr, exit codes. */
 export const getCommand: Command = {
   name: "get",
   summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",

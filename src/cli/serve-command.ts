@@ -37,6 +37,7 @@ ${STATIC_HELP}
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.
 `;
 
+/** The `serve` command: flags to serveStatic and server options, one readiness line, stop on a signal. */
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve a directory over HTTP/1.0 and HTTP/1.1",

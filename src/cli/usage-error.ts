@@ -8,5 +8,7 @@ export class UsageError extends Error {
 
 /** Exit codes shared by every command (DESIGN §7). `get` adds 3 for HTTP statuses >= 400. */
 export const EXIT_OK = 0;
+/** A runtime failure: network, file, protocol or listen error. */
 export const EXIT_FAILURE = 1;
+/** A usage error: bad flags or arguments. */
 export const EXIT_USAGE = 2;

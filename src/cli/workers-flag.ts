@@ -13,6 +13,7 @@ export const MAX_WORKERS = 256;
 /** parseArgs option for --workers (spread into a command's options). */
 export const WORKERS_FLAG_OPTION = { workers: { type: "string" } } as const;
 
+/** The --workers line of a command's help. */
 export const WORKERS_HELP =
   "  --workers N|auto worker processes sharing the port (default 1; auto: one per CPU)\n";
 

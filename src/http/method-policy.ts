@@ -58,6 +58,7 @@ const REGISTERED_METHODS = new Set([
   "VERSION-CONTROL",
 ]);
 
+/** What to do with a request method: serve it, 405 (registered but not allowed), 501 (unknown). */
 export type MethodDecision = "serve" | "not-allowed" | "not-implemented";
 
 /** "serve" for GET, HEAD, OPTIONS; "not-allowed" (405) for other registered methods; else 501. */

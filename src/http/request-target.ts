@@ -5,8 +5,10 @@
  * percent-decode or resolve dot segments: that is path resolution's job (static/).
  */
 
+/** The four request-target forms of RFC 9112 §3.2. */
 export type TargetForm = "origin" | "absolute" | "authority" | "asterisk";
 
+/** A split request-target, or why it is rejected (a 400). */
 export type RequestTargetResult =
   | {
       readonly kind: "ok";

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "node:net";
 
+/** The open connections of one server, each idle or active, for a graceful drain. */
 export class ConnectionRegistry {
   /** socket → true while idle. */
   private readonly sockets = new Map<Socket, boolean>();

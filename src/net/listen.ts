@@ -12,12 +12,14 @@ import { formatHostPort } from "./address.js";
  */
 export const DEFAULT_BACKLOG = 4096;
 
+/** Where to listen: host (name or IP literal), port (0: any free one), backlog. */
 export interface ListenOptions {
   host: string;
   port: number;
   backlog?: number;
 }
 
+/** The address actually bound (the real port when 0 was asked). */
 export interface BoundAddress {
   host: string;
   port: number;

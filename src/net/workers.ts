@@ -33,6 +33,7 @@ export type PoolStart =
   /** A worker exited before listening; it printed its own error line. */
   | { ok: false; exitCode: number };
 
+/** A running pool of server worker processes sharing one listening address. */
 export interface WorkerPool {
   /** Resolves once every worker listens on the shared address, or a worker failed to start. */
   readonly started: Promise<PoolStart>;

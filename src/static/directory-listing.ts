@@ -15,7 +15,9 @@ export interface ListingEntry {
   readonly mtimeMs: number;
 }
 
+/** Column a listing is sorted by (the `sort` query parameter). */
 export type SortKey = "name" | "size" | "date";
+/** Direction of the sort (the `order` query parameter). */
 export type SortOrder = "asc" | "desc";
 
 /** Rows beyond this are left out (and the listing says so): a listing is for people. */
