@@ -54,6 +54,13 @@ export function exchange(socket: Socket, request: ExchangeRequest): Promise<Exch
 
 type ReaderState = "head" | "body" | "done";
 
+/**
+ * Interim (1xx) responses accepted before the final one. A server has no reason to send more
+ * than a few (100 Continue, 103 Early Hints); an endless stream of them would otherwise keep the
+ * client waiting forever, since each one resets the idle timer.
+ */
+export const MAX_INTERIM_RESPONSES = 32;
+
 class ResponseReader {
   private state: ReaderState = "head";
   private parser = new ResponseHeadParser();
@@ -61,6 +68,7 @@ class ResponseReader {
   private body: Readable | undefined;
   private timer: NodeJS.Timeout | undefined;
   private bytesSeen = 0;
+  private interimResponses = 0;
   /** Body bytes that came with the head, kept until the consumer first reads. */
   private pendingRest: Buffer | undefined;
   /** An error that happened before the consumer first read (so no 'error' listener yet). */
@@ -118,6 +126,10 @@ class ResponseReader {
       // We never ask to upgrade, so 101 is a protocol error; other 1xx are interim (RFC 9110 §15.2).
       if (head.status === 101) {
         this.badResponse("unexpected 101 Switching Protocols");
+        return;
+      }
+      if (++this.interimResponses > MAX_INTERIM_RESPONSES) {
+        this.badResponse(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
         return;
       }
       this.parser = new ResponseHeadParser();

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { download, httpGet, TcpkitError, type DownloadProgress } from "../../src/index.js";
+import { MAX_INTERIM_RESPONSES } from "../../src/client/response-reader.js";
 import { startCannedServer, type CannedServer } from "../support/canned-server.js";
 
 const BODY = Buffer.alloc(100_000, 0x62);
@@ -82,6 +83,34 @@ describe("download() and httpGet() as a library", () => {
     } finally {
       await first.close();
       await other.close();
+    }
+  });
+
+  it("httpGet accepts up to MAX_INTERIM_RESPONSES 1xx heads, and fails on an endless stream of them", async () => {
+    const interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    const server1xx = await startCannedServer(async (request, socket) => {
+      if (request.target === "/limit") {
+        return `${interim.repeat(MAX_INTERIM_RESPONSES)}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`;
+      }
+      // Endless, as far as the client can tell: bounded here to 2,000 heads (~10 s).
+      for (let i = 0; i < 2000 && !socket.destroyed; i++) {
+        socket.write(interim);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return undefined;
+    });
+    try {
+      const ok = await httpGet(server1xx.url("/limit"));
+      assert.equal(ok.status, 200);
+      ok.body.destroy();
+      await assert.rejects(httpGet(server1xx.url("/endless")), (err: unknown) => {
+        assert.ok(err instanceof TcpkitError);
+        assert.equal(err.code, "ERR_HTTP_PROTOCOL");
+        assert.match(err.message, /more than 32 interim \(1xx\) responses/);
+        return true;
+      });
+    } finally {
+      await server1xx.close();
     }
   });
 
