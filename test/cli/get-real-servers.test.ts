@@ -63,6 +63,16 @@ function assertSameFile(name: string): void {
   assert.equal(sha256(saved), sha256(originals.get(name) as Buffer), name);
 }
 
+/**
+ * Gives a partial file the mtime (the If-Range date get sends) of an older version of big.bin.
+ * A partial written just now could otherwise carry the same second as the original, which the
+ * fixture wrote moments ago, and the server would rightly honour the range.
+ */
+function stampAsOtherVersion(part: string): void {
+  const older = new Date(statSync(join(www, "big.bin")).mtime.getTime() - 3600_000);
+  utimesSync(part, older, older);
+}
+
 async function getAndCompare(base: string, name: string, extra: string[] = []): Promise<void> {
   const r = await runCli(["get", ...extra, `${base}/${encodeURIComponent(name)}`], {
     cwd,
@@ -145,6 +155,7 @@ http {
 
   it("restarts a resume cleanly when the partial file is from another version", async () => {
     writeFileSync(join(cwd, "big.bin.part"), Buffer.alloc(1000, 0x41));
+    stampAsOtherVersion(join(cwd, "big.bin.part"));
     const r = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /restarting from the beginning/);
@@ -277,6 +288,7 @@ describe("tcpkit get against tcpkit serve", () => {
     assert.doesNotMatch(r.stderr, /restarting/);
     assertSameFile("big.bin");
     writeFileSync(part, Buffer.alloc(10, 0x42));
+    stampAsOtherVersion(part);
     const again = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /restarting from the beginning/);
