@@ -4,6 +4,7 @@
  */
 import { UsageError } from "./usage-error.js";
 import type { ServeStaticOptions } from "../static/serve-static.js";
+import { resolveSpaFile } from "../static/resolve-path.js";
 import { parseHeaderArgument } from "../static/site-headers.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -92,6 +93,16 @@ export function staticOptionsFrom(values: StaticFlagValues): ServeStaticOptions 
     }
     options.cacheControl = values["cache-control"];
   }
-  if (values.spa !== undefined) options.spa = values.spa === "" ? true : values.spa;
+  if (values.spa !== undefined) {
+    const spa = values.spa === "" ? true : values.spa;
+    try {
+      // serveStatic checks the file name; asked here so a bad one is a usage error (exit 2).
+      resolveSpaFile(spa);
+    } catch (err) {
+      if (err instanceof TcpkitError) throw new UsageError(`--spa: ${err.message}`);
+      throw err;
+    }
+    options.spa = spa;
+  }
   return options;
 }

@@ -4,6 +4,7 @@
  * the file table, on what the file system says.
  */
 import { percentDecode } from "../http/percent-decode.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** A request path mapped onto the root, or why it cannot be. */
 export type ResolvedPath =
@@ -70,4 +71,17 @@ export function encodeSegment(segment: string): string {
     /[!'()*]/g,
     (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
   );
+}
+
+/**
+ * The URL path segments of the SPA app file (`--spa`: true means index.html). Throws
+ * ERR_INVALID_ARGUMENT for a name that would not resolve inside the root.
+ */
+export function resolveSpaFile(spa: true | string): string[] {
+  const file = spa === true ? "index.html" : spa;
+  const r = resolveRequestPath("/" + file.replace(/^\/+/, ""));
+  if (r.kind !== "ok" || r.segments.length === 0) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid SPA file '${file}'`);
+  }
+  return [...r.segments];
 }

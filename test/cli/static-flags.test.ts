@@ -24,6 +24,10 @@ describe("tcpkit serve static flags", () => {
       /^tcpkit: --header: invalid value for header 'X-A' \(see 'tcpkit serve --help'\)\n$/,
     ],
     [
+      ["--spa=../outside.html"],
+      /^tcpkit: --spa: invalid SPA file '\.\.\/outside\.html' \(see 'tcpkit serve --help'\)\n$/,
+    ],
+    [
       ["--cache-control", "a\nb"],
       /^tcpkit: --cache-control: invalid header value \(see 'tcpkit serve --help'\)\n$/,
     ],
