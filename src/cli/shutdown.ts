@@ -1,3 +1,6 @@
+/** SIGINT/SIGTERM handling shared by the long-running commands (serve, echo-server). */
+import { errorLine } from "./error-line.js";
+
 /**
  * Graceful stop for long-running commands: the first SIGINT or SIGTERM runs `stop` once; a
  * second signal while stopping exits at once, as users expect of Ctrl-C pressed twice.
@@ -10,7 +13,7 @@ export function onShutdownSignal(stop: (signal: NodeJS.Signals) => Promise<void>
     stop(signal).then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`tcpkit: error while stopping: ${String(err)}\n`);
+        process.stderr.write(errorLine(`error while stopping: ${String(err)}`));
         process.exit(1);
       },
     );
