@@ -198,12 +198,12 @@ export async function cpuBusyPct(ms = 1000) {
  * Waits (at most maxSecs) until other processes use less than `thresholdPct` of the CPUs, so a
  * repetition does not start while the machine is busy. Returns the last busy % seen.
  */
-export async function waitQuiet(maxSecs, thresholdPct) {
+export async function waitQuiet(maxSecs, thresholdPct, windowMs = 1000) {
   const deadline = Date.now() + maxSecs * 1000;
-  let busy = await cpuBusyPct();
+  let busy = await cpuBusyPct(windowMs);
   while (busy > thresholdPct && Date.now() < deadline) {
     await sleep(1000);
-    busy = await cpuBusyPct();
+    busy = await cpuBusyPct(windowMs);
   }
   return busy;
 }

@@ -77,6 +77,7 @@ export const echoServerCommand: Command = {
       port,
       udp: values.udp === true,
       idleTimeoutMs,
+      reclaimReadBuffers: true,
       ...(maxConnections === undefined ? {} : { maxConnections }),
       ...(verbose
         ? {

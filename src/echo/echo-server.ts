@@ -38,8 +38,10 @@ export interface EchoServerOptions {
   /** Listen backlog (default net/listen DEFAULT_BACKLOG). */
   backlog?: number;
   /**
-   * Free read buffers early with a young-generation GC every MiB read (default true); keeps
-   * peak memory tens of MiB lower under streaming load, and costs less CPU than it saves. See read-buffer-reclaimer.ts.
+   * Free read buffers early with a young-generation GC every MiB read; keeps peak memory tens of
+   * MiB lower under streaming load, and costs less CPU than it saves (read-buffer-reclaimer.ts).
+   * Default false: it exposes V8's gc() process-wide, a choice for the process owner (the CLI
+   * turns it on), not for a library embedded in someone else's program.
    */
   reclaimReadBuffers?: boolean;
   /** Called when a connection is accepted. */
@@ -106,7 +108,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const hooks = { onIdleTimeout: () => void counters.connectionsTimedOut++ };
   let udp: UdpEcho | undefined;
   let state: "new" | "listening" | "closing" | "closed" = "new";
-  if (options.reclaimReadBuffers !== false) enableReadBufferReclaim();
+  if (options.reclaimReadBuffers === true) enableReadBufferReclaim();
 
   // noDelay: an echo of a few bytes goes out at once instead of waiting for an ACK (Nagle).
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });

@@ -158,8 +158,10 @@ describe("tcpkit echo against socat (a foreign echo server)", () => {
   let port: number;
   before(async () => {
     port = await freePort();
+    // Its own process group: socat forks a child per connection, and after() stops them all.
     socat = spawn("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, "PIPE"], {
       stdio: "ignore",
+      detached: true,
     });
     // Ready when it accepts (bounded: 5 s).
     for (let i = 0; i < 100; i++) {
@@ -173,7 +175,7 @@ describe("tcpkit echo against socat (a foreign echo server)", () => {
     throw new Error("socat did not start");
   });
   after(() => {
-    socat.kill("SIGTERM");
+    process.kill(-(socat.pid as number), "SIGTERM");
   });
 
   it("message, stdin, round-trip and throughput modes all verify", async () => {

@@ -199,26 +199,38 @@ describe("tcpkit echo-server options", () => {
     assert.equal(third.data.length, 0, "the third connection is closed without an echo");
     a.destroy();
     b.destroy();
-    await sleep(100);
-    const later = await echoOnce(server.port, Buffer.from("room again"));
+    // Once the server has seen both closes there is room again (bounded wait: 10 s).
+    let refusedMeanwhile = 0;
+    let later: Buffer = Buffer.alloc(0);
+    for (let i = 0; i < 100; i++) {
+      await sleep(100);
+      later = (await exchange(server.port, ["room again"], { endAfterWrite: true, quietMs: 5000 }))
+        .data;
+      if (later.length > 0) break;
+      refusedMeanwhile++;
+    }
     assert.equal(later.toString(), "room again");
     const stopped = await server.stop("SIGTERM");
     assert.equal(stopped.code, 0);
-    assert.match(stopped.stderr, / 3 connections served, 1 refused over --max-connections, /);
+    assert.match(
+      stopped.stderr,
+      new RegExp(` 3 connections served, ${1 + refusedMeanwhile} refused over --max-connections, `),
+    );
   });
 
   it("closes a connection idle for --idle-timeout, not one that keeps talking", async () => {
-    const server = await startCli(["echo-server", "--port", "0", "--idle-timeout", "0.5"]);
+    const server = await startCli(["echo-server", "--port", "0", "--idle-timeout", "1"]);
     try {
       const idle = await openSocket(server.port);
       const idleClosed = collectUntilClose(idle);
       const busy = await openSocket(server.port);
       const busyResult = collectUntilClose(busy);
       const started = Date.now();
-      // The busy client talks every 100 ms for about 1.5 s: three idle timeouts' worth.
-      for (let i = 0; i < 15; i++) {
+      // The busy client talks every 50 ms for about 2 s: two idle timeouts' worth (a loaded
+      // machine would have to stall this process for a whole second to break it).
+      for (let i = 0; i < 40; i++) {
         busy.write("b");
-        await sleep(100);
+        await sleep(50);
       }
       const closedIdle = await Promise.race([
         idleClosed.then(() => true),
@@ -228,7 +240,7 @@ describe("tcpkit echo-server options", () => {
       assert.ok(!busy.destroyed, "the busy connection is still open");
       busy.end();
       const { data } = await busyResult;
-      assert.equal(data.toString(), "b".repeat(15));
+      assert.equal(data.toString(), "b".repeat(40));
       assert.ok(Date.now() - started >= 1000);
       const stopped = await server.stop();
       assert.match(stopped.stderr, / 1 closed idle;/);
@@ -336,6 +348,7 @@ describe("tcpkit echo-server --udp", () => {
         bindAddress: string,
         bindPort: number,
         payload: string,
+        waitMs = 700,
       ): Promise<string | null> => {
         const sock = createSocket("udp4");
         await new Promise<void>((r) => sock.bind(bindPort, bindAddress, r));
@@ -344,18 +357,19 @@ describe("tcpkit echo-server --udp", () => {
             sock.once("message", (m: Buffer) => r(m.toString())),
           );
           sock.send(payload, server.port, "127.0.0.1");
-          return await Promise.race([reply, sleep(700).then(() => null)]);
+          return await Promise.race([reply, sleep(waitMs).then(() => null)]);
         } finally {
           sock.close();
         }
       };
-      assert.equal(await ask("127.0.0.1", 0, "ping"), "ping");
+      // Generous waits where a reply is due; 700 ms where none may come.
+      assert.equal(await ask("127.0.0.1", 0, "ping", 5000), "ping");
       // Port 19 (chargen) would answer back forever; 127.0.0.3 avoids any real service.
       assert.equal(await ask("127.0.0.3", 19, "from chargen"), null);
       assert.equal(await ask("127.0.0.3", 7, "from echo"), null);
       // A twin echo service on this machine, same port, another loopback address.
       assert.equal(await ask("127.0.0.2", server.port, "from myself"), null);
-      assert.equal(await ask("127.0.0.1", 0, "still answers"), "still answers");
+      assert.equal(await ask("127.0.0.1", 0, "still answers", 5000), "still answers");
       const stopped = await server.stop();
       assert.match(
         stopped.stderr,
