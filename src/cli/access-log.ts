@@ -7,6 +7,7 @@
  * tripled the server's GC time under keep-alive load).
  */
 import type { ExchangeRecord } from "../http/exchange-record.js";
+import { errorLine } from "./error-line.js";
 
 export type AccessLogFormat = "common" | "combined" | "json" | "off";
 
@@ -22,18 +23,37 @@ export interface AccessLog {
   flush(): void;
 }
 
-/** An access log writing `format` lines to `out` (default: process.stdout). */
+/** Where log lines go: a stream such as process.stdout, or anything with `write`. */
+export interface LogSink {
+  write(text: string): unknown;
+  /** Streams report a failed write (EPIPE when the reader of a pipe has gone) as 'error'. */
+  on?(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/**
+ * An access log writing `format` lines to `out` (default: process.stdout). If `out` fails (e.g.
+ * `tcpkit serve | head` once head exits), logging stops with one line through `warn` (default:
+ * stderr) and the server keeps serving: a lost log reader must not take the server down.
+ */
 export function createAccessLog(
   format: Exclude<AccessLogFormat, "off">,
-  out: { write(text: string): unknown } = process.stdout,
+  out: LogSink = process.stdout,
+  warn: (line: string) => void = (line) => process.stderr.write(line),
 ): AccessLog {
   const buffer = Buffer.allocUnsafe(FLUSH_BYTES);
   let used = 0;
   let timer: NodeJS.Timeout | undefined;
+  let broken = false;
+  out.on?.("error", (err: Error) => {
+    if (broken) return;
+    broken = true;
+    used = 0;
+    warn(errorLine(`access log stopped: cannot write it: ${err.message}`));
+  });
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (used === 0) return;
+    if (used === 0 || broken) return;
     const text = buffer.toString("utf8", 0, used);
     used = 0;
     out.write(text);
@@ -43,6 +63,7 @@ export function createAccessLog(
     format === "json" ? formatJson : format === "combined" ? formatCombined : formatCommon;
   return {
     write(record) {
+      if (broken) return;
       const line = formatLine(record);
       // UTF-8 takes at most 3 bytes per UTF-16 unit: flush first unless the line surely fits.
       if (used + line.length * 3 > FLUSH_BYTES) flush();

@@ -2,11 +2,33 @@
  * Flag parsing for every command: node:util parseArgs in strict mode, with its errors turned
  * into UsageError, plus the value checks flags share (ports, counts, seconds).
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./usage-error.js";
+
+/** A command's flag table, as node:util parseArgs takes it. */
+export type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/** What parseFlags returns for the flag table `T`: typed `values` and the `positionals`. */
+export type ParsedFlags<T extends FlagOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
+
+/**
+ * Parses a command's argv against its flag table the way every command does (strict, with
+ * positionals), usage errors as UsageError. The explicit return type keeps declaration emit happy.
+ */
+export function parseFlags<const T extends FlagOptions>(
+  argv: string[],
+  options: T,
+): ParsedFlags<T> {
+  return withUsageErrors(() =>
+    parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const }),
+  );
+}
 
 /**
  * Runs a parseArgs call (strict, as every command uses it) and turns its errors into UsageError
- * with a short message. Commands call `parseArgs` themselves so their flag types stay inferred.
+ * with a short message (parseFlags is the usual way in).
  */
 export function withUsageErrors<R>(parse: () => R): R {
   try {

@@ -2,8 +2,7 @@
  * `tcpkit echo [MESSAGE]`: the RFC 862 client. Sends a message (or stdin) and checks it comes
  * back; with --count it measures round trips like ping, with --bench throughput.
  */
-import { parseArgs } from "node:util";
-import { parseCount, parsePort, parseSecondsToMs, withUsageErrors } from "./args.js";
+import { parseCount, parsePort, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { DEFAULT_CLIENT_TIMEOUT_MS, type EchoClientOptions } from "../echo/echo-connect.js";
@@ -49,27 +48,20 @@ export const echoCommand: Command = {
   summary: "RFC 862 echo client: send and verify, round-trip times, throughput",
   help: HELP,
   async run(argv) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          host: { type: "string" },
-          port: { type: "string" },
-          timeout: { type: "string" },
-          nodelay: { type: "boolean" },
-          "no-nodelay": { type: "boolean" },
-          json: { type: "boolean" },
-          count: { type: "string", short: "c" },
-          interval: { type: "string", short: "i" },
-          size: { type: "string", short: "s" },
-          bench: { type: "string" },
-          connections: { type: "string" },
-          window: { type: "string" },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags(argv, {
+      host: { type: "string" },
+      port: { type: "string" },
+      timeout: { type: "string" },
+      nodelay: { type: "boolean" },
+      "no-nodelay": { type: "boolean" },
+      json: { type: "boolean" },
+      count: { type: "string", short: "c" },
+      interval: { type: "string", short: "i" },
+      size: { type: "string", short: "s" },
+      bench: { type: "string" },
+      connections: { type: "string" },
+      window: { type: "string" },
+    });
     const client: EchoClientOptions = {
       host: values.host ?? "127.0.0.1",
       port: parsePort(values.port, "--port", DEFAULT_ECHO_PORT),

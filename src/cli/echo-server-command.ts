@@ -1,12 +1,5 @@
 /** `tcpkit echo-server`: the RFC 862 echo server (DESIGN §5, §7). */
-import { parseArgs } from "node:util";
-import {
-  expectPositionals,
-  parseCount,
-  parsePort,
-  parseSecondsToMs,
-  withUsageErrors,
-} from "./args.js";
+import { expectPositionals, parseCount, parsePort, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { EXIT_OK } from "./usage-error.js";
@@ -44,21 +37,14 @@ export const echoServerCommand: Command = {
   summary: "RFC 862 echo server (TCP, optionally UDP)",
   help: HELP,
   async run(argv) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          host: { type: "string" },
-          port: { type: "string" },
-          udp: { type: "boolean" },
-          "max-connections": { type: "string" },
-          "idle-timeout": { type: "string" },
-          verbose: { type: "boolean", short: "v" },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags(argv, {
+      host: { type: "string" },
+      port: { type: "string" },
+      udp: { type: "boolean" },
+      "max-connections": { type: "string" },
+      "idle-timeout": { type: "string" },
+      verbose: { type: "boolean", short: "v" },
+    });
     expectPositionals(positionals, 0, "echo-server");
     const host = values.host ?? "127.0.0.1";
     const port = parsePort(values.port, "--port", DEFAULT_ECHO_PORT);

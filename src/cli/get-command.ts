@@ -1,14 +1,15 @@
 /** `tcpkit get URL`: download a URL like wget, on tcpkit's own HTTP client (DESIGN §6, §7). */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
-import { expectPositionals, parseCount, parseSecondsToMs, withUsageErrors } from "./args.js";
+import { expectPositionals, parseCount, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
+import { errorLine } from "./error-line.js";
 import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
 import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
 import { parseRequestUrl } from "../client/request-url.js";
+import { isToken, isValidFieldValue } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -35,7 +36,8 @@ Options:
   --max-redirects N     redirects to follow (default ${DEFAULT_MAX_REDIRECTS}; 0 = none)
   --timeout SECONDS     limit for each phase: connect, first response byte, idle between reads
                         (default ${DEFAULT_TIMEOUT_MS / 1000})
-  -H, --header 'N: V'   add a request header (repeatable)
+  -H, --header 'N: V'   add a request header (repeatable); Authorization, Proxy-Authorization
+                        and Cookie are not sent on to another host, port or scheme
   --save-errors         save the body of an HTTP error response too (exit code still 3)
   --ca FILE             trust the PEM certificate(s) in FILE for https (e.g. a test server's)
   -k, --insecure        do not verify the https server's certificate (testing only)
@@ -58,28 +60,21 @@ export const getCommand: Command = {
   summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",
   help: HELP,
   async run(argv) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          output: { type: "string", short: "o" },
-          "http1.0": { type: "boolean", short: "0" },
-          include: { type: "boolean", short: "i" },
-          continue: { type: "boolean", short: "c" },
-          force: { type: "boolean" },
-          "max-redirects": { type: "string" },
-          timeout: { type: "string" },
-          header: { type: "string", short: "H", multiple: true },
-          "save-errors": { type: "boolean" },
-          ca: { type: "string" },
-          insecure: { type: "boolean", short: "k" },
-          trace: { type: "boolean" },
-          quiet: { type: "boolean", short: "q" },
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags(argv, {
+      output: { type: "string", short: "o" },
+      "http1.0": { type: "boolean", short: "0" },
+      include: { type: "boolean", short: "i" },
+      continue: { type: "boolean", short: "c" },
+      force: { type: "boolean" },
+      "max-redirects": { type: "string" },
+      timeout: { type: "string" },
+      header: { type: "string", short: "H", multiple: true },
+      "save-errors": { type: "boolean" },
+      ca: { type: "string" },
+      insecure: { type: "boolean", short: "k" },
+      trace: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+    });
     expectPositionals(positionals, 1, "get");
     const url = positionals[0];
     if (url === undefined) throw new UsageError("get: a URL is required");
@@ -112,6 +107,14 @@ export const getCommand: Command = {
     };
     process.once("SIGINT", onInterrupt);
     process.once("SIGTERM", onInterrupt);
+    // -i writes heads to stdout; if its reader has gone (EPIPE), stop like curl does (one line,
+    // exit 1) instead of dying of an unhandled 'error' event.
+    let stdoutError: TcpkitError | undefined;
+    const onStdoutError = (err: Error): void => {
+      stdoutError ??= new TcpkitError("ERR_FILE", `cannot write to stdout: ${err.message}`);
+      (body as { destroy?: (err: Error) => void } | undefined)?.destroy?.(stdoutError);
+    };
+    if (values.include === true) process.stdout.on("error", onStdoutError);
 
     const options: DownloadOptions = {
       httpVersion: values["http1.0"] === true ? "1.0" : "1.1",
@@ -132,12 +135,13 @@ export const getCommand: Command = {
       onTrace: (event) => {
         lastPeer = event.peer;
         if (values.trace === true) process.stderr.write(traceText(event));
-        if (values.include === true && event.direction === "received") {
+        if (values.include === true && event.direction === "received" && !stdoutError) {
           process.stdout.write(Buffer.from(event.head, "latin1"));
         }
       },
       onResponse: (response) => {
         body = response.body;
+        if (stdoutError !== undefined) response.body.destroy(stdoutError);
       },
       onProgress: (p) => progress?.update(p),
       onNotice: notice,
@@ -145,6 +149,7 @@ export const getCommand: Command = {
     try {
       const result = await download(url, options);
       progress?.finish();
+      if (stdoutError !== undefined) throw stdoutError;
       if (values.trace === true) {
         process.stderr.write(
           formatTrace("received", "", { label: lastPeer, bodyBytes: result.received }),
@@ -163,12 +168,13 @@ export const getCommand: Command = {
     } catch (err) {
       progress?.finish();
       if (!(err instanceof TcpkitError)) throw err;
-      process.stderr.write(`tcpkit: ${err.message}\n`);
+      process.stderr.write(errorLine(err.message));
       if (interrupted) return EXIT_FAILURE;
       return err.code === "ERR_HTTP_STATUS" ? EXIT_HTTP_STATUS : EXIT_FAILURE;
     } finally {
       process.off("SIGINT", onInterrupt);
       process.off("SIGTERM", onInterrupt);
+      process.stdout.off("error", onStdoutError);
     }
   },
 };
@@ -177,10 +183,18 @@ function traceText(event: TraceEvent): string {
   return formatTrace(event.direction, event.head, { label: event.peer });
 }
 
+/** `-H 'Name: value'`, checked here so that a bad field is a usage error, not a failed request. */
 function parseHeaderFlag(value: string): [string, string] {
   const colon = value.indexOf(":");
   if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', not '${value}'`);
-  return [value.slice(0, colon).trim(), value.slice(colon + 1).trim()];
+  const name = value.slice(0, colon).trim();
+  const fieldValue = value.slice(colon + 1).trim();
+  // RFC 9110 §5.1, §5.5: a CR or LF here would split the request (header injection).
+  if (!isToken(name)) throw new UsageError(`--header: invalid field name '${name}'`);
+  if (!isValidFieldValue(fieldValue)) {
+    throw new UsageError(`--header: invalid value for '${name}' (control bytes)`);
+  }
+  return [name, fieldValue];
 }
 
 function readCa(path: string): string {

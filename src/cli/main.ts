@@ -3,6 +3,7 @@
  * 0 success, 1 runtime failure, 2 usage error; every error is one `tcpkit: ...` line on stderr.
  */
 import type { Command } from "./command.js";
+import { errorLine } from "./error-line.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.js";
 import { packageVersion } from "./version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -56,7 +57,7 @@ async function runCli(argv: string[]): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (load === undefined) {
-    process.stderr.write(`tcpkit: unknown command '${first}' (see 'tcpkit --help')\n`);
+    process.stderr.write(errorLine(`unknown command '${first}' (see 'tcpkit --help')`));
     return EXIT_USAGE;
   }
   const command = await load();
@@ -68,15 +69,15 @@ async function runCli(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`tcpkit: ${err.message} (see 'tcpkit ${command.name} --help')\n`);
+      process.stderr.write(errorLine(`${err.message} (see 'tcpkit ${command.name} --help')`));
       return EXIT_USAGE;
     }
     if (err instanceof TcpkitError) {
-      process.stderr.write(`tcpkit: ${err.message}\n`);
+      process.stderr.write(errorLine(err.message));
       return EXIT_FAILURE;
     }
     const text = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`tcpkit: internal error: ${text}\n`);
+    process.stderr.write(errorLine(`internal error: ${text}`));
     return EXIT_FAILURE;
   }
 }

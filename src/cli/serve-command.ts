@@ -1,8 +1,7 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
-import { expectPositionals, parsePort, withUsageErrors } from "./args.js";
+import { expectPositionals, parsePort, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
 import { SERVER_FLAG_OPTIONS, SERVER_HELP, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
@@ -43,20 +42,13 @@ export const serveCommand: Command = {
   summary: "serve a directory over HTTP/1.0 and HTTP/1.1",
   help: HELP,
   async run(argv) {
-    const { values, positionals } = withUsageErrors(() =>
-      parseArgs({
-        args: normaliseSpaFlag(argv),
-        allowPositionals: true,
-        strict: true,
-        options: {
-          host: { type: "string" },
-          port: { type: "string" },
-          ...SERVER_FLAG_OPTIONS,
-          ...STATIC_FLAG_OPTIONS,
-          ...WORKERS_FLAG_OPTION,
-        },
-      }),
-    );
+    const { values, positionals } = parseFlags(normaliseSpaFlag(argv), {
+      host: { type: "string" },
+      port: { type: "string" },
+      ...SERVER_FLAG_OPTIONS,
+      ...STATIC_FLAG_OPTIONS,
+      ...WORKERS_FLAG_OPTION,
+    });
     expectPositionals(positionals, 1, "serve");
     const root = resolve(positionals[0] ?? ".");
     const host = values.host ?? "127.0.0.1";

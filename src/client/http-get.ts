@@ -73,20 +73,34 @@ export interface HttpResponse {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * Caller fields that carry credentials: sent only to the origin the caller named, never to
+ * another host, port or scheme a redirect points at (as curl does since CVE-2018-1000007 and
+ * CVE-2022-27776; RFC 9110 §15.4 warns that a redirect may lead to a different origin).
+ */
+const CREDENTIAL_FIELDS = new Set(["authorization", "proxy-authorization", "cookie"]);
 
 /**
  * Sends a GET (or HEAD) for `url` and resolves once the final response head is in; read the
  * body from `response.body`. Redirects 301/302/303/307/308 are followed, relative Locations too
- * (RFC 9110 §15.4), up to `maxRedirects`; a URL seen twice is reported as a loop. Rejects with
+ * (RFC 9110 §15.4), up to `maxRedirects`; a URL seen twice is reported as a loop. Caller fields
+ * Authorization, Proxy-Authorization and Cookie go only to the first URL's origin. Rejects with
  * TcpkitError: ERR_INVALID_URL, network codes, ERR_TIMEOUT, ERR_HTTP_PROTOCOL (malformed
  * response), ERR_TOO_MANY_REDIRECTS, ERR_REDIRECT_LOOP. Statuses >= 400 are not errors here.
  */
 export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   let current = parseRequestUrl(url);
+  const origin = originOf(current);
+  const crossOrigin = withoutCredentials(options);
   const seen = [current.href];
   for (;;) {
-    const response = await requestOnce(current, options, seen.slice(0, -1));
+    const sameOrigin = originOf(current) === origin;
+    const response = await requestOnce(
+      current,
+      sameOrigin ? options : crossOrigin,
+      seen.slice(0, -1),
+    );
     const location = response.header("location");
     if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
     response.body.destroy();
@@ -106,6 +120,17 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
     seen.push(next.href);
     current = next;
   }
+}
+
+/** scheme://authority: two URLs with the same origin share credentials (RFC 6454 §4). */
+function originOf(url: RequestUrl): string {
+  return `${url.scheme}://${url.host}:${url.port}`;
+}
+
+/** The options minus the caller's credential fields, for requests to another origin. */
+function withoutCredentials(options: HttpGetOptions): HttpGetOptions {
+  const headers = options.headers?.filter(([name]) => !CREDENTIAL_FIELDS.has(name.toLowerCase()));
+  return headers === undefined ? options : { ...options, headers };
 }
 
 async function requestOnce(

@@ -2,8 +2,11 @@
  * Reads a chunked request body (RFC 9112 §7.1) only to throw it away: tcpkit serves no uploads,
  * but a GET with a chunked body must be consumed so the next pipelined request is read from
  * the right byte. Strict syntax; the total is limited. Pure: bytes in, verdict out.
+ * Not shared with the client's BodyDecoder (body-framing.ts) on purpose: that one is lenient
+ * (bare LF), keeps trailers and hands data out; this one is strict, answers 400/413, keeps nothing.
  */
 
+/** What one `push` produced: need more bytes, the body's end, or why it is rejected. */
 export type SkipResult =
   | { readonly kind: "need-more" }
   /** The body ended; `rest` is whatever followed it in the chunk (the next request). */
@@ -19,6 +22,7 @@ const MAX_SIZE_DIGITS = 15;
 /** Chunk extensions and trailer fields together; they are ignored, so keep them short. */
 const MAX_METADATA_BYTES = 8 * 1024;
 
+/** Consumes one chunked request body, byte-exact, and says where the next request starts. */
 export class ChunkedBodySkipper {
   private state: SkipState = "size";
   private size = 0;

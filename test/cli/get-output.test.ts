@@ -182,6 +182,20 @@ describe("tcpkit get: output files", () => {
     assert.ok(readFileSync(part).equals(BODY.subarray(0, 1000)));
   });
 
+  it("-i into a closed pipe fails with one line and exit 1, not a crash", async () => {
+    const child = spawn(process.execPath, [CLI_PATH, "get", "-i", site.server.url("/big.bin")], {
+      cwd: site.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Our end of the pipe is closed before the child writes: every write to stdout is EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^tcpkit: cannot write to stdout: write EPIPE[^\n]*\n$/);
+  });
+
   it("draws one progress line on a terminal, and none with -q or without a terminal", async () => {
     const command = (flags: string) =>
       `${process.execPath} ${CLI_PATH} get ${flags} -o out ${site.server.url("/big.bin")}`;

@@ -82,6 +82,10 @@ describe("tcpkit get: the conversation", () => {
       ["http://"],
       ["--max-redirects", "x", "http://h/"],
       ["-c", "-o", "-", "http://h/"],
+      // A CR or LF in -H would split the request; it is refused before any connection.
+      ["-H", "X-A: 1\r\nInjected: 1", "http://h/"],
+      ["-H", "X-A\r\nInjected: 1", "http://h/"],
+      ["http://h/", "stray\nargument"],
     ]) {
       const r = await get(args);
       assert.equal(r.code, 2, args.join(" "));

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { runCli, startCli, type RunningServer } from "../support/cli.js";
+import { runCli, startCli, type RunningServer, startServe } from "../support/cli.js";
 import { freePort, waitForPort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 
@@ -256,7 +256,7 @@ describe("tcpkit get against tcpkit serve", () => {
   let base: string;
 
   before(async () => {
-    serve = await startCli(["serve", www, "--port", "0", "--log", "off"]);
+    serve = await startServe(www);
     base = `http://127.0.0.1:${serve.port}`;
   });
   after(() => serve.stop());
@@ -304,18 +304,7 @@ describe("tcpkit get against tcpkit serve over IPv6 and HTTPS", () => {
   it("downloads over https from tcpkit serve --tls-cert with --ca", async () => {
     const dir = mkdtempSync(join(root, "serve-tls-"));
     const { cert, key } = await makeSelfSignedCert(dir);
-    const serve = await startCli([
-      "serve",
-      www,
-      "--port",
-      "0",
-      "--log",
-      "off",
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    ]);
+    const serve = await startServe(www, "--tls-cert", cert, "--tls-key", key);
     try {
       await getAndCompare(`https://127.0.0.1:${serve.port}`, "big.bin", ["-q", "--ca", cert]);
       await getAndCompare(`https://localhost:${serve.port}`, "small.txt", ["-q", "--ca", cert]);

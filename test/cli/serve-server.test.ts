@@ -15,9 +15,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { processMemory, runCli, startCli, type RunningServer } from "../support/cli.js";
+import { processMemory, runCli, startCli, type RunningServer, startServe } from "../support/cli.js";
 import { RawConnection } from "../support/connection-modes.js";
 import { exchange } from "../support/raw-socket.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-serve-"));
@@ -33,7 +34,7 @@ function url(s: RunningServer, path: string): string {
 describe("tcpkit serve with real clients", () => {
   let s: RunningServer;
   before(async () => {
-    s = await startCli(["serve", ROOT, "--port", "0", "--log", "off"]);
+    s = await startServe(ROOT);
   });
   after(() => s.stop());
 
@@ -104,7 +105,7 @@ describe("tcpkit serve with real clients", () => {
 
 describe("tcpkit serve operation", () => {
   it("reports a port in use in one line and exits 1", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--log", "off"]);
+    const s = await startServe(ROOT);
     try {
       const r = await runCli(["serve", ROOT, "--port", String(s.port)]);
       assert.equal(r.code, 1);
@@ -130,7 +131,7 @@ describe("tcpkit serve operation", () => {
   });
 
   it("stops on SIGINT too", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--log", "off"]);
+    const s = await startServe(ROOT);
     const { code } = await s.stop("SIGINT");
     assert.equal(code, 0);
   });
@@ -164,7 +165,7 @@ describe("tcpkit serve operation", () => {
   });
 
   it("traces request and response heads on stderr with the client's address", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--log", "off", "--trace"]);
+    const s = await startServe(ROOT, "--trace");
     await exchange(s.port, ["GET /hello.txt HTTP/1.0\r\n\r\n"]);
     const { stderr } = await s.stop();
     assert.match(stderr, /^\[127\.0\.0\.1:\d+\] < GET \/hello\.txt HTTP\/1\.0$/m);
@@ -173,18 +174,7 @@ describe("tcpkit serve operation", () => {
   });
 
   it("applies limit flags: --head-timeout gives 408, --max-target-bytes 414", async () => {
-    const s = await startCli([
-      "serve",
-      ROOT,
-      "--port",
-      "0",
-      "--log",
-      "off",
-      "--head-timeout",
-      "0.5",
-      "--max-target-bytes",
-      "32",
-    ]);
+    const s = await startServe(ROOT, "--head-timeout", "0.5", "--max-target-bytes", "32");
     try {
       const slow = await exchange(s.port, ["GET / HTTP/1.1\r\n"], { quietMs: 5000 });
       assert.match(slow.data.toString(), /^HTTP\/1\.1 408 Request Timeout\r\n/);
@@ -225,7 +215,7 @@ describe("tcpkit serve operation", () => {
     const fd = openSync(join(dir, "huge.bin"), "w");
     ftruncateSync(fd, 1024 * 1024 * 1024); // sparse
     closeSync(fd);
-    const s = await startCli(["serve", dir, "--port", "0", "--log", "off"]);
+    const s = await startServe(dir);
     try {
       const pid = s.child.pid as number;
       const before = await processMemory(pid);
@@ -247,40 +237,17 @@ describe("tcpkit serve operation", () => {
 
 describe("tcpkit serve over TLS", () => {
   const dir = mkdtempSync(join(tmpdir(), "tcpkit-tls-"));
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
+  let cert = "";
+  let key = "";
   const otherKey = join(dir, "other-key.pem");
   before(async () => {
-    const subj = ["-subj", "/CN=localhost", "-days", "2", "-nodes"];
-    const a = await runTool("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      ...subj,
-    ]);
-    assert.equal(a.code, 0, a.stderr);
+    ({ cert, key } = await makeSelfSignedCert(dir));
     const b = await runTool("openssl", ["genpkey", "-algorithm", "RSA", "-out", otherKey]);
     assert.equal(b.code, 0, b.stderr);
   });
 
   it("serves HTTPS and says https:// in the readiness line", async () => {
-    const s = await startCli([
-      "serve",
-      ROOT,
-      "--port",
-      "0",
-      "--log",
-      "off",
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    ]);
+    const s = await startServe(ROOT, "--tls-cert", cert, "--tls-key", key);
     try {
       assert.equal(s.line, `tcpkit serve: listening on https://127.0.0.1:${s.port} (root ${ROOT})`);
       const r = await runTool("curl", ["-sS", "-k", `https://127.0.0.1:${s.port}/hello.txt`]);

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { runCli, startCli } from "../support/cli.js";
+import { runCli, startCli, startServe } from "../support/cli.js";
 import { exchange } from "../support/raw-socket.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-workers-"));
@@ -111,7 +111,7 @@ describe("tcpkit serve --workers", () => {
   });
 
   it("reports a port in use in one line and exits 1", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--log", "off"]);
+    const s = await startServe(ROOT);
     try {
       const r = await runCli(["serve", ROOT, "--port", String(s.port), "--workers", "2"], {
         timeoutMs: 20_000,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page, type Response } from "playwright-core";
-import { REPO_ROOT, startCli, type RunningServer } from "../support/cli.js";
+import { REPO_ROOT, type RunningServer, startServe } from "../support/cli.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
 
 let fx: StaticFixture;
@@ -22,7 +22,7 @@ let profile: string;
 
 before(async () => {
   fx = makeStaticFixture();
-  server = await startCli(["serve", fx.root, "--port", "0", "--log", "off"]);
+  server = await startServe(fx.root);
   url = `http://127.0.0.1:${server.port}`;
   profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startCli, type RunningServer } from "../support/cli.js";
+import { type RunningServer, startServe } from "../support/cli.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
@@ -21,7 +21,7 @@ before(async () => {
   fx = makeStaticFixture();
   work = join(fx.base, "downloads");
   mkdirSync(work);
-  server = await startCli(["serve", fx.root, "--port", "0", "--log", "off"]);
+  server = await startServe(fx.root);
   url = `http://127.0.0.1:${server.port}`;
 });
 after(async () => {
@@ -68,18 +68,7 @@ describe("curl", () => {
 
   it("ranges over TLS give exactly those bytes", async () => {
     const { cert, key } = await makeSelfSignedCert(fx.base);
-    const tls = await startCli([
-      "serve",
-      fx.root,
-      "--port",
-      "0",
-      "--log",
-      "off",
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    ]);
+    const tls = await startServe(fx.root, "--tls-cert", cert, "--tls-key", key);
     try {
       await checkRanges(`https://127.0.0.1:${tls.port}`, ["-k"]);
     } finally {
@@ -103,7 +92,7 @@ describe("curl", () => {
   });
 
   it("--compress: curl --compressed gets a gzip or br copy that decodes to the file", async () => {
-    const s = await startCli(["serve", fx.root, "--port", "0", "--log", "off", "--compress"]);
+    const s = await startServe(fx.root, "--compress");
     try {
       for (const encoding of ["gzip", "br"]) {
         const r = await runTool("curl", [

@@ -1,7 +1,7 @@
 /** The static-site flags of `tcpkit serve`: validation (exit 2, one line), a bad ROOT, --spa. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { REPO_ROOT, runCli, startCli } from "../support/cli.js";
+import { REPO_ROOT, runCli, startCli, startServe } from "../support/cli.js";
 import { runSteps, type Step } from "../support/connection-modes.js";
 import { makeStaticFixture } from "../support/static-fixture.js";
 import { join } from "node:path";
@@ -62,17 +62,7 @@ describe("tcpkit serve static flags", () => {
 
   it("--no-listing, --dotfiles and --follow-symlinks do what they say", async () => {
     const fx = makeStaticFixture();
-    const s = await startCli([
-      "serve",
-      fx.root,
-      "--port",
-      "0",
-      "--log",
-      "off",
-      "--no-listing",
-      "--dotfiles",
-      "--follow-symlinks",
-    ]);
+    const s = await startServe(fx.root, "--no-listing", "--dotfiles", "--follow-symlinks");
     try {
       const get = (path: string): Step => ({ request: `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n` });
       const [listing, env, out, index] = await runSteps(s.port, "keep-alive", [

@@ -48,6 +48,43 @@ describe("download() and httpGet() as a library", () => {
     assert.equal(n, BODY.length);
   });
 
+  it("httpGet sends credential fields only to the first URL's origin, not across a redirect", async () => {
+    const other = await startCannedServer(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const first = await startCannedServer((request) =>
+      request.target === "/away"
+        ? `HTTP/1.1 302 Found\r\nLocation: ${other.url("/x")}\r\nContent-Length: 0\r\n\r\n`
+        : "HTTP/1.1 302 Found\r\nLocation: /away\r\nContent-Length: 0\r\n\r\n",
+    );
+    try {
+      const r = await httpGet(first.url("/start"), {
+        headers: [
+          ["Authorization", "Bearer secret"],
+          ["cookie", "session=1"],
+          ["Proxy-Authorization", "Basic eA=="],
+          ["X-Kept", "yes"],
+        ],
+      });
+      r.body.destroy();
+      assert.equal(r.status, 200);
+      // Same origin (a relative Location): the credentials still go along.
+      for (const request of first.requests) {
+        assert.equal(request.field("authorization"), "Bearer secret");
+        assert.equal(request.field("cookie"), "session=1");
+      }
+      assert.equal(first.requests.length, 2);
+      // Another port is another origin: only the harmless field follows the redirect.
+      assert.equal(other.requests.length, 1);
+      const moved = other.requests[0];
+      assert.equal(moved?.field("authorization"), undefined);
+      assert.equal(moved?.field("cookie"), undefined);
+      assert.equal(moved?.field("proxy-authorization"), undefined);
+      assert.equal(moved?.field("x-kept"), "yes");
+    } finally {
+      await first.close();
+      await other.close();
+    }
+  });
+
   it("httpGet treats a 4xx as an answer, not an error", async () => {
     const r = await httpGet(server.url("/teapot"));
     assert.equal(r.status, 418);

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT, startCli, type RunningServer } from "../support/cli.js";
+import { REPO_ROOT, type RunningServer, startServe } from "../support/cli.js";
 import { requestMethod } from "../support/http-response.js";
 import { freePort } from "../support/ports.js";
 import { NGINX_CORPUS, writeDocumentRoot, type WireCase } from "./nginx-differential-corpus.js";
@@ -76,7 +76,7 @@ describe("conformance differential against nginx", () => {
         if (attempt === 3) throw err;
       }
     }
-    tcpkit = await startCli(["serve", root, "--port", "0", "--log", "off"]);
+    tcpkit = await startServe(root);
 
     const validators = async (port: number): Promise<Record<string, string>> => {
       const x = await rawExchange(

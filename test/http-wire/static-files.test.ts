@@ -9,7 +9,7 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeEtag } from "../../src/static/file-table.js";
-import { startCli, type RunningServer } from "../support/cli.js";
+import { type RunningServer, startServe } from "../support/cli.js";
 import { CONNECTION_MODES, runSteps, type Step } from "../support/connection-modes.js";
 import type { HttpResponse } from "../support/http-response.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
@@ -27,21 +27,16 @@ before(async () => {
   writeFileSync(join(www2, "404.html"), "<!doctype html><p>custom not found</p>\n");
   writeFileSync(join(www2, "assets", "app.js"), "console.log(1);\n");
   [plain, modes] = await Promise.all([
-    startCli(["serve", fx.root, "--port", "0", "--log", "off"]),
-    startCli([
-      "serve",
+    startServe(fx.root),
+    startServe(
       www2,
-      "--port",
-      "0",
-      "--log",
-      "off",
       "--spa",
       "--cors",
       "--header",
       "X-Frame-Options: DENY",
       "--cache-control",
       "max-age=60",
-    ]),
+    ),
   ]);
 });
 

@@ -145,3 +145,8 @@ export async function processMemory(
   if (m === null) throw new Error(`no ${which} for ${pid}`);
   return Number(m[1]) * 1024;
 }
+
+/** `tcpkit serve ROOT --port 0 --log off FLAGS...`: a quiet server on a free port. */
+export function startServe(root: string, ...flags: string[]): Promise<RunningServer> {
+  return startCli(["serve", root, "--port", "0", "--log", "off", ...flags]);
+}

@@ -3,12 +3,13 @@
  * with awkward names, precompressed siblings, symlinks into and out of the root, and a sibling
  * folder whose name shares the root's prefix (the classic startsWith() escape).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import type { RequestHead, ResponsePlan } from "../../src/http/types.js";
-import { readFileSync } from "node:fs";
+import { serveStatic, type ServeStaticOptions } from "../../src/static/serve-static.js";
 
 export interface StaticFixture {
   /** The parent temp folder (delete it when done). */
@@ -22,6 +23,40 @@ export interface StaticFixture {
   /** style.css content (compressible, no siblings). */
   styleCss: Buffer;
   remove(): void;
+}
+
+/** The site of one test file, and serveStatic called on it as a plain Handler. */
+export interface StaticSite {
+  /** The fixture (built in the file's before() hook: use it inside tests only). */
+  readonly fx: StaticFixture;
+  /** One request to a fresh serveStatic(fx.root, options), from a loopback peer over plain TCP. */
+  get(
+    target: string,
+    fields?: Record<string, string>,
+    options?: ServeStaticOptions,
+    method?: string,
+  ): Promise<ResponsePlan>;
+}
+
+/** The connection a unit test's request comes from: a loopback peer over plain TCP. */
+export const TEST_CONTEXT = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false };
+
+/** Builds the fixture before the calling test file's tests and removes it after them. */
+export function useStaticSite(): StaticSite {
+  let fixture: StaticFixture | undefined;
+  before(() => {
+    fixture = makeStaticFixture();
+  });
+  after(() => fixture?.remove());
+  const site: StaticSite = {
+    get fx(): StaticFixture {
+      if (fixture === undefined) throw new Error("the static fixture is used outside a test");
+      return fixture;
+    },
+    get: async (target, fields = {}, options = {}, method = "GET") =>
+      serveStatic(site.fx.root, options)(requestHead(target, fields, method), TEST_CONTEXT),
+  };
+  return site;
 }
 
 /** Builds the site. */

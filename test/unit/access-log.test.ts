@@ -1,6 +1,7 @@
 /** Access-log line formats: Common, Combined, JSON; escaping of client-controlled text. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Writable } from "node:stream";
 import {
   createAccessLog,
   formatCombined,
@@ -59,5 +60,26 @@ describe("access log formats", () => {
     log.flush();
     assert.equal(writes.length, 1);
     assert.equal(writes[0]?.split("\n").length, 3);
+  });
+  it("stops with one warning, and no crash, when its stream fails (EPIPE)", async () => {
+    let attempts = 0;
+    const broken = new Writable({
+      write(_chunk, _encoding, callback) {
+        attempts++;
+        const err = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+        callback(err);
+      },
+    });
+    const warnings: string[] = [];
+    const log = createAccessLog("common", broken, (line) => warnings.push(line));
+    log.write(record);
+    log.flush();
+    // The stream reports the failure asynchronously, as a closed pipe does.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    log.write(record);
+    log.flush();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(attempts, 1);
+    assert.deepEqual(warnings, ["tcpkit: access log stopped: cannot write it: write EPIPE\n"]);
   });
 });

@@ -5,36 +5,20 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import type { ResponsePlan } from "../../src/http/types.js";
-import { serveStatic, type ServeStaticOptions } from "../../src/static/serve-static.js";
+import { serveStatic } from "../../src/static/serve-static.js";
 import { TcpkitError } from "../../src/util/tcpkit-error.js";
 import {
-  makeStaticFixture,
   planBody,
   planHeader,
   requestHead as req,
-  type StaticFixture,
+  TEST_CONTEXT,
+  useStaticSite,
 } from "../support/static-fixture.js";
 
-let fx: StaticFixture;
-before(() => {
-  fx = makeStaticFixture();
-});
-after(() => fx.remove());
-
-const CONTEXT = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false };
-
-/** One request to a fresh serveStatic(fx.root, options). */
-async function get(
-  target: string,
-  fields: Record<string, string> = {},
-  options: ServeStaticOptions = {},
-  method = "GET",
-): Promise<ResponsePlan> {
-  return serveStatic(fx.root, options)(req(target, fields, method), CONTEXT);
-}
+const site = useStaticSite();
+const get = site.get;
 
 describe("serveStatic: conditional requests and ranges", () => {
   it("304 for a matching If-None-Match, with ETag and no representation headers", async () => {
@@ -66,9 +50,9 @@ describe("serveStatic: conditional requests and ranges", () => {
     const suffix = await get("/big.bin", { range: "bytes=-100" });
     assert.equal(
       planHeader(suffix, "content-range"),
-      `bytes ${fx.big.length - 100}-${fx.big.length - 1}/${fx.big.length}`,
+      `bytes ${site.fx.big.length - 100}-${site.fx.big.length - 1}/${site.fx.big.length}`,
     );
-    assert.deepEqual(planBody(suffix), fx.big.subarray(fx.big.length - 100));
+    assert.deepEqual(planBody(suffix), site.fx.big.subarray(site.fx.big.length - 100));
   });
 
   it("416 with bytes */LEN and no file body", async () => {
@@ -86,13 +70,13 @@ describe("serveStatic: conditional requests and ranges", () => {
     const body = planBody(p);
     const expected = Buffer.concat([
       Buffer.from(
-        `--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 0-9/${fx.big.length}\r\n\r\n`,
+        `--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 0-9/${site.fx.big.length}\r\n\r\n`,
       ),
-      fx.big.subarray(0, 10),
+      site.fx.big.subarray(0, 10),
       Buffer.from(
-        `\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 1000-1009/${fx.big.length}\r\n\r\n`,
+        `\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 1000-1009/${site.fx.big.length}\r\n\r\n`,
       ),
-      fx.big.subarray(1000, 1010),
+      site.fx.big.subarray(1000, 1010),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     assert.deepEqual(body, expected);
@@ -128,10 +112,10 @@ describe("serveStatic: content negotiation", () => {
   it("respects q=0 and falls back to gzip, then identity", async () => {
     const gz = await get("/app.js", { "accept-encoding": "br;q=0, gzip" });
     assert.equal(planHeader(gz, "content-encoding"), "gzip");
-    assert.deepEqual(gunzipSync(planBody(gz)), fx.appJs);
+    assert.deepEqual(gunzipSync(planBody(gz)), site.fx.appJs);
     const none = await get("/app.js", { "accept-encoding": "br;q=0, gzip;q=0" });
     assert.equal(planHeader(none, "content-encoding"), undefined);
-    assert.deepEqual(planBody(none), fx.appJs);
+    assert.deepEqual(planBody(none), site.fx.appJs);
   });
 
   it("ranges apply to the encoded bytes of a sibling", async () => {
@@ -141,12 +125,12 @@ describe("serveStatic: content negotiation", () => {
   });
 
   it("--compress compresses once per version, never for ranges or tiny files", async () => {
-    const handler = serveStatic(fx.root, { compress: true });
-    const ctx = CONTEXT;
+    const handler = serveStatic(site.fx.root, { compress: true });
+    const ctx = TEST_CONTEXT;
     const a = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx);
     const b = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx);
     assert.equal(planHeader(a, "content-encoding"), "gzip");
-    assert.deepEqual(gunzipSync(planBody(a)), fx.styleCss);
+    assert.deepEqual(gunzipSync(planBody(a)), site.fx.styleCss);
     assert.equal(planBody(a), planBody(b), "the same cached buffer");
     const ranged = await handler(
       req("/style.css", { "accept-encoding": "gzip", range: "bytes=0-3" }),
@@ -174,14 +158,14 @@ describe("serveStatic: SPA, 404.html, CORS, headers, OPTIONS", () => {
   });
 
   it("serves 404.html with status 404 when present", async () => {
-    writeFileSync(join(fx.root, "404.html"), "<h1>custom 404</h1>\n");
+    writeFileSync(join(site.fx.root, "404.html"), "<h1>custom 404</h1>\n");
     try {
       const p = await get("/nope");
       assert.equal(p.status, 404);
       assert.equal(planHeader(p, "content-type"), "text/html; charset=utf-8");
       assert.equal(planBody(p).toString(), "<h1>custom 404</h1>\n");
     } finally {
-      rmSync(join(fx.root, "404.html"));
+      rmSync(join(site.fx.root, "404.html"));
     }
   });
 
@@ -220,7 +204,7 @@ describe("serveStatic: SPA, 404.html, CORS, headers, OPTIONS", () => {
       ["Content-Length", "1"],
     ]) {
       assert.throws(
-        () => serveStatic(fx.root, { headers: [bad as [string, string]] }),
+        () => serveStatic(site.fx.root, { headers: [bad as [string, string]] }),
         TcpkitError,
       );
     }

@@ -5,35 +5,19 @@
 import assert from "node:assert/strict";
 import { mkdirSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { ResponsePlan } from "../../src/http/types.js";
-import { serveStatic, type ServeStaticOptions } from "../../src/static/serve-static.js";
+import { describe, it } from "node:test";
+import { serveStatic } from "../../src/static/serve-static.js";
 import { TcpkitError } from "../../src/util/tcpkit-error.js";
 import {
-  makeStaticFixture,
   planBody,
   planHeader,
   requestHead as req,
-  type StaticFixture,
+  TEST_CONTEXT,
+  useStaticSite,
 } from "../support/static-fixture.js";
 
-let fx: StaticFixture;
-before(() => {
-  fx = makeStaticFixture();
-});
-after(() => fx.remove());
-
-const CONTEXT = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false };
-
-/** One request to a fresh serveStatic(fx.root, options). */
-async function get(
-  target: string,
-  fields: Record<string, string> = {},
-  options: ServeStaticOptions = {},
-  method = "GET",
-): Promise<ResponsePlan> {
-  return serveStatic(fx.root, options)(req(target, fields, method), CONTEXT);
-}
+const site = useStaticSite();
+const get = site.get;
 
 describe("serveStatic: files", () => {
   it("serves a small file with validators, type and Cache-Control", async () => {
@@ -53,9 +37,9 @@ describe("serveStatic: files", () => {
     assert.equal(p.status, 200);
     assert.deepEqual(p.body, {
       kind: "file",
-      path: join(fx.root, "big.bin"),
+      path: join(site.fx.root, "big.bin"),
       start: 0,
-      end: fx.big.length,
+      end: site.fx.big.length,
     });
     assert.equal(planHeader(p, "content-type"), "application/octet-stream");
   });
@@ -67,12 +51,12 @@ describe("serveStatic: files", () => {
   });
 
   it("sees a changed file on the very next request", async () => {
-    const path = join(fx.root, "docs", "a.txt");
+    const path = join(site.fx.root, "docs", "a.txt");
     const first = await get("/docs/a.txt");
     writeFileSync(path, "changed\n");
     utimesSync(path, new Date(), new Date(Date.now() + 5000));
-    const handler = serveStatic(fx.root);
-    const ctx = CONTEXT;
+    const handler = serveStatic(site.fx.root);
+    const ctx = TEST_CONTEXT;
     const a = await handler(req("/docs/a.txt"), ctx);
     writeFileSync(path, "changed again, longer\n");
     const b = await handler(req("/docs/a.txt"), ctx);
@@ -143,14 +127,14 @@ describe("serveStatic: safety", () => {
   });
 
   it("revalidates symlinks: a link retargeted outside the root is 404 on the next request", async () => {
-    const handler = serveStatic(fx.root);
-    const ctx = CONTEXT;
-    const link = join(fx.root, "swing.txt");
-    symlinkSync(join(fx.root, "hello.txt"), link);
+    const handler = serveStatic(site.fx.root);
+    const ctx = TEST_CONTEXT;
+    const link = join(site.fx.root, "swing.txt");
+    symlinkSync(join(site.fx.root, "hello.txt"), link);
     try {
       assert.equal((await handler(req("/swing.txt"), ctx)).status, 200);
       unlinkSync(link);
-      symlinkSync(join(fx.base, "outside.txt"), link);
+      symlinkSync(join(site.fx.base, "outside.txt"), link);
       const after = await handler(req("/swing.txt"), ctx);
       assert.equal(after.status, 404);
       assert.ok(!planBody(after).toString().includes("SECRET"));
@@ -160,25 +144,25 @@ describe("serveStatic: safety", () => {
   });
 
   it("revalidates folders: a folder link retargeted outside the root is 404 at once", async () => {
-    const handler = serveStatic(fx.root);
-    const link = join(fx.root, "swing-dir");
-    symlinkSync(join(fx.root, "docs"), link);
+    const handler = serveStatic(site.fx.root);
+    const link = join(site.fx.root, "swing-dir");
+    symlinkSync(join(site.fx.root, "docs"), link);
     try {
-      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 200);
-      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 200);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 200);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 200);
       unlinkSync(link);
-      symlinkSync(fx.base, link);
-      assert.equal((await handler(req("/swing-dir/"), CONTEXT)).status, 404);
-      assert.equal((await handler(req("/swing-dir/outside.txt"), CONTEXT)).status, 404);
+      symlinkSync(site.fx.base, link);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 404);
+      assert.equal((await handler(req("/swing-dir/outside.txt"), TEST_CONTEXT)).status, 404);
     } finally {
       unlinkSync(link);
     }
   });
 
   it("a file replaced by a folder is seen as a folder at once", async () => {
-    const handler = serveStatic(fx.root);
-    const ctx = CONTEXT;
-    const path = join(fx.root, "morph");
+    const handler = serveStatic(site.fx.root);
+    const ctx = TEST_CONTEXT;
+    const path = join(site.fx.root, "morph");
     writeFileSync(path, "file\n");
     assert.equal(planBody(await handler(req("/morph"), ctx)).toString(), "file\n");
     unlinkSync(path);
@@ -190,7 +174,7 @@ describe("serveStatic: safety", () => {
 
   it("refuses a root that is not a folder", () => {
     assert.throws(
-      () => serveStatic(join(fx.root, "nope")),
+      () => serveStatic(join(site.fx.root, "nope")),
       (e: unknown) => e instanceof TcpkitError && e.code === "ERR_FILE",
     );
   });
@@ -229,7 +213,7 @@ describe("serveStatic: folders", () => {
     assert.ok(text.includes("sub/") && text.includes("a.txt"));
     assert.ok(text.includes("&lt;b&gt;&amp;.txt"));
     assert.ok(!text.includes(".hidden"));
-    assert.ok(!text.includes(fx.root), "no server path");
+    assert.ok(!text.includes(site.fx.root), "no server path");
     assert.ok(text.indexOf("sub/") < text.indexOf("a.txt"), "folders first");
     const json = await get("/docs/", { accept: "application/json" });
     const parsed = JSON.parse(planBody(json).toString()) as {

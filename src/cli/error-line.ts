@@ -1,0 +1,17 @@
+/**
+ * The one stderr line every CLI error is printed as (DESIGN §7). Messages can quote user or peer
+ * text (a --header value, a stray argument), so control bytes are escaped to keep it one line.
+ */
+
+/** `tcpkit: MESSAGE\n`, with CR, LF, TAB and other control bytes in MESSAGE shown as escapes. */
+export function errorLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = message.replace(/[\x00-\x1f\x7f]/g, (c) => CONTROL_ESCAPES[c] ?? hexEscape(c));
+  return `tcpkit: ${safe}\n`;
+}
+
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = { "\r": "\\r", "\n": "\\n", "\t": "\\t" };
+
+function hexEscape(c: string): string {
+  return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+}
