@@ -2,7 +2,9 @@
  * The access log of `tcpkit serve`: Common Log Format, Combined, or JSON lines, on stdout.
  * Lines are buffered and written at most every 100 ms or 64 KiB (DESIGN §8: never a
  * synchronous write per request; stdout is synchronous for pipes and files on Linux), and
- * flushed on exit.
+ * flushed on exit. The buffer holds bytes, not the line strings: hundreds of small strings kept
+ * alive until the next flush would be copied by every young-generation GC (measured: the log
+ * tripled the server's GC time under keep-alive load).
  */
 import type { ExchangeRecord } from "../http/exchange-record.js";
 import { errorLine } from "./error-line.js";
@@ -41,21 +43,22 @@ export function createAccessLog(
   out: LogSink = process.stdout,
   warn: (line: string) => void = (line) => process.stderr.write(line),
 ): AccessLog {
-  let pending = "";
+  const buffer = Buffer.allocUnsafe(FLUSH_BYTES);
+  let used = 0;
   let timer: NodeJS.Timeout | undefined;
   let broken = false;
   out.on?.("error", (err: Error) => {
     if (broken) return;
     broken = true;
-    pending = "";
+    used = 0;
     warn(errorLine(`access log stopped: cannot write it: ${err.message}`));
   });
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (pending === "" || broken) return;
-    const text = pending;
-    pending = "";
+    if (used === 0 || broken) return;
+    const text = buffer.toString("utf8", 0, used);
+    used = 0;
     out.write(text);
   };
   process.once("exit", flush);
@@ -64,9 +67,15 @@ export function createAccessLog(
   return {
     write(record) {
       if (broken) return;
-      pending += formatLine(record);
-      if (pending.length >= FLUSH_BYTES) flush();
-      else if (timer === undefined) {
+      const line = formatLine(record);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: flush first unless the line surely fits.
+      if (used + line.length * 3 > FLUSH_BYTES) flush();
+      if (line.length * 3 > FLUSH_BYTES) {
+        out.write(line);
+        return;
+      }
+      used += buffer.write(line, used, "utf8");
+      if (timer === undefined) {
         timer = setTimeout(flush, FLUSH_MS);
         timer.unref();
       }
