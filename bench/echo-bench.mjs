@@ -11,6 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, sleep, treePids, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(HERE);
@@ -47,7 +48,6 @@ const E3 = { conns: 1000, size: 4096 };
 const SERVER_CPU = "0";
 const LOAD_CPU = "1";
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (text) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 function have(cmd) {
@@ -119,17 +119,6 @@ if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) {
 }
 
 // --- processes ---------------------------------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function canConnect(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });
@@ -140,35 +129,6 @@ function canConnect(port) {
     s.once("connect", () => done(true));
     s.once("error", () => done(false));
   });
-}
-
-/** PIDs of `root` and its descendants (socat forks one process per connection). */
-function treePids(root) {
-  const kids = new Map();
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "latin1");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length && out.length < 5000; i++) out.push(...(kids.get(out[i]) ?? []));
-  return out;
-}
-
-function statusKib(pid, key) {
-  try {
-    const m = fs
-      .readFileSync(`/proc/${pid}/status`, "latin1")
-      .match(new RegExp(`^${key}:\\s+(\\d+)`, "m"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function startServer(server, port) {
@@ -241,33 +201,9 @@ function load(args, timeoutMs) {
   });
 }
 
-function cpuTimes() {
-  const f = fs
-    .readFileSync("/proc/stat", "latin1")
-    .split("\n")[0]
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const busy = f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0);
-  return { busy, total: busy + f[3] + f[4] };
-}
-
-/** Waits (bounded) until other processes use < 15 % of the CPUs; returns the last busy %. */
-async function waitQuiet(maxSecs) {
-  const deadline = Date.now() + maxSecs * 1000;
-  for (;;) {
-    const a = cpuTimes();
-    await sleep(1000);
-    const b = cpuTimes();
-    const pct = Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
-    if (pct < 15 || Date.now() >= deadline) return pct;
-  }
-}
-
 // --- one repetition of one server ------------------------------------------------------------
 async function runOne(server) {
-  const busy = await waitQuiet(quietMax);
+  const busy = await waitQuiet(quietMax, 15);
   const port = await freePort();
   log(`${server.name} on :${port} (machine ${busy}% busy before start)`);
   const child = await startServer(server, port);
@@ -293,8 +229,7 @@ async function runOne(server) {
       0,
     );
     result.e3Ok = e3.ok === "1";
-    result.rssMiB =
-      treePids(child.pid).reduce((kib, pid) => kib + statusKib(pid, "VmHWM"), 0) / 1024;
+    result.rssMiB = treeStatusKib(child.pid, "VmHWM") / 1024;
   } finally {
     await stopServer(child);
   }
