@@ -11,6 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchArgv } from "./lib/argv.mjs";
 import { freePort, sleep, treePids, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,16 +29,7 @@ const HELP = `Usage: node bench/echo-bench.mjs [options]   (npm run bench:echo)
 Needs gcc, taskset (util-linux) and socat (socat is skipped with a note if missing).
 `;
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(name);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-};
-if (flag("-h") || flag("--help")) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const { flag, option } = benchArgv(HELP);
 const quick = flag("--quick");
 const reps = Number(option("--reps", quick ? 1 : 3));
 const quietMax = Number(option("--quiet-max", quick ? 5 : 30));

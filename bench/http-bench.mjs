@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { benchArgv } from "./lib/argv.mjs";
 import { ab, curlCheck, idleConns, idleConnsBinary, wrk } from "./lib/load.mjs";
 import {
   alive,
@@ -50,16 +51,7 @@ RSS of the server during W1, W6 RSS with 10,000 idle keep-alive connections, W7 
 `;
 
 // --- options ------------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(name);
-const option = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-};
-if (flag("-h") || flag("--help")) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const { argv, flag, option } = benchArgv(HELP);
 const known = new Set([
   "--quick",
   "--reps",

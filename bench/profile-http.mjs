@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { ab, wrk } from "./lib/load.mjs";
 import { freePort, run, sleep, startServer, stopServer } from "./lib/proc.mjs";
-import { makeFixture, REPO } from "./lib/servers.mjs";
+import { makeFixture, REPO, tcpkitServeArgs } from "./lib/servers.mjs";
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");
@@ -37,14 +37,7 @@ try {
     process.execPath,
     "--cpu-prof",
     `--cpu-prof-dir=${profDir}`,
-    path.join(REPO, "bin", "tcpkit.js"),
-    "serve",
-    root,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...extra,
+    ...tcpkitServeArgs(root, port, extra),
   ];
   const srv = await startServer({
     argv: serverArgv,

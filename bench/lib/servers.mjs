@@ -83,8 +83,8 @@ http {
 }
 
 const tcpkitCli = path.join(REPO, "bin", "tcpkit.js");
-const tcpkitArgv = (root, port, extra) => [
-  NODE,
+/** `bin/tcpkit.js serve ROOT` on 127.0.0.1:PORT, without the node executable in front. */
+export const tcpkitServeArgs = (root, port, extra) => [
   tcpkitCli,
   "serve",
   root,
@@ -94,6 +94,7 @@ const tcpkitArgv = (root, port, extra) => [
   String(port),
   ...extra,
 ];
+const tcpkitArgv = (root, port, extra) => [NODE, ...tcpkitServeArgs(root, port, extra)];
 
 /**
  * Server definitions. `files`: serves files from disk (W3 applies); `what` describes it in the
