@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeEtag } from "../../src/static/file-table.js";
 import { type RunningServer, startServe } from "../support/cli.js";
+import { openSocket } from "../support/raw-socket.js";
 import { CONNECTION_MODES, runSteps, type Step } from "../support/connection-modes.js";
 import type { HttpResponse } from "../support/http-response.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
@@ -356,5 +357,57 @@ describe("serve: a changed file is seen by the next request", () => {
     const second = await runSteps(plain.port, "keep-alive", [{ request: get("/docs/sub/c.txt") }]);
     assert.equal(first[0]?.body.toString(), "c\n");
     assert.equal(second[0]?.body.toString(), "changed, and longer\n");
+  });
+
+  it("by every request sent after the change, while 20 keep-alive clients load the file", async () => {
+    // Under load the server shares one stat among the requests of an event-loop turn; a
+    // request sent after the change must still never get the old bytes.
+    const path = join(fx.root, "docs", "busy.txt");
+    writeFileSync(path, "old\n");
+    let changed = false;
+    let stop = false;
+    const seen: { afterChange: boolean; body: string }[] = [];
+    const client = async (): Promise<void> => {
+      const socket = await openSocket(plain.port);
+      let pending = Buffer.alloc(0);
+      let wake: (() => void) | undefined;
+      socket.on("data", (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        wake?.();
+      });
+      try {
+        while (!stop) {
+          const afterChange = changed;
+          socket.write("GET /docs/busy.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+          for (;;) {
+            const end = pending.indexOf("\r\n\r\n");
+            const length = /content-length: (\d+)/i.exec(pending.toString("latin1", 0, end));
+            if (end >= 0 && length && pending.length >= end + 4 + Number(length[1])) {
+              const total = end + 4 + Number(length[1]);
+              seen.push({ afterChange, body: pending.toString("latin1", end + 4, total) });
+              pending = pending.subarray(total);
+              break;
+            }
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        }
+      } finally {
+        socket.destroy();
+      }
+    };
+    const clients = Array.from({ length: 20 }, client);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    writeFileSync(path, "new, and longer\n");
+    changed = true;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    stop = true;
+    await Promise.all(clients);
+    const after = seen.filter((r) => r.afterChange);
+    assert.ok(seen.length - after.length > 20 && after.length > 20, "both phases loaded");
+    assert.deepEqual(
+      after.filter((r) => r.body !== "new, and longer\n"),
+      [],
+      "a request sent after the change got the old file",
+    );
   });
 });
