@@ -31,6 +31,7 @@ import type { ExchangeRecord } from "./exchange-record.js";
 import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
 import { classifyMethod, optionsPlan } from "./method-policy.js";
+import { preparedResponse } from "./prepared-response.js";
 import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
 import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
@@ -404,6 +405,22 @@ export class ServerConnection implements BodySink {
     const { framing, length } = frameResponse(plan, this.isHead, version);
     // Close-delimited: the end of the body is the end of the connection.
     if (framing === "close") this.keepAlive = false;
+    this.status = status;
+    if (
+      body.kind === "bytes" &&
+      framing === "length" &&
+      length > 0 &&
+      length <= COALESCE_BYTES &&
+      !this.isHead &&
+      this.ctx.trace === undefined
+    ) {
+      // The hot path: a small body, head and body from one shared buffer in one write.
+      this.bodyBytes = length;
+      this.socket.write(
+        preparedResponse(status, plan.headers, body.bytes, version, this.keepAlive),
+      );
+      return this.finishResponse();
+    }
     const headText = serializeResponseHead(
       status,
       plan.headers,
@@ -412,7 +429,6 @@ export class ServerConnection implements BodySink {
       version,
       this.keepAlive,
     );
-    this.status = status;
     const sendsBody = !this.isHead && framing !== "none" && length !== 0;
     if (this.ctx.trace !== undefined) {
       this.trace("sent", headText, sendsBody ? (length >= 0 ? length : "stream") : 0);

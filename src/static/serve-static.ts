@@ -308,7 +308,7 @@ class StaticSite {
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
     switch (range.kind) {
       case "whole":
-        return { status: 200, headers: rep.headerBlock, body: repBody(rep, 0, rep.size) };
+        return wholePlan(rep);
       case "unsatisfiable":
         return errorPlan(416, this.#allHeaders, `Content-Range: bytes */${rep.size}\r\n`);
       case "ranges": {
@@ -337,6 +337,17 @@ class StaticSite {
 const WHOLE = { kind: "whole" } as const;
 /** The root's custom 404 page. */
 const NOT_FOUND_PAGE = ["404.html"] as const;
+
+/** The 200 of a representation, made once: a hot file's requests allocate no plan. */
+const wholePlans = new WeakMap<Representation, ResponsePlan>();
+function wholePlan(rep: Representation): ResponsePlan {
+  let plan = wholePlans.get(rep);
+  if (plan === undefined) {
+    plan = { status: 200, headers: rep.headerBlock, body: repBody(rep, 0, rep.size) };
+    wholePlans.set(rep, plan);
+  }
+  return plan;
+}
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {
   return { kind: "file", path: e.realPath, start, end };
