@@ -5,6 +5,7 @@
  * four connection modes.
  */
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -307,6 +308,49 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       assert.equal(post.header("allow"), "GET, HEAD, OPTIONS");
     },
   );
+});
+
+describe("serve: large files", () => {
+  it("a file of many read chunks arrives intact, to a fast and to a slow reader, twice per connection", async () => {
+    // The writer reuses its chunk buffer once the socket has written it: a slow reader (writes
+    // pending) and a fast one must both get every byte.
+    const big = randomBytes(3 * 1024 * 1024 + 12_345);
+    writeFileSync(join(fx.root, "many-chunks.bin"), big);
+    const request = "GET /many-chunks.bin HTTP/1.1\r\nHost: t\r\n\r\n";
+    for (const slow of [false, true]) {
+      const socket = await openSocket(plain.port);
+      let all = Buffer.alloc(0);
+      /** Where the two bodies start, once both have arrived whole. */
+      const bodies = (): [number, number] | undefined => {
+        const first = all.indexOf("\r\n\r\n") + 4;
+        const second = first > 3 ? all.indexOf("\r\n\r\n", first + big.length) + 4 : 0;
+        return second > 3 && all.length >= second + big.length ? [first, second] : undefined;
+      };
+      await new Promise<void>((resolve) => {
+        const deadline = setTimeout(resolve, 20_000);
+        socket.on("data", (chunk: Buffer) => {
+          all = Buffer.concat([all, chunk]);
+          if (bodies() !== undefined) {
+            clearTimeout(deadline);
+            resolve();
+          } else if (slow) {
+            socket.pause();
+            setTimeout(() => socket.resume(), 1);
+          }
+        });
+        socket.write(request + request);
+      });
+      socket.destroy();
+      const [first, second] = bodies() ?? [0, 0];
+      const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+      assert.equal(sha(all.subarray(first, first + big.length)), sha(big), `first, slow=${slow}`);
+      assert.equal(
+        sha(all.subarray(second, second + big.length)),
+        sha(big),
+        `second, slow=${slow}`,
+      );
+    }
+  });
 });
 
 describe("serve: HEAD", () => {
