@@ -30,6 +30,7 @@ export {
 export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
+  DispatchTurn,
   RequestContext,
   RequestHead,
   ResponseBody,

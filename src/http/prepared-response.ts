@@ -4,7 +4,9 @@
  * body Buffer every time, and only the Date line changes, once a second. Instead of building the
  * head and copying head and body into a new buffer per request, the whole response is kept per
  * body Buffer and rebuilt when the Date, the status, the header block or the connection line
- * differs. Weakly held: a body dropped by its owner (an evicted file) takes its bytes with it.
+ * differs. Only bodies a handler marks `unchanging` are kept this way (a reused scratch buffer
+ * must be copied as it is now). Weakly held: a body dropped by its owner (an evicted file)
+ * takes its bytes with it.
  */
 import { currentHttpDate } from "./http-date.js";
 import { serializeResponseHead } from "./response-head.js";

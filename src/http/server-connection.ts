@@ -9,8 +9,10 @@
  *     close) or a head with its body framing.
  *  3. A body (Content-Length or chunked) is read and discarded within maxBodyBytes (413 past it);
  *     a GET's body must not be taken for the next request.
- *  4. Method policy: GET/HEAD/OPTIONS → the handler (sync or async); asterisk OPTIONS → Allow;
- *     other registered methods → 405; unknown → 501.
+ *  4. The complete request waits for the next dispatch turn (dispatch-turn.ts): the requests
+ *     read in one poll phase go to the handler together, in the check phase. Method policy:
+ *     GET/HEAD/OPTIONS → the handler (sync or async); asterisk OPTIONS → Allow; other
+ *     registered methods → 405; unknown → 501.
  *  5. The plan is framed by response-head.ts; head and a small body leave in one write; files
  *     are read in big chunks from an fd and written with 'drain' backpressure; streams likewise.
  *  6. Keep-alive decision. Pipelined bytes already buffered are parsed at once (in a loop, not
@@ -27,6 +29,7 @@ import {
   type CannedStatus,
 } from "./canned-responses.js";
 import { ChunkedBodySkipper } from "./chunked-body-skipper.js";
+import type { DispatchTurns, Dispatchable } from "./dispatch-turn.js";
 import type { ExchangeRecord } from "./exchange-record.js";
 import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
@@ -36,7 +39,7 @@ import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
 import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
 import { formatTrace } from "./trace-format.js";
-import type { Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
+import type { DispatchTurn, Handler, RequestContext, RequestHead, ResponsePlan } from "./types.js";
 import { displayAddress, formatHostPort } from "../net/address.js";
 
 /** What all connections of one server share. */
@@ -53,6 +56,8 @@ export interface ServerContext {
   readonly onExchange: ((record: ExchangeRecord) => void) | undefined;
   readonly trace: ((text: string) => void) | undefined;
   readonly onHandlerError: (err: unknown) => void;
+  /** Requests read in one poll phase are dispatched together (dispatch-turn.ts). */
+  readonly turns: DispatchTurns;
 }
 
 type ConnectionState =
@@ -65,6 +70,8 @@ type ConnectionState =
 
 /** Bodies up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 64 * 1024;
+/** Unchanging bodies up to this size are sent from a prepared response (prepared-response.ts). */
+const PREPARED_MAX_BYTES = 16 * 1024;
 /** Pipelined bytes buffered while a response is in flight before the socket is paused. */
 const PIPELINE_BUFFER_BYTES = 64 * 1024;
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
@@ -74,7 +81,7 @@ const LINGER_MS = 2_000;
 const CONNECTION = Symbol("tcpkit.connection");
 type ConnectedSocket = Socket & { [CONNECTION]?: ServerConnection };
 
-export class ServerConnection implements BodySink {
+export class ServerConnection implements BodySink, Dispatchable {
   private state: ConnectionState = "head";
   private readonly parser: RequestHeadParser;
   /** Made at the first request; the peer's address is looked up only if someone reads it. */
@@ -114,7 +121,7 @@ export class ServerConnection implements BodySink {
     // An access log or trace needs the peer's address, so it is read now, while the socket is
     // surely connected; otherwise getpeername(2) is a system call per connection nobody needs.
     if (ctx.onExchange !== undefined || ctx.trace !== undefined) {
-      this.context = new PeerContext(socket, ctx.secure);
+      this.context = new PeerContext(socket, ctx);
       // Only --trace needs the label; formatting it (an IPv6 check) is not free per connection.
       this.label =
         ctx.trace === undefined
@@ -292,7 +299,7 @@ export class ServerConnection implements BodySink {
     if (this.ctx.onExchange !== undefined) this.startMs = Date.now();
     if (parsed.headText !== undefined) this.trace("received", parsed.headText);
     if (parsed.bodyKind === "none") {
-      this.dispatch();
+      this.queueDispatch();
       return;
     }
     if (parsed.expectsContinue && this.parser.bufferedBytes === 0) {
@@ -336,9 +343,24 @@ export class ServerConnection implements BodySink {
       this.parser.unshift(result.rest);
       this.skipper = undefined;
     }
-    this.dispatch();
+    this.queueDispatch();
     // A body completed by a later 'data' event: go on with pipelined requests from here.
     if (this.state === "head") this.processInput();
+  }
+
+  /**
+   * The request is complete: it goes to the handler in the current dispatch turn, or waits for
+   * the next one (dispatch-turn.ts). Bytes arriving meanwhile are buffered as while handling.
+   */
+  private queueDispatch(): void {
+    this.state = "handling";
+    this.ctx.turns.dispatchOrQueue(this);
+  }
+
+  /** Dispatchable: the turn this request waited for has come. */
+  dispatchQueued(): void {
+    // The connection may have closed or failed while the request waited.
+    if (this.state === "handling" && this.head !== undefined) this.dispatch();
   }
 
   private armBodyDeadline(): void {
@@ -360,10 +382,7 @@ export class ServerConnection implements BodySink {
     if (head.path === "*") return this.respond(optionsPlan());
     let plan: ResponsePlan | Promise<ResponsePlan>;
     try {
-      plan = this.ctx.handler(
-        head,
-        (this.context ??= new PeerContext(this.socket, this.ctx.secure)),
-      );
+      plan = this.ctx.handler(head, (this.context ??= new PeerContext(this.socket, this.ctx)));
     } catch (err) {
       return this.handlerFailed(err);
     }
@@ -408,9 +427,10 @@ export class ServerConnection implements BodySink {
     this.status = status;
     if (
       body.kind === "bytes" &&
+      body.unchanging === true &&
       framing === "length" &&
       length > 0 &&
-      length <= COALESCE_BYTES &&
+      length <= PREPARED_MAX_BYTES &&
       !this.isHead &&
       this.ctx.trace === undefined
     ) {
@@ -566,7 +586,7 @@ export class ServerConnection implements BodySink {
     if (onExchange === undefined) return;
     const head = this.head;
     const now = Date.now();
-    const peer = (this.context ??= new PeerContext(this.socket, this.ctx.secure));
+    const peer = (this.context ??= new PeerContext(this.socket, this.ctx));
     onExchange({
       remoteAddress: peer.remoteAddress,
       remotePort: peer.remotePort,
@@ -639,11 +659,18 @@ export class ServerConnection implements BodySink {
 class PeerContext implements RequestContext {
   #address: string | undefined;
   #port = 0;
+  readonly secure: boolean;
 
   constructor(
     private readonly socket: Socket,
-    readonly secure: boolean,
-  ) {}
+    private readonly ctx: ServerContext,
+  ) {
+    this.secure = ctx.secure;
+  }
+
+  get turn(): DispatchTurn | undefined {
+    return this.ctx.turns.current;
+  }
 
   get remoteAddress(): string {
     if (this.#address === undefined) {

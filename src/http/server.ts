@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createSecureContext, createServer as createTlsServer } from "node:tls";
 import { cannedResponse } from "./canned-responses.js";
+import { DispatchTurns } from "./dispatch-turn.js";
 import type { ExchangeRecord } from "./exchange-record.js";
 import { resolveLimits, type HttpLimits } from "./limits.js";
 import { ServerConnection, type ServerContext } from "./server-connection.js";
@@ -70,6 +71,7 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     onExchange: options.onExchange,
     trace: options.trace,
     onHandlerError: options.onHandlerError ?? defaultHandlerError,
+    turns: new DispatchTurns(),
   };
 
   const onSocket = (socket: Socket): void => {

@@ -34,7 +34,16 @@ export interface FileRange {
 /** What a response carries. HEAD requests get the same plan; the server omits the body. */
 export type ResponseBody =
   | { readonly kind: "none" }
-  | { readonly kind: "bytes"; readonly bytes: Buffer }
+  | {
+      readonly kind: "bytes";
+      readonly bytes: Buffer;
+      /**
+       * The handler promises never to change these bytes (a cached file, a fixed error page):
+       * the server may then keep the whole response prebuilt and reuse it. Without it, the
+       * bytes are copied as they are at the time of the response.
+       */
+      readonly unchanging?: boolean;
+    }
   | FileRange
   /** Several pieces in order, e.g. multipart/byteranges: literal bytes and file ranges. */
   | { readonly kind: "segments"; readonly segments: readonly (Buffer | FileRange)[] }
@@ -61,11 +70,24 @@ export interface ResponsePlan {
   readonly close?: boolean;
 }
 
+/**
+ * A dispatch turn (dispatch-turn.ts): every request the server hands to its handler while
+ * `active` was received completely before the turn began, and nothing is read while it runs.
+ */
+export interface DispatchTurn {
+  readonly active: boolean;
+}
+
 /** Per-request facts a handler may want beyond the head. */
 export interface RequestContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly secure: boolean;
+  /**
+   * The turn this call belongs to, undefined outside one. While `turn.active`, observations
+   * made for another request of the same turn (a file's stat) are fresh enough for this one.
+   */
+  readonly turn?: DispatchTurn | undefined;
 }
 
 /** Decides a response. May return synchronously (the fast path for cached files). */

@@ -3,12 +3,13 @@
  * result, the real path checked against the root, the ETag, a prebuilt header block and, for small
  * files, the bytes. Every lookup revalidates with one stat, so a changed file is seen by the very
  * next request; the slow path (realpath, containment, reading) runs only when that stat differs.
- * Lookups in one event-loop turn share their stats (turn-stat.ts), which is as fresh.
+ * Lookups of one dispatch turn share their stats (turn-stat.ts), which is as fresh.
  */
 import type { Stats } from "node:fs";
 import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { formatHttpDate } from "../http/http-date.js";
+import type { DispatchTurn } from "../http/types.js";
 import { mediaTypeFor } from "./media-type.js";
 import { TurnStat } from "./turn-stat.js";
 
@@ -123,13 +124,18 @@ export class FileTable {
 
   /**
    * Looks up `segments` (decoded, already free of "." and "..") under the root. The fast path is
-   * one synchronous stat (shared within the turn) compared with the cached entry; a stat of an
+   * one synchronous stat (shared within a dispatch turn) compared with the cached entry; a stat of an
    * inode the kernel has cached costs about two microseconds, far less than a round trip through
    * the libuv thread pool (25-35 µs per fs.promises.stat on a 2-core machine). Returns
    * synchronously unless the slow path runs, so hot files cost no promise.
    */
-  lookup(segments: readonly string[]): Lookup | Promise<Lookup> {
-    return this.lookupAt(join(this.#options.realRoot, ...segments), segments.join("/"), segments);
+  lookup(segments: readonly string[], turn?: DispatchTurn): Lookup | Promise<Lookup> {
+    return this.lookupAt(
+      join(this.#options.realRoot, ...segments),
+      segments.join("/"),
+      segments,
+      turn,
+    );
   }
 
   /**
@@ -141,10 +147,11 @@ export class FileTable {
     candidate: string,
     cacheKey: string,
     segments: readonly string[],
+    turn?: DispatchTurn,
   ): Lookup | Promise<Lookup> {
     let current: Stats | undefined;
     try {
-      current = this.#stats.stat(candidate);
+      current = this.#stats.stat(candidate, turn);
     } catch (err) {
       return errorLookup(err);
     }

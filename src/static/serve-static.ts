@@ -11,7 +11,7 @@ import { ALLOW_HEADER } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
-import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
+import type { DispatchTurn, FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import {
   parseSortQuery,
@@ -62,7 +62,7 @@ export interface ServeStaticOptions {
  */
 export function serveStatic(root: string, options: ServeStaticOptions = {}): Handler {
   const site = new StaticSite(root, options);
-  return (head) => site.handle(head);
+  return (head, context) => site.handle(head, context.turn);
 }
 
 /** A request path as resolved under the root, with what the file table needs for it. */
@@ -138,7 +138,7 @@ class StaticSite {
   }
 
   /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
-  handle(head: RequestHead): ResponsePlan | Promise<ResponsePlan> {
+  handle(head: RequestHead, turn?: DispatchTurn): ResponsePlan | Promise<ResponsePlan> {
     if (head.method === "OPTIONS") {
       const preflight =
         this.#cors &&
@@ -154,11 +154,11 @@ class StaticSite {
     const target = this.#target(head.path);
     const resolved = target.resolved;
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
-    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(turn);
+    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments, turn);
     return found instanceof Promise
-      ? found.then((f) => this.#dispatch(head, resolved, f))
-      : this.#dispatch(head, resolved, found);
+      ? found.then((f) => this.#dispatch(head, resolved, f, undefined))
+      : this.#dispatch(head, resolved, found, turn);
   }
 
   /** resolveRequestPath(path) and its file-system path, memoised. */
@@ -185,17 +185,18 @@ class StaticSite {
     head: RequestHead,
     resolved: ResolvedPath & { kind: "ok" },
     found: Lookup,
+    turn: DispatchTurn | undefined,
   ): ResponsePlan | Promise<ResponsePlan> {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound();
-        return this.#serveFile(head, found.entry);
+        if (resolved.trailingSlash) return this.#notFound(turn);
+        return this.#serveFile(head, found.entry, turn);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
-        return this.#serveFolder(head, resolved.segments, found.realPath);
+        return this.#serveFolder(head, resolved.segments, found.realPath, turn);
       case "missing":
-        return this.#missing(head, resolved.segments);
+        return this.#missing(head, resolved.segments, turn);
       case "forbidden":
         return errorPlan(403, this.#allHeaders);
       case "error":
@@ -213,10 +214,12 @@ class StaticSite {
     head: RequestHead,
     segments: readonly string[],
     realPath: string,
+    turn: DispatchTurn | undefined,
   ): Promise<ResponsePlan> {
-    const index = await this.#table.lookup([...segments, "index.html"]);
-    if (index.kind === "file") return this.#serveFile(head, index.entry);
-    if (!this.#listing) return this.#notFound();
+    const index = await this.#table.lookup([...segments, "index.html"], turn);
+    // After an await the turn is over: later lookups stat afresh (turn-stat.ts).
+    if (index.kind === "file") return this.#serveFile(head, index.entry, undefined);
+    if (!this.#listing) return this.#notFound(undefined);
     let listing;
     try {
       listing = await readListing(realPath, this.#dotfiles);
@@ -249,30 +252,38 @@ class StaticSite {
   }
 
   /** Nothing at that path: the SPA entry point when it applies, else 404. */
-  #missing(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
+  #missing(
+    head: RequestHead,
+    segments: readonly string[],
+    turn: DispatchTurn | undefined,
+  ): ResponsePlan | Promise<ResponsePlan> {
     const last = segments[segments.length - 1] ?? "";
     if (
       this.#spa !== undefined &&
       !last.includes(".") &&
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
-      return this.#serveSpa(head, this.#spa);
+      return this.#serveSpa(head, this.#spa, turn);
     }
-    return this.#notFound();
+    return this.#notFound(turn);
   }
 
-  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
-    const app = await this.#table.lookup(spa);
-    if (app.kind === "file") return this.#serveFile(head, app.entry);
-    return this.#notFound();
+  async #serveSpa(
+    head: RequestHead,
+    spa: readonly string[],
+    turn: DispatchTurn | undefined,
+  ): Promise<ResponsePlan> {
+    const app = await this.#table.lookup(spa, turn);
+    if (app.kind === "file") return this.#serveFile(head, app.entry, undefined);
+    return this.#notFound(undefined);
   }
 
   /**
    * 404, with the root's 404.html as its body when there is one. Synchronous when the table
    * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
    */
-  #notFound(): ResponsePlan | Promise<ResponsePlan> {
-    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
+  #notFound(turn: DispatchTurn | undefined): ResponsePlan | Promise<ResponsePlan> {
+    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE, turn);
     return page instanceof Promise
       ? page.then((p) => this.#notFoundWith(p))
       : this.#notFoundWith(page);
@@ -284,13 +295,21 @@ class StaticSite {
     return {
       status: 404,
       headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
-      body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
+      body:
+        e.bytes !== undefined
+          ? { kind: "bytes", bytes: e.bytes, unchanging: true }
+          : fileBody(e, 0, e.size),
     };
   }
 
   /** A file: choose the variant (sibling, compressed, identity), then respond. */
-  #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
+  #serveFile(
+    head: RequestHead,
+    entry: FileEntry,
+    turn: DispatchTurn | undefined,
+  ): ResponsePlan | Promise<ResponsePlan> {
     const rep = selectRepresentation(head, entry, {
+      turn,
       table: this.#table,
       compress: this.#compress,
       siteHeaders: this.#fileHeaders,
@@ -362,5 +381,6 @@ function repPiece(rep: Representation, start: number, end: number): Buffer | Fil
 
 function repBody(rep: Representation, start: number, end: number): ResponsePlan["body"] {
   const piece = repPiece(rep, start, end);
-  return Buffer.isBuffer(piece) ? { kind: "bytes", bytes: piece } : piece;
+  // File-table bytes and compressed copies are never written to once made.
+  return Buffer.isBuffer(piece) ? { kind: "bytes", bytes: piece, unchanging: true } : piece;
 }

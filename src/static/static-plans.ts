@@ -22,7 +22,7 @@ export function errorPlan(status: number, siteHeaders: string, extra = ""): Resp
   return {
     status,
     headers: `Content-Type: text/plain; charset=utf-8\r\n${extra}${siteHeaders}`,
-    body: { kind: "bytes", bytes: errorBody(status) },
+    body: { kind: "bytes", bytes: errorBody(status), unchanging: true },
   };
 }
 

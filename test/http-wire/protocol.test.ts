@@ -418,6 +418,42 @@ describe("HTTP protocol rules over raw sockets", () => {
   });
 });
 
+describe("response bodies a handler reuses", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  for (const mode of ["keep-alive", "pipelined"] as const) {
+    it(`a rewritten buffer is sent as it is at each response (${mode})`, async () => {
+      const rs = await runSteps(
+        t.port,
+        mode,
+        [1, 2, 3, 4].map(() => ({ request: get("/scratch") })),
+      );
+      const counts = rs.map((r) => Number(r.body.toString("latin1")));
+      assert.deepEqual(
+        counts.map((n) => n - (counts[0] ?? 0)),
+        [0, 1, 2, 3],
+      );
+    });
+
+    it(`an unchanging body gives the same bytes every time (${mode})`, async () => {
+      const rs = await runSteps(
+        t.port,
+        mode,
+        [1, 2, 3].map(() => ({ request: get("/fixed") })),
+      );
+      for (const r of rs) {
+        assert.equal(r.status, 200);
+        assert.equal(r.body.toString("latin1"), "fixed body\n");
+        assert.equal(r.header("content-length"), "11");
+      }
+    });
+  }
+});
+
 describe("requests per connection", () => {
   let t: TestServer;
   before(async () => {

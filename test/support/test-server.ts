@@ -25,10 +25,15 @@ export const FIXTURE_FILE = join(FIXTURE_DIR, "data.bin");
 writeFileSync(FIXTURE_FILE, FILE_BYTES);
 
 const TEXT = "Content-Type: text/plain\r\n";
+/** Rewritten before each /scratch response: a handler may reuse a buffer it does not mark. */
+const scratch = Buffer.alloc(8);
+let scratchCount = 0;
+const FIXED = Buffer.from("fixed body\n", "latin1");
 
 /**
  * Paths: /echo... (200 "METHOD path?query vVERSION"), /file, /segments, /stream, /stream-len,
- * /204, /304, /throw, /reject, /async, /missing-file; OPTIONS gets optionsPlan().
+ * /scratch (one buffer rewritten per request), /fixed (an unchanging body), /204, /304, /throw,
+ * /reject, /async, /missing-file; OPTIONS gets optionsPlan().
  */
 export const testHandler: Handler = (head) => {
   if (head.method === "OPTIONS") return optionsPlan();
@@ -80,6 +85,15 @@ export const testHandler: Handler = (head) => {
           stream: Readable.from([Buffer.from("ab"), Buffer.from("cde")]),
           length: 5,
         },
+      };
+    case "/scratch":
+      scratch.write(String(++scratchCount).padStart(7, "0") + "\n", "latin1");
+      return { status: 200, headers: TEXT, body: { kind: "bytes", bytes: scratch } };
+    case "/fixed":
+      return {
+        status: 200,
+        headers: TEXT,
+        body: { kind: "bytes", bytes: FIXED, unchanging: true },
       };
     case "/204":
       return { status: 204, headers: "", body: { kind: "none" } };

@@ -1,6 +1,7 @@
 /**
- * TurnStat: stats shared within one event-loop turn, fresh in the next. The contract serveStatic
- * relies on: a change made before a turn begins is always seen in that turn.
+ * TurnStat: stats shared by the lookups of one active dispatch turn, fresh otherwise. The
+ * contract serveStatic relies on: outside an active turn every call stats afresh, and a new turn
+ * never sees an older turn's stats.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -11,50 +12,54 @@ import { TurnStat } from "../../src/static/turn-stat.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcpkit-turn-stat-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe("TurnStat", () => {
-  it("shares one stat within a turn and sees a change in the next turn", async () => {
+  it("shares one stat within an active turn; a new turn sees the change", () => {
     const file = join(dir, "a.txt");
+    writeFileSync(file, "one\n");
     const stats = new TurnStat();
-    let before: number;
-    let first;
-    let same;
-    do {
-      writeFileSync(file, "one\n");
-      await nextTurn();
-      before = Date.now();
-      first = stats.stat(file);
-      writeFileSync(file, "longer than before\n");
-      // Same turn: its requests arrived before the change, so the shared stat is still valid.
-      same = stats.stat(file);
-      // A millisecond boundary between the calls also ends the memo; try again then.
-    } while (Date.now() !== before);
-    assert.equal(same, first);
+    const turn = { active: true };
+    const first = stats.stat(file, turn);
+    writeFileSync(file, "longer than before\n");
+    // Same turn: its requests all arrived before it began, so the shared stat is valid for them.
+    assert.equal(stats.stat(file, turn), first);
     assert.equal(first?.size, 4);
-    await nextTurn();
-    assert.equal(stats.stat(file)?.size, 19);
+    assert.equal(stats.stat(file, { active: true })?.size, 19);
   });
 
-  it("remembers absence within a turn and sees a created file in the next", async () => {
+  it("stats afresh outside a turn and once the turn has ended", () => {
+    const file = join(dir, "b.txt");
+    writeFileSync(file, "one\n");
+    const stats = new TurnStat();
+    assert.equal(stats.stat(file, undefined)?.size, 4);
+    writeFileSync(file, "three\n");
+    assert.equal(stats.stat(file, undefined)?.size, 6);
+    const turn = { active: true };
+    assert.equal(stats.stat(file, turn)?.size, 6);
+    turn.active = false;
+    writeFileSync(file, "seven!\n\n");
+    // A continuation after the turn (an await in the handler) must not reuse its stats.
+    assert.equal(stats.stat(file, turn)?.size, 8);
+  });
+
+  it("remembers absence within a turn and sees a created file in the next", () => {
     const file = join(dir, "later.txt");
     const stats = new TurnStat();
-    await nextTurn();
-    assert.equal(stats.stat(file), undefined);
+    const turn = { active: true };
+    assert.equal(stats.stat(file, turn), undefined);
     writeFileSync(file, "now\n");
-    await nextTurn();
-    assert.equal(stats.stat(file)?.size, 4);
+    assert.equal(stats.stat(file, turn), undefined);
+    assert.equal(stats.stat(file, { active: true })?.size, 4);
     unlinkSync(file);
-    await nextTurn();
-    assert.equal(stats.stat(file), undefined);
+    assert.equal(stats.stat(file, { active: true }), undefined);
   });
 
-  it("does not remember errors other than absence", async () => {
+  it("does not remember errors other than absence", () => {
     const file = join(dir, "plain.txt");
     writeFileSync(file, "x");
     const stats = new TurnStat();
-    await nextTurn();
-    assert.throws(() => stats.stat(join(file, "child")), { code: "ENOTDIR" });
-    assert.throws(() => stats.stat(join(file, "child")), { code: "ENOTDIR" });
+    const turn = { active: true };
+    assert.throws(() => stats.stat(join(file, "child"), turn), { code: "ENOTDIR" });
+    assert.throws(() => stats.stat(join(file, "child"), turn), { code: "ENOTDIR" });
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * DispatchTurns: requests queued during a poll phase run together in the next check phase, in
+ * order, inside one active turn; a request completed inside a turn runs at once in it; the turn
+ * is inactive once it is over.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DispatchTurns } from "../../src/http/dispatch-turn.js";
+import type { DispatchTurn } from "../../src/http/types.js";
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("DispatchTurns", () => {
+  it("queues outside a turn and runs the queue in one active turn, in order", async () => {
+    const turns = new DispatchTurns();
+    const seen: { name: string; turn: DispatchTurn | undefined; active: boolean }[] = [];
+    const item = (name: string) => ({
+      dispatchQueued: () =>
+        seen.push({ name, turn: turns.current, active: turns.current?.active === true }),
+    });
+    turns.dispatchOrQueue(item("a"));
+    turns.dispatchOrQueue(item("b"));
+    assert.equal(seen.length, 0, "nothing runs before the check phase");
+    assert.equal(turns.current, undefined);
+    await nextTurn();
+    assert.deepEqual(
+      seen.map((s) => [s.name, s.active]),
+      [
+        ["a", true],
+        ["b", true],
+      ],
+    );
+    assert.equal(seen[0]?.turn, seen[1]?.turn, "one turn for both");
+    assert.equal(seen[0]?.turn?.active, false, "inactive once over");
+    assert.equal(turns.current, undefined);
+  });
+
+  it("runs a request completed inside a turn at once, in that turn", async () => {
+    const turns = new DispatchTurns();
+    const order: string[] = [];
+    let inner: DispatchTurn | undefined;
+    let outer: DispatchTurn | undefined;
+    turns.dispatchOrQueue({
+      dispatchQueued: () => {
+        outer = turns.current;
+        order.push("first");
+        turns.dispatchOrQueue({
+          dispatchQueued: () => {
+            inner = turns.current;
+            order.push("pipelined");
+          },
+        });
+        order.push("first done");
+      },
+    });
+    await nextTurn();
+    assert.deepEqual(order, ["first", "pipelined", "first done"]);
+    assert.equal(inner, outer);
+    // The next batch gets a new turn.
+    let later: DispatchTurn | undefined;
+    turns.dispatchOrQueue({ dispatchQueued: () => (later = turns.current) });
+    await nextTurn();
+    assert.notEqual(later, outer);
+  });
+});
