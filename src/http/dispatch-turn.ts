@@ -54,11 +54,14 @@ export class DispatchTurns {
     this.#queue = this.#spare;
     const turn = { active: true };
     this.#current = turn;
+    let next = 0;
     try {
-      for (let i = 0; i < queue.length; i++) (queue[i] as Dispatchable).dispatchQueued();
+      while (next < queue.length) (queue[next++] as Dispatchable).dispatchQueued();
     } finally {
       turn.active = false;
       this.#current = undefined;
+      // A callback that threw (a user's log hook, say) must not strand the requests after it.
+      for (let i = next; i < queue.length; i++) this.dispatchOrQueue(queue[i] as Dispatchable);
       queue.length = 0;
       this.#spare = queue;
     }

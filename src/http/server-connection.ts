@@ -251,7 +251,7 @@ export class ServerConnection implements BodySink, Dispatchable {
   private processInput(): void {
     if (this.processing) return;
     this.processing = true;
-    while (this.state === "head" && !this.waitingDrain) {
+    while (this.state === "head" && !this.waitingDrain && !this.socket.destroyed) {
       if (this.parser.bufferedBytes === 0) {
         this.enterIdle();
         break;
@@ -343,9 +343,8 @@ export class ServerConnection implements BodySink, Dispatchable {
       this.parser.unshift(result.rest);
       this.skipper = undefined;
     }
+    // Pipelined requests after it are parsed once its response is done (finishResponse).
     this.queueDispatch();
-    // A body completed by a later 'data' event: go on with pipelined requests from here.
-    if (this.state === "head") this.processInput();
   }
 
   /**
@@ -354,12 +353,16 @@ export class ServerConnection implements BodySink, Dispatchable {
    */
   private queueDispatch(): void {
     this.state = "handling";
+    // The request is complete: no head or body deadline applies while it waits.
+    this.deadline = 0;
     this.ctx.turns.dispatchOrQueue(this);
   }
 
   /** Dispatchable: the turn this request waited for has come. */
   dispatchQueued(): void {
-    // The connection may have closed or failed while the request waited.
+    // The connection may have closed or failed while the request waited; a socket destroyed
+    // in the poll phase reports 'close' only after this turn.
+    if (this.socket.destroyed) this.state = "closed";
     if (this.state === "handling" && this.head !== undefined) this.dispatch();
   }
 
@@ -419,7 +422,8 @@ export class ServerConnection implements BodySink, Dispatchable {
       return;
     }
     const status = plan.status;
-    if (plan.close === true) this.keepAlive = false;
+    // A graceful stop may have begun while the request waited for its turn.
+    if (plan.close === true || this.ctx.closing) this.keepAlive = false;
     const version = this.head?.version ?? 11;
     const { framing, length } = frameResponse(plan, this.isHead, version);
     // Close-delimited: the end of the body is the end of the connection.
@@ -584,6 +588,15 @@ export class ServerConnection implements BodySink, Dispatchable {
   private logExchange(): void {
     const onExchange = this.ctx.onExchange;
     if (onExchange === undefined) return;
+    try {
+      this.reportExchange(onExchange);
+    } catch (err) {
+      // A failing log hook must not turn an answered request into a second (500) answer.
+      this.ctx.onHandlerError(err);
+    }
+  }
+
+  private reportExchange(onExchange: (record: ExchangeRecord) => void): void {
     const head = this.head;
     const now = Date.now();
     const peer = (this.context ??= new PeerContext(this.socket, this.ctx));

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CONNECTION_MODES, runSteps, type Step } from "../support/connection-modes.js";
 import type { HttpResponse } from "../support/http-response.js";
+import { openSocket } from "../support/raw-socket.js";
 import { FILE_BYTES, startTestServer, type TestServer } from "../support/test-server.js";
 
 const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
@@ -452,6 +453,65 @@ describe("response bodies a handler reuses", () => {
       }
     });
   }
+});
+
+describe("hooks and failures around queued requests", () => {
+  it("a throwing access-log hook gives one answer, reports the error, and spares other requests", async () => {
+    let calls = 0;
+    const t = await startTestServer({
+      onExchange: () => {
+        calls++;
+        throw new Error("log hook fails");
+      },
+    });
+    try {
+      const rs = await runSteps(t.port, "pipelined", [
+        { request: get("/a") },
+        { request: get("/b") },
+        { request: get("/c") },
+      ]);
+      assert.deepEqual(
+        rs.map((r) => [r.status, r.body.toString("latin1")]),
+        [
+          [200, "GET /a v11\n"],
+          [200, "GET /b v11\n"],
+          [200, "GET /c v11\n"],
+        ],
+      );
+      assert.equal(calls, 3);
+      assert.equal(t.handlerErrors.length, 3);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("requests read together with a reset are not handled on the dead socket", async () => {
+    let handled = 0;
+    const t = await startTestServer({}, () => {
+      handled++;
+      return { status: 200, headers: "", body: { kind: "bytes", bytes: Buffer.from("hi") } };
+    });
+    try {
+      const socket = await openSocket(t.port);
+      socket.on("error", () => {});
+      // Exactly 64 KiB, Node's read size: the server's read loop then reads again and meets
+      // the reset in the same poll phase.
+      const one = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+      const last = (pad: number): string =>
+        `GET / HTTP/1.1\r\nHost: t\r\nX: ${"p".repeat(pad)}\r\n\r\n`;
+      const bulk = one.repeat(2000);
+      socket.write(bulk + last(65536 - bulk.length - last(0).length));
+      socket.resetAndDestroy();
+      // Same process: hold the event loop so the server reads the requests and the reset in
+      // one poll phase, before their dispatch turn.
+      const until = Date.now() + 100;
+      while (Date.now() < until);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(handled, 0, `${handled} of 2,001 requests handled after the reset`);
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe("requests per connection", () => {

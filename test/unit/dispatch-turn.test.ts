@@ -35,6 +35,37 @@ describe("DispatchTurns", () => {
     assert.equal(turns.current, undefined);
   });
 
+  it("a callback that throws does not strand the requests queued after it", () => {
+    // The turn's setImmediate callbacks are captured so the test can run them and see the throw.
+    const scheduled: (() => void)[] = [];
+    const realSetImmediate = globalThis.setImmediate;
+    globalThis.setImmediate = ((fn: () => void) => {
+      scheduled.push(fn);
+    }) as unknown as typeof setImmediate;
+    const ran: string[] = [];
+    const failure = new Error("a log hook fails");
+    try {
+      const turns = new DispatchTurns();
+      turns.dispatchOrQueue({ dispatchQueued: () => ran.push("a") });
+      turns.dispatchOrQueue({
+        dispatchQueued: () => {
+          ran.push("b");
+          throw failure;
+        },
+      });
+      turns.dispatchOrQueue({ dispatchQueued: () => ran.push("c") });
+      assert.equal(scheduled.length, 1);
+      assert.throws(() => scheduled.shift()?.(), failure);
+      assert.deepEqual(ran, ["a", "b"]);
+      // "c" went to the next turn.
+      assert.equal(scheduled.length, 1);
+      scheduled.shift()?.();
+      assert.deepEqual(ran, ["a", "b", "c"]);
+    } finally {
+      globalThis.setImmediate = realSetImmediate;
+    }
+  });
+
   it("runs a request completed inside a turn at once, in that turn", async () => {
     const turns = new DispatchTurns();
     const order: string[] = [];
