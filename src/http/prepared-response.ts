@@ -65,8 +65,13 @@ function build(
   keepAlive: boolean,
 ): Buffer {
   const head = serializeResponseHead(status, headers, "length", body.length, version, keepAlive);
-  const wire = Buffer.allocUnsafe(head.length + body.length);
-  wire.write(head, 0, "latin1");
-  body.copy(wire, head.length);
-  return wire;
+  return headAndBody(head, body);
+}
+
+/** A response head (latin1 text) and its body copied into one new Buffer, for one write. */
+export function headAndBody(head: string, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(head.length + body.length);
+  out.write(head, 0, "latin1");
+  body.copy(out, head.length);
+  return out;
 }

@@ -34,7 +34,7 @@ import type { ExchangeRecord } from "./exchange-record.js";
 import { getField } from "./header-lookup.js";
 import type { HttpLimits } from "./limits.js";
 import { classifyMethod, optionsPlan } from "./method-policy.js";
-import { preparedResponse } from "./prepared-response.js";
+import { headAndBody, preparedResponse } from "./prepared-response.js";
 import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
 import { frameResponse, requestAllowsKeepAlive, serializeResponseHead } from "./response-head.js";
 import { ResponseBodyWriter, disposeStream, type BodySink } from "./response-body-writer.js";
@@ -494,12 +494,7 @@ export class ServerConnection implements BodySink, Dispatchable {
     const head = this.pendingHead;
     if (head === "") return this.socket.write(bytes);
     this.pendingHead = "";
-    if (bytes.length <= COALESCE_BYTES) {
-      const out = Buffer.allocUnsafe(head.length + bytes.length);
-      out.write(head, 0, "latin1");
-      bytes.copy(out, head.length);
-      return this.socket.write(out);
-    }
+    if (bytes.length <= COALESCE_BYTES) return this.socket.write(headAndBody(head, bytes));
     this.socket.cork();
     this.socket.write(head, "latin1");
     const ok = this.socket.write(bytes);

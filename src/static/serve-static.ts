@@ -137,7 +137,11 @@ class StaticSite {
     });
   }
 
-  /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
+  /**
+   * Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. `turn` is
+   * passed on to every lookup, also after an await: by then it is inactive and TurnStat stats
+   * afresh, so no caller has to tell the two cases apart.
+   */
   handle(head: RequestHead, turn?: DispatchTurn): ResponsePlan | Promise<ResponsePlan> {
     if (head.method === "OPTIONS") {
       const preflight =
@@ -157,7 +161,7 @@ class StaticSite {
     if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(turn);
     const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments, turn);
     return found instanceof Promise
-      ? found.then((f) => this.#dispatch(head, resolved, f, undefined))
+      ? found.then((f) => this.#dispatch(head, resolved, f, turn))
       : this.#dispatch(head, resolved, found, turn);
   }
 
@@ -217,9 +221,8 @@ class StaticSite {
     turn: DispatchTurn | undefined,
   ): Promise<ResponsePlan> {
     const index = await this.#table.lookup([...segments, "index.html"], turn);
-    // After an await the turn is over: later lookups stat afresh (turn-stat.ts).
-    if (index.kind === "file") return this.#serveFile(head, index.entry, undefined);
-    if (!this.#listing) return this.#notFound(undefined);
+    if (index.kind === "file") return this.#serveFile(head, index.entry, turn);
+    if (!this.#listing) return this.#notFound(turn);
     let listing;
     try {
       listing = await readListing(realPath, this.#dotfiles);
@@ -274,8 +277,8 @@ class StaticSite {
     turn: DispatchTurn | undefined,
   ): Promise<ResponsePlan> {
     const app = await this.#table.lookup(spa, turn);
-    if (app.kind === "file") return this.#serveFile(head, app.entry, undefined);
-    return this.#notFound(undefined);
+    if (app.kind === "file") return this.#serveFile(head, app.entry, turn);
+    return this.#notFound(turn);
   }
 
   /**
