@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// The `tcpkit` command: runs the compiled CLI (npm install builds dist/).
-import { main } from "../dist/cli/main.js";
-
+// The `tcpkit` command: runs the compiled CLI (npm install builds dist/). Node 22 LTS or newer
+// (Node 24 LTS is the primary runtime), or Bun; an older Node gets one line saying what to do
+// rather than a syntax or API error from deep inside.
+const [major] = process.versions.node.split(".").map(Number);
+if (process.versions.bun === undefined && major < 22) {
+  process.stderr.write(
+    `tcpkit: needs Node.js 22 or newer (this is ${process.versions.node}); ` +
+      "install Node 24 LTS, or run it inside the clone with npm start / npx tcpkit, which use the Node 24 that npm install put in node_modules\n",
+  );
+  process.exit(1);
+}
+const { main } = await import("../dist/cli/main.js");
 main(process.argv.slice(2));

@@ -22,6 +22,8 @@ if (files.length === 0) {
   console.error("run-tests: no test files matched");
   process.exit(1);
 }
+const cli = process.env.TCPKIT_RUNTIME ? ` (the CLI on ${process.env.TCPKIT_RUNTIME})` : "";
+console.log(`run-tests: ${files.length} files on Node ${process.versions.node}${cli}`);
 const result = spawnSync(
   process.execPath,
   ["--test", "--test-concurrency=2", "--test-reporter=spec", ...files],

@@ -10,6 +10,16 @@ export function errorLine(message: string): string {
   return `tcpkit: ${safe}\n`;
 }
 
+/**
+ * A system error as "SYSCALL CODE" (`write EPIPE`): the same words on every runtime, where
+ * err.message differs (Node says "write EPIPE", Bun "EPIPE: broken pipe, write").
+ */
+export function systemErrorText(err: Error): string {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (code === undefined) return err.message;
+  return syscall === undefined ? code : `${syscall} ${code}`;
+}
+
 const CONTROL_ESCAPES: Readonly<Record<string, string>> = { "\r": "\\r", "\n": "\\n", "\t": "\\t" };
 
 function hexEscape(c: string): string {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { expectPositionals, parseCount, parseSecondsToMs, parseFlags } from "./args.js";
 import type { Command } from "./command.js";
-import { errorLine } from "./error-line.js";
+import { errorLine, systemErrorText } from "./error-line.js";
 import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
@@ -112,7 +112,10 @@ export const getCommand: Command = {
     // exit 1) instead of dying of an unhandled 'error' event.
     let stdoutError: TcpkitError | undefined;
     const onStdoutError = (err: Error): void => {
-      stdoutError ??= new TcpkitError("ERR_FILE", `cannot write to stdout: ${err.message}`);
+      stdoutError ??= new TcpkitError(
+        "ERR_FILE",
+        `cannot write to stdout: ${systemErrorText(err)}`,
+      );
       (body as { destroy?: (err: Error) => void } | undefined)?.destroy?.(stdoutError);
     };
     if (values.include === true) process.stdout.on("error", onStdoutError);

@@ -3,7 +3,7 @@
  * 0 success, 1 runtime failure, 2 usage error; every error is one `tcpkit: ...` line on stderr.
  */
 import type { Command } from "./command.js";
-import { errorLine } from "./error-line.js";
+import { errorLine, systemErrorText } from "./error-line.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.js";
 import { packageVersion } from "./version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<void> {
 function exitOnLostStdout(): void {
   process.stdout.on("error", (err: Error) => {
     if (process.stdout.listenerCount("error") > 1) return;
-    process.stderr.write(errorLine(`cannot write to stdout: ${err.message}`));
+    process.stderr.write(errorLine(`cannot write to stdout: ${systemErrorText(err)}`));
     process.exit(EXIT_FAILURE);
   });
 }

@@ -22,7 +22,7 @@ export class TurnStat {
 
   /** statSync(path), undefined when it does not exist; throws as statSync does otherwise. */
   stat(path: string, turn: DispatchTurn | undefined): Stats | undefined {
-    if (turn === undefined || !turn.active) return statSync(path, { throwIfNoEntry: false });
+    if (turn === undefined || !turn.active) return statIfExists(path);
     if (turn !== this.#turn) {
       this.#turn = turn;
       this.#memo.clear();
@@ -30,9 +30,22 @@ export class TurnStat {
       const known = this.#memo.get(path);
       if (known !== undefined) return known ?? undefined;
     }
-    const s = statSync(path, { throwIfNoEntry: false });
+    const s = statIfExists(path);
     if (this.#memo.size >= MAX_PATHS) this.#memo.clear();
     this.#memo.set(path, s ?? null);
     return s;
+  }
+}
+
+/**
+ * statSync, undefined when nothing is there: ENOENT, and ENOTDIR (a path through a file), which
+ * Node 24 reports as absence by itself and Node 22 throws; both mean 404 to a caller.
+ */
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw error;
   }
 }

@@ -14,6 +14,7 @@ import {
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CLI_PATH } from "../support/cli.js";
+import { CLI_RUNTIME } from "../support/runtime.js";
 import { BODY, LAST_MODIFIED, useCannedSite } from "../support/canned-site.js";
 import type { CannedRequest } from "../support/canned-server.js";
 
@@ -164,7 +165,7 @@ describe("tcpkit get: output files", () => {
   });
 
   it("on Ctrl-C keeps the partial file stamped with Last-Modified, so -c can resume it", async () => {
-    const child = spawn(process.execPath, [CLI_PATH, "get", site.server.url("/stall")], {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, "get", site.server.url("/stall")], {
       cwd: site.cwd,
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -183,7 +184,7 @@ describe("tcpkit get: output files", () => {
   });
 
   it("-i into a closed pipe fails with one line and exit 1, not a crash", async () => {
-    const child = spawn(process.execPath, [CLI_PATH, "get", "-i", site.server.url("/big.bin")], {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, "get", "-i", site.server.url("/big.bin")], {
       cwd: site.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -198,7 +199,7 @@ describe("tcpkit get: output files", () => {
 
   it("draws one progress line on a terminal, and none with -q or without a terminal", async () => {
     const command = (flags: string) =>
-      `${process.execPath} ${CLI_PATH} get ${flags} -o out ${site.server.url("/big.bin")}`;
+      `${CLI_RUNTIME} ${CLI_PATH} get ${flags} -o out ${site.server.url("/big.bin")}`;
     const tty = spawnScript(command(""), site.cwd);
     const quiet = spawnScript(command("-q"), site.cwd);
     const [withTty, withQuiet] = await Promise.all([tty, quiet]);

@@ -3,11 +3,12 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { CLI_PATH, REPO_ROOT, runCli, startCli } from "../support/cli.js";
+import { CLI_RUNTIME } from "../support/runtime.js";
 
 /** Runs the CLI with its stdout pipe closed from the start (`tcpkit ... | true`). */
 function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.destroy();

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { CLI_RUNTIME } from "./runtime.js";
 
 /** Absolute path of bin/tcpkit.js, from .build/test/support/. */
 export const CLI_PATH = fileURLToPath(new URL("../../../bin/tcpkit.js", import.meta.url));
@@ -29,7 +30,7 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
@@ -81,7 +82,7 @@ export function startCli(
   options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
