@@ -11,7 +11,7 @@ import {
 import { parseCount, parseSecondsToMs } from "./args.js";
 import { UsageError } from "./usage-error.js";
 import { DEFAULT_LIMITS, type HttpLimits } from "../http/limits.js";
-import type { HttpServerOptions } from "../http/server.js";
+import type { HttpServerOptions } from "../http/server/server.js";
 
 /** parseArgs option specs, spread into the serve command's options. */
 export const SERVER_FLAG_OPTIONS = {

@@ -18,6 +18,7 @@ export type TcpkitErrorCode =
   | "ERR_INVALID_URL"
   | "ERR_HTTP_PROTOCOL"
   | "ERR_HTTP_STATUS"
+  | "ERR_BODY_TOO_LARGE"
   | "ERR_TOO_MANY_REDIRECTS"
   | "ERR_REDIRECT_LOOP"
   | "ERR_FILE"

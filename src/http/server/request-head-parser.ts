@@ -4,10 +4,10 @@
  * are enforced as bytes arrive, never after buffering everything; the parser never throws and
  * touches no socket or timer. Bytes after a head (a body, a pipelined request) stay buffered.
  */
-import type { HttpLimits } from "./limits.js";
-import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost } from "./header-fields.js";
-import { splitRequestTarget } from "./request-target.js";
-import type { RequestHead } from "./types.js";
+import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost } from "../header-fields.js";
+import type { HttpLimits } from "../limits.js";
+import { splitRequestTarget } from "../request-target.js";
+import type { RequestHead } from "../types.js";
 
 /** How the request's body is delimited (RFC 9112 §6.3). */
 export type RequestBodyKind = "none" | "length" | "chunked";
@@ -16,6 +16,8 @@ export type RequestBodyKind = "none" | "length" | "chunked";
 export interface ParsedHead {
   readonly kind: "head";
   readonly head: RequestHead;
+  /** Bytes the head took on the wire (empty lines skipped before it included). */
+  readonly headBytes: number;
   readonly bodyKind: RequestBodyKind;
   /** Content-Length when bodyKind is "length", else 0. */
   readonly contentLength: number;
@@ -71,6 +73,8 @@ export class RequestHeadParser {
   private scanned = 0;
   /** Index of the request line's LF once found, else -1. */
   private lineEnd = -1;
+  /** Where the current head began, empty lines before it included (for its byte count). */
+  private headStart = 0;
 
   constructor(
     private readonly limits: HttpLimits,
@@ -105,6 +109,7 @@ export class RequestHeadParser {
     // Scan positions are relative to start, so they survive the move.
     this.data = grown;
     this.lineEnd = this.lineEnd === -1 ? -1 : this.lineEnd - this.start;
+    this.headStart -= this.start;
     this.start = 0;
     this.end = have + chunk.length;
     this.owned = true;
@@ -148,6 +153,7 @@ export class RequestHeadParser {
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request-line
     // (some clients send an extra CRLF after a body). Skipped lines count as head bytes.
     if (this.scanned === 0) {
+      this.headStart = this.start;
       while (this.start < end && data[this.start] === CR) {
         if (this.start + 1 >= end) return NEED_MORE;
         if (data[this.start + 1] !== LF) return fail(400, "bare CR before request-line");
@@ -189,7 +195,7 @@ export class RequestHeadParser {
     }
     const headEnd = found + 4;
     if (headEnd - start > this.limits.maxHeadBytes) return fail(431, "head too large");
-    const result = this.parseHead(start, this.lineEnd, headEnd);
+    const result = this.parseHead(start, this.lineEnd, headEnd, headEnd - this.headStart);
     this.start = headEnd;
     this.scanned = 0;
     this.lineEnd = -1;
@@ -233,7 +239,12 @@ export class RequestHeadParser {
   }
 
   /** Parses a complete head whose request line ends at `lf` and whose blank line ends at end. */
-  private parseHead(start: number, lf: number, end: number): ParsedHead | HeadError {
+  private parseHead(
+    start: number,
+    lf: number,
+    end: number,
+    headBytes: number,
+  ): ParsedHead | HeadError {
     const data = this.data;
     let sp = start;
     while (data[sp] !== SP) sp++;
@@ -310,7 +321,7 @@ export class RequestHeadParser {
           else if (v === "close") wantsClose = true;
           else {
             for (const token of v.split(",")) {
-              const t = token.trim();
+              const t = trimOws(token);
               if (t === "close") wantsClose = true;
               else if (t === "keep-alive") wantsKeepAlive = true;
             }
@@ -338,10 +349,7 @@ export class RequestHeadParser {
       // responding); Transfer-Encoding in a 1.0 request is faulty framing, likewise.
       if (contentLength !== -1) return fail(400, "Content-Length with Transfer-Encoding");
       if (version === 10) return fail(400, "Transfer-Encoding in HTTP/1.0");
-      const codings = transferEncoding
-        .toLowerCase()
-        .split(",")
-        .map((s) => s.trim());
+      const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
       // As nginx: only plain "chunked" is decoded; any other coding is 501 (RFC 9112 §6.1),
       // and a list whose last coding is not chunked cannot be framed at all (400). Chunked
       // applied twice (in one field or two) is a framing no sender may produce (RFC 9112
@@ -367,6 +375,7 @@ export class RequestHeadParser {
     return {
       kind: "head",
       head,
+      headBytes,
       bodyKind,
       contentLength: bodyKind === "length" ? contentLength : 0,
       wantsClose,
@@ -381,11 +390,20 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
 }
 
-/** Buffer's latin1Slice: what toString("latin1", a, b) calls, without its argument checks. */
-type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): string };
-
 function latin1(data: Buffer, from: number, to: number): string {
-  return (data as Latin1Sliceable).latin1Slice(from, to);
+  return data.toString("latin1", from, to);
+}
+
+/**
+ * `s` without leading and trailing OWS (SP and HTAB, RFC 9110 §5.6.3). Never String#trim, which
+ * also strips NBSP (0xA0, legal obs-text in a field value): "chunked\xA0" must not pass as chunked.
+ */
+function trimOws(s: string): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && (s.charCodeAt(from) === SP || s.charCodeAt(from) === HTAB)) from++;
+  while (to > from && (s.charCodeAt(to - 1) === SP || s.charCodeAt(to - 1) === HTAB)) to--;
+  return from === 0 && to === s.length ? s : s.slice(from, to);
 }
 
 /**
@@ -427,9 +445,8 @@ const COMMON_NAMES = [
   "access-control-request-headers",
   "priority",
 ];
-const NAMES_BY_LENGTH: (readonly string[] | undefined)[] = [];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []) as string[];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] as string[]).push(name);
+const NAMES_BY_LENGTH: (string[] | undefined)[] = [];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
 
 /** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
 function fieldName(data: Buffer, from: number, to: number): string {
