@@ -4,6 +4,7 @@
  * Allow of the declared ones; methods nobody registered get 501. Shared with handlers so that
  * they answer OPTIONS and 405 the same way.
  */
+import { errorPlan } from "./error-plan.js";
 import type { ResponsePlan } from "./types.js";
 
 /** What a read-only handler answers, and what a handler that declares nothing is taken to. */
@@ -70,16 +71,29 @@ export class MethodPolicy {
   readonly #served: ReadonlySet<string>;
   /** "Allow: ...\r\n" naming the served methods, for 405 and OPTIONS answers. */
   readonly allowHeader: string;
+  /** 405 with an Allow of the served methods (RFC 9110 §15.5.6). */
+  readonly #notAllowed: ResponsePlan;
+  /** The answer to `OPTIONS *` (RFC 9112 §3.2.4). */
+  readonly optionsAsterisk: ResponsePlan;
 
   constructor(methods: readonly string[] = DEFAULT_METHODS) {
     this.#served = new Set(methods);
     this.allowHeader = `Allow: ${[...this.#served].join(", ")}\r\n`;
+    this.#notAllowed = errorPlan(405, this.allowHeader);
+    this.optionsAsterisk = optionsPlan("", this.allowHeader);
   }
 
   /** "serve" for a declared method; "not-allowed" (405) for other registered ones; else 501. */
   decide(method: string): MethodDecision {
     if (this.#served.has(method)) return "serve";
     return REGISTERED_METHODS.has(method) ? "not-allowed" : "not-implemented";
+  }
+
+  /** The server's refusal of `method` (405 or 501), or undefined when it is served. */
+  refusal(method: string): ResponsePlan | undefined {
+    const decision = this.decide(method);
+    if (decision === "serve") return undefined;
+    return decision === "not-allowed" ? this.#notAllowed : errorPlan(501);
   }
 }
 

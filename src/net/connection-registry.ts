@@ -19,6 +19,7 @@ export class ConnectionRegistry<T extends TrackedConnection = TrackedConnection>
   readonly #draining = new AbortController();
   #onEmpty: (() => void) | undefined;
   #drained: Promise<void> | undefined;
+  #isDraining = false;
 
   /** Connections open now. */
   get size(): number {
@@ -28,6 +29,11 @@ export class ConnectionRegistry<T extends TrackedConnection = TrackedConnection>
   /** Aborted once drain() has begun: no new connection, no further work on open ones. */
   get draining(): AbortSignal {
     return this.#draining.signal;
+  }
+
+  /** draining.aborted, read on every request: a plain field is cheaper than AbortSignal's getter. */
+  get isDraining(): boolean {
+    return this.#isDraining;
   }
 
   /** Registers an accepted connection; its owner calls delete() when the socket closes. */
@@ -55,6 +61,7 @@ export class ConnectionRegistry<T extends TrackedConnection = TrackedConnection>
    */
   drain(timeoutMs: number): Promise<void> {
     if (this.#drained !== undefined) return this.#drained;
+    this.#isDraining = true;
     this.#draining.abort();
     for (const connection of [...this.#open]) connection.shutdown();
     if (this.#open.size === 0) return (this.#drained = Promise.resolve());

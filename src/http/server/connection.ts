@@ -1,20 +1,13 @@
 /**
  * One accepted connection of the HTTP server: the state machine that reads request heads, hands
- * each request to the handler, and carries out its plan, request after request. The life of a
- * request (docs/ARCHITECTURE.md tells it at length):
- *  1. 'data' → bytes join the input buffer (the parser's); the head deadline starts when a head
- *     does not complete in the bytes at hand.
- *  2. parser.parse() → need-more, an error (answered with `Connection: close`, then a lingering
- *     close) or a head; the exchange begins (exchange.ts). Methods the handler did not declare
- *     get 405 or 501; the others wait for the next dispatch turn (dispatch-turn.ts).
- *  3. The handler gets the head and a RequestScope. The body waits in the input buffer until the
- *     handler reads it (request-body.ts; the first read answers 100-continue), or this connection
- *     discards what the handler left unread before sending the plan (413 past the limit).
- *  4. The response writer transmits the plan and reports back once (response-writer.ts).
- *  5. Keep-alive (Exchange.shouldReuseConnection): buffered pipelined requests are parsed at once
- *     (in a loop, not by recursion), else the connection idles until its deadline. Later requests
- *     wait in the buffer meanwhile (the socket pauses past INPUT_BUFFER_BYTES), so responses
- *     leave in order. Deadlines are numbers checked by the server's sweep: no timer per request.
+ * each to the handler and carries out its plan, request after request (the life of a request is
+ * told in docs/ARCHITECTURE.md). Heads are parsed from the input buffer (the parser's) in a loop,
+ * not by recursion; each request is an Exchange (exchange.ts) dispatched in the next dispatch
+ * turn (dispatch-turn.ts); its body stays in the input buffer until the handler reads it
+ * (request-body.ts) or this connection discards it; the response writer transmits the plan
+ * (response-writer.ts); Exchange.shouldReuseConnection decides what follows. Later pipelined
+ * requests wait in the buffer (the socket pauses past INPUT_BUFFER_BYTES), so responses leave in
+ * order. Deadlines are numbers checked by the server's sweep timer: no timer per request.
  */
 import type { Socket } from "node:net";
 import { dispatchOrQueue, type Dispatchable } from "./dispatch-turn.js";
@@ -64,7 +57,6 @@ export class ServerConnection
   private readonly exchange: Exchange;
   private readonly body: RequestBodyReader;
   private readonly writer: ResponseWriter;
-  readonly peer: Peer;
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
   /** socket.writableLength at the last deadline, to tell a slow reader from a stalled one. */
@@ -82,12 +74,12 @@ export class ServerConnection
     private readonly ctx: ServerContext,
   ) {
     this.parser = new RequestHeadParser(ctx.limits, ctx.trace !== undefined);
-    this.peer = new Peer(socket);
+    const peer = new Peer(socket);
     // The access log and --trace need the address: read it while the socket is surely connected.
-    if (ctx.onExchange !== undefined || ctx.trace !== undefined) void this.peer.address;
+    if (ctx.onExchange !== undefined || ctx.trace !== undefined) void peer.address;
     this.body = new RequestBodyReader(this.parser, socket, ctx.limits.headTimeoutMs, this);
-    const label = traceLabel(ctx, this.peer);
-    this.exchange = new Exchange(ctx, socket, this.peer, this.body, this.parser, label);
+    const label = traceLabel(ctx, peer);
+    this.exchange = new Exchange(ctx, socket, peer, this.body, this.parser, label);
     this.writer = new ResponseWriter(socket, this);
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on("data", socketOnData);
@@ -102,10 +94,7 @@ export class ServerConnection
   /** Called by the server's sweep timer: acts on a deadline that has passed. */
   onSweep(now: number): void {
     if (this.body.deadline !== 0 && now >= this.body.deadline) this.body.timedOut();
-    if (this.deadline !== 0 && now >= this.deadline) this.onDeadline();
-  }
-
-  private onDeadline(): void {
+    if (this.deadline === 0 || now < this.deadline) return;
     this.deadline = 0;
     // A response still flushing to a client that reads slowly is not idle: while the buffered
     // bytes shrink between checks, wait longer; a client that reads nothing loses it.
@@ -174,12 +163,8 @@ export class ServerConnection
     if (!wasOpen) return;
     this.writer.abort();
     this.body.cut("ERR_CONNECTION_CLOSED", "the connection closed");
-    if (this.pendingPlan?.body.kind === "stream") disposeStream(this.pendingPlan.body.stream);
-    this.pendingPlan = undefined;
-    if (this.exchange.open) {
-      this.exchange.scope?.abort("ERR_CONNECTION_CLOSED", "the connection closed");
-      this.exchange.report(false, this.body.wireBytes);
-    }
+    this.dropPendingPlan();
+    this.exchange.abandon(this.body.wireBytes);
   }
 
   /** Parses and answers buffered requests until one needs more bytes or goes asynchronous. */
@@ -198,8 +183,7 @@ export class ServerConnection
         break;
       }
       if (result.kind === "error") {
-        this.exchange.trace("received", `[rejected: ${result.reason}]`);
-        this.replyUnparsed(result.status);
+        this.replyUnparsed(result.status, result.reason);
         break;
       }
       this.startRequest(result);
@@ -208,7 +192,7 @@ export class ServerConnection
   }
 
   private enterIdle(): void {
-    if (this.peerEnded || this.ctx.registry.draining.aborted) return this.closeGracefully();
+    if (this.peerEnded || this.ctx.registry.isDraining) return this.closeGracefully();
     this.socket.resume();
     this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
   }
@@ -219,13 +203,10 @@ export class ServerConnection
     this.state = "handling";
     // The request is complete as far as dispatch goes: no head deadline while it waits.
     this.deadline = 0;
-    const decision = this.ctx.methods.decide(parsed.head.method);
-    if (decision !== "serve") {
-      const refusal = decision === "not-allowed" ? this.ctx.notAllowed : errorPlan(501);
-      // RFC 9110 §10.1.1: a client waiting for 100 Continue is refused without its body.
-      return this.answer(refusal, parsed.expectsContinue);
-    }
-    if (parsed.head.path === "*") return this.answer(this.ctx.optionsAsterisk);
+    const refusal = this.ctx.methods.refusal(parsed.head.method);
+    // RFC 9110 §10.1.1: a client waiting for 100 Continue is refused without its body.
+    if (refusal !== undefined) return this.answer(refusal, parsed.expectsContinue);
+    if (parsed.head.path === "*") return this.answer(this.ctx.methods.optionsAsterisk);
     dispatchOrQueue(this);
   }
 
@@ -253,8 +234,8 @@ export class ServerConnection
   private answer(plan: ResponsePlan, close = plan?.close === true): void {
     const unread = this.body.unread || (plan?.body?.kind === "upgrade" && !this.body.complete);
     if (!unread || close) return this.transmit(plan, close);
-    if (this.body.exceeds(this.ctx.limits.maxBodyBytes)) return this.replyError(413, plan);
     this.pendingPlan = plan;
+    if (this.body.exceeds(this.ctx.limits.maxBodyBytes)) return this.replyError(413);
     this.exchange.continueIfAwaited();
     this.body.discard(this.ctx.limits.maxBodyBytes);
     this.body.pump();
@@ -289,7 +270,9 @@ export class ServerConnection
     if (this.state !== "sending") return;
     this.exchange.report(true, this.body.wireBytes);
     if (onUpgrade !== undefined) return this.handOver(onUpgrade);
-    if (!this.exchange.keepAlive) return this.closeAfterResponse();
+    if (!this.exchange.keepAlive) {
+      return this.closeGracefully(this.body.complete && this.parser.bufferedBytes === 0);
+    }
     if (this.body.complete) return this.nextRequest();
     // The handler answered without reading all of the body: discard the rest (bounded) first.
     this.state = "draining";
@@ -323,25 +306,30 @@ export class ServerConnection
   bodyFailed(status: 400 | 408 | 413, reason: string): void {
     this.exchange.trace("received", `[body: ${reason}]`);
     this.exchange.scope?.abort("ERR_HTTP_PROTOCOL", `request body: ${reason}`);
-    if (this.state === "handling") this.replyError(status, this.pendingPlan);
+    if (this.state === "handling") this.replyError(status);
     else if (this.state === "sending") this.socket.destroy();
     else if (this.state === "draining") this.closeGracefully();
   }
 
   /** Sends an error answer for the current request and closes (the byte stream is suspect). */
-  private replyError(status: number, dropped?: ResponsePlan): void {
-    if (dropped?.body.kind === "stream") disposeStream(dropped.body.stream);
-    this.pendingPlan = undefined;
+  private replyError(status: number): void {
+    this.dropPendingPlan();
     this.body.cut("ERR_HTTP_PROTOCOL", `answered ${status} before the body was read`);
     this.exchange.closeAfterReply = true;
-    this.transmit(status === 405 ? this.ctx.notAllowed : errorPlan(status));
+    this.transmit(errorPlan(status));
   }
 
   /** An error answer to bytes that are no request (parse error, head timeout). */
-  private replyUnparsed(status: number): void {
+  private replyUnparsed(status: number, reason = "timeout"): void {
     this.exchange.beginUnparsed();
+    this.exchange.trace("received", `[rejected: ${reason}]`);
     this.state = "handling";
     this.replyError(status);
+  }
+
+  private dropPendingPlan(): void {
+    if (this.pendingPlan?.body?.kind === "stream") disposeStream(this.pendingPlan.body.stream);
+    this.pendingPlan = undefined;
   }
 
   /** After a 101: the handler takes the socket and the bytes that followed the request. */
@@ -369,25 +357,21 @@ export class ServerConnection
 
   /**
    * Ends our side after what was written, then keeps reading and discarding until the peer
-   * closes: closing with unread input would make the kernel send RST, and the client could
-   * lose the response it has not read yet (the "lingering close" of Apache and nginx).
+   * closes: closing with unread input would make the kernel send RST, and the client could lose
+   * the response it has not read yet (the "lingering close" of Apache and nginx). After the
+   * client's last request, read to its end (`requestRead`), the socket may instead close at
+   * once when that loses nothing (Exchange.closesAtOnce).
    */
-  private closeGracefully(): void {
+  private closeGracefully(requestRead = false): void {
     if (this.state === "lingering" || this.state === "closed") return;
     this.state = "lingering";
+    if (requestRead && this.exchange.closesAtOnce(true)) {
+      this.deadline = 0;
+      return void this.socket.destroy();
+    }
     this.socket.resume();
     this.socket.end();
     this.deadline = Date.now() + LINGER_MS;
-  }
-
-  /** Closes after the response: at once when that loses nothing, else lingering. */
-  private closeAfterResponse(): void {
-    if (!this.exchange.closesAtOnce(this.body.complete && this.parser.bufferedBytes === 0)) {
-      return this.closeGracefully();
-    }
-    this.state = "lingering";
-    this.deadline = 0;
-    this.socket.destroy();
   }
 }
 

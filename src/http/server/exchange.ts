@@ -163,7 +163,7 @@ export class Exchange {
     // The handler's plan asks for it.
     if (planClose) return false;
     // A graceful stop has begun: no further request.
-    if (this.ctx.registry.draining.aborted) return false;
+    if (this.ctx.registry.isDraining) return false;
     // A close-delimited body ends with the connection (RFC 9112 §6.3 item 8).
     if (framing === "close") return false;
     // The request body cannot be read to its end: its bytes would be taken for a request.
@@ -229,6 +229,13 @@ export class Exchange {
       !this.ctx.secure &&
       this.socket.writableLength === 0
     );
+  }
+
+  /** The connection closed with the exchange open: the handler hears of it, the record says so. */
+  abandon(bodyBytesReceived: number): void {
+    if (!this.open) return;
+    this.scope?.abort("ERR_CONNECTION_CLOSED", "the connection closed");
+    this.report(false, bodyBytesReceived);
   }
 
   /** Emits the exchange's record, once; `complete` is false for a response cut short. */

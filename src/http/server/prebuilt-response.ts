@@ -19,9 +19,10 @@ interface Prebuilt {
   readonly date: string;
   readonly status: number;
   readonly headers: string;
-  /** Head and body; the body is the last `body.length` bytes. */
+  /** Head and body in one buffer. */
   readonly wire: Buffer;
-  readonly headLength: number;
+  /** The body's bytes within `wire`, to compare with the body of the next request. */
+  readonly body: Buffer;
 }
 
 /** One slot per connection line: HTTP/1.1 keep-alive (""), `close`, HTTP/1.0 `keep-alive`. */
@@ -56,8 +57,7 @@ export function prebuiltResponse(
     known.date === date &&
     known.status === status &&
     known.headers === headers &&
-    known.wire.length - known.headLength === body.length &&
-    body.compare(known.wire, known.headLength) === 0
+    body.equals(known.body)
   ) {
     return known.wire;
   }
@@ -74,7 +74,8 @@ function build(
   connection: ConnectionLine,
 ): Prebuilt {
   const head = serializeResponseHead(status, headers, "length", body.length, connection);
-  return { date, status, headers, wire: headAndBody(head, body), headLength: head.length };
+  const wire = headAndBody(head, body);
+  return { date, status, headers, wire, body: wire.subarray(head.length) };
 }
 
 /** A response head (latin1 text) and its body copied into one new Buffer, for one write. */

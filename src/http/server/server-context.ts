@@ -3,7 +3,7 @@ import type { ServerConnection } from "./connection.js";
 import type { ExchangeRecord } from "./exchange-record.js";
 import type { HttpLimits } from "../limits.js";
 import type { MethodPolicy } from "../method-policy.js";
-import type { Handler, Next, ResponsePlan } from "../types.js";
+import type { Handler, Next } from "../types.js";
 import type { ConnectionRegistry } from "../../net/connection-registry.js";
 
 export interface ServerContext {
@@ -19,8 +19,4 @@ export interface ServerContext {
   readonly onHandlerError: (err: unknown) => void;
   /** The `next` of the handler: what the server answers when no handler does (404). */
   readonly fallback: Next;
-  /** The answer to `OPTIONS *` (RFC 9112 §3.2.4), with the declared methods. */
-  readonly optionsAsterisk: ResponsePlan;
-  /** 405 with an Allow of the declared methods (RFC 9110 §15.5.6). */
-  readonly notAllowed: ResponsePlan;
 }

@@ -13,7 +13,7 @@ import { prebuiltResponse } from "./prebuilt-response.js";
 import type { ServerContext } from "./server-context.js";
 import { errorBody, errorPlan } from "../error-plan.js";
 import { resolveLimits, type HttpLimits } from "../limits.js";
-import { MethodPolicy, optionsPlan } from "../method-policy.js";
+import { MethodPolicy } from "../method-policy.js";
 import type { Handler } from "../types.js";
 import { ConnectionRegistry } from "../../net/connection-registry.js";
 import { listen, type BoundAddress } from "../../net/listen.js";
@@ -80,11 +80,10 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   if (options.reclaimReadBuffers === true) enableReadBufferReclaim();
   const secure = options.tls !== undefined;
   const registry = new ConnectionRegistry<ServerConnection>();
-  const methods = new MethodPolicy(handler.methods);
   const notFound = errorPlan(404);
   const ctx: ServerContext = {
     handler,
-    methods,
+    methods: new MethodPolicy(handler.methods),
     limits,
     secure,
     registry,
@@ -92,12 +91,10 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     trace: options.trace,
     onHandlerError: options.onHandlerError ?? defaultHandlerError,
     fallback: () => notFound,
-    optionsAsterisk: optionsPlan("", methods.allowHeader),
-    notAllowed: errorPlan(405, methods.allowHeader),
   };
 
   const onSocket = (socket: Socket): void => {
-    if (registry.draining.aborted) {
+    if (registry.isDraining) {
       socket.on("error", ignoreError);
       socket.destroy();
       return;
