@@ -12,6 +12,7 @@
  * and `values.retries` is then a number in the command's run().
  */
 import { UsageError } from "./usage-error.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
 
 /**
  * What the command line gave for one flag, before conversion: nothing (undefined), a switch
@@ -81,6 +82,21 @@ interface ValueOptions<D> extends FlagOptions {
 /** The one sentence every bad value gets: `--port must be a port number from 0 to 65535, not '-1'`. */
 export function invalidValue(name: string, expected: string, text: string): UsageError {
   return new UsageError(`${name} must be ${expected}, not '${text}'`);
+}
+
+/**
+ * Runs a library check on flag `name`'s value (parseFieldArgument, resolveSpaFile...): its
+ * ERR_INVALID_ARGUMENT becomes the usage error `NAME: message`, so a bad value exits 2.
+ */
+export function checkedBy<T>(name: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof TcpkitError && err.code === "ERR_INVALID_ARGUMENT") {
+      throw new UsageError(`${name}: ${err.message}`);
+    }
+    throw err;
+  }
 }
 
 function declare<V>(

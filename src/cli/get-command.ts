@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { defineCommand } from "./command.js";
 import { errorLine, systemErrorText } from "./error-line.js";
-import { flag } from "./flags.js";
+import { checkedBy, flag } from "./flags.js";
 import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
 import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
 import { parseRequestUrl } from "../client/request-url.js";
-import { isToken, isValidFieldValue } from "../http/header-fields.js";
+import { parseFieldArgument } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -55,7 +55,7 @@ every byte received (resume it with -c).`,
       help:
         "add a request header; Authorization, Proxy-Authorization and Cookie are not sent on " +
         "to another host, port or scheme",
-      convert: parseHeaderFlag,
+      convert: (text, name) => checkedBy(name, () => parseFieldArgument(text)),
     }),
     "save-errors": flag.bool({
       help: "save the body of an HTTP error response too (exit code still 3)",
@@ -194,20 +194,6 @@ Exit codes:
 
 function traceText(event: TraceEvent): string {
   return formatTrace(event.direction, event.head, { label: event.peer });
-}
-
-/** `-H 'Name: value'`, checked here so that a bad field is a usage error, not a failed request. */
-function parseHeaderFlag(value: string): [string, string] {
-  const colon = value.indexOf(":");
-  if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', not '${value}'`);
-  const name = value.slice(0, colon).trim();
-  const fieldValue = value.slice(colon + 1).trim();
-  // RFC 9110 §5.1, §5.5: a CR or LF here would split the request (header injection).
-  if (!isToken(name)) throw new UsageError(`--header: invalid field name '${name}'`);
-  if (!isValidFieldValue(fieldValue)) {
-    throw new UsageError(`--header: invalid value for '${name}' (control bytes)`);
-  }
-  return [name, fieldValue];
 }
 
 function readCa(path: string): string {

@@ -2,12 +2,12 @@
  * The static-site flags of `tcpkit serve` (listing, dotfiles, symlinks, caching, SPA, CORS, custom
  * headers, compression), declared once, and their translation to ServeStaticOptions.
  */
-import { flag, section, type FlagValues } from "./flags.js";
+import { checkedBy, flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
+import { isValidFieldValue, parseFieldArgument } from "../http/header-fields.js";
 import type { ServeStaticOptions } from "../static/serve-static.js";
 import { resolveSpaFile } from "../static/resolve-path.js";
-import { parseHeaderArgument } from "../static/site-headers.js";
-import { TcpkitError } from "../util/tcpkit-error.js";
+import { checkCustomHeader } from "../static/site-headers.js";
 
 /** The site's flags, spread into the serve command's flag table. */
 export const STATIC_FLAGS = section("Files", {
@@ -20,10 +20,9 @@ export const STATIC_FLAGS = section("Files", {
   "follow-symlinks": flag.bool({ help: "follow symlinks that lead outside ROOT (default: 404)" }),
   "cache-control": flag.text({
     help: 'Cache-Control of files (default "no-cache": revalidate every time)',
-    check: (text) => {
-      // eslint-disable-next-line no-control-regex
-      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text)) {
-        throw new UsageError("--cache-control: invalid header value");
+    check: (text, name) => {
+      if (!isValidFieldValue(text)) {
+        throw new UsageError(`${name}: the value has a control character`);
       }
     },
   }),
@@ -33,15 +32,10 @@ export const STATIC_FLAGS = section("Files", {
     // `--spa ROOT` must not swallow ROOT: a next argument is FILE only when it ends in .html or
     // .htm, which no sensible ROOT does.
     optionalValue: (next) => /\.html?$/i.test(next),
-    convert: (text): string | true => {
+    convert: (text, name): string | true => {
       const spa = text === "" ? true : text;
-      try {
-        // serveStatic checks the file name; asked here so a bad one is a usage error (exit 2).
-        resolveSpaFile(spa);
-      } catch (err) {
-        if (err instanceof TcpkitError) throw new UsageError(`--spa: ${err.message}`);
-        throw err;
-      }
+      // serveStatic checks the file name; asked here so a bad one is a usage error (exit 2).
+      checkedBy(name, () => resolveSpaFile(spa));
       return spa;
     },
   }),
@@ -49,14 +43,12 @@ export const STATIC_FLAGS = section("Files", {
   header: flag.list({
     metavar: '"Name: value"',
     help: "add a header to every response",
-    convert: (text) => {
-      try {
-        return parseHeaderArgument(text);
-      } catch (err) {
-        if (err instanceof TcpkitError) throw new UsageError(`--header: ${err.message}`);
-        throw err;
-      }
-    },
+    convert: (text, name) =>
+      checkedBy(name, () => {
+        const [field, value] = parseFieldArgument(text);
+        checkCustomHeader(field, value);
+        return [field, value] as [string, string];
+      }),
   }),
   compress: flag.bool({
     help: "gzip/brotli compressible files on the fly (cached per file version)",

@@ -130,6 +130,18 @@ describe("usage errors", () => {
       "tcpkit: -o needs a value, but the next argument is the option -0 (see 'tcpkit get --help')\n",
     ],
     [["serve", "--trace=yes"], "tcpkit: --trace takes no value (see 'tcpkit serve --help')\n"],
+    [
+      ["get", "-H", "NoColon", "http://h/"],
+      "tcpkit: --header: expected 'Name: value', not 'NoColon' (see 'tcpkit get --help')\n",
+    ],
+    [
+      ["get", "-H", "X-A: 1\r\nInjected: 1", "http://h/"],
+      "tcpkit: --header: the value of 'X-A' has a control character (see 'tcpkit get --help')\n",
+    ],
+    [
+      ["serve", "--header", "Bad Name: 1"],
+      "tcpkit: --header: invalid field name 'Bad Name' (see 'tcpkit serve --help')\n",
+    ],
     [["serve", "a", "b"], "tcpkit: unexpected argument 'b' (see 'tcpkit serve --help')\n"],
     [["get"], "tcpkit: a URL is required (see 'tcpkit get --help')\n"],
   ];
