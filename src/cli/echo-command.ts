@@ -9,7 +9,7 @@ import {
   DEFAULT_CLIENT_TIMEOUT_MS,
   DEFAULT_WINDOW_BYTES,
   type EchoClientOptions,
-} from "../echo/echo-connect.js";
+} from "../echo/client-socket.js";
 import { echoMessage, echoStream } from "../echo/echo-message.js";
 import { DEFAULT_ECHO_PORT } from "../echo/echo-server.js";
 import { PATTERN_PERIOD } from "../echo/payload-pattern.js";
