@@ -108,21 +108,33 @@ export function isValidHost(s: string): boolean {
  */
 export function parseFieldArgument(text: string): [name: string, value: string] {
   const colon = text.indexOf(":");
-  const name = colon === -1 ? "" : trimSpaces(text.slice(0, colon));
+  const name = colon === -1 ? "" : trimOws(text.slice(0, colon));
   if (name === "") {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `expected 'Name: value', not '${text}'`);
   }
   if (!isToken(name)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid field name '${name}'`);
   }
-  const value = trimSpaces(text.slice(colon + 1));
+  const value = trimOws(text.slice(colon + 1));
   if (!isValidFieldValue(value)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `the value of '${name}' has a control character`);
   }
   return [name, value];
 }
 
-/** Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else. */
-function trimSpaces(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, "");
+/**
+ * `s` without leading and trailing OWS: SP and HTAB (RFC 9110 §5.6.3), and nothing else. Never
+ * String#trim, which also strips NBSP (0xA0, legal obs-text in a field value), so that
+ * "chunked\xA0" can never pass for chunked.
+ */
+export function trimOws(s: string): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && isOws(s.charCodeAt(from))) from++;
+  while (to > from && isOws(s.charCodeAt(to - 1))) to--;
+  return from === 0 && to === s.length ? s : s.slice(from, to);
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

@@ -4,7 +4,8 @@
  * are enforced as bytes arrive, never after buffering everything; the parser never throws and
  * touches no socket or timer. Bytes after a head (a body, a pipelined request) stay buffered.
  */
-import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost } from "../header-fields.js";
+import { fieldName, latin1, methodName } from "./head-names.js";
+import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost, trimOws } from "../header-fields.js";
 import type { HttpLimits } from "../limits.js";
 import { splitRequestTarget } from "../request-target.js";
 import type { RequestHead } from "../types.js";
@@ -388,103 +389,6 @@ export class RequestHeadParser {
 
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
-}
-
-function latin1(data: Buffer, from: number, to: number): string {
-  return data.toString("latin1", from, to);
-}
-
-/**
- * `s` without leading and trailing OWS (SP and HTAB, RFC 9110 §5.6.3). Never String#trim, which
- * also strips NBSP (0xA0, legal obs-text in a field value): "chunked\xA0" must not pass as chunked.
- */
-function trimOws(s: string): string {
-  let from = 0;
-  let to = s.length;
-  while (from < to && (s.charCodeAt(from) === SP || s.charCodeAt(from) === HTAB)) from++;
-  while (to > from && (s.charCodeAt(to - 1) === SP || s.charCodeAt(to - 1) === HTAB)) to--;
-  return from === 0 && to === s.length ? s : s.slice(from, to);
-}
-
-/** The methods nearly every request uses, as constants: no new string per request. */
-const COMMON_METHODS = ["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "PATCH"];
-
-/** The method token (case-sensitive, RFC 9110 §9.1): a constant when it is a common one. */
-function methodName(data: Buffer, from: number, to: number): string {
-  next: for (const name of COMMON_METHODS) {
-    if (name.length !== to - from) continue;
-    for (let i = 0; i < name.length; i++) {
-      if (data[from + i] !== name.charCodeAt(i)) continue next;
-    }
-    return name;
-  }
-  return latin1(data, from, to);
-}
-
-/**
- * Field names browsers and tools send, as constants: a name on the wire that matches one
- * (case-insensitively) costs no new string and no lower-casing, and compares by identity.
- */
-const COMMON_NAMES = [
-  "host",
-  "connection",
-  "content-length",
-  "transfer-encoding",
-  "expect",
-  "user-agent",
-  "accept",
-  "accept-encoding",
-  "accept-language",
-  "referer",
-  "if-none-match",
-  "if-modified-since",
-  "if-match",
-  "if-unmodified-since",
-  "if-range",
-  "range",
-  "cache-control",
-  "cookie",
-  "origin",
-  "pragma",
-  "upgrade-insecure-requests",
-  "sec-fetch-site",
-  "sec-fetch-mode",
-  "sec-fetch-dest",
-  "sec-fetch-user",
-  "dnt",
-  "te",
-  "keep-alive",
-  "authorization",
-  "x-forwarded-for",
-  "access-control-request-method",
-  "access-control-request-headers",
-  "priority",
-];
-const NAMES_BY_LENGTH: (string[] | undefined)[] = [];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
-
-/** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
-function fieldName(data: Buffer, from: number, to: number): string {
-  const candidates = NAMES_BY_LENGTH[to - from];
-  if (candidates !== undefined) {
-    next: for (const name of candidates) {
-      for (let i = 0; i < name.length; i++) {
-        let c = data[from + i] as number;
-        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-        if (c !== name.charCodeAt(i)) continue next;
-      }
-      return name;
-    }
-  }
-  return lowerName(data, from, to);
-}
-
-function lowerName(data: Buffer, from: number, to: number): string {
-  for (let i = from; i < to; i++) {
-    const c = data[i] as number;
-    if (c >= 0x41 && c <= 0x5a) return latin1(data, from, to).toLowerCase();
-  }
-  return latin1(data, from, to);
 }
 
 /**
