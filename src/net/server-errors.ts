@@ -4,6 +4,8 @@
  * concerns one connection attempt, and the server keeps accepting (libuv retries), so it is
  * reported and survived, never swallowed (a server that silently stops getting connections
  * looks alive and says nothing) and never fatal (Go's "http: Accept error: ...; retrying").
+ * EMFILE and ENFILE never get here: libuv answers them itself, accepting the waiting connection
+ * on a reserved descriptor and closing it (its "emfile trick"), without an error event.
  */
 
 /** The default onServerError: one line per error on stderr, naming the server. */

@@ -8,7 +8,7 @@
  * Not shared with the client's decoder (body-framing.ts) on purpose: that one is lenient as a
  * client should be (bare LF) and keeps trailers; this one is strict and keeps nothing.
  */
-import { FIELD_VALUE_CHAR, TCHAR } from "../header-fields.js";
+import { FIELD_VALUE_CHAR, hexValue, TCHAR } from "../header-fields.js";
 
 /** What one decode() produced: need more bytes, the body's end, or why it is rejected. */
 export type DecodeResult =
@@ -236,11 +236,4 @@ function fail(status: 400 | 413, reason: string): DecodeResult {
 
 function tooLarge(): DecodeResult {
   return fail(413, "chunked body too large");
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
 }
