@@ -17,6 +17,26 @@ export interface TlsTrust {
   readonly insecure?: boolean;
 }
 
+/** When the connection's set-up phases ended (performance.now() milliseconds). */
+export interface ConnectTimings {
+  /** When connecting started. */
+  start: number;
+  /** The name was resolved (0: an IP literal, or not known). */
+  lookupAt: number;
+  /** TCP connected. */
+  connectAt: number;
+  /** TLS handshake done (0 for http). */
+  secureAt: number;
+  /** The address connected to, and its port. */
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** Timings of a connection that was not opened for this request (reused): all zero. */
+export function reusedTimings(connection: ConnectTimings): ConnectTimings {
+  return { ...connection, start: 0, lookupAt: 0, connectAt: 0, secureAt: 0 };
+}
+
 /**
  * Connects to the URL's host and port; for https also completes the TLS handshake (SNI set for
  * host names, not for IP literals, as RFC 6066 §3 requires). Rejects with ERR_TIMEOUT after
@@ -26,9 +46,11 @@ export function openConnection(
   url: RequestUrl,
   timeoutMs: number,
   trust: TlsTrust,
+  timings?: ConnectTimings,
 ): Promise<Socket> {
   const peer = formatHostPort(url.host, url.port);
   return new Promise((resolve, reject) => {
+    if (timings !== undefined) timings.start = performance.now();
     const socket: Socket =
       url.scheme === "https"
         ? tlsConnect({
@@ -56,6 +78,7 @@ export function openConnection(
       reject(tlsHint(toNetworkError(err, peer), url));
     };
     socket.once("error", onError);
+    if (timings !== undefined) recordTimings(socket, timings);
     socket.once(url.scheme === "https" ? "secureConnect" : "connect", () => {
       clearTimeout(timer);
       socket.off("error", onError);
@@ -63,6 +86,18 @@ export function openConnection(
       resolve(socket);
     });
   });
+}
+
+/** Notes when the name was resolved, TCP connected and TLS finished, and the address used. */
+function recordTimings(socket: Socket, timings: ConnectTimings): void {
+  // With autoSelectFamily, 'lookup' fires once per name and 'connect' once for the winner.
+  socket.once("lookup", () => (timings.lookupAt = performance.now()));
+  socket.once("connect", () => {
+    timings.connectAt = performance.now();
+    timings.remoteAddress = socket.remoteAddress ?? "";
+    timings.remotePort = socket.remotePort ?? 0;
+  });
+  socket.once("secureConnect", () => (timings.secureAt = performance.now()));
 }
 
 /**

@@ -4,6 +4,7 @@
  * `%2e%2e` and `..`, which a download client must not do behind the user's back.
  */
 import { isIPv6 } from "node:net";
+import { trimOws } from "../http/header-fields.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** A parsed http or https URL, ready to connect to and to write on a request line. */
@@ -61,7 +62,7 @@ export function parseRequestUrl(text: string): RequestUrl {
  * resolved with WHATWG URL.
  */
 export function resolveLocation(base: RequestUrl, location: string): RequestUrl {
-  const value = location.trim();
+  const value = trimOws(location);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return parseRequestUrl(value);
   if (value.startsWith("/") && !value.startsWith("//")) {
     const target = encodeTarget(value.replace(/#.*$/s, ""));

@@ -1,21 +1,28 @@
 /**
- * One request/response exchange on a connected socket: writes the request head, reads response
- * heads (skipping 1xx interim responses, RFC 9110 §15.2), decides the body framing once, then
- * streams the body with backpressure. Enforces the first-byte and idle timeouts.
+ * One response on a client connection: reads its heads (skipping 1xx interim responses, RFC 9110
+ * §15.2), decides the body framing once, then streams the body with backpressure. Enforces the
+ * first-byte, head and idle deadlines. The connection (client-connection.ts) feeds it bytes while
+ * it is the response being read, and gets the connection back (with any bytes past the body)
+ * when the body is complete.
  */
-import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import { hasToken } from "../http/header-lookup.js";
 import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
-import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
 import { seconds } from "./connect.js";
 
-/** Timeouts after the connection is open. */
+/** Deadlines after the request is written. */
 export interface ReadTimeouts {
-  /** From the end of the request head to the first response byte. */
+  /** From the moment this response is awaited to its first byte. */
   readonly firstByteMs: number;
   /** Longest silence between two reads once the response has started. */
   readonly idleMs: number;
+  /**
+   * From the moment this response is awaited to its complete final head, 1xx included: a head
+   * dripped one byte at a time never idles out, so it needs an overall bound (default firstByteMs).
+   */
+  readonly headMs?: number;
 }
 
 /** The final (non-1xx) response, its body still to be read from `body`. */
@@ -24,35 +31,38 @@ export interface Exchange {
   readonly framing: BodyFraming;
   /**
    * The body bytes, de-chunked. Ends when the framing says the body is complete; errors with a
-   * TcpkitError (ERR_HTTP_PROTOCOL, ERR_TIMEOUT, network codes) if it is cut short or malformed.
-   * Destroying it closes the connection.
+   * TcpkitError (ERR_HTTP_PROTOCOL, ERR_TIMEOUT, network codes) if it is cut short or malformed,
+   * but only after every byte received before the failure has been read. Destroying it closes
+   * the connection.
    */
   readonly body: Readable;
+  /** When the first byte of the response arrived (performance.now() milliseconds). */
+  readonly firstByteAt: number;
 }
 
-/** What an exchange needs besides the socket. */
+/** What a response needs besides the connection. */
 export interface ExchangeRequest {
   readonly method: string;
+  /** The request head, written as is. */
   readonly head: string;
   /** "host:port" for messages. */
   readonly peer: string;
   readonly timeouts: ReadTimeouts;
   /** Called with every response head, interim ones included (for -i and --trace). */
   readonly onHead?: (head: ResponseHead) => void;
+  /** Called as the head is written (again if the request is sent again). */
+  readonly onSent?: () => void;
 }
 
-/**
- * Sends `request.head` on `socket` and resolves with the final response head and its body
- * stream. Rejects (and destroys the socket) on a network error, a timeout before the head is
- * complete, or a malformed head. The socket is never reused: it is closed when the body ends.
- */
-export function exchange(socket: Socket, request: ExchangeRequest): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    new ResponseReader(socket, request, resolve, reject).start();
-  });
+/** What a reader asks of the connection it reads from. */
+export interface ReaderHost {
+  pause(): void;
+  resume(): void;
+  /** The body is complete; `rest` are bytes after it; `reusable`: the response allows reuse. */
+  finished(rest: Buffer, reusable: boolean): void;
+  /** The reader failed or was abandoned: the connection cannot be trusted any more. */
+  abandon(): void;
 }
-
-type ReaderState = "head" | "body" | "done";
 
 /**
  * Interim (1xx) responses accepted before the final one. A server has no reason to send more
@@ -61,13 +71,39 @@ type ReaderState = "head" | "body" | "done";
  */
 export const MAX_INTERIM_RESPONSES = 32;
 
-class ResponseReader {
-  private state: ReaderState = "head";
+type ReaderState = "waiting" | "head" | "body" | "done";
+
+const unansweredErrors = new WeakSet<Error>();
+
+/** Marks `err` as the failure of a request of which no response byte arrived. */
+export function markUnanswered(err: TcpkitError): TcpkitError {
+  unansweredErrors.add(err);
+  return err;
+}
+
+/**
+ * True when the request failed before any byte of its response arrived: on a connection that
+ * had carried other requests (a kept-alive one the server closed meanwhile, or one pipelined
+ * behind a response that ended the connection) it may be sent again on a fresh connection.
+ */
+export function isUnanswered(err: unknown): boolean {
+  return err instanceof Error && unansweredErrors.has(err);
+}
+
+/**
+ * Reads one response. Life: `waiting` (queued behind earlier responses on a pipelined
+ * connection) → `head` (activate(): deadlines armed) → `body` (the promise resolved) → `done`.
+ */
+export class ResponseReader {
+  private state: ReaderState = "waiting";
   private parser = new ResponseHeadParser();
   private decoder: BodyDecoder | undefined;
   private body: Readable | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private bytesSeen = 0;
+  private headTimer: NodeJS.Timeout | undefined;
+  /** Response bytes received so far (head and body). */
+  bytesSeen = 0;
+  private firstByteAt = 0;
   private interimResponses = 0;
   /** Body bytes that came with the head, kept until the consumer first reads. */
   private pendingRest: Buffer | undefined;
@@ -77,35 +113,72 @@ class ResponseReader {
   /** The socket is paused until the consumer reads (backpressure, or before the first read). */
   private paused = false;
   private endedBeforeRead = false;
+  private reusable = false;
 
   constructor(
-    private readonly socket: Socket,
-    private readonly request: ExchangeRequest,
+    private readonly host: ReaderHost,
+    readonly request: ExchangeRequest,
     private readonly resolve: (exchange: Exchange) => void,
-    private readonly reject: (err: Error) => void,
+    private readonly reject: (err: TcpkitError) => void,
   ) {}
 
-  start(): void {
-    const socket = this.socket;
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("end", () => this.onEnd());
-    socket.on("close", () => this.onEnd());
-    socket.on("error", (err: Error) => this.fail(toNetworkError(err, this.request.peer)));
-    socket.write(this.request.head);
-    this.arm(this.request.timeouts.firstByteMs, () => {
+  /** This response is now the one being read: the deadlines start. */
+  activate(): void {
+    if (this.state !== "waiting") return;
+    this.state = "head";
+    const { firstByteMs, headMs = firstByteMs } = this.request.timeouts;
+    this.arm(firstByteMs, () => {
       return new TcpkitError(
         "ERR_TIMEOUT",
-        `no response from ${this.request.peer} within ${seconds(this.request.timeouts.firstByteMs)}`,
+        `no response from ${this.request.peer} within ${seconds(firstByteMs)}`,
       );
     });
+    this.headTimer = setTimeout(() => {
+      this.fail(
+        new TcpkitError(
+          "ERR_TIMEOUT",
+          `no complete response head from ${this.request.peer} within ${seconds(headMs)}`,
+        ),
+      );
+    }, headMs);
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.state === "done") return;
+  /** Bytes from the connection (only while this reader is active). */
+  onData(chunk: Buffer): void {
+    if (this.state === "done" || this.state === "waiting") return;
+    if (this.bytesSeen === 0) this.firstByteAt = performance.now();
     this.bytesSeen += chunk.length;
     this.armIdle();
     if (this.state === "head") this.readHead(chunk);
     else this.readBody(chunk);
+  }
+
+  /** The peer closed the connection (or it failed: `err`). */
+  onEnd(err?: TcpkitError): void {
+    if (this.state === "done") return;
+    if (err !== undefined) {
+      this.fail(err);
+      return;
+    }
+    if (this.state === "head" || this.state === "waiting") {
+      const what =
+        this.bytesSeen === 0 ? "without a response" : "before the end of the response head";
+      this.fail(
+        new TcpkitError(
+          "ERR_CONNECTION_CLOSED",
+          `${this.request.peer} closed the connection ${what}`,
+        ),
+      );
+      return;
+    }
+    if (!this.reading) {
+      // The rest of the body that came with the head has not been decoded yet.
+      this.endedBeforeRead = true;
+      return;
+    }
+    const result = (this.decoder as BodyDecoder).end();
+    if (result.kind === "error") this.fail(this.bodyError(result.message));
+    else this.finishBody(Buffer.alloc(0));
   }
 
   private readHead(input: Buffer): void {
@@ -144,30 +217,35 @@ class ResponseReader {
       this.badResponse(framing.message);
       return;
     }
+    clearTimeout(this.headTimer);
+    this.reusable = allowsReuse(head, framing);
     this.state = "body";
     this.decoder = new BodyDecoder(framing);
     this.body = new Readable({
       highWaterMark: 256 * 1024,
       read: () => this.onBodyRead(),
       destroy: (err, callback) => {
-        this.state = "done";
-        this.close();
+        if (this.state !== "done") {
+          this.state = "done";
+          this.disarm();
+          this.host.abandon();
+        }
         callback(err);
       },
     });
     // Nothing more is read until the consumer asks: an error or the end of the body must not be
     // emitted on a stream nobody listens to yet.
     this.paused = true;
-    this.socket.pause();
+    this.host.pause();
     this.disarm();
     this.pendingRest = rest;
-    this.resolve({ head, framing, body: this.body });
+    this.resolve({ head, framing, body: this.body, firstByteAt: this.firstByteAt });
   }
 
   private readBody(chunk: Buffer): void {
     const decoder = this.decoder as BodyDecoder;
     const result = decoder.push(chunk, (data) => this.deliver(data));
-    if (result.kind === "done") this.finishBody();
+    if (result.kind === "done") this.finishBody(result.rest);
     else if (result.kind === "error") this.fail(this.bodyError(result.message));
   }
 
@@ -176,7 +254,7 @@ class ResponseReader {
     // off meanwhile, since the wait is ours, not the server's.
     if (this.body?.push(data) === false) {
       this.paused = true;
-      this.socket.pause();
+      this.host.pause();
       this.disarm();
     }
   }
@@ -204,38 +282,16 @@ class ResponseReader {
       if (this.state !== "body" || !this.paused) return;
       this.paused = false;
     }
-    this.socket.resume();
+    this.host.resume();
     this.armIdle();
   }
 
-  private onEnd(): void {
-    if (this.state === "done") return;
-    if (this.state === "head") {
-      const what =
-        this.bytesSeen === 0 ? "without a response" : "before the end of the response head";
-      this.fail(
-        new TcpkitError(
-          "ERR_CONNECTION_CLOSED",
-          `${this.request.peer} closed the connection ${what}`,
-        ),
-      );
-      return;
-    }
-    if (!this.reading) {
-      // The rest of the body that came with the head has not been decoded yet.
-      this.endedBeforeRead = true;
-      return;
-    }
-    const result = (this.decoder as BodyDecoder).end();
-    if (result.kind === "error") this.fail(this.bodyError(result.message));
-    else this.finishBody();
-  }
-
-  private finishBody(): void {
+  private finishBody(rest: Buffer): void {
     if (this.state === "done") return;
     this.state = "done";
-    this.close();
+    this.disarm();
     this.body?.push(null);
+    this.host.finished(rest, this.reusable);
   }
 
   /** A malformed head or framing: "bad response from HOST:PORT: what". */
@@ -250,28 +306,25 @@ class ResponseReader {
   }
 
   /**
-   * Ends the exchange with an error: rejects before the head; after it, errors the body stream,
-   * or, if the consumer has not read yet, keeps the error until it does (so the bytes that came
-   * with the head still reach it first, and no 'error' is emitted with nobody listening).
+   * Ends the exchange with an error: rejects before the head; after it, errors the body stream
+   * once the consumer has read every byte received before the failure (so a partial file holds
+   * all of them), or, if the consumer has not read yet, keeps the error until it does.
    */
   private fail(err: TcpkitError): void {
     if (this.state === "done") return;
-    if (this.state === "body" && !this.reading) {
+    const hadBody = this.state === "body";
+    if (hadBody && !this.reading) {
       this.pendingError ??= err;
-      this.close();
+      this.disarm();
+      this.host.abandon();
       return;
     }
-    const hadBody = this.state === "body";
+    const unanswered = !hadBody && this.bytesSeen === 0;
     this.state = "done";
-    this.close();
-    if (hadBody) this.body?.destroy(err);
-    else this.reject(err);
-  }
-
-  /** Stops timers and closes the socket (never reused). */
-  private close(): void {
     this.disarm();
-    this.socket.destroy();
+    this.host.abandon();
+    if (hadBody) destroyAfterBuffered(this.body as Readable, err);
+    else this.reject(unanswered ? markUnanswered(err) : err);
   }
 
   private armIdle(): void {
@@ -287,12 +340,42 @@ class ResponseReader {
   }
 
   private arm(ms: number, makeError: () => TcpkitError): void {
-    this.disarm();
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => this.fail(makeError()), ms);
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    clearTimeout(this.headTimer);
     this.timer = undefined;
   }
+}
+
+/**
+ * Errors `body` once its buffer has been read: destroying it at once would drop up to a
+ * highWaterMark of bytes that arrived before the failure (issue 18 item 11). 'data' is emitted
+ * in flowing and paused mode alike, so the listener sees the buffer empty whichever the consumer
+ * uses.
+ */
+function destroyAfterBuffered(body: Readable, err: Error): void {
+  if (body.readableLength === 0) {
+    body.destroy(err);
+    return;
+  }
+  const check = (): void => {
+    if (body.readableLength > 0) return;
+    body.off("data", check);
+    // After the consumer's own 'data' handler for the last chunk has run.
+    queueMicrotask(() => body.destroy(err));
+  };
+  body.on("data", check);
+}
+
+/**
+ * Whether the connection may carry another request after this response (RFC 9112 §9.3): an
+ * HTTP/1.1 response without `Connection: close` whose body ends by its framing (not by the
+ * connection closing). tcpkit never asks an HTTP/1.0 server to keep a connection.
+ */
+function allowsReuse(head: ResponseHead, framing: BodyFraming): boolean {
+  return head.version === 11 && framing.kind !== "close" && !hasToken(head, "connection", "close");
 }

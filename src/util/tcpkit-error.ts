@@ -20,6 +20,7 @@ export type TcpkitErrorCode =
   | "ERR_HTTP_STATUS"
   | "ERR_TOO_MANY_REDIRECTS"
   | "ERR_REDIRECT_LOOP"
+  | "ERR_REDIRECT_REFUSED"
   | "ERR_FILE"
   | "ERR_INVALID_ARGUMENT"
   | "ERR_WORKER";
