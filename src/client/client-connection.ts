@@ -12,7 +12,7 @@
  */
 import type { Socket } from "node:net";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
-import type { ConnectTimings } from "./connect.js";
+import { interrupted, type ConnectTimings } from "./connect.js";
 import {
   ResponseReader,
   markUnanswered,
@@ -67,7 +67,26 @@ export class ClientConnection {
    * TcpkitError; an error marked unanswered (isUnanswered) means no byte of the response
    * arrived, so the request can be sent again on another connection.
    */
-  request(request: ExchangeRequest): Promise<Exchange> {
+  request(request: ExchangeRequest, signal?: AbortSignal): Promise<Exchange> {
+    if (signal === undefined) return this.send(request);
+    if (signal.aborted) return Promise.reject(interrupted());
+    // Giving up on a response means giving up on the connection: close it (requests queued
+    // behind fail as unanswered).
+    const onAbort = (): void => this.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    return this.send(request).then(
+      (exchange) => {
+        signal.removeEventListener("abort", onAbort);
+        return exchange;
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        throw signal.aborted ? interrupted() : err;
+      },
+    );
+  }
+
+  private send(request: ExchangeRequest): Promise<Exchange> {
     return new Promise((resolve, reject) => {
       if (!this.open) {
         reject(markUnanswered(closedError(this.peer)));

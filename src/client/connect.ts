@@ -47,9 +47,14 @@ export function openConnection(
   timeoutMs: number,
   trust: TlsTrust,
   timings?: ConnectTimings,
+  signal?: AbortSignal,
 ): Promise<Socket> {
   const peer = formatHostPort(url.host, url.port);
   return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(interrupted());
+      return;
+    }
     if (timings !== undefined) timings.start = performance.now();
     const socket: Socket =
       url.scheme === "https"
@@ -72,8 +77,15 @@ export function openConnection(
         ),
       );
     }, timeoutMs);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(interrupted());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     const onError = (err: Error): void => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       socket.destroy();
       reject(tlsHint(toNetworkError(err, peer), url));
     };
@@ -81,6 +93,7 @@ export function openConnection(
     if (timings !== undefined) recordTimings(socket, timings);
     socket.once(url.scheme === "https" ? "secureConnect" : "connect", () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       socket.off("error", onError);
       socket.setNoDelay(true);
       resolve(socket);
@@ -124,6 +137,11 @@ function tlsHint(err: TcpkitError, url: RequestUrl): TcpkitError {
     });
   }
   return err;
+}
+
+/** The error of a request given up because its AbortSignal fired (Ctrl-C). */
+export function interrupted(): TcpkitError {
+  return new TcpkitError("ERR_INTERRUPTED", "interrupted");
 }
 
 /** "30 s", "0.5 s". */

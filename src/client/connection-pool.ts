@@ -57,14 +57,14 @@ export class ConnectionPool {
   async request(
     url: RequestUrl,
     request: ExchangeRequest,
-    connect: { timeoutMs: number; trust: TlsTrust },
+    connect: { timeoutMs: number; trust: TlsTrust; signal?: AbortSignal | undefined },
   ): Promise<PooledExchange> {
     const key = poolKey(url, connect.trust);
     for (let attempt = 0; ; attempt++) {
       const { connection, fresh } = await this.acquire(key, url, connect);
       const reused = connection.requestCount > 0;
       try {
-        const exchange = await connection.request(request);
+        const exchange = await connection.request(request, connect.signal);
         return {
           ...exchange,
           connectTimings: fresh && !reused ? connection.timings : undefined,
@@ -72,7 +72,8 @@ export class ConnectionPool {
           remotePort: connection.timings.remotePort,
         };
       } catch (err) {
-        if (reused && isUnanswered(err) && attempt < MAX_UNANSWERED_RETRIES) continue;
+        const retry = reused && isUnanswered(err) && attempt < MAX_UNANSWERED_RETRIES;
+        if (retry && connect.signal?.aborted !== true) continue;
         throw err;
       }
     }
@@ -87,7 +88,7 @@ export class ConnectionPool {
   private async acquire(
     key: string,
     url: RequestUrl,
-    connect: { timeoutMs: number; trust: TlsTrust },
+    connect: { timeoutMs: number; trust: TlsTrust; signal?: AbortSignal | undefined },
   ): Promise<{ connection: ClientConnection; fresh: boolean }> {
     const idle = this.idle.get(key);
     while (idle !== undefined && idle.length > 0) {
@@ -124,7 +125,7 @@ export class ConnectionPool {
   private async open(
     key: string,
     url: RequestUrl,
-    connect: { timeoutMs: number; trust: TlsTrust },
+    connect: { timeoutMs: number; trust: TlsTrust; signal?: AbortSignal | undefined },
   ): Promise<ClientConnection> {
     const timings: ConnectTimings = {
       start: 0,
@@ -134,7 +135,13 @@ export class ConnectionPool {
       remoteAddress: "",
       remotePort: 0,
     };
-    const socket = await openConnection(url, connect.timeoutMs, connect.trust, timings);
+    const socket = await openConnection(
+      url,
+      connect.timeoutMs,
+      connect.trust,
+      timings,
+      connect.signal,
+    );
     this.connectionsOpened++;
     const connection = new ClientConnection(socket, formatHostPort(url.host, url.port), timings, {
       reusable: true,

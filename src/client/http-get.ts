@@ -39,6 +39,8 @@ export interface HttpGetOptions extends TlsTrust {
   readonly conditions?: { readonly ifModifiedSince?: string; readonly ifNoneMatch?: string };
   /** Keep connections alive and reuse them through this pool (default: one per request). */
   readonly pool?: ConnectionPool;
+  /** Gives up (ERR_INTERRUPTED) and closes the connection when it fires. */
+  readonly signal?: AbortSignal;
   /** Redirects to follow (default 10); 0 makes any redirect an error. */
   readonly maxRedirects?: number;
   /**
@@ -218,7 +220,11 @@ async function requestOnce(
     onHead: (response) =>
       options.onTrace?.({ direction: "received", head: response.raw, peer, response }),
   };
-  const connect = { timeoutMs: timeouts.connectMs ?? DEFAULT_TIMEOUT_MS, trust: options };
+  const connect = {
+    timeoutMs: timeouts.connectMs ?? DEFAULT_TIMEOUT_MS,
+    trust: options,
+    signal: options.signal,
+  };
   const requestStart = performance.now();
   let sentAt = 0;
   const traced: ExchangeRequest = {
@@ -235,9 +241,15 @@ async function requestOnce(
     connectTimings = result.connectTimings;
   } else {
     connectTimings = emptyTimings();
-    const socket = await openConnection(url, connect.timeoutMs, connect.trust, connectTimings);
+    const socket = await openConnection(
+      url,
+      connect.timeoutMs,
+      connect.trust,
+      connectTimings,
+      connect.signal,
+    );
     const connection = new ClientConnection(socket, peer, connectTimings, { reusable: false });
-    result = await connection.request(traced);
+    result = await connection.request(traced, connect.signal);
   }
   const responseHead = result.head;
   return {
