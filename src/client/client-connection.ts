@@ -69,7 +69,7 @@ export class ClientConnection {
    */
   request(request: ExchangeRequest, signal?: AbortSignal): Promise<Exchange> {
     if (signal === undefined) return this.send(request);
-    if (signal.aborted) return Promise.reject(interrupted());
+    if (signal.aborted) return Promise.reject(interrupted(signal));
     // Giving up on a response means giving up on the connection: close it (requests queued
     // behind fail as unanswered).
     const onAbort = (): void => this.close();
@@ -81,7 +81,7 @@ export class ClientConnection {
       },
       (err: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        throw signal.aborted ? interrupted() : err;
+        throw signal.aborted ? interrupted(signal) : err;
       },
     );
   }

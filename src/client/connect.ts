@@ -52,7 +52,7 @@ export function openConnection(
   const peer = formatHostPort(url.host, url.port);
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
-      reject(interrupted());
+      reject(interrupted(signal));
       return;
     }
     if (timings !== undefined) timings.start = performance.now();
@@ -80,7 +80,7 @@ export function openConnection(
     const onAbort = (): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(interrupted());
+      reject(interrupted(signal));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     const onError = (err: Error): void => {
@@ -139,9 +139,13 @@ function tlsHint(err: TcpkitError, url: RequestUrl): TcpkitError {
   return err;
 }
 
-/** The error of a request given up because its AbortSignal fired (Ctrl-C). */
-export function interrupted(): TcpkitError {
-  return new TcpkitError("ERR_INTERRUPTED", "interrupted");
+/**
+ * The error of work given up because its AbortSignal fired: the signal's reason when it is a
+ * TcpkitError (the caller said why, e.g. stdout is gone), else "interrupted" (Ctrl-C).
+ */
+export function interrupted(signal?: AbortSignal): TcpkitError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof TcpkitError ? reason : new TcpkitError("ERR_INTERRUPTED", "interrupted");
 }
 
 /** "30 s", "0.5 s". */

@@ -46,7 +46,7 @@ export async function copyBody(
   let stopAt = Infinity;
   const onAbort = (): void => {
     stopAt = received + body.readableLength;
-    if (body.readableLength === 0) body.destroy(interrupted());
+    if (body.readableLength === 0) body.destroy(interrupted(options.signal));
   };
   if (options.signal?.aborted === true) onAbort();
   options.signal?.addEventListener("abort", onAbort);
@@ -66,7 +66,7 @@ export async function copyBody(
       const more = sink.write(piece);
       if (received >= stopAt) {
         body.removeAllListeners("data");
-        body.destroy(interrupted());
+        body.destroy(interrupted(options.signal));
       } else if (atLimit) {
         body.removeAllListeners("data");
         body.destroy();

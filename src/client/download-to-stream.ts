@@ -67,7 +67,7 @@ export async function downloadToStream(
       for (const expected of checked) assertDigest(expected, digest as Buffer, "the output");
       return result(response, state, attempt, started, checked);
     } catch (err) {
-      if (options.signal?.aborted === true) throw interrupted();
+      if (options.signal?.aborted === true) throw interrupted(options.signal);
       const decision = decideRetry(err, attempt, performance.now() - started, {
         count: 0,
         ...options.retry,

@@ -187,7 +187,8 @@ async function run(job: DownloadJob, started: number): Promise<DownloadResult> {
       const outcome = await attemptOnce(job, http, conditions);
       return await finish(job, outcome, attempt, started);
     } catch (err) {
-      if (options.signal?.aborted === true) throw await describePartial(interrupted(), job);
+      if (options.signal?.aborted === true)
+        throw await describePartial(interrupted(options.signal), job);
       if (isResourceChanged(err) && restarts < MAX_RESTARTS) {
         restarts++;
         options.onNotice?.(`${(err as Error).message}; starting again`);

@@ -41,6 +41,9 @@ export function parseRequestUrl(text: string): RequestUrl {
   const rawAuthority = match[2] as string;
   if (rawAuthority.includes("@")) throw invalid(text, "credentials in URLs are not supported");
   if (rawAuthority === "") throw invalid(text, "no host");
+  // WHATWG URL would drop tabs and line breaks from the host; a URL with any is not one.
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(rawAuthority)) throw invalid(text, "bad host or port");
   let parsed: URL;
   try {
     parsed = new URL(`${scheme}://${rawAuthority}/`);

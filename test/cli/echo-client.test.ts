@@ -259,7 +259,7 @@ describe("tcpkit echo failures", () => {
     assert.equal(refused.stderr, `tcpkit: connection refused by 127.0.0.1:${port}\n`);
     const unknown = await runCli(["echo", "--host", "no-such-host.invalid", "--port", "7", "x"]);
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, "tcpkit: host not found: no-such-host.invalid:7\n");
+    assert.equal(unknown.stderr, "tcpkit: cannot resolve no-such-host.invalid\n");
     const { port: silentPort, close } = await fakeServer(() => {});
     try {
       const silent = await runCli(["echo", "--port", String(silentPort), "--timeout", "0.5", "x"]);
