@@ -11,7 +11,8 @@ import { httpGet } from "../client/http-get.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { formatSize } from "../util/format.js";
 import { errorLine } from "./error-line.js";
-import { formatDuration, ProgressLine } from "./progress-line.js";
+import type { ProgressLine } from "./progress-line.js";
+import { formatDuration } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK } from "./usage-error.js";
 import { formatWriteOut, type TransferReport } from "./write-out.js";
 
