@@ -287,7 +287,8 @@ Exit codes (with several URLs, the worst of them):
       pool.close();
       process.off("SIGINT", onInterrupt);
       process.off("SIGTERM", onInterrupt);
-      process.stdout.off("error", onStdoutError);
+      // onStdoutError stays: writes still queued may fail after this, and main.ts's last-resort
+      // handler would say it a second time.
     }
   },
 });

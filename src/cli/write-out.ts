@@ -30,7 +30,7 @@ const VARIABLES: Readonly<Record<string, (r: TransferReport) => Value>> = {
   response_code: (r) => r.result?.response?.status ?? 0,
   http_version: (r) => (r.result?.response?.version === 10 ? "1.0" : r.result ? "1.1" : "0"),
   num_redirects: (r) => r.result?.response?.redirects.length ?? 0,
-  num_connects: (r) => r.result?.connections ?? 0,
+  num_connects: (r) => (r.result?.response?.timing.reused !== false ? 0 : r.result.connections),
   num_retries: (r) => Math.max(0, (r.result?.attempts ?? 1) - 1),
   filename_effective: (r) => r.result?.path ?? "",
   size_download: (r) => r.result?.received ?? 0,

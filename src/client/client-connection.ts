@@ -12,7 +12,7 @@
  */
 import type { Socket } from "node:net";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
-import { interrupted, type ConnectTimings } from "./connect.js";
+import { interrupted, type ConnectTimings, type ReadTarget } from "./connect.js";
 import {
   ResponseReader,
   markUnanswered,
@@ -29,6 +29,8 @@ export class ClientConnection {
   private reusable: boolean;
   /** Requests written on this connection so far. */
   requestCount = 0;
+  /** Reads land in one reused buffer: a reader must copy the bytes it keeps. */
+  readonly reusesBuffer: boolean;
   /** Called when the connection has no request in flight and may carry another one. */
   onIdle: ((connection: ClientConnection) => void) | undefined;
   /** Called once when the connection closes, whatever the reason. */
@@ -39,10 +41,13 @@ export class ClientConnection {
     /** "host:port" for messages. */
     readonly peer: string,
     readonly timings: ConnectTimings,
-    options: { reusable: boolean },
+    options: { reusable: boolean; reads?: ReadTarget | undefined },
   ) {
     this.reusable = options.reusable;
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    const reads = options.reads;
+    this.reusesBuffer = reads?.reusesBuffer === true;
+    if (reads !== undefined && this.reusesBuffer) reads.onRead = (chunk) => this.onData(chunk);
+    else socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("end", () => this.onEnd());
     socket.on("close", () => this.onEnd());
     socket.on("error", (err: Error) => this.onEnd(toNetworkError(err, peer)));
@@ -120,6 +125,7 @@ export class ClientConnection {
 
   private hostFor(reader: () => ResponseReader): ReaderHost {
     return {
+      reusesBuffer: this.reusesBuffer,
       pause: () => this.socket.pause(),
       resume: () => this.socket.resume(),
       finished: (rest, reusable) => this.finished(reader(), rest, reusable),

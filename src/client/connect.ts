@@ -37,10 +37,26 @@ export function reusedTimings(connection: ConnectTimings): ConnectTimings {
   return { ...connection, start: 0, lookupAt: 0, connectAt: 0, secureAt: 0 };
 }
 
+/** Bytes read per read on a plain TCP connection with a ReadTarget (one buffer, reused). */
+export const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Where a plain TCP connection's bytes go when it reads into one buffer of its own, reused for
+ * every read (net.connect's `onread`): no allocation per read, so a long download does not churn
+ * hundreds of megabytes of garbage. `onRead` gets a view of that buffer, valid only during the
+ * call: whatever keeps bytes must copy them. TLS sockets cannot do this; they emit 'data'.
+ */
+export interface ReadTarget {
+  onRead: ((chunk: Buffer) => void) | undefined;
+  /** Set by openConnection when the socket reads into the shared buffer. */
+  reusesBuffer: boolean;
+}
+
 /**
  * Connects to the URL's host and port; for https also completes the TLS handshake (SNI set for
  * host names, not for IP literals, as RFC 6066 §3 requires). Rejects with ERR_TIMEOUT after
- * `timeoutMs`, or the mapped network/TLS error.
+ * `timeoutMs`, or the mapped network/TLS error. With a `target`, a plain TCP socket hands its
+ * bytes to `target.onRead` instead of emitting 'data'.
  */
 export function openConnection(
   url: RequestUrl,
@@ -48,6 +64,7 @@ export function openConnection(
   trust: TlsTrust,
   timings?: ConnectTimings,
   signal?: AbortSignal,
+  target?: ReadTarget,
 ): Promise<Socket> {
   const peer = formatHostPort(url.host, url.port);
   return new Promise((resolve, reject) => {
@@ -67,7 +84,12 @@ export function openConnection(
             ALPNProtocols: ["http/1.1"],
             ...dialOptions(),
           })
-        : netConnect({ host: url.host, port: url.port, ...dialOptions() });
+        : netConnect({
+            host: url.host,
+            port: url.port,
+            ...dialOptions(),
+            ...(target === undefined ? {} : { onread: readInto(target) }),
+          });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(
@@ -99,6 +121,18 @@ export function openConnection(
       resolve(socket);
     });
   });
+}
+
+function readInto(target: ReadTarget): { buffer: Buffer; callback: (n: number) => boolean } {
+  target.reusesBuffer = true;
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  return {
+    buffer,
+    callback: (n) => {
+      target.onRead?.(buffer.subarray(0, n));
+      return true;
+    },
+  };
 }
 
 /** Notes when the name was resolved, TCP connected and TLS finished, and the address used. */

@@ -11,7 +11,7 @@
  */
 import { formatHostPort } from "../net/address.js";
 import { ClientConnection } from "./client-connection.js";
-import { openConnection, type ConnectTimings, type TlsTrust } from "./connect.js";
+import { openConnection, type ConnectTimings, type ReadTarget, type TlsTrust } from "./connect.js";
 import type { RequestUrl } from "./request-url.js";
 import { isUnanswered, type Exchange, type ExchangeRequest } from "./response-reader.js";
 
@@ -135,16 +135,19 @@ export class ConnectionPool {
       remoteAddress: "",
       remotePort: 0,
     };
+    const reads: ReadTarget = { onRead: undefined, reusesBuffer: false };
     const socket = await openConnection(
       url,
       connect.timeoutMs,
       connect.trust,
       timings,
       connect.signal,
+      reads,
     );
     this.connectionsOpened++;
     const connection = new ClientConnection(socket, formatHostPort(url.host, url.port), timings, {
       reusable: true,
+      reads,
     });
     const live = this.live.get(key) ?? new Set<ClientConnection>();
     this.live.set(key, live);

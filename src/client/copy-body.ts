@@ -1,11 +1,15 @@
 /**
  * Copying a response body into a file or stream, with backpressure and progress. Unlike
  * stream.pipeline, a failing body does not destroy the sink: the bytes that arrived are flushed.
+ * Into a FileSink the bytes go straight from the decoder to the file (takeBodyDirectly), since a
+ * synchronous write needs no buffering and no backpressure.
  */
 import type { Hash } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { interrupted } from "./connect.js";
+import { FileSink } from "./file-sink.js";
+import { takeBodyDirectly } from "./response-reader.js";
 
 /** How copyBody copies. */
 export interface CopyOptions {
@@ -34,60 +38,82 @@ export async function copyBody(
   sink: Writable,
   options: CopyOptions = {},
 ): Promise<number> {
-  const { onProgress, limit, hash } = options;
+  const { onProgress, limit, hash, signal } = options;
   let received = 0;
   onProgress?.(received);
   let sinkError: Error | undefined;
-  const onDrain = (): void => {
-    body.resume();
-  };
   // On abort, the bytes already buffered still reach the sink (the partial file holds every byte
   // received until then); what arrives later is not waited for.
   let stopAt = Infinity;
   const onAbort = (): void => {
     stopAt = received + body.readableLength;
-    if (body.readableLength === 0) body.destroy(interrupted(options.signal));
+    if (body.readableLength === 0) body.destroy(interrupted(signal));
   };
-  if (options.signal?.aborted === true) onAbort();
-  options.signal?.addEventListener("abort", onAbort);
+  const onDrain = (): void => {
+    body.resume();
+  };
   const copied = new Promise<void>((resolve, reject) => {
-    if (limit === 0) {
-      body.destroy();
-      resolve();
-      return;
-    }
-    body.on("data", (chunk: Buffer) => {
+    /** Takes one piece; false when the copy is over (limit reached, or stopped). */
+    const take = (chunk: Buffer, write: (piece: Buffer) => boolean): boolean => {
       let piece = chunk;
       const atLimit = limit !== undefined && received + piece.length >= limit;
       if (atLimit) piece = piece.subarray(0, limit - received);
       received += piece.length;
       hash?.update(piece);
+      const more = write(piece);
       onProgress?.(received);
-      const more = sink.write(piece);
       if (received >= stopAt) {
-        body.removeAllListeners("data");
-        body.destroy(interrupted(options.signal));
-      } else if (atLimit) {
-        body.removeAllListeners("data");
+        body.destroy(interrupted(signal));
+        return false;
+      }
+      if (atLimit) {
         body.destroy();
         resolve();
-      } else if (!more) body.pause();
+        return false;
+      }
+      if (!more) body.pause();
+      return true;
+    };
+    if (limit === 0) {
+      body.destroy();
+      resolve();
+      return;
+    }
+    const direct =
+      sink instanceof FileSink &&
+      takeBodyDirectly(body, (chunk) => {
+        if (sinkError !== undefined) return;
+        take(chunk, (piece) => {
+          try {
+            sink.writeNow(piece);
+          } catch (err) {
+            sinkError = err as Error;
+            body.destroy();
+            reject(err);
+          }
+          return true;
+        });
+      });
+    body.on("data", (chunk: Buffer) => {
+      if (!take(chunk, (piece) => sink.write(piece))) body.removeAllListeners("data");
     });
     body.once("end", () => resolve());
     body.once("error", reject);
-    sink.on("drain", onDrain);
+    if (!direct) sink.on("drain", onDrain);
     sink.once("error", (err) => {
       sinkError = err;
       body.destroy();
       reject(err);
     });
   });
+  if (signal?.aborted === true) onAbort();
+  signal?.addEventListener("abort", onAbort);
   let bodyError: unknown;
   await copied.catch((err: unknown) => {
     bodyError = err;
   });
   sink.off("drain", onDrain);
-  options.signal?.removeEventListener("abort", onAbort);
+  signal?.removeEventListener("abort", onAbort);
   if ((options.end ?? true) && sinkError === undefined) {
     await new Promise<void>((resolve) => {
       sink.once("error", (err) => {

@@ -69,6 +69,8 @@ export interface DownloadJob {
   readonly final: string;
   /** Where bytes are written meanwhile (final + .part, or final itself). */
   writeTo: string;
+  /** writeTo is not a regular file (-o /dev/null, a FIFO): no .part, no rename, no checks. */
+  readonly special: boolean;
   /** May the final rename replace an existing file? */
   readonly overwrite: boolean;
   /** Said once a response is accepted (e.g. "NAME exists; saving to NAME.1"). */

@@ -113,6 +113,7 @@ async function makeJob(
     options,
     final: target,
     writeTo: target + PARTIAL_SUFFIX,
+    special: false,
     overwrite: true,
     notice: undefined,
     size: 0,
@@ -133,8 +134,7 @@ async function makeJob(
   }
   if (explicit && (await isSpecialFile(target))) {
     // -o /dev/null and the like: no .part, no rename.
-    job.writeTo = target;
-    return job;
+    return { ...job, writeTo: target, special: true };
   }
   if (explicit || options.force === true || local !== undefined) return job;
   const chosen = await freeName(target);
@@ -293,7 +293,7 @@ async function finish(
   started: number,
 ): Promise<DownloadResult> {
   const options = job.options;
-  const special = job.writeTo === job.final && (await isSpecialFile(job.final));
+  const special = job.special;
   const result = (path: string | undefined, status: number): DownloadResult => ({
     path,
     status,

@@ -12,7 +12,7 @@ import { formatHostPort } from "../net/address.js";
 import { packageVersion } from "../util/package-version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { ClientConnection } from "./client-connection.js";
-import { openConnection, type ConnectTimings, type TlsTrust } from "./connect.js";
+import { openConnection, type ConnectTimings, type ReadTarget, type TlsTrust } from "./connect.js";
 import type { ConnectionPool } from "./connection-pool.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
 import type { ExchangeRequest } from "./response-reader.js";
@@ -241,14 +241,19 @@ async function requestOnce(
     connectTimings = result.connectTimings;
   } else {
     connectTimings = emptyTimings();
+    const reads: ReadTarget = { onRead: undefined, reusesBuffer: false };
     const socket = await openConnection(
       url,
       connect.timeoutMs,
       connect.trust,
       connectTimings,
       connect.signal,
+      reads,
     );
-    const connection = new ClientConnection(socket, peer, connectTimings, { reusable: false });
+    const connection = new ClientConnection(socket, peer, connectTimings, {
+      reusable: false,
+      reads,
+    });
     result = await connection.request(traced, connect.signal);
   }
   const responseHead = result.head;

@@ -77,7 +77,8 @@ export class ResponseHeadParser {
       }
       this.lineLength = 0;
     }
-    this.chunks.push(chunk);
+    // A copy: the caller may reuse its buffer for the next read.
+    this.chunks.push(Buffer.from(chunk));
     this.size += chunk.length;
     return NEED_MORE;
   }

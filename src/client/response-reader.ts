@@ -56,6 +56,8 @@ export interface ExchangeRequest {
 
 /** What a reader asks of the connection it reads from. */
 export interface ReaderHost {
+  /** The bytes handed to onData live in a buffer reused by the next read: copy what is kept. */
+  readonly reusesBuffer: boolean;
   pause(): void;
   resume(): void;
   /** The body is complete; `rest` are bytes after it; `reusable`: the response allows reuse. */
@@ -74,6 +76,17 @@ export const MAX_INTERIM_RESPONSES = 32;
 type ReaderState = "waiting" | "head" | "body" | "done";
 
 const unansweredErrors = new WeakSet<Error>();
+const readers = new WeakMap<Readable, ResponseReader>();
+
+/**
+ * Lets a consumer that writes synchronously (a file, see file-sink.ts) take a response body's
+ * bytes as they are decoded, without the Readable's buffering: `sink` is called with views that
+ * are valid only during the call (the connection may reuse its read buffer). The Readable still
+ * ends or errors as usual. Only before the body is first read; false if it cannot be arranged.
+ */
+export function takeBodyDirectly(body: Readable, sink: (chunk: Buffer) => void): boolean {
+  return readers.get(body)?.takeDirectly(sink) ?? false;
+}
 
 /** Marks `err` as the failure of a request of which no response byte arrived. */
 export function markUnanswered(err: TcpkitError): TcpkitError {
@@ -101,6 +114,10 @@ export class ResponseReader {
   private body: Readable | undefined;
   private timer: NodeJS.Timeout | undefined;
   private headTimer: NodeJS.Timeout | undefined;
+  /** When bytes last arrived (Date.now()), for the idle deadline. */
+  private lastActivity = 0;
+  /** Takes body bytes as they are decoded, instead of the Readable (takeBodyDirectly). */
+  private direct: ((chunk: Buffer) => void) | undefined;
   /** Response bytes received so far (head and body). */
   bytesSeen = 0;
   private firstByteAt = 0;
@@ -238,8 +255,16 @@ export class ResponseReader {
     this.paused = true;
     this.host.pause();
     this.disarm();
-    this.pendingRest = rest;
+    this.pendingRest = this.host.reusesBuffer ? Buffer.from(rest) : rest;
+    readers.set(this.body, this);
     this.resolve({ head, framing, body: this.body, firstByteAt: this.firstByteAt });
+  }
+
+  /** See takeBodyDirectly. */
+  takeDirectly(sink: (chunk: Buffer) => void): boolean {
+    if (this.state !== "body" || this.reading || (this.body?.readableLength ?? 1) > 0) return false;
+    this.direct = sink;
+    return true;
   }
 
   private readBody(chunk: Buffer): void {
@@ -250,9 +275,14 @@ export class ResponseReader {
   }
 
   private deliver(data: Buffer): void {
+    if (this.state !== "body") return;
+    if (this.direct !== undefined) {
+      this.direct(data);
+      return;
+    }
     // Backpressure: stop reading the socket until the consumer asks for more; the idle timer is
     // off meanwhile, since the wait is ours, not the server's.
-    if (this.body?.push(data) === false) {
+    if (this.body?.push(this.host.reusesBuffer ? Buffer.from(data) : data) === false) {
       this.paused = true;
       this.host.pause();
       this.disarm();
@@ -327,20 +357,41 @@ export class ResponseReader {
     else this.reject(unanswered ? markUnanswered(err) : err);
   }
 
+  /**
+   * The idle deadline from now. Called for every read, so it does not re-arm a timer each time:
+   * it notes the time, and the one timer, when it fires, waits again for what is left.
+   */
   private armIdle(): void {
-    const ms = this.request.timeouts.idleMs;
-    this.arm(ms, () => {
+    this.lastActivity = Date.now();
+    if (this.timer === undefined || !this.idleArmed) this.armIdleIn(this.request.timeouts.idleMs);
+  }
+
+  private idleArmed = false;
+
+  private armIdleIn(ms: number): void {
+    clearTimeout(this.timer);
+    this.idleArmed = true;
+    this.timer = setTimeout(() => {
+      const idle = this.request.timeouts.idleMs;
+      const left = this.lastActivity + idle - Date.now();
+      if (left > 0) {
+        this.armIdleIn(left);
+        return;
+      }
       const after =
         this.decoder === undefined ? "" : ` (after ${this.decoder.received} body bytes)`;
-      return new TcpkitError(
-        "ERR_TIMEOUT",
-        `${this.request.peer} sent nothing for ${seconds(ms)}${after}`,
+      this.fail(
+        new TcpkitError(
+          "ERR_TIMEOUT",
+          `${this.request.peer} sent nothing for ${seconds(idle)}${after}`,
+        ),
       );
-    });
+    }, ms);
   }
 
   private arm(ms: number, makeError: () => TcpkitError): void {
     clearTimeout(this.timer);
+    this.idleArmed = false;
     this.timer = setTimeout(() => this.fail(makeError()), ms);
   }
 
@@ -348,6 +399,7 @@ export class ResponseReader {
     clearTimeout(this.timer);
     clearTimeout(this.headTimer);
     this.timer = undefined;
+    this.idleArmed = false;
   }
 }
 

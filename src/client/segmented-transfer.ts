@@ -14,11 +14,11 @@
  * - any other failure (network, timeout, status): the other segments stop, the control file
  *   records what is on disk, and the error goes to the caller (which may retry or report).
  */
-import { createWriteStream, type WriteStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { checkPartial } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
+import { FileSink } from "./file-sink.js";
 import { readDigestField } from "./digest-check.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { withStatusHint } from "./retry-policy.js";
@@ -69,7 +69,7 @@ export interface SegmentedOptions {
 interface LiveSegment {
   readonly record: SegmentRecord;
   /** The stream writing this segment now, and `done` when it was opened. */
-  stream: WriteStream | undefined;
+  stream: FileSink | undefined;
   base: number;
 }
 
@@ -167,7 +167,7 @@ class SegmentRun {
         this.check(response, start, record.end);
       }
       const want = record.end - start + 1;
-      const stream = createWriteStream(this.o.partPath, { flags: "r+", start });
+      const stream = new FileSink(this.o.partPath, "r+", start);
       segment.stream = stream;
       segment.base = record.done;
       this.active.add(response.body);

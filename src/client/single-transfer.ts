@@ -16,6 +16,7 @@ import {
   type CheckedRange,
 } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
+import { FileSink } from "./file-sink.js";
 import { readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { markBodyFailure, statusError, type DownloadJob } from "./download-job.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
@@ -231,7 +232,9 @@ async function save(
         ? undefined
         : { algorithm: first.algorithm, hash: createHash(first.algorithm) };
   }
-  const file = createWriteStream(job.writeTo, { flags });
+  const file = job.special
+    ? createWriteStream(job.writeTo, { flags })
+    : new FileSink(job.writeTo, flags);
   const total = job.total;
   let received = 0;
   try {
