@@ -5,7 +5,7 @@
  * failures, which always says what is on disk.
  */
 import type { Hash } from "node:crypto";
-import { stat, unlink } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import type { ExpectedDigest } from "./digest-check.js";
@@ -13,7 +13,7 @@ import type { HttpGetOptions, HttpResponse } from "./http-get.js";
 import type { RetryOptions } from "./retry-policy.js";
 import type { ControlState } from "./segment-control-file.js";
 import type { Validator } from "./validators.js";
-import { stampLastModified } from "./output-file.js";
+import { stampLastModified, statFile } from "./output-file.js";
 import { withStatusHint } from "./retry-policy.js";
 
 /** Options of download. */
@@ -152,12 +152,9 @@ export async function describePartial(err: unknown, job: DownloadJob): Promise<T
         });
   // The server's Last-Modified on the partial file: `-c` sends it back in If-Range.
   if (job.response !== undefined && job.control === undefined) {
-    await stampLastModified(job.writeTo, job.response).catch(() => undefined);
+    stampLastModified(job.writeTo, job.response);
   }
-  const size = await stat(job.writeTo).then(
-    (s) => s.size,
-    () => 0,
-  );
+  const size = statFile(job.writeTo)?.size ?? 0;
   const control = job.control;
   if (control !== undefined) {
     const done = control.segments.reduce((sum, s) => sum + s.done, 0);

@@ -107,7 +107,7 @@ async function makeJob(
   explicit: boolean,
   options: DownloadOptions,
 ): Promise<DownloadJob> {
-  const local = options.newer === true ? await statFile(target) : undefined;
+  const local = options.newer === true ? statFile(target) : undefined;
   const job: DownloadJob = {
     url,
     options,
@@ -132,12 +132,12 @@ async function makeJob(
     await resumeState(job);
     return job;
   }
-  if (explicit && (await isSpecialFile(target))) {
+  if (explicit && isSpecialFile(target)) {
     // -o /dev/null and the like: no .part, no rename.
     return { ...job, writeTo: target, special: true };
   }
   if (explicit || options.force === true || local !== undefined) return job;
-  const chosen = await freeName(target);
+  const chosen = freeName(target);
   if (chosen === target) return { ...job, overwrite: false };
   return {
     ...job,
@@ -159,7 +159,7 @@ async function resumeState(job: DownloadJob): Promise<void> {
     job.options.onNotice?.(`ignoring ${controlPath}: ${(err as Error).message}`);
     return undefined;
   });
-  if (control !== undefined && (await statFile(partial)) !== undefined) {
+  if (control !== undefined && statFile(partial) !== undefined) {
     job.control = control;
     job.validator = control.validator;
     job.total = control.length;
@@ -168,7 +168,7 @@ async function resumeState(job: DownloadJob): Promise<void> {
     return;
   }
   if (control !== undefined) await removeControlFile(controlPath);
-  const existing = (await statFile(partial)) ?? (await statFile(job.final));
+  const existing = statFile(partial) ?? statFile(job.final);
   if (existing === undefined || existing.size === 0) return;
   job.writeTo = existing.path;
   job.size = existing.size;
@@ -319,7 +319,7 @@ async function finish(
     job.digests = options.checksum !== undefined ? [options.checksum] : [];
   }
   if (!special) {
-    const size = (await statFile(job.writeTo))?.size ?? 0;
+    const size = statFile(job.writeTo)?.size ?? 0;
     // A file becomes NAME only when it holds as many bytes as the server said (issue 18 item 7).
     if (job.total !== undefined && size !== job.total) {
       throw await describePartial(
@@ -330,11 +330,11 @@ async function finish(
     job.size = size;
     await checkDigests(job);
   }
-  if (job.response !== undefined) await stampLastModified(job.writeTo, job.response);
+  if (job.response !== undefined) stampLastModified(job.writeTo, job.response);
   const path =
     job.writeTo === job.final
       ? job.final
-      : await renameInto(job.writeTo, job.final, job.overwrite, options.onNotice);
+      : renameInto(job.writeTo, job.final, job.overwrite, options.onNotice);
   if (job.control !== undefined) await removeControlFile(job.writeTo + CONTROL_SUFFIX);
   if (outcome.kind === "already-complete") {
     options.onNotice?.(`${basename(job.final)} was already complete (${job.size} bytes)`);
