@@ -98,6 +98,9 @@ export class ConnectionPool {
     if (this.options.pipeline === true) {
       const shared = await this.pipelinable(key);
       if (shared !== undefined) return { connection: shared, fresh: false };
+      // Decided synchronously after the check: requests arriving meanwhile wait for this one.
+      const pending = this.opening.get(key);
+      if (pending !== undefined) return this.acquire(key, url, connect);
     }
     const opening = this.open(key, url, connect);
     if (this.options.pipeline === true) this.opening.set(key, opening);
@@ -108,13 +111,18 @@ export class ConnectionPool {
     }
   }
 
-  /** A connection to `key` with room for one more pipelined request, if any. */
+  /**
+   * A connection to `key` with room for one more pipelined request, if any (waiting for one
+   * being opened). Returns without awaiting when there is nothing to wait for, so the caller's
+   * check and its own opening happen in one turn.
+   */
   private async pipelinable(key: string): Promise<ClientConnection | undefined> {
     const depth = this.options.pipelineDepth ?? 8;
-    const pending = this.opening.get(key);
-    if (pending !== undefined) {
-      const connection = await pending.catch(() => undefined);
-      if (connection?.open === true && connection.inFlight < depth) return connection;
+    for (let pending = this.opening.get(key); pending !== undefined;) {
+      await pending.catch(() => undefined);
+      const next = this.opening.get(key);
+      if (next === pending) break;
+      pending = next;
     }
     for (const connection of this.live.get(key) ?? []) {
       if (connection.open && connection.inFlight < depth) return connection;

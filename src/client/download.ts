@@ -183,9 +183,9 @@ async function run(job: DownloadJob, started: number): Promise<DownloadResult> {
   const conditions = conditionsOf(options, job);
   let restarts = 0;
   for (let attempt = 1; ; attempt++) {
+    let outcome: Outcome;
     try {
-      const outcome = await attemptOnce(job, http, conditions);
-      return await finish(job, outcome, attempt, started);
+      outcome = await attemptOnce(job, http, conditions);
     } catch (err) {
       if (options.signal?.aborted === true)
         throw await describePartial(interrupted(options.signal), job);
@@ -214,7 +214,10 @@ async function run(job: DownloadJob, started: number): Promise<DownloadResult> {
         `${(err as Error).message}; retry ${attempt} of ${options.retry?.count ?? 0} in ${wait}${why}`,
       );
       await sleep(decision.delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+      continue;
     }
+    // The bytes are all there: what is left (length, digests, the name) is not retried.
+    return finish(job, outcome, attempt, started);
   }
 }
 

@@ -194,7 +194,8 @@ export class ResponseReader {
       return;
     }
     const result = (this.decoder as BodyDecoder).end();
-    if (result.kind === "error") this.fail(this.bodyError(result.message));
+    // Cut short by the peer closing: a network failure (worth a retry), not a malformed body.
+    if (result.kind === "error") this.fail(this.bodyError(result.message, "ERR_CONNECTION_CLOSED"));
     else this.finishBody(Buffer.alloc(0));
   }
 
@@ -331,8 +332,11 @@ export class ResponseReader {
     );
   }
 
-  private bodyError(message: string): TcpkitError {
-    return new TcpkitError("ERR_HTTP_PROTOCOL", `${message} from ${this.request.peer}`);
+  private bodyError(
+    message: string,
+    code: "ERR_HTTP_PROTOCOL" | "ERR_CONNECTION_CLOSED" = "ERR_HTTP_PROTOCOL",
+  ): TcpkitError {
+    return new TcpkitError(code, `${message} from ${this.request.peer}`);
   }
 
   /**

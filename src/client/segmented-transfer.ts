@@ -23,7 +23,7 @@ import { readDigestField } from "./digest-check.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { withStatusHint } from "./retry-policy.js";
 import { writeControlFile, type ControlState, type SegmentRecord } from "./segment-control-file.js";
-import { sameVersion } from "./validators.js";
+import { contradicts } from "./validators.js";
 
 /** Segments smaller than this are not worth a connection of their own. */
 export const MIN_SEGMENT_BYTES = 1 << 20;
@@ -202,7 +202,7 @@ class SegmentRun {
   private check(response: HttpResponse, start: number, end: number): void {
     const { state } = this.o;
     const status = response.status;
-    if (status === 200 || status === 416 || (status === 206 && !this.sameVersion(response))) {
+    if (status === 200 || status === 416 || (status === 206 && this.otherVersion(response))) {
       response.body.destroy();
       const err = new TcpkitError(
         "ERR_HTTP_PROTOCOL",
@@ -236,15 +236,16 @@ class SegmentRun {
     }
   }
 
-  private sameVersion(response: HttpResponse): boolean {
-    if (!sameVersion(this.o.state.validator, response)) return false;
+  /** A 206 whose validator or Repr-Digest is not the first response's. */
+  private otherVersion(response: HttpResponse): boolean {
+    if (contradicts(this.o.state.validator, response)) return true;
     const digest = readDigestField("Repr-Digest", response.header("repr-digest"));
     const known = this.o.state.digest;
     return (
-      digest.kind !== "digest" ||
-      known === undefined ||
-      digest.digest.algorithm !== known.algorithm ||
-      digest.digest.value.equals(known.value)
+      digest.kind === "digest" &&
+      known !== undefined &&
+      digest.digest.algorithm === known.algorithm &&
+      !digest.digest.value.equals(known.value)
     );
   }
 

@@ -22,7 +22,7 @@ import { markBodyFailure, statusError, type DownloadJob } from "./download-job.j
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { PARTIAL_SUFFIX } from "./output-file.js";
 import { MIN_SEGMENT_BYTES } from "./segmented-transfer.js";
-import { validatorOf, type Validator } from "./validators.js";
+import { contradicts, validatorOf, type Validator } from "./validators.js";
 
 /** What one transfer ended with (failures are thrown). */
 export type Outcome =
@@ -279,11 +279,4 @@ function restart(job: DownloadJob): void {
   job.hash = undefined;
   job.resume = "restarted";
   if (job.writeTo === job.final) job.writeTo = job.final + PARTIAL_SUFFIX;
-}
-
-/** True when a 206 names a different version than the one the prefix belongs to. */
-function contradicts(validator: Validator | undefined, response: HttpResponse): boolean {
-  if (validator === undefined) return false;
-  const theirs = validatorOf(response);
-  return theirs !== undefined && theirs.kind === validator.kind && theirs.value !== validator.value;
 }

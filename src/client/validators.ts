@@ -35,13 +35,19 @@ export function validatorOf(response: ValidatorSource): Validator | undefined {
 }
 
 /**
- * True when `response` carries the same validator (an ETag compared strongly, a Last-Modified
- * compared as a date). A response without that validator does not match.
+ * True when `response` names another version than `validator`: it carries that kind of
+ * validator (an ETag, compared strongly; a Last-Modified, compared as a date) with another
+ * value. A response without it does not contradict: the server has evaluated If-Range, and RFC
+ * 9110 §15.3.7 asks a 206 to carry the validator, but some omit it.
  */
-export function sameVersion(validator: Validator, response: ValidatorSource): boolean {
-  if (validator.kind === "etag") return response.header("etag") === validator.value;
+export function contradicts(validator: Validator | undefined, response: ValidatorSource): boolean {
+  if (validator === undefined) return false;
+  if (validator.kind === "etag") {
+    const etag = response.header("etag");
+    return etag !== undefined && etag !== validator.value;
+  }
   const lastModified = parseHttpDate(response.header("last-modified") ?? "");
-  return lastModified !== undefined && formatHttpDate(lastModified) === validator.value;
+  return lastModified !== undefined && formatHttpDate(lastModified) !== validator.value;
 }
 
 /** `"xyzzy"`: an opaque-tag without the W/ prefix (RFC 9110 §8.8.3). */
