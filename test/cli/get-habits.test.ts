@@ -89,6 +89,7 @@ describe("tcpkit get: wget and curl habits", () => {
     });
     await server.close();
     // Each draw starts with a carriage return and an erase; what follows up to the next CR.
+    // eslint-disable-next-line no-control-regex
     const draws = [...out.matchAll(/\r\x1b\[(2K|J)([^\r]*)/g)].map((m) => [m[1], m[2] ?? ""]);
     const progress = draws.filter(([, text]) => /%/.test(text ?? ""));
     assert.ok(progress.length >= 2, JSON.stringify(out));
@@ -97,6 +98,7 @@ describe("tcpkit get: wget and curl habits", () => {
     // again within 24 columns.
     const resized = draws.findIndex(([erase]) => erase === "J");
     assert.ok(resized > 0, JSON.stringify(out));
+    // eslint-disable-next-line no-control-regex
     assert.match(out, /\x1b\[1A\r\x1b\[J/);
     for (const [, text] of draws.slice(resized)) {
       if (/%/.test(text ?? "")) assert.ok((text ?? "").length < 24, JSON.stringify(text));
