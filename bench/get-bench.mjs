@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
+import { writeSeededFile } from "./lib/servers.mjs";
 import { freePort, sleep, startServer, stopServer, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -60,25 +61,11 @@ fs.mkdirSync(work, { recursive: true });
 
 // --- fixture: a seeded pseudo-random big file (nothing compresses it) and 100 small ones ----
 log(`writing the fixture: ${BIG >> 20} MiB and ${SMALL_COUNT} x 1 KiB`);
-const bigHash = writeBig(path.join(root, "big.bin"), BIG);
+const bigHash = writeSeededFile(path.join(root, "big.bin"), BIG);
 for (let i = 0; i < SMALL_COUNT; i++) {
   fs.writeFileSync(path.join(root, "small", `f${i}.bin`), crypto.randomBytes(1024));
 }
 const listFile = path.join(tmp, "urls.txt");
-
-function writeBig(file, size) {
-  const fd = fs.openSync(file, "w");
-  const hash = crypto.createHash("sha256");
-  const cipher = crypto.createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
-  const zeros = Buffer.alloc(1 << 20);
-  for (let i = 0; i < size / zeros.length; i++) {
-    const chunk = cipher.update(zeros);
-    hash.update(chunk);
-    fs.writeSync(fd, chunk);
-  }
-  fs.closeSync(fd);
-  return hash.digest("hex");
-}
 
 // --- nginx --------------------------------------------------------------------------------------
 function nginxArgv(dir, port) {

@@ -44,8 +44,12 @@ export {
   DEFAULT_TIMEOUT_MS,
   type HttpGetOptions,
   type HttpResponse,
+  type ResponseTiming,
   type TraceEvent,
 } from "./client/http-get.js";
+export { ConnectionPool, type PoolOptions } from "./client/connection-pool.js";
+export type { RetryOptions } from "./client/retry-policy.js";
+export { parseChecksum, type ExpectedDigest } from "./client/digest-check.js";
 export { PARTIAL_SUFFIX } from "./client/output-file.js";
 export {
   download,

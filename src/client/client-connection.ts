@@ -12,7 +12,15 @@
  */
 import type { Socket } from "node:net";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
-import { interrupted, type ConnectTimings, type ReadTarget } from "./connect.js";
+import { formatHostPort } from "../net/address.js";
+import {
+  interrupted,
+  openConnection,
+  type ConnectTimings,
+  type ReadTarget,
+  type TlsTrust,
+} from "./connect.js";
+import type { RequestUrl } from "./request-url.js";
 import {
   ResponseReader,
   markUnanswered,
@@ -174,6 +182,39 @@ export class ClientConnection {
     this.queue.shift()?.onEnd(err);
     this.close();
   }
+}
+
+/**
+ * Opens a connection to `url`'s origin (openConnection: TCP or TLS within the connect timeout,
+ * plain TCP reading into a buffer of its own) and wraps it. `reusable`: whether it may carry more
+ * than one request.
+ */
+export async function dial(
+  url: RequestUrl,
+  connect: { timeoutMs: number; trust: TlsTrust; signal?: AbortSignal | undefined },
+  reusable: boolean,
+): Promise<ClientConnection> {
+  const timings: ConnectTimings = {
+    start: 0,
+    lookupAt: 0,
+    connectAt: 0,
+    secureAt: 0,
+    remoteAddress: "",
+    remotePort: 0,
+  };
+  const reads: ReadTarget = { onRead: undefined, reusesBuffer: false };
+  const socket = await openConnection(
+    url,
+    connect.timeoutMs,
+    connect.trust,
+    timings,
+    connect.signal,
+    reads,
+  );
+  return new ClientConnection(socket, formatHostPort(url.host, url.port), timings, {
+    reusable,
+    reads,
+  });
 }
 
 function closedError(peer: string): TcpkitError {

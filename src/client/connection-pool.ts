@@ -10,8 +10,9 @@
  * that safe, and what browsers and curl do.
  */
 import { formatHostPort } from "../net/address.js";
-import { ClientConnection } from "./client-connection.js";
-import { openConnection, type ConnectTimings, type ReadTarget, type TlsTrust } from "./connect.js";
+import type { ClientConnection } from "./client-connection.js";
+import { dial } from "./client-connection.js";
+import type { ConnectTimings, TlsTrust } from "./connect.js";
 import type { RequestUrl } from "./request-url.js";
 import { isUnanswered, type Exchange, type ExchangeRequest } from "./response-reader.js";
 
@@ -135,28 +136,8 @@ export class ConnectionPool {
     url: RequestUrl,
     connect: { timeoutMs: number; trust: TlsTrust; signal?: AbortSignal | undefined },
   ): Promise<ClientConnection> {
-    const timings: ConnectTimings = {
-      start: 0,
-      lookupAt: 0,
-      connectAt: 0,
-      secureAt: 0,
-      remoteAddress: "",
-      remotePort: 0,
-    };
-    const reads: ReadTarget = { onRead: undefined, reusesBuffer: false };
-    const socket = await openConnection(
-      url,
-      connect.timeoutMs,
-      connect.trust,
-      timings,
-      connect.signal,
-      reads,
-    );
+    const connection = await dial(url, connect, true);
     this.connectionsOpened++;
-    const connection = new ClientConnection(socket, formatHostPort(url.host, url.port), timings, {
-      reusable: true,
-      reads,
-    });
     const live = this.live.get(key) ?? new Set<ClientConnection>();
     this.live.set(key, live);
     live.add(connection);

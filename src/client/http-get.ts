@@ -11,8 +11,8 @@ import type { ResponseHead } from "./response-head-parser.js";
 import { formatHostPort } from "../net/address.js";
 import { packageVersion } from "../util/package-version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
-import { ClientConnection } from "./client-connection.js";
-import { openConnection, type ConnectTimings, type ReadTarget, type TlsTrust } from "./connect.js";
+import { dial } from "./client-connection.js";
+import type { ConnectTimings, TlsTrust } from "./connect.js";
 import type { ConnectionPool } from "./connection-pool.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
 import type { ExchangeRequest } from "./response-reader.js";
@@ -240,20 +240,8 @@ async function requestOnce(
     result = await pool.request(url, traced, connect);
     connectTimings = result.connectTimings;
   } else {
-    connectTimings = emptyTimings();
-    const reads: ReadTarget = { onRead: undefined, reusesBuffer: false };
-    const socket = await openConnection(
-      url,
-      connect.timeoutMs,
-      connect.trust,
-      connectTimings,
-      connect.signal,
-      reads,
-    );
-    const connection = new ClientConnection(socket, peer, connectTimings, {
-      reusable: false,
-      reads,
-    });
+    const connection = await dial(url, connect, false);
+    connectTimings = connection.timings;
     result = await connection.request(traced, connect.signal);
   }
   const responseHead = result.head;
@@ -280,10 +268,6 @@ async function requestOnce(
       remotePort: connectTimings?.remotePort ?? 0,
     },
   };
-}
-
-function emptyTimings(): ConnectTimings {
-  return { start: 0, lookupAt: 0, connectAt: 0, secureAt: 0, remoteAddress: "", remotePort: 0 };
 }
 
 /**
