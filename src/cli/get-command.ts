@@ -170,7 +170,7 @@ Exit codes (with several URLs, the worst of them):
     ["tcpkit get -qO- https://example.com/ | less", "the body on stdout"],
     ["tcpkit get -i urls.txt --parallel 4", "every URL in urls.txt, 4 at a time"],
   ],
-  async run({ values, positionals }) {
+  async run({ values, positionals, given }) {
     const urls = [...positionals, ...readUrlList(values["input-file"])];
     if (urls.length === 0) throw new UsageError("a URL is required");
     for (const url of urls) {
@@ -237,7 +237,8 @@ Exit codes (with several URLs, the worst of them):
       resume: values.continue,
       newer: values.newer,
       saveErrors: values["save-errors"],
-      segments: values.segments,
+      // Not given: 1, or as many connections as a resumed control file has segments.
+      ...(given.has("segments") ? { segments: values.segments } : {}),
       retry: {
         count: values.retry,
         delayMs: values["retry-delay"],

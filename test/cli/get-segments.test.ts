@@ -194,6 +194,8 @@ describe("tcpkit get -x N", () => {
         .sort();
       assert.deepEqual(resumed.map((q) => q.range).sort(), expected);
       for (const q of resumed) assert.match(q.ifRange ?? "", /^"/);
+      // Without -x, -c uses as many connections as there are unfinished segments.
+      assert.equal(new Set(resumed.map((q) => q.connection)).size, expected.length);
       assert.equal(server.bytesSent() - sentBefore, BODY.length - doneBytes);
       assert.ok(!existsSync(control));
     } finally {
