@@ -3,7 +3,6 @@
  * connect timeout that covers the TLS handshake too. Errors become one-line TcpkitErrors.
  */
 import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
 import { formatHostPort } from "../net/address.js";
 import { dialOptions } from "../net/dial.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
@@ -58,7 +57,7 @@ export interface ReadTarget {
  * `timeoutMs`, or the mapped network/TLS error. With a `target`, a plain TCP socket hands its
  * bytes to `target.onRead` instead of emitting 'data'.
  */
-export function openConnection(
+export async function openConnection(
   url: RequestUrl,
   timeoutMs: number,
   trust: TlsTrust,
@@ -67,6 +66,9 @@ export function openConnection(
   target?: ReadTarget,
 ): Promise<Socket> {
   const peer = formatHostPort(url.host, url.port);
+  // node:tls (and the crypto under it) only for https: loading it costs a plain download's
+  // start-up about 10 ms.
+  const tlsConnect = url.scheme === "https" ? (await import("node:tls")).connect : undefined;
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(interrupted(signal));
@@ -74,7 +76,7 @@ export function openConnection(
     }
     if (timings !== undefined) timings.start = performance.now();
     const socket: Socket =
-      url.scheme === "https"
+      tlsConnect !== undefined
         ? tlsConnect({
             host: url.host,
             port: url.port,

@@ -4,7 +4,7 @@
  * gives (`--checksum sha256=HEX`), checked against the saved bytes. A download whose bytes do not
  * match is never given its final name.
  */
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -108,14 +108,17 @@ export function parseChecksum(text: string): ExpectedDigest {
   return { algorithm, value: Buffer.from(hex, "hex"), source: "--checksum" };
 }
 
-/** A hash of the bytes as they are written, for a body saved whole from its first byte. */
-export function streamingHash(expected: ExpectedDigest | undefined): Hash | undefined {
-  return expected === undefined ? undefined : createHash(expected.algorithm);
+/**
+ * A hash object for `algorithm`. node:crypto is loaded on first use: most downloads have no
+ * digest to check, and loading it costs a command's start-up several milliseconds.
+ */
+export async function newHash(algorithm: string): Promise<Hash> {
+  return (await import("node:crypto")).createHash(algorithm);
 }
 
 /** The digest of the file at `path` (read in 1 MiB pieces). */
 export async function hashFile(path: string, algorithm: string): Promise<Buffer> {
-  const hash = createHash(algorithm);
+  const hash = await newHash(algorithm);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);
   }

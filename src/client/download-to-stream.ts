@@ -4,14 +4,14 @@
  * the server cannot continue them (a restart would repeat them); digests are checked over the
  * bytes written, and a mismatch is reported after the fact.
  */
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import type { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { interrupted } from "./connect.js";
 import { checkPartial } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
-import { assertDigest, readDigestField, type ExpectedDigest } from "./digest-check.js";
+import { assertDigest, newHash, readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { statusError, type DownloadOptions } from "./download-job.js";
 import type { DownloadResult } from "./download.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
@@ -41,7 +41,7 @@ export async function downloadToStream(
         hash =
           first === undefined
             ? undefined
-            : { algorithm: first.algorithm, hash: createHash(first.algorithm) };
+            : { algorithm: first.algorithm, hash: await newHash(first.algorithm) };
       }
       const failed = statusError(response, state.written > 0);
       const offset = state.written;

@@ -5,7 +5,6 @@
  * (content-range.ts); the file becomes complete only when it holds as many bytes as the server
  * said the resource has. A 206 that starts a segmented download is handed back to the caller.
  */
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { parseHttpDate } from "../http/http-date.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -17,7 +16,7 @@ import {
 } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
 import { FileSink } from "./file-sink.js";
-import { readDigestField, type ExpectedDigest } from "./digest-check.js";
+import { newHash, readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { markBodyFailure, statusError, type DownloadJob } from "./download-job.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { PARTIAL_SUFFIX } from "./output-file.js";
@@ -230,7 +229,7 @@ async function save(
     job.hash =
       first === undefined
         ? undefined
-        : { algorithm: first.algorithm, hash: createHash(first.algorithm) };
+        : { algorithm: first.algorithm, hash: await newHash(first.algorithm) };
   }
   const file = job.special
     ? createWriteStream(job.writeTo, { flags })
