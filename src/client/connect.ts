@@ -31,11 +31,6 @@ export interface ConnectTimings {
   remotePort: number;
 }
 
-/** Timings of a connection that was not opened for this request (reused): all zero. */
-export function reusedTimings(connection: ConnectTimings): ConnectTimings {
-  return { ...connection, start: 0, lookupAt: 0, connectAt: 0, secureAt: 0 };
-}
-
 /** Bytes read per read on a plain TCP connection with a ReadTarget (one buffer, reused). */
 export const READ_BUFFER_BYTES = 256 * 1024;
 

@@ -10,20 +10,9 @@ import { hasToken } from "../http/header-lookup.js";
 import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
-import { seconds } from "./connect.js";
+import { ReadDeadlines, type ReadTimeouts } from "./read-deadlines.js";
 
-/** Deadlines after the request is written. */
-export interface ReadTimeouts {
-  /** From the moment this response is awaited to its first byte. */
-  readonly firstByteMs: number;
-  /** Longest silence between two reads once the response has started. */
-  readonly idleMs: number;
-  /**
-   * From the moment this response is awaited to its complete final head, 1xx included: a head
-   * dripped one byte at a time never idles out, so it needs an overall bound (default firstByteMs).
-   */
-  readonly headMs?: number;
-}
+export type { ReadTimeouts };
 
 /** The final (non-1xx) response, its body still to be read from `body`. */
 export interface Exchange {
@@ -112,10 +101,7 @@ export class ResponseReader {
   private parser = new ResponseHeadParser();
   private decoder: BodyDecoder | undefined;
   private body: Readable | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private headTimer: NodeJS.Timeout | undefined;
-  /** When bytes last arrived (Date.now()), for the idle deadline. */
-  private lastActivity = 0;
+  private readonly deadlines: ReadDeadlines;
   /** Takes body bytes as they are decoded, instead of the Readable (takeBodyDirectly). */
   private direct: ((chunk: Buffer) => void) | undefined;
   /** Response bytes received so far (head and body). */
@@ -137,27 +123,20 @@ export class ResponseReader {
     readonly request: ExchangeRequest,
     private readonly resolve: (exchange: Exchange) => void,
     private readonly reject: (err: TcpkitError) => void,
-  ) {}
+  ) {
+    this.deadlines = new ReadDeadlines(
+      request.timeouts,
+      request.peer,
+      (err) => this.fail(err),
+      () => this.decoder?.received,
+    );
+  }
 
   /** This response is now the one being read: the deadlines start. */
   activate(): void {
     if (this.state !== "waiting") return;
     this.state = "head";
-    const { firstByteMs, headMs = firstByteMs } = this.request.timeouts;
-    this.arm(firstByteMs, () => {
-      return new TcpkitError(
-        "ERR_TIMEOUT",
-        `no response from ${this.request.peer} within ${seconds(firstByteMs)}`,
-      );
-    });
-    this.headTimer = setTimeout(() => {
-      this.fail(
-        new TcpkitError(
-          "ERR_TIMEOUT",
-          `no complete response head from ${this.request.peer} within ${seconds(headMs)}`,
-        ),
-      );
-    }, headMs);
+    this.deadlines.start();
   }
 
   /** Bytes from the connection (only while this reader is active). */
@@ -165,7 +144,7 @@ export class ResponseReader {
     if (this.state === "done" || this.state === "waiting") return;
     if (this.bytesSeen === 0) this.firstByteAt = performance.now();
     this.bytesSeen += chunk.length;
-    this.armIdle();
+    this.deadlines.activity();
     if (this.state === "head") this.readHead(chunk);
     else this.readBody(chunk);
   }
@@ -235,7 +214,7 @@ export class ResponseReader {
       this.badResponse(framing.message);
       return;
     }
-    clearTimeout(this.headTimer);
+    this.deadlines.headDone();
     this.reusable = allowsReuse(head, framing);
     this.state = "body";
     this.decoder = new BodyDecoder(framing);
@@ -245,7 +224,7 @@ export class ResponseReader {
       destroy: (err, callback) => {
         if (this.state !== "done") {
           this.state = "done";
-          this.disarm();
+          this.deadlines.stop();
           this.host.abandon();
         }
         callback(err);
@@ -255,7 +234,7 @@ export class ResponseReader {
     // emitted on a stream nobody listens to yet.
     this.paused = true;
     this.host.pause();
-    this.disarm();
+    this.deadlines.stop();
     this.pendingRest = this.host.reusesBuffer ? Buffer.from(rest) : rest;
     readers.set(this.body, this);
     this.resolve({ head, framing, body: this.body, firstByteAt: this.firstByteAt });
@@ -286,7 +265,7 @@ export class ResponseReader {
     if (this.body?.push(this.host.reusesBuffer ? Buffer.from(data) : data) === false) {
       this.paused = true;
       this.host.pause();
-      this.disarm();
+      this.deadlines.stop();
     }
   }
 
@@ -314,13 +293,13 @@ export class ResponseReader {
       this.paused = false;
     }
     this.host.resume();
-    this.armIdle();
+    this.deadlines.activity();
   }
 
   private finishBody(rest: Buffer): void {
     if (this.state === "done") return;
     this.state = "done";
-    this.disarm();
+    this.deadlines.stop();
     this.body?.push(null);
     this.host.finished(rest, this.reusable);
   }
@@ -349,61 +328,16 @@ export class ResponseReader {
     const hadBody = this.state === "body";
     if (hadBody && !this.reading) {
       this.pendingError ??= err;
-      this.disarm();
+      this.deadlines.stop();
       this.host.abandon();
       return;
     }
     const unanswered = !hadBody && this.bytesSeen === 0;
     this.state = "done";
-    this.disarm();
+    this.deadlines.stop();
     this.host.abandon();
     if (hadBody) destroyAfterBuffered(this.body as Readable, err);
     else this.reject(unanswered ? markUnanswered(err) : err);
-  }
-
-  /**
-   * The idle deadline from now. Called for every read, so it does not re-arm a timer each time:
-   * it notes the time, and the one timer, when it fires, waits again for what is left.
-   */
-  private armIdle(): void {
-    this.lastActivity = Date.now();
-    if (this.timer === undefined || !this.idleArmed) this.armIdleIn(this.request.timeouts.idleMs);
-  }
-
-  private idleArmed = false;
-
-  private armIdleIn(ms: number): void {
-    clearTimeout(this.timer);
-    this.idleArmed = true;
-    this.timer = setTimeout(() => {
-      const idle = this.request.timeouts.idleMs;
-      const left = this.lastActivity + idle - Date.now();
-      if (left > 0) {
-        this.armIdleIn(left);
-        return;
-      }
-      const after =
-        this.decoder === undefined ? "" : ` (after ${this.decoder.received} body bytes)`;
-      this.fail(
-        new TcpkitError(
-          "ERR_TIMEOUT",
-          `${this.request.peer} sent nothing for ${seconds(idle)}${after}`,
-        ),
-      );
-    }, ms);
-  }
-
-  private arm(ms: number, makeError: () => TcpkitError): void {
-    clearTimeout(this.timer);
-    this.idleArmed = false;
-    this.timer = setTimeout(() => this.fail(makeError()), ms);
-  }
-
-  private disarm(): void {
-    clearTimeout(this.timer);
-    clearTimeout(this.headTimer);
-    this.timer = undefined;
-    this.idleArmed = false;
   }
 }
 
