@@ -8,9 +8,13 @@
  * escape (a peer's reason phrase is latin1 text: a byte 0x9B would reach the terminal as CSI).
  */
 export function errorLine(message: string): string {
+  return `tcpkit: ${escapeControls(message)}\n`;
+}
+
+/** `text` with CR, LF, TAB as \r \n \t and every other C0 or C1 control as \xNN. */
+export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const safe = message.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => CONTROL_ESCAPES[c] ?? hexEscape(c));
-  return `tcpkit: ${safe}\n`;
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => CONTROL_ESCAPES[c] ?? hexEscape(c));
 }
 
 /**

@@ -6,6 +6,7 @@
  * lookup) are 0.
  */
 import type { DownloadResult } from "../client/download.js";
+import { escapeControls } from "./error-line.js";
 import { UsageError } from "./usage-error.js";
 
 /** What one transfer gives the write-out. */
@@ -36,7 +37,7 @@ const VARIABLES: Readonly<Record<string, (r: TransferReport) => Value>> = {
   size_download: (r) => r.result?.received ?? 0,
   size_header: (r) => r.result?.response?.head.raw.length ?? 0,
   speed_download: (r) => speed(r),
-  content_type: (r) => r.result?.response?.header("content-type") ?? "",
+  content_type: (r) => escapeControls(r.result?.response?.header("content-type") ?? ""),
   remote_ip: (r) => r.result?.response?.timing.remoteAddress ?? "",
   remote_port: (r) => r.result?.response?.timing.remotePort ?? 0,
   time_namelookup: (r) => phase(r, "lookup"),
@@ -46,7 +47,7 @@ const VARIABLES: Readonly<Record<string, (r: TransferReport) => Value>> = {
   time_starttransfer: (r) => phase(r, "first-byte"),
   time_total: (r) => seconds(r.endedAt - r.startedAt),
   exitcode: (r) => r.exitCode,
-  errormsg: (r) => r.error ?? "",
+  errormsg: (r) => escapeControls(r.error ?? ""),
 };
 
 /** The variable names -w knows, for the help and for refusing a typo. */
