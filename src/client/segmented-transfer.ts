@@ -14,8 +14,8 @@
  * - any other failure (network, timeout, status): the other segments stop, the control file
  *   records what is on disk, and the error goes to the caller (which may retry or report).
  */
-import type { Readable } from "node:stream";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import { interrupted } from "./connect.js";
 import { checkPartial } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
 import { FileSink } from "./file-sink.js";
@@ -89,7 +89,9 @@ export async function runSegments(
 
 class SegmentRun {
   private readonly segments: LiveSegment[];
-  private readonly active = new Set<Readable>();
+  /** Stops the segments of the current fetchAll (and its signal, with the caller's). */
+  private stopper = new AbortController();
+  private signal: AbortSignal = this.stopper.signal;
   private failure: Error | undefined;
   private received = 0;
   private readonly doneBefore: number;
@@ -103,7 +105,7 @@ class SegmentRun {
   async run(first: HttpResponse | undefined): Promise<{ received: number }> {
     const timer = setInterval(() => void this.flush(), CONTROL_FLUSH_MS);
     timer.unref();
-    const onAbort = (): void => this.stop(new TcpkitError("ERR_INTERRUPTED", "interrupted"));
+    const onAbort = (): void => this.stop(interrupted(this.o.signal));
     this.o.signal?.addEventListener("abort", onAbort);
     try {
       await this.flush();
@@ -127,6 +129,9 @@ class SegmentRun {
 
   /** Fetches every unfinished segment with `connections` workers; the first error stops all. */
   private async fetchAll(connections: number, first: HttpResponse | undefined): Promise<void> {
+    this.stopper = new AbortController();
+    const signals = [this.stopper.signal, ...(this.o.signal ? [this.o.signal] : [])];
+    this.signal = AbortSignal.any(signals);
     const queue = this.segments.filter((s) => s.record.done < length(s.record));
     const firstSegment = first === undefined ? undefined : queue.shift();
     const worker = async (segment?: LiveSegment, response?: HttpResponse): Promise<void> => {
@@ -142,11 +147,13 @@ class SegmentRun {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Records the first failure and stops every other segment. */
+  /**
+   * Records the first failure and stops every other segment: a request waiting for its head is
+   * given up (its connection closed), a body being copied stops after what has arrived.
+   */
   private stop(err: Error): void {
     this.failure ??= err;
-    const stopped = new TcpkitError("ERR_INTERRUPTED", "stopped");
-    for (const body of this.active) body.destroy(stopped);
+    this.stopper.abort(new TcpkitError("ERR_INTERRUPTED", "stopped"));
   }
 
   private async fetchSegment(segment: LiveSegment, first: HttpResponse | undefined): Promise<void> {
@@ -158,6 +165,7 @@ class SegmentRun {
       if (response === undefined) {
         response = await httpGet(this.o.url, {
           ...this.o.http,
+          signal: this.signal,
           range: { start, end: record.end, ifRange: this.o.state.validator.value },
         });
         if (this.failure !== undefined) {
@@ -170,7 +178,6 @@ class SegmentRun {
       const stream = new FileSink(this.o.partPath, "r+", start);
       segment.stream = stream;
       segment.base = record.done;
-      this.active.add(response.body);
       let reported = 0;
       let received: number;
       try {
@@ -181,10 +188,9 @@ class SegmentRun {
             reported = n;
             this.o.onProgress?.(this.received, this.doneBefore);
           },
-          signal: this.o.signal,
+          signal: this.signal,
         });
       } finally {
-        this.active.delete(response.body);
         record.done = segment.base + stream.bytesWritten;
         segment.stream = undefined;
       }

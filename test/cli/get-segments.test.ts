@@ -203,6 +203,38 @@ describe("tcpkit get -x N", () => {
     }
   });
 
+  it("on Ctrl-C stops every segment, keeps the control file, exits 130; -c then completes", async () => {
+    const server = await startRangeServer({
+      body: () => BODY,
+      throttle: { bytes: 32 * 1024, delayMs: 50 },
+    });
+    try {
+      const child = spawn(CLI_RUNTIME, [CLI_PATH, "get", "-x", "3", server.url()], {
+        cwd,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      for (let i = 0; i < 100 && server.requests.length < 3; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill("SIGINT");
+      assert.equal(await exited, 130, stderr);
+      assert.match(
+        stderr,
+        /^tcpkit: interrupted; partial file kept as \S*file\.bin\.part \(\d+ of 4194427 bytes, in segments\); resume with -c\n$/m,
+      );
+      assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")));
+      const r = await get(["-c", server.url()]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256(saved()), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
   it("checks the server's Repr-Digest over the assembled file: a mismatch keeps NAME.part, exit 1", async () => {
     const server = await startRangeServer({
       body: () => BODY,
