@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   "echo-server": () => import("./echo-server-command.js").then((m) => m.echoServerCommand),
   echo: () => import("./echo-command.js").then((m) => m.echoCommand),
   get: () => import("./get-command.js").then((m) => m.getCommand),
+  check: () => import("./check-command.js").then((m) => m.checkCommand),
 };
 
 async function topHelp(): Promise<string> {
