@@ -66,8 +66,15 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
   options.onDiscovery?.(discovery);
   const run: ProbeContext = { ...ctx, discovery };
   const probes: ProbeResult[] = [];
+  let reachable = true;
   for (const probe of selectProbes(options)) {
-    const result = await runProbe(run, probe);
+    let result = await runProbe(run, probe);
+    const refused = result.observed.startsWith("connection refused");
+    if (refused && reachable && probes.length > 0) {
+      const last = probes[probes.length - 1] as ProbeResult;
+      result = { ...result, observed: `${result.observed} (the server stopped after ${last.id})` };
+    }
+    reachable = !refused;
     probes.push(result);
     options.onProbe?.(result);
   }

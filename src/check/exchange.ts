@@ -10,6 +10,9 @@ import { ProbeConnection, type ReadOutcome, type SeenResponse } from "./probe-co
 import type { Discovery } from "./types.js";
 import type { RequestUrl, TlsTrust } from "./wire.js";
 
+/** How long to wait for more answers after the follow-up's first one. */
+const MORE_ANSWERS_MS = 500;
+
 /** What every probe gets. */
 export interface ProbeContext {
   readonly url: RequestUrl;
@@ -165,6 +168,9 @@ async function converse(
     if (r.kind !== "response") {
       stop = r.kind;
       stopDetail = describeStop(r, wait);
+      if (r.kind === "malformed" && !conn.log().received.startsWith("HTTP/")) {
+        stopDetail = `answered with bytes that are not an HTTP/1 response (an HTTP/0.9 answer?): ${JSON.stringify(conn.log().received.slice(0, 40))}`;
+      }
       break;
     }
     responses.push(r.response);
@@ -177,7 +183,10 @@ async function converse(
     conn.send(Buffer.from(followUpRequest(ctx), "latin1"));
     const answers: SeenResponse[] = [];
     for (;;) {
-      const r = await conn.readResponse("GET", ctx.timeoutMs);
+      // Everything has been sent: once one answer is in, the rest (if any) follow at once, so a
+      // server that ignores the follow-up's Connection: close costs a short wait, not a timeout.
+      const wait = answers.length === 0 ? ctx.timeoutMs : Math.min(ctx.timeoutMs, MORE_ANSWERS_MS);
+      const r = await conn.readResponse("GET", wait);
       if (r.kind === "response") {
         answers.push(r.response);
         ctx.seen.push({

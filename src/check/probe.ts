@@ -3,7 +3,13 @@
  * rests on, says what it sends, and judges the exchange. Whatever the probe, an answer to a
  * request nobody sent (a desync) fails it: see `desyncSeen`.
  */
-import { runExchange, type Exchange, type ExchangeSpec, type ProbeContext } from "./exchange.js";
+import {
+  request,
+  runExchange,
+  type Exchange,
+  type ExchangeSpec,
+  type ProbeContext,
+} from "./exchange.js";
 import type { SeenResponse } from "./probe-connection.js";
 import type { Discovery, Group, Level, Verdict } from "./types.js";
 
@@ -184,7 +190,7 @@ export function accepts(): Judge {
 /**
  * The framing is ambiguous: rejecting passes, and so does answering, as long as the server
  * closes the connection after its answer (RFC 9112 §6.1: "MUST close the connection after
- * responding to such a request").
+ * responding to such a request"). Any status passes: 400, 501 and 2xx are all allowed answers.
  */
 export function closesAfter(): Judge {
   return (x) => {
@@ -193,7 +199,6 @@ export function closesAfter(): Judge {
     if (x.after === "open" || x.after === "stalled") {
       return judgement("FAIL", `${describe(x)}: the connection must close after this request`);
     }
-    if (s >= 500) return judgement("FAIL", describe(x));
     return judgement("pass", describe(x));
   };
 }
@@ -215,3 +220,43 @@ export function expectStatus(
 }
 
 export { judgement };
+
+/**
+ * A probe of valid content the server must frame right: sent with GET; a server that refuses
+ * content on GET (400 and close, as RFC 9110 §9.3.1 foresees) gets the same content with POST,
+ * and then any answer but 400, 411, 5xx or silence passes, the desync check having run.
+ */
+export function contentProbe(
+  group: Group,
+  text: ProbeText & { readonly fields: readonly string[]; readonly body: string },
+): Probe {
+  const { fields, body, ...rest } = text;
+  return {
+    ...rest,
+    group,
+    async run(ctx, id) {
+      const build = (method: string): string => request(ctx, { method, fields, body });
+      const x = await runExchange(ctx, id, { send: [build("GET")] });
+      const d = desyncSeen(x, ctx);
+      if (d !== undefined) return { ...d, exchanges: [x] };
+      if (status(x) === ctx.discovery.status) {
+        return { ...judgement("pass", describe(x)), exchanges: [x] };
+      }
+      if (status(x) !== 400 || x.after === "open") {
+        return { ...accepts()(x, ctx), exchanges: [x] };
+      }
+      const y = await runExchange(ctx, id, { send: [build("POST")] });
+      const dy = desyncSeen(y, ctx);
+      if (dy !== undefined) return { ...dy, exchanges: [x, y] };
+      const s = status(y);
+      const refused = s === undefined || s === 400 || s === 411 || s >= 500;
+      return {
+        ...judgement(
+          refused ? "FAIL" : "pass",
+          `GET: ${describe(x)} (content on GET refused); POST: ${describe(y)}`,
+        ),
+        exchanges: [x, y],
+      };
+    },
+  };
+}

@@ -5,8 +5,8 @@
  */
 import { request, type ProbeContext } from "../exchange.js";
 import {
-  accepts,
   acceptsOrRejects,
+  contentProbe,
   describe,
   judgement,
   rejects,
@@ -45,13 +45,13 @@ function goodChunks(
   title: string,
   sentence: { rfc: string; sentence: string } = RFC9112_7_1_DECODE,
 ): Probe {
-  return simpleProbe(G, {
+  return contentProbe(G, {
     id,
     level: "MUST",
     ...sentence,
     title,
-    bytes: (ctx) => chunked(ctx, body),
-    judge: accepts(),
+    fields: ["Transfer-Encoding: chunked"],
+    body,
   });
 }
 

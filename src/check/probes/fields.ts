@@ -234,7 +234,7 @@ export const fieldProbes: readonly Probe[] = [
     title: "HTTP/1.0 without Host (only 1.1 requires it)",
     version: "1.0",
     bytes: (ctx) => request(ctx, { host: null, version: "HTTP/1.0" }),
-    judge: expectStatus([200, 203, 204, 206, 301, 302, 303, 307, 308], [400, 404, 421]),
+    judge: (x, ctx) => expectStatus([ctx.discovery.status], (s) => s >= 400 && s < 500)(x, ctx),
   }),
   simpleProbe(G, {
     id: "fields-1000",

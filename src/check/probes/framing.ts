@@ -6,9 +6,9 @@
  */
 import { canary, request, type ProbeContext } from "../exchange.js";
 import {
-  accepts,
   acceptsOrRejects,
   closesAfter,
+  contentProbe,
   describe,
   judgement,
   rejects,
@@ -109,13 +109,13 @@ const hugeLength: Judge = (x, ctx) => {
 };
 
 export const framingProbes: readonly Probe[] = [
-  simpleProbe(G, {
+  contentProbe(G, {
     id: "cl-get-body",
     level: "MUST",
     ...RFC9112_6_3_CL_VALID,
     title: "GET with Content-Length: 5 and 5 bytes of content",
-    bytes: (ctx) => get(ctx, ["Content-Length: 5"], "hello"),
-    judge: accepts(),
+    fields: ["Content-Length: 5"],
+    body: "hello",
   }),
   badLength("cl-plus", "+5", "hello"),
   badLength("cl-minus", "-5", "hello"),

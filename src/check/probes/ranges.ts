@@ -36,8 +36,8 @@ const SINGLE = {
 const len = (ctx: ProbeContext): number => ctx.discovery.length ?? 0;
 
 /**
- * A range probe: GET with Range (and `fields`), then a GET of the whole path on the same
- * connection, so the part can be compared with the bytes it claims to be.
+ * A range probe: GET with Range (and `fields`), then a GET of the whole path on a connection
+ * of its own, so the part can be compared with the bytes it claims to be.
  */
 function rangeProbe(
   id: string,
@@ -62,18 +62,19 @@ function rangeProbe(
     needs: o.needs ?? needsRanges,
     async run(ctx, runId) {
       const fields = [`Range: ${o.range(ctx)}`, ...(o.fields?.(ctx) ?? [])];
-      const x = await runExchange(ctx, runId, {
-        send: [request(ctx, { fields }) + request(ctx)],
-        methods: ["GET", "GET"],
-      });
-      const d = desyncSeen(x, ctx);
-      if (d !== undefined) return { ...d, exchanges: [x] };
-      const [part, whole] = x.responses;
+      const x = await runExchange(ctx, runId, { send: [request(ctx, { fields })] });
+      const y = await runExchange(ctx, runId, { send: [request(ctx)] });
+      const d = desyncSeen(x, ctx) ?? desyncSeen(y, ctx);
+      if (d !== undefined) return { ...d, exchanges: [x, y] };
+      const [part, whole] = [x.responses[0], y.responses[0]];
       if (part === undefined || whole === undefined) {
-        return { ...judgement("FAIL", describe(x)), exchanges: [x] };
+        return {
+          ...judgement("FAIL", `${describe(x)}; the whole: ${describe(y)}`),
+          exchanges: [x, y],
+        };
       }
       const j = o.judge(part, whole, ctx);
-      return { ...j, observed: `${describe(x)}; ${j.observed}`, exchanges: [x] };
+      return { ...j, observed: `${describe(x)}; ${j.observed}`, exchanges: [x, y] };
     },
   };
 }

@@ -148,6 +148,9 @@ export const requestLineProbes: readonly Probe[] = [
           : judgement("FAIL", `${describe(x)} (an HTTP/1 error expected)`);
       }
       if (x.stop === "closed") return judgement("pass", describe(x));
+      if (x.stop === "timeout") {
+        return judgement("warn", `${describe(x)} (it waits for the rest of an HTTP/1 head)`);
+      }
       if (x.stop === "malformed") {
         return judgement(
           "FAIL",
@@ -315,6 +318,10 @@ export const requestLineProbes: readonly Probe[] = [
     title: "the HTTP/2 connection preface",
     bytes: () => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
     judge: (x) => {
+      // A SETTINGS frame (type 4 in the fourth byte of a frame header): it speaks HTTP/2 here.
+      if (x.received.length >= 9 && x.received.charCodeAt(3) === 4) {
+        return judgement("pass", "answered with an HTTP/2 SETTINGS frame (prior knowledge)");
+      }
       const s = status(x);
       if (s === undefined) {
         return x.stop === "closed"

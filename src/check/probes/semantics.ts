@@ -88,25 +88,27 @@ export const semanticsProbes: readonly Probe[] = [
     rfc: "RFC 9110 §9.3.2",
     sentence:
       "The server SHOULD send the same header fields in response to a HEAD request as it would have sent if the request method had been GET.",
-    title: "HEAD and GET of the path, fields compared",
+    title: "HEAD and GET of the path (two connections), fields compared",
     async run(ctx, id) {
-      const x = await runExchange(ctx, id, {
-        send: [request(ctx, { method: "HEAD" }) + request(ctx)],
-        methods: ["HEAD", "GET"],
-      });
-      const d = desyncSeen(x, ctx);
-      if (d !== undefined) return { ...d, exchanges: [x] };
-      const [head, get] = x.responses;
+      const x = await runExchange(ctx, id, { send: [request(ctx, { method: "HEAD" })] });
+      const y = await runExchange(ctx, id, { send: [request(ctx)] });
+      const d = desyncSeen(x, ctx) ?? desyncSeen(y, ctx);
+      if (d !== undefined) return { ...d, exchanges: [x, y] };
+      const [head, get] = [x.responses[0], y.responses[0]];
       if (head === undefined || get === undefined) {
-        return { ...judgement("FAIL", describe(x)), exchanges: [x] };
+        return {
+          ...judgement("FAIL", `HEAD: ${describe(x)}; GET: ${describe(y)}`),
+          exchanges: [x, y],
+        };
       }
       const differ = COMPARED.filter((f) => getField(head.head, f) !== getField(get.head, f));
       if (head.head.status !== get.head.status) differ.unshift("status");
+      const seen = `HEAD: ${describe(x)}; GET: ${describe(y)}`;
       const j =
         differ.length === 0
-          ? judgement("pass", `${describe(x)}, same ${COMPARED.join(", ")}`)
-          : judgement("FAIL", `${describe(x)}; HEAD and GET differ in ${differ.join(", ")}`);
-      return { ...j, exchanges: [x] };
+          ? judgement("pass", `${seen}; same ${COMPARED.join(", ")}`)
+          : judgement("FAIL", `${seen}; HEAD and GET differ in ${differ.join(", ")}`);
+      return { ...j, exchanges: [x, y] };
     },
   },
   simpleProbe(G, {
@@ -133,12 +135,15 @@ export const semanticsProbes: readonly Probe[] = [
       judged(ctx, id, { send: [request(ctx)] }, (x) => {
         const r = x.responses[0];
         if (r === undefined) return judgement("FAIL", describe(x));
-        const close = /(^|,)\s*close\s*(,|$)/i.test(getField(r.head, "connection") ?? "");
+        // An HTTP/1.0 response without keep-alive says the connection closes (RFC 9112 §9.3).
+        const close =
+          /(^|,)\s*close\s*(,|$)/i.test(getField(r.head, "connection") ?? "") ||
+          (r.head.version === 10 && !/keep-alive/i.test(getField(r.head, "connection") ?? ""));
         if (x.after === "closed" && !close) {
           return judgement("FAIL", `${describe(x)} without Connection: close`);
         }
         return close
-          ? judgement("warn", `${describe(x)} (Connection: close: no persistence)`)
+          ? judgement("warn", `${describe(x)} (it closes after each response: no persistence)`)
           : judgement("pass", describe(x));
       }),
   },
@@ -229,6 +234,21 @@ export const semanticsProbes: readonly Probe[] = [
           const base = ctx.discovery.status;
           const missing = ctx.discovery.missingStatus;
           const ok = got.length === 3 && got[0] === base && got[1] === base && got[2] === missing;
+          const last = x.responses.at(-1);
+          const saidClose =
+            last !== undefined &&
+            (last.head.version === 10 || /close/i.test(getField(last.head, "connection") ?? ""));
+          if (
+            !ok &&
+            x.stop === "closed" &&
+            saidClose &&
+            got.every((s, i) => s === [base, base][i])
+          ) {
+            return judgement(
+              "warn",
+              `${describe(x)} (it closes after each response: no pipelining)`,
+            );
+          }
           return ok
             ? judgement("pass", describe(x))
             : judgement(
