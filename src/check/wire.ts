@@ -6,8 +6,8 @@ export {
   ResponseHeadParser,
   MAX_RESPONSE_HEAD_BYTES,
   type ResponseHead,
-} from "../http/response-head-parser.js";
-export { BodyDecoder, decideFraming, type BodyFraming } from "../http/body-framing.js";
+} from "../client/response-head-parser.js";
+export { BodyDecoder, decideFraming, type BodyFraming } from "../client/body-decoder.js";
 export { getField, splitList } from "../http/header-lookup.js";
 export { openConnection, type TlsTrust } from "../client/connect.js";
 export { parseRequestUrl, type RequestUrl } from "../client/request-url.js";

@@ -1,7 +1,7 @@
 /** `tcpkit check URL`: the HTTP/1.1 conformance and smuggling probe (docs/CHECK.md). */
 import { readFileSync } from "node:fs";
-import { parseFlags, parseSecondsToMs } from "./args.js";
-import type { Command } from "./command.js";
+import { defineCommand } from "./command.js";
+import { flag, invalidValue } from "./flags.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "../check/check-server.js";
 import {
@@ -15,89 +15,86 @@ import { GROUPS, type CheckOptions, type Group } from "../check/types.js";
 import { parseRequestUrl } from "../client/request-url.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
-const HELP = `Usage: tcpkit check URL [OPTIONS]
-
-Probes the HTTP/1.1 server at URL for conformance to RFC 9110 and RFC 9112 and for request
+export const checkCommand = defineCommand({
+  usage: "URL [OPTIONS]",
+  description: `Probes the HTTP/1.1 server at URL for conformance to RFC 9110 and RFC 9112 and for request
 smuggling: hand-built raw requests, one at a time, each on a connection of its own and with a
 timeout, to URL's host and port only. Prints one line per probe (id, level, verdict, what was
 observed), grouped, then the tally per level and a verdict. Every probe and the RFC sentence
-it rests on: docs/CHECK.md.
-
-Options:
-  --only GROUP,...      run only these groups: ${GROUPS.join(", ")}
-  --level LEVEL         must, should or all (default all): the levels of probes to run
-  --json                print the report as one JSON document
-  --timeout SECONDS     limit for each wait of a probe (default ${DEFAULT_PROBE_TIMEOUT_MS / 1000})
-  --slow                also run the time-based probes (slowloris, idle timeouts; up to 3 min)
-  --path PATH           probe with this path instead of discovering one
-  --verbose             show the bytes sent and received on stderr (the serve --trace format)
-  --ca FILE             trust the PEM certificate(s) in FILE for https
-  -k, --insecure        do not verify the https server's certificate (testing only)
-  -h, --help            show this help
-
-Verdicts: pass; FAIL (the server does not do what the sentence asks); warn (allowed, but a
+it rests on: docs/CHECK.md.`,
+  flags: {
+    only: flag.custom({
+      metavar: "GROUP,...",
+      help: `run only these groups: ${GROUPS.join(", ")}`,
+      convert: parseGroups,
+    }),
+    level: flag.choice(["must", "should", "all"], {
+      default: "all",
+      help: "the levels of probes to run",
+    }),
+    json: flag.bool({ help: "print the report as one JSON document" }),
+    timeout: flag.seconds({
+      default: DEFAULT_PROBE_TIMEOUT_MS,
+      help: "limit for each wait of a probe: connecting, each response",
+    }),
+    slow: flag.bool({
+      help: "also run the time-based probes: slowloris, idle timeouts (up to 3 minutes)",
+    }),
+    path: flag.text({
+      metavar: "PATH",
+      help: "probe with this path instead of discovering one",
+      check: (text, name) => {
+        if (!/^\/[\x21-\x7e]*$/.test(text)) {
+          throw invalidValue(name, "an origin-form path starting with /", text);
+        }
+      },
+    }),
+    verbose: flag.bool({
+      help: "show the bytes sent and received on stderr (the serve --trace format)",
+    }),
+    ca: flag.text({ metavar: "FILE", help: "trust the PEM certificate(s) in FILE for https" }),
+    insecure: flag.bool({
+      short: "k",
+      help: "do not verify the https server's certificate (testing only)",
+    }),
+  },
+  maxPositionals: 1,
+  notes: `Verdicts: pass; FAIL (the server does not do what the sentence asks); warn (allowed, but a
 known risk or the weaker choice); skip (the server offers nothing the probe needs).
 
 Exit codes:
   0  every MUST probe passed
   1  a MUST probe failed, or the server could not be reached or is not an HTTP server
-  2  usage error
-`;
-
-export const checkCommand: Command = {
-  name: "check",
-  summary: "probe an HTTP/1.1 server for RFC 9110/9112 conformance and request smuggling",
-  help: HELP,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
-      only: { type: "string" },
-      level: { type: "string" },
-      json: { type: "boolean" },
-      timeout: { type: "string" },
-      slow: { type: "boolean" },
-      path: { type: "string" },
-      verbose: { type: "boolean" },
-      ca: { type: "string" },
-      insecure: { type: "boolean", short: "k" },
-    });
-    if (positionals.length !== 1) {
-      throw new UsageError(
-        positionals.length === 0 ? "check: a URL is required" : "check: one URL only",
-      );
-    }
-    const url = positionals[0] as string;
+  2  usage error`,
+  examples: [
+    ["tcpkit check http://127.0.0.1:8080/", "every probe against a local server"],
+    ["tcpkit check http://127.0.0.1:8080/ --only desync,framing --level must", "smuggling only"],
+    ["tcpkit check https://localhost:8443/ --ca cert.pem --json", "a JSON report over https"],
+  ],
+  async run({ values, positionals }) {
+    const url = positionals[0];
+    if (url === undefined) throw new UsageError("a URL is required");
     try {
       parseRequestUrl(url);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const timeoutMs = parseSecondsToMs(values.timeout, "--timeout", DEFAULT_PROBE_TIMEOUT_MS);
-    if (timeoutMs <= 0) throw new UsageError("--timeout must be more than 0 seconds");
-    const level = values.level ?? "all";
-    if (level !== "must" && level !== "should" && level !== "all") {
-      throw new UsageError(`--level must be must, should or all, not '${level}'`);
-    }
-    if (values.path !== undefined && !/^\/[\x21-\x7e]*$/.test(values.path)) {
-      throw new UsageError(
-        `--path must be an origin-form path starting with /, not '${values.path}'`,
-      );
-    }
-    const json = values.json === true;
+    const json = values.json;
     const style: TextStyle = {
       colour: !json && process.stdout.isTTY && process.env["NO_COLOR"] === undefined,
     };
     let group = "";
     const options: CheckOptions = {
-      ...(values.only === undefined ? {} : { only: parseGroups(values.only) }),
-      level,
-      timeoutMs,
-      slow: values.slow === true,
+      ...(values.only === undefined ? {} : { only: values.only }),
+      level: values.level ?? "all",
+      timeoutMs: values.timeout,
+      slow: values.slow,
       ...(values.path === undefined ? {} : { path: values.path }),
       trust: {
         ...(values.ca === undefined ? {} : { ca: readCa(values.ca) }),
-        insecure: values.insecure === true,
+        insecure: values.insecure,
       },
-      ...(values.verbose === true ? { onTrace: (t: string) => process.stderr.write(t) } : {}),
+      ...(values.verbose ? { onTrace: (t: string) => process.stderr.write(t) } : {}),
       ...(json
         ? {}
         : {
@@ -117,19 +114,18 @@ export const checkCommand: Command = {
     );
     return report.ok ? EXIT_OK : EXIT_FAILURE;
   },
-};
+});
 
-function parseGroups(text: string): Group[] {
+/** `--only framing,desync`: known group names, at least one. */
+function parseGroups(text: string, name: string): Group[] {
   const groups = text
     .split(",")
     .map((g) => g.trim())
     .filter((g) => g !== "");
-  for (const g of groups) {
-    if (!(GROUPS as readonly string[]).includes(g)) {
-      throw new UsageError(`--only: unknown group '${g}' (groups: ${GROUPS.join(", ")})`);
-    }
+  const unknown = groups.find((g) => !(GROUPS as readonly string[]).includes(g));
+  if (unknown !== undefined || groups.length === 0) {
+    throw invalidValue(name, `a list of groups from ${GROUPS.join(", ")}`, text);
   }
-  if (groups.length === 0) throw new UsageError("--only needs at least one group");
   return groups as Group[];
 }
 

@@ -198,11 +198,20 @@ describe("tcpkit check usage", () => {
   for (const [args, message] of [
     [[], /a URL is required/],
     [["ftp://x/"], /unsupported scheme 'ftp'/],
-    [["http://127.0.0.1:1/", "--level", "some"], /--level must be must, should or all, not 'some'/],
-    [["http://127.0.0.1:1/", "--only", "framing,nope"], /--only: unknown group 'nope'/],
-    [["http://127.0.0.1:1/", "--timeout", "0"], /--timeout must be more than 0 seconds/],
+    [
+      ["http://127.0.0.1:1/", "--level", "some"],
+      /--level must be one of must, should, all, not 'some'/,
+    ],
+    [
+      ["http://127.0.0.1:1/", "--only", "framing,nope"],
+      /--only must be a list of groups from request-line, .*, not 'framing,nope'/,
+    ],
+    [
+      ["http://127.0.0.1:1/", "--timeout", "0"],
+      /--timeout must be a number of seconds above 0, not '0'/,
+    ],
     [["http://127.0.0.1:1/", "--path", "a.txt"], /--path must be an origin-form path/],
-    [["http://127.0.0.1:1/", "--bogus"], /Unknown option '--bogus'/],
+    [["http://127.0.0.1:1/", "--bogus"], /unknown option --bogus/],
   ] as const) {
     it(`exits 2 for ${JSON.stringify(args)}`, async () => {
       const r = await runCli(["check", ...args]);
