@@ -1,8 +1,8 @@
 /** `tcpkit check URL`: the HTTP/1.1 conformance and smuggling probe (docs/CHECK.md). */
-import { readFileSync } from "node:fs";
+import { readCa, TRUST_FLAGS, urlArgument } from "./client-flags.js";
 import { defineCommand } from "./command.js";
 import { flag, invalidValue } from "./flags.js";
-import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
+import { EXIT_FAILURE, EXIT_OK } from "./usage-error.js";
 import { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "../check/check-server.js";
 import {
   formatGroup,
@@ -12,8 +12,6 @@ import {
   type TextStyle,
 } from "../check/report-format.js";
 import { GROUPS, type CheckOptions, type Group } from "../check/types.js";
-import { parseRequestUrl } from "../client/request-url.js";
-import { TcpkitError } from "../util/tcpkit-error.js";
 
 export const checkCommand = defineCommand({
   usage: "URL [OPTIONS]",
@@ -52,11 +50,7 @@ it rests on: docs/CHECK.md.`,
     verbose: flag.bool({
       help: "show the bytes sent and received on stderr (the serve --trace format)",
     }),
-    ca: flag.text({ metavar: "FILE", help: "trust the PEM certificate(s) in FILE for https" }),
-    insecure: flag.bool({
-      short: "k",
-      help: "do not verify the https server's certificate (testing only)",
-    }),
+    ...TRUST_FLAGS,
   },
   maxPositionals: 1,
   notes: `Verdicts: pass; FAIL (the server does not do what the sentence asks); warn (allowed, but a
@@ -72,13 +66,7 @@ Exit codes:
     ["tcpkit check https://localhost:8443/ --ca cert.pem --json", "a JSON report over https"],
   ],
   async run({ values, positionals }) {
-    const url = positionals[0];
-    if (url === undefined) throw new UsageError("a URL is required");
-    try {
-      parseRequestUrl(url);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const url = urlArgument(positionals);
     const json = values.json;
     const style: TextStyle = {
       colour: !json && process.stdout.isTTY && process.env["NO_COLOR"] === undefined,
@@ -127,12 +115,4 @@ function parseGroups(text: string, name: string): Group[] {
     throw invalidValue(name, `a list of groups from ${GROUPS.join(", ")}`, text);
   }
   return groups as Group[];
-}
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read --ca ${path}: ${(err as Error).message}`);
-  }
 }

@@ -1,6 +1,6 @@
 /** `tcpkit get URL`: download a URL like wget, on tcpkit's own HTTP client (DESIGN §6, §7). */
-import { readFileSync } from "node:fs";
 import { relative } from "node:path";
+import { readCa, TRUST_FLAGS, urlArgument } from "./client-flags.js";
 import { defineCommand } from "./command.js";
 import { errorLine, systemErrorText } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
@@ -8,7 +8,6 @@ import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
 import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
-import { parseRequestUrl } from "../client/request-url.js";
 import { parseFieldArgument } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -60,14 +59,7 @@ every byte received (resume it with -c).`,
     "save-errors": flag.bool({
       help: "save the body of an HTTP error response too (exit code still 3)",
     }),
-    ca: flag.text({
-      metavar: "FILE",
-      help: "trust the PEM certificate(s) in FILE for https (e.g. a test server's)",
-    }),
-    insecure: flag.bool({
-      short: "k",
-      help: "do not verify the https server's certificate (testing only)",
-    }),
+    ...TRUST_FLAGS,
     trace: flag.bool({
       help: 'print request and response heads on stderr ("> " sent, "< " received)',
     }),
@@ -92,13 +84,7 @@ Exit codes:
     ["tcpkit get -i -o /dev/null http://[::1]:8080/", "the response head only"],
   ],
   async run({ values, positionals }) {
-    const url = positionals[0];
-    if (url === undefined) throw new UsageError("a URL is required");
-    try {
-      parseRequestUrl(url);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const url = urlArgument(positionals);
     const toStdout = values.output === "-";
     if (toStdout && values.continue) throw new UsageError("-c cannot resume to stdout");
     const timeoutMs = values.timeout;
@@ -194,12 +180,4 @@ Exit codes:
 
 function traceText(event: TraceEvent): string {
   return formatTrace(event.direction, event.head, { label: event.peer });
-}
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read --ca ${path}: ${(err as Error).message}`);
-  }
 }

@@ -6,7 +6,6 @@
 // --level, exit codes, no colour off a terminal.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +20,8 @@ import {
 import { REPO_ROOT, runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
-import { startNginx } from "../http-wire/nginx-differential-wire.js";
+import { startNginxOnFreePort } from "../http-wire/nginx-differential-wire.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
 import { ALL_PROBES } from "../../src/check/probes/index.js";
 
 interface JsonProbe {
@@ -356,34 +356,8 @@ describe("tcpkit check against nginx and python3 http.server", () => {
   let nginxPort: number;
   let pythonPort: number;
   before(async () => {
-    for (let attempt = 1; ; attempt++) {
-      nginxPort = await freePort();
-      try {
-        nginx = await startNginx(join(base, "nginx"), root, nginxPort);
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-      }
-    }
-    python = spawn(
-      "python3",
-      ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root],
-      {
-        stdio: ["ignore", "pipe", "ignore"],
-      },
-    );
-    pythonPort = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`python not ready: ${out}`)), 15_000);
-      python.stdout?.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = / port (\d+)/.exec(out);
-        if (m !== null) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    ({ child: nginx, port: nginxPort } = await startNginxOnFreePort(join(base, "nginx"), root));
+    ({ child: python, port: pythonPort } = await startPythonHttpServer(root));
   });
   after(async () => {
     await stopChild(nginx);
