@@ -74,7 +74,11 @@ async function get(ctx: ProbeContext, target: string, fields: string[]): Promise
 
 function unreachable(ctx: ProbeContext, x: Exchange): TcpkitError {
   const where = ctx.url.href;
-  if (x.stop === "connect") return new TcpkitError("ERR_NETWORK", x.stopDetail);
+  if (x.stop === "connect") {
+    return x.connectError instanceof TcpkitError
+      ? x.connectError
+      : new TcpkitError("ERR_NETWORK", x.stopDetail);
+  }
   if (x.received.startsWith(x.sent.slice(0, 16)) && x.sent.length > 0) {
     return new TcpkitError(
       "ERR_HTTP_PROTOCOL",

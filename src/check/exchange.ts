@@ -53,6 +53,8 @@ export interface Exchange {
   /** Why fewer answers came than requests were sent, when they did. */
   readonly stop: "closed" | "timeout" | "malformed" | "connect" | undefined;
   readonly stopDetail: string;
+  /** The error that stopped the connection from opening (stop "connect"). */
+  readonly connectError?: unknown;
   /** Answers after the expected ones and before the follow-up's: requests nobody sent. */
   readonly extra: readonly SeenResponse[];
   /** The follow-up's answer: the connection stayed open after the probe's answers. */
@@ -127,6 +129,7 @@ export async function runExchange(
       responses: [],
       stop: "connect",
       stopDetail: (err as Error).message,
+      connectError: err,
       extra: [],
       followUp: undefined,
       after: "none",
