@@ -59,6 +59,7 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     trust: options.trust ?? {},
     canaryPath: `/tcpkit-check-canary-${token}`,
     seen: [],
+    misframed: [],
     trace: options.onTrace,
   };
   const explicit = options.path !== undefined || target.target !== "/";

@@ -25,6 +25,11 @@ export interface ProbeContext {
   readonly canaryPath: string;
   /** Every response seen, with the HTTP version of the request it answered, for the lint. */
   readonly seen: { response: SeenResponse; requestVersion: "1.0" | "1.1"; probe: string }[];
+  /**
+   * Responses that were not framed as their fields say (content past the end, a body cut
+   * short), with the probe that drew them, for the lint.
+   */
+  readonly misframed: { probe: string; message: string }[];
   /** Trace output (the `serve --trace` format), labelled with the probe id. */
   readonly trace: ((text: string) => void) | undefined;
 }
@@ -171,7 +176,14 @@ async function converse(
     if (r.kind !== "response") {
       stop = r.kind;
       stopDetail = describeStop(r, wait);
-      if (r.kind === "malformed" && !conn.log().received.startsWith("HTTP/")) {
+      const http1 = conn.log().received.startsWith("HTTP/");
+      if (
+        (r.kind === "malformed" && http1) ||
+        (r.kind === "timeout" && r.detail.includes("body bytes"))
+      ) {
+        ctx.misframed.push({ probe: label, message: stopDetail });
+      }
+      if (r.kind === "malformed" && !http1) {
         stopDetail = `answered with bytes that are not an HTTP/1 response (an HTTP/0.9 answer?): ${JSON.stringify(conn.log().received.slice(0, 40))}`;
       }
       break;
@@ -203,6 +215,9 @@ async function converse(
         after = r.kind === "closed" ? "closed" : r.kind === "timeout" ? "stalled" : "garbage";
       } else if (r.kind === "malformed") {
         after = "garbage";
+      }
+      if (r.kind === "malformed") {
+        ctx.misframed.push({ probe: label, message: `after its answers: ${r.message}` });
       }
       break;
     }

@@ -342,6 +342,7 @@ const BROKEN_SERVER_FAILURES: string[] = [
   "desync-0cl-early-response",
   "desync-cl0-404",
   // Content on 304.
+  "lint-framing",
   "cond-ims-equal",
   "cond-inm-list",
   "cond-inm-match",

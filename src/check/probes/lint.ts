@@ -77,6 +77,26 @@ function count(head: ResponseHead, name: string): number {
 }
 
 export const lintProbes: readonly Probe[] = [
+  {
+    id: "lint-framing",
+    group: G,
+    level: "MUST",
+    rfc: "RFC 9112 §6.3",
+    sentence:
+      "Any response to a HEAD request and any response with a 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code is always terminated by the first empty line after the header fields, regardless of the header fields present in the message, and thus cannot contain a message body or trailer section.",
+    title: "every response framed as its fields say: no content after it, none missing",
+    run(ctx) {
+      const first = ctx.misframed[0];
+      const j =
+        first === undefined
+          ? judgement("pass", `${ctx.seen.length} responses, all framed as their fields say`)
+          : judgement(
+              "FAIL",
+              `${ctx.misframed.length} misframed; the first, to ${first.probe}: ${first.message}`,
+            );
+      return Promise.resolve({ ...j, exchanges: [] });
+    },
+  },
   lint(
     "lint-status-line",
     "MUST",
