@@ -176,6 +176,9 @@ async function converse(
     if (r.kind !== "response") {
       stop = r.kind;
       stopDetail = describeStop(r, wait);
+      if (r.kind === "closed" && conn.reset) {
+        stopDetail = "reset without a response (closed with our bytes unread: RFC 9112 §9.6)";
+      }
       const http1 = conn.log().received.startsWith("HTTP/");
       if (
         (r.kind === "malformed" && http1) ||
