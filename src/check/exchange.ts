@@ -10,6 +10,8 @@ import { ProbeConnection, type ReadOutcome, type SeenResponse } from "./probe-co
 import type { Discovery } from "./types.js";
 import type { RequestUrl, TlsTrust } from "./wire.js";
 
+/** Answers read after the probe's own before giving up on a server that keeps answering. */
+const MAX_ANSWERS = 16;
 /** How long to wait for more answers after the follow-up's first one. */
 const MORE_ANSWERS_MS = 500;
 
@@ -205,6 +207,11 @@ async function converse(
       // server that ignores the follow-up's Connection: close costs a short wait, not a timeout.
       const wait = answers.length === 0 ? ctx.timeoutMs : Math.min(ctx.timeoutMs, MORE_ANSWERS_MS);
       const r = await conn.readResponse("GET", wait);
+      if (r.kind === "response" && answers.length === MAX_ANSWERS) {
+        after = "garbage";
+        ctx.misframed.push({ probe: label, message: `more than ${MAX_ANSWERS} answers` });
+        break;
+      }
       if (r.kind === "response") {
         answers.push(r.response);
         ctx.seen.push({

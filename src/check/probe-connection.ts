@@ -22,6 +22,8 @@ export const KEEP_BODY = 64 * 1024;
 export const MAX_BODY = 8 * 1024 * 1024;
 /** Unread bytes held before the socket is paused. */
 const QUEUE_HIGH = 256 * 1024;
+/** Interim (1xx) responses accepted before one final response; a server may not send more. */
+export const MAX_INTERIM = 16;
 /** Bytes of each direction kept for the report (the wire log, not the parsed responses). */
 export const LOG_BYTES = 4096;
 
@@ -171,6 +173,9 @@ export class ProbeConnection {
       }
       this.trace?.("received", Buffer.from(head.raw, "latin1"));
       if (head.status < 200 && head.status !== 101) {
+        if (interim.length === MAX_INTERIM) {
+          return { kind: "malformed", message: `more than ${MAX_INTERIM} interim responses` };
+        }
         interim.push(head);
         continue;
       }

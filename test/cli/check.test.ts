@@ -273,16 +273,18 @@ describe("tcpkit check against servers it cannot check", () => {
   for (const [kind, total] of [
     ["head", 10 * 1024 * 1024],
     ["body", 64 * 1024 * 1024],
+    ["interim", 10 * 1024 * 1024],
   ] as const) {
-    it(`a server sending ${total >> 20} MiB of ${kind === "head" ? "header lines" : "body"}: stops reading, exit 1`, async () => {
+    it(`a server sending ${total >> 20} MiB of ${{ head: "header lines", body: "body", interim: "100 Continue" }[kind]}: stops reading, exit 1`, async () => {
       const s = await startEndlessServer(kind, total);
       servers.push(s);
       const r = await runCli(["check", `http://127.0.0.1:${s.port}/`, "--timeout", "5"]);
       assert.equal(r.code, 1);
-      const want =
-        kind === "head"
-          ? /cannot be checked: malformed response: response head larger than 65536 bytes\n$/
-          : /cannot be checked: malformed response: response body over 8388608 bytes; stopped reading\n$/;
+      const want = {
+        head: /cannot be checked: malformed response: response head larger than 65536 bytes\n$/,
+        body: /cannot be checked: malformed response: response body over 8388608 bytes; stopped reading\n$/,
+        interim: /cannot be checked: malformed response: more than 16 interim responses\n$/,
+      }[kind];
       assert.match(r.stderr, want);
       // It stopped reading: far from all of it could be handed to the kernel.
       await new Promise((resolve) => setTimeout(resolve, 200));

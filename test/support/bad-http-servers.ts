@@ -213,20 +213,30 @@ export function startClosingServer(): Promise<BadServer> {
 }
 
 /**
- * Answers with a status line and then `total` bytes of header lines (kind "head") or of a
- * close-delimited body (kind "body"), written with backpressure.
+ * Answers with a status line and then `total` bytes of header lines (kind "head"), of a
+ * close-delimited body (kind "body"), or of 100 Continue responses (kind "interim"), written
+ * with backpressure.
  */
-export function startEndlessServer(kind: "head" | "body", total: number): Promise<BadServer> {
+export function startEndlessServer(
+  kind: "head" | "body" | "interim",
+  total: number,
+): Promise<BadServer> {
   const sockets = new Set<Socket>();
   let written = 0;
-  const line = kind === "head" ? `X-Pad: ${"a".repeat(1000)}\r\n` : "b".repeat(1024);
+  const line =
+    kind === "head"
+      ? `X-Pad: ${"a".repeat(1000)}\r\n`
+      : kind === "body"
+        ? "b".repeat(1024)
+        : "HTTP/1.1 100 Continue\r\n\r\n";
+  const start = {
+    head: "HTTP/1.1 200 OK\r\n",
+    body: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n",
+    interim: "",
+  }[kind];
   const server = createServer((socket) => {
     socket.once("data", () => {
-      socket.write(
-        kind === "head"
-          ? "HTTP/1.1 200 OK\r\n"
-          : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n",
-      );
+      socket.write(start);
       let sent = 0;
       const pump = (): void => {
         while (sent < total && !socket.destroyed) {

@@ -178,7 +178,7 @@ export const requestLineProbes: readonly Probe[] = [
       'An OPTIONS request with an asterisk ("*") as the request-target (Section 7.1) applies to the server in general rather than to a specific resource.',
     title: "OPTIONS * HTTP/1.1",
     bytes: (ctx) => line(ctx, "OPTIONS * HTTP/1.1"),
-    judge: expectStatus([200, 204], (s) => s >= 400 && s < 600, "the server does not answer it"),
+    judge: expectStatus([200, 204], (s) => s >= 400 && s < 600, "OPTIONS * is not served"),
   }),
   simpleProbe(G, {
     id: "line-absolute-form",
@@ -209,7 +209,7 @@ export const requestLineProbes: readonly Probe[] = [
       "Any 2xx (Successful) response indicates that the sender (and all inbound proxies) will switch to tunnel mode immediately after the response header section.",
     title: "CONNECT host:port to an origin server",
     bytes: (ctx) => line(ctx, `CONNECT ${ctx.host} HTTP/1.1`),
-    judge: expectStatus([400, 405, 501], (s) => s >= 400, "a tunnel is not what it offers"),
+    judge: expectStatus([400, 405, 501], (s) => s >= 400, "an origin server offers no tunnel"),
   }),
   simpleProbe(G, {
     id: "line-method-lowercase",
@@ -239,7 +239,7 @@ export const requestLineProbes: readonly Probe[] = [
       "A server that receives a request-target longer than any URI it wishes to parse MUST respond with a 414 (URI Too Long) status code.",
     title: "a 64 KiB request-target",
     bytes: (ctx) => line(ctx, `GET /${"a".repeat(64 * 1024)} HTTP/1.1`),
-    judge: expectStatus([414, 404], (s) => s >= 400 && s < 500, "414, or 404 if it parsed it"),
+    judge: expectStatus([414, 404], (s) => s >= 400 && s < 500, "a 404 means it parsed it"),
   }),
   simpleProbe(G, {
     id: "line-target-non-ascii",
