@@ -322,6 +322,7 @@ const BROKEN_SERVER_FAILURES: string[] = [
   "host-twice-different",
   "host-userinfo",
   // It frames by Content-Length when Transfer-Encoding is there too, and keeps the connection.
+  "te-after-cl",
   "te-chunked-identity",
   "te-chunked-parameter",
   "te-chunked-twice",

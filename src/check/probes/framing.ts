@@ -174,6 +174,17 @@ export const framingProbes: readonly Probe[] = [
   oddLength("cl-two-same", [(n) => String(n), (n) => String(n)], "Content-Length: N on two lines"),
   oddLength("cl-trailing-space", [(n) => `${n} `], "Content-Length: 'N ' (trailing OWS)"),
   chunkedWithLength("te-with-cl", ["Transfer-Encoding: chunked"], "Transfer-Encoding: chunked"),
+  simpleProbe(G, {
+    id: "te-after-cl",
+    level: "MUST",
+    ...RFC9112_6_1_CL_TE,
+    title: "Content-Length, then Transfer-Encoding: chunked (the other order)",
+    bytes: (ctx) => {
+      const body = `0\r\n\r\n${canary(ctx)}`;
+      return get(ctx, [`Content-Length: ${body.length}`, "Transfer-Encoding: chunked"], body);
+    },
+    judge: closesAfter(),
+  }),
   chunkedWithLength("te-uppercase", ["Transfer-Encoding: CHUNKED"], "Transfer-Encoding: CHUNKED"),
   chunkedWithLength("te-trailing-space", ["Transfer-Encoding: chunked "], "'chunked ' (OWS)"),
   chunkedWithLength("te-leading-comma", ["Transfer-Encoding: , chunked"], "', chunked'"),

@@ -2,7 +2,7 @@
  * Semantics probes (RFC 9110 §9, §10.1.1; RFC 9112 §9): methods, HEAD against GET, persistence
  * and closing rules for 1.0 and 1.1, pipelining order, and Expect.
  */
-import { request, runExchange, type Exchange, type ProbeContext } from "../exchange.js";
+import { canary, request, runExchange, type Exchange, type ProbeContext } from "../exchange.js";
 import {
   describe,
   desyncSeen,
@@ -163,6 +163,22 @@ export const semanticsProbes: readonly Probe[] = [
           : judgement("FAIL", `${describe(x)}: it answered the next request too`);
       }),
   },
+  simpleProbe(G, {
+    id: "connection-close-pipelined",
+    level: "MUST",
+    rfc: "RFC 9112 §9.6",
+    sentence:
+      'A server that sends a "close" connection option MUST initiate closure of the connection (see below) after it sends the response containing "close". The server MUST NOT process any further requests received on that connection.',
+    title: "GET with Connection: close and a request behind it in the same write",
+    bytes: (ctx) => request(ctx, { fields: ["Connection: close"] }) + canary(ctx),
+    // The canary, if answered, is an extra answer: desyncSeen fails the probe.
+    judge: (x) => {
+      if (status(x) === undefined) return judgement("FAIL", describe(x));
+      return x.after === "closed"
+        ? judgement("pass", describe(x))
+        : judgement("FAIL", `${describe(x)}: it went on after Connection: close`);
+    },
+  }),
   {
     id: "http10-close",
     group: G,
