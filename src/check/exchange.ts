@@ -161,7 +161,7 @@ async function converse(
   let early = false;
   for (const part of spec.send) {
     if (typeof part === "number") {
-      await conn.pause(part);
+      await conn.sleep(part);
       early = conn.unread > 0 || conn.finished;
     } else {
       conn.send(typeof part === "string" ? Buffer.from(part, "latin1") : part);

@@ -137,7 +137,7 @@ export class ProbeConnection {
   }
 
   /** Waits up to `ms` (bytes keep arriving into the queue meanwhile). */
-  pause(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
