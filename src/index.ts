@@ -58,6 +58,17 @@ export {
   type DownloadResult,
 } from "./client/download.js";
 export type { ResponseHead } from "./client/response-head-parser.js";
+export { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "./check/check-server.js";
+export type {
+  CheckOptions,
+  CheckReport,
+  Discovery,
+  Group as CheckGroup,
+  Level as CheckLevel,
+  LevelTally,
+  ProbeResult,
+  Verdict as CheckVerdict,
+} from "./check/types.js";
 export {
   createEchoServer,
   DEFAULT_ECHO_PORT,

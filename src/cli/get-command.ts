@@ -8,7 +8,8 @@ import { errorLine, systemErrorText } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
 import { EXIT_INTERRUPTED, runBatch } from "./get-batch.js";
 import { ProgressLine } from "./progress-line.js";
-import { checkCombinations, etagCondition, outputOf, readCa, readUrlList } from "./get-inputs.js";
+import { readCa, TRUST_FLAGS } from "./client-flags.js";
+import { checkCombinations, etagCondition, outputOf, readUrlList } from "./get-inputs.js";
 import { EXIT_FAILURE, UsageError } from "./usage-error.js";
 import { parseWriteOut } from "./write-out.js";
 import { ConnectionPool } from "../client/connection-pool.js";
@@ -135,14 +136,7 @@ unless --parallel.`,
       short: "f",
       help: "exit 3 on an HTTP status >= 400 (always on: accepted for curl)",
     }),
-    ca: flag.text({
-      metavar: "FILE",
-      help: "trust the PEM certificate(s) in FILE for https (e.g. a test server's)",
-    }),
-    insecure: flag.bool({
-      short: "k",
-      help: "do not verify the https server's certificate (testing only)",
-    }),
+    ...TRUST_FLAGS,
     trace: flag.bool({
       help: 'print request and response heads on stderr ("> " sent, "< " received)',
     }),

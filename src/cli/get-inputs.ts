@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { systemErrorText } from "./error-line.js";
 import { UsageError } from "./usage-error.js";
-import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** -o and -O are one flag in two spellings; giving both is a mistake. */
 export function outputOf(o: string | undefined, O: string | undefined): string | undefined {
@@ -76,12 +75,4 @@ export function etagCondition(file: string | undefined): { ifNoneMatch?: string 
     }
   }
   return etag === "" ? {} : { ifNoneMatch: etag };
-}
-
-export function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read --ca ${path}: ${(err as Error).message}`);
-  }
 }

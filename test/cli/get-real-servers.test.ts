@@ -23,6 +23,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { runCli, startCli, type RunningServer, startServe } from "../support/cli.js";
 import { freePort, waitForPort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
 
@@ -190,27 +191,9 @@ describe("tcpkit get against python3 -m http.server (HTTP/1.0)", () => {
   let base: string;
 
   before(async () => {
-    python = spawn(
-      "python3",
-      ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`python not ready: ${out}`)), 15_000);
-      python.stdout?.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = / port (\d+)/.exec(out);
-        if (m !== null) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      python.stderr?.on("data", () => {});
-      python.once("exit", (code) => reject(new Error(`python exited with ${code}`)));
-    });
+    const started = await startPythonHttpServer(www);
+    python = started.child;
+    const port = started.port;
     base = `http://127.0.0.1:${port}`;
   });
   after(() => stopChild(python));
