@@ -1,6 +1,6 @@
 /**
  * What `tcpkit get` reads from its command line besides flags' values: the URL list of -i FILE,
- * the one output of -o/-O, the ETag file of --etag-compare, the --ca file, and the combinations of
+ * the one output of -o/-O, the ETag file of --etag-compare, and the combinations of
  * flags that cannot work (each a usage error before anything is sent).
  */
 import { readFileSync } from "node:fs";
