@@ -83,4 +83,16 @@ export {
   type ThroughputProgress,
   type ThroughputReport,
 } from "./echo/throughput.js";
-export type { LatencySummary } from "./echo/latency-stats.js";
+export {
+  measureOpenLoop,
+  type OpenLoopOptions,
+  type OpenLoopReport,
+} from "./echo/open-loop.js";
+export {
+  measureConnectRate,
+  type ConnectRateOptions,
+  type ConnectRateReport,
+} from "./echo/connect-rate.js";
+export { measureUdp, type UdpProbeOptions, type UdpProbeReport } from "./echo/udp-probe.js";
+export type { LoadRunOptions, IntervalReport } from "./echo/load-recorder.js";
+export type { LatencySummary } from "./echo/latency-histogram.js";
