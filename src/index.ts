@@ -63,6 +63,7 @@ export {
   type EchoConnectionInfo,
   type EchoConnectionClosed,
 } from "./echo/echo-server.js";
+export type { EchoClientSnapshot } from "./echo/client-stats.js";
 export type { EchoClientOptions } from "./echo/client-socket.js";
 export {
   echoMessage,
@@ -83,11 +84,7 @@ export {
   type ThroughputProgress,
   type ThroughputReport,
 } from "./echo/throughput.js";
-export {
-  measureOpenLoop,
-  type OpenLoopOptions,
-  type OpenLoopReport,
-} from "./echo/open-loop.js";
+export { measureOpenLoop, type OpenLoopOptions, type OpenLoopReport } from "./echo/open-loop.js";
 export {
   measureConnectRate,
   type ConnectRateOptions,

@@ -147,7 +147,8 @@ export async function runMeasurement(
         ? toJson(report)
         : stream
           ? toJson({ type: "summary", ...report })
-          : (given.has("report-interval") || (report.mode === "round-trips" && report.connections === 1)
+          : (given.has("report-interval") ||
+            (report.mode === "round-trips" && report.connections === 1)
               ? "\n"
               : "") + formatLoadReport(report),
     );

@@ -18,9 +18,7 @@ export type LoadReport = RoundTripReport | OpenLoopReport | ConnectRateReport | 
 /** A report as one JSON line; fractions rounded to 4 decimals, NaN as null. */
 export function toJson(report: object): string {
   return `${JSON.stringify(report, (_k, v: unknown) =>
-    typeof v === "number" && !Number.isInteger(v) && Number.isFinite(v)
-      ? Number(v.toFixed(4))
-      : v,
+    typeof v === "number" && !Number.isInteger(v) && Number.isFinite(v) ? Number(v.toFixed(4)) : v,
   )}\n`;
 }
 
@@ -73,7 +71,9 @@ export function formatLoadReport(r: LoadReport): string {
       lines.push(
         `connect rate: ${plural(r.count, "connection")} in ${(r.elapsedMs / 1000).toFixed(3)} s:` +
           ` ${perSec(r.ratePerSec)}/s over ${plural(r.connections, "worker")}, ${r.size} bytes echoed on each, all verified${stopped}`,
-        ...(r.failed > 0 ? [`failed        ${count(r.failed)} (first: ${r.firstError ?? "?"})`] : []),
+        ...(r.failed > 0
+          ? [`failed        ${count(r.failed)} (first: ${r.firstError ?? "?"})`]
+          : []),
         ...latencyLines("connect ms", r.connectMs),
         ...latencyLines("first echo ms", r.firstEchoMs),
       );

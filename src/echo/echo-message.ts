@@ -55,9 +55,7 @@ export async function echoMessage(options: EchoMessageOptions): Promise<EchoMess
     const echoed = sent.length === 0 ? Buffer.alloc(0) : await receiver.read(sent.length);
     const roundTripMs = performance.now() - started;
     socket.end();
-    const extra = await receiver.extraBeforeClose(
-      Math.min(target.timeoutMs, EXTRA_BYTES_WAIT_MS),
-    );
+    const extra = await receiver.extraBeforeClose(Math.min(target.timeoutMs, EXTRA_BYTES_WAIT_MS));
     const diff = firstDifference(echoed, sent);
     return {
       sent,

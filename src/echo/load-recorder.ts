@@ -4,11 +4,7 @@
  * the watchdog that fails a connection whose echo stalls.
  */
 import { performance } from "node:perf_hooks";
-import {
-  DEFAULT_PERCENTILES,
-  LatencyHistogram,
-  type LatencySummary,
-} from "./latency-histogram.js";
+import { DEFAULT_PERCENTILES, LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 
 /** Options every load mode takes besides the target. */
 export interface LoadRunOptions {
@@ -48,11 +44,17 @@ export class LoadRecorder {
   private intervalCount = 0;
 
   constructor(
-    readonly startedAt: number,
+    private startedAt: number,
     percentiles: readonly number[] = DEFAULT_PERCENTILES,
   ) {
     this.percentiles = percentiles;
     this.intervalStart = startedAt;
+  }
+
+  /** Moves the start of the run (and of the first interval) to `now`: after connecting. */
+  restart(now: number): void {
+    this.startedAt = now;
+    this.intervalStart = now;
   }
 
   /** Records one completed operation and its latency, ms. */
@@ -107,8 +109,7 @@ export function whenToStop(
   options: Pick<LoadRunOptions, "durationMs" | "signal">,
   stop: () => void,
 ): () => void {
-  const timer =
-    options.durationMs === undefined ? undefined : setTimeout(stop, options.durationMs);
+  const timer = options.durationMs === undefined ? undefined : setTimeout(stop, options.durationMs);
   const signal = options.signal;
   const onAbort = (): void => stop();
   if (signal?.aborted === true) queueMicrotask(stop);

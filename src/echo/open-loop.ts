@@ -113,9 +113,12 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `size must be 1 to ${PATTERN_PERIOD} bytes`);
   }
   if (total === Infinity && options.durationMs === undefined && options.signal === undefined) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", "open loop needs a count, a duration or a signal");
+    throw new TcpkitError(
+      "ERR_INVALID_ARGUMENT",
+      "open loop needs a count, a duration or a signal",
+    );
   }
-  let recorder: LoadRecorder | undefined;
+  const recorder = new LoadRecorder(performance.now(), options.percentiles);
   let failure: TcpkitError | undefined;
   let lastEcho = 0;
   let wake: () => void = () => {};
@@ -129,7 +132,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
     onEchoed(lane, n, now) {
       const i = laneIndex.get(lane) as number;
       const queue = inFlight[i] as TimeQueue;
-      for (let k = 0; k < n; k++) recorder?.record(now - queue.shift());
+      for (let k = 0; k < n; k++) recorder.record(now - queue.shift());
       lastEcho = now;
       flushWaiting(lane, i);
       wake();
@@ -162,7 +165,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   }
 
   const started = performance.now();
-  recorder = new LoadRecorder(started, options.percentiles);
+  recorder.restart(started);
   const intervalMs = 1000 / rate;
   let next = 0; // index of the next message to schedule
   let lastSend = started;
@@ -171,9 +174,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   const stopWatch = watchForStalls(lanes, target);
-  const stopReports = every(options.reportIntervalMs, () =>
-    options.onInterval?.((recorder as LoadRecorder).flush()),
-  );
+  const stopReports = every(options.reportIntervalMs, () => options.onInterval?.(recorder.flush()));
   const disposeStop = whenToStop(options, () => {
     stopping = true;
     interrupted = options.signal?.aborted === true;

@@ -75,7 +75,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
   if (options.signal?.aborted === true) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "stopped before the first round trip");
   }
-  let recorder: LoadRecorder | undefined;
+  const recorder = new LoadRecorder(performance.now(), options.percentiles);
   let sentAt = new Float64Array(0);
   let lanes: EchoLane[] = [];
   let failure: TcpkitError | undefined;
@@ -103,7 +103,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
       const i = laneIndex.get(lane) as number;
       const rtt = now - (sentAt[i] as number);
       lastEcho = now;
-      recorder?.record(rtt);
+      recorder.record(rtt);
       options.onRoundTrip?.(i, lane.echoed - 1, rtt);
       if (lane.echoed >= limit || stopping) {
         finishLane();
@@ -126,11 +126,9 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
   sentAt = new Float64Array(lanes.length);
 
   const started = performance.now();
-  recorder = new LoadRecorder(started, options.percentiles);
+  recorder.restart(started);
   const stopWatch = watchForStalls(lanes, target);
-  const stopReports = every(options.reportIntervalMs, () =>
-    options.onInterval?.((recorder as LoadRecorder).flush()),
-  );
+  const stopReports = every(options.reportIntervalMs, () => options.onInterval?.(recorder.flush()));
   let interrupted = false;
   const stop = (): void => {
     if (stopping) return;

@@ -258,10 +258,16 @@ async function resolveUdpAddress(host: string, peer: string): Promise<string> {
 function udpError(err: unknown, peer: string): TcpkitError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ECONNREFUSED") {
-    return new TcpkitError("ERR_CONNECT_REFUSED", `nothing answers UDP at ${peer} (port unreachable)`, {
-      cause: err,
-    });
+    return new TcpkitError(
+      "ERR_CONNECT_REFUSED",
+      `nothing answers UDP at ${peer} (port unreachable)`,
+      {
+        cause: err,
+      },
+    );
   }
   const text = err instanceof Error ? err.message : String(err);
-  return new TcpkitError("ERR_NETWORK", `network error with ${peer} (udp): ${text}`, { cause: err });
+  return new TcpkitError("ERR_NETWORK", `network error with ${peer} (udp): ${text}`, {
+    cause: err,
+  });
 }

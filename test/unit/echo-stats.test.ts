@@ -36,10 +36,7 @@ describe("LatencyHistogram", () => {
             const exact = exactPercentile(sorted, p);
             const got = h.valueAt(p);
             // Values are kept in whole nanoseconds: allow that rounding as well.
-            assert.ok(
-              Math.abs(got - exact) <= exact * 0.001 + 1e-6,
-              `p${p}: ${got} vs ${exact}`,
-            );
+            assert.ok(Math.abs(got - exact) <= exact * 0.001 + 1e-6, `p${p}: ${got} vs ${exact}`);
           }
           const s = h.summary();
           assert.equal(s.count, values.length);
