@@ -9,8 +9,10 @@ import {
   parseRate,
 } from "../../src/cli/echo-values.js";
 import { parseDuration } from "../../src/cli/flags.js";
+import { EchoLoopGuard } from "../../src/echo/echo-loop-guard.js";
 import { LatencyHistogram, parsePercentiles } from "../../src/echo/latency-histogram.js";
 import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "../../src/echo/payload-pattern.js";
+import { isReflectionRisk } from "../../src/echo/reflection-guard.js";
 import { checkDatagram, datagram } from "../../src/echo/udp-probe.js";
 import { UdpSequenceStats } from "../../src/echo/udp-sequence-stats.js";
 
@@ -202,5 +204,46 @@ describe("echo flag values", () => {
     assert.equal(parseRate("2.5k/s", "--rate"), 2500);
     assert.throws(() => parseRate("0", "--rate"), /--rate must be/);
     assert.throws(() => parseRate("fast", "--rate"), /--rate must be/);
+  });
+});
+
+describe("UDP echo guards", () => {
+  for (const [port, want] of [
+    [7, true],
+    [13, true],
+    [19, true],
+    [0, true],
+    [53, true],
+    [7007, true],
+    [40000, false],
+    // The server's own port, from any address: a twin on another host (main answered these).
+    [9000, true],
+    [9001, false],
+  ] as const) {
+    it(`source port ${port} → ${want ? "drop" : "answer"} (own port 9000)`, () =>
+      assert.equal(isReflectionRisk(port, 9000), want));
+  }
+
+  it("drops the echo of its own echo within the window, and only that", () => {
+    const guard = new EchoLoopGuard(1000, 2);
+    const p = Buffer.from("ping-pong");
+    assert.equal(guard.isLoop("192.0.2.7", 7007, p, 0), false, "first: echoed");
+    assert.equal(guard.isLoop("192.0.2.7", 7007, p, 5), true, "same bytes back: a loop");
+    assert.equal(guard.isLoop("192.0.2.7", 7007, Buffer.from("other"), 6), false);
+    assert.equal(guard.isLoop("192.0.2.8", 7007, p, 7), false, "another source");
+    assert.equal(guard.isLoop("192.0.2.7", 7008, p, 8), false, "another port");
+    // After the window the same bytes are a new request.
+    assert.equal(guard.isLoop("192.0.2.9", 1, p, 100), false);
+    assert.equal(guard.isLoop("192.0.2.9", 1, p, 1200), false);
+  });
+
+  it("remembers a bounded number of sources, oldest forgotten first", () => {
+    const guard = new EchoLoopGuard(1000, 2);
+    const p = Buffer.from("x");
+    guard.isLoop("a", 1, p, 0);
+    guard.isLoop("b", 1, p, 1);
+    guard.isLoop("c", 1, p, 2); // forgets a
+    assert.equal(guard.isLoop("a", 1, p, 3), false);
+    assert.equal(guard.isLoop("c", 1, p, 4), true);
   });
 });
