@@ -42,6 +42,12 @@ function latencyLines(label: string, s: LatencySummary): string[] {
   return ps === "" || s.count < 2 ? [first] : [first, `${pad}${ps}`];
 }
 
+/** How busy the client was: near 100 % of one core, it may be what limits the rate. */
+function clientCpuLine(cpuMs: number, elapsedMs: number): string {
+  const share = elapsedMs > 0 ? Math.round((cpuMs * 100) / elapsedMs) : 0;
+  return `client cpu    ${(cpuMs / 1000).toFixed(3)} s, ${share}% of one core${share >= 90 ? " (the client may be the bottleneck)" : ""}`;
+}
+
 /** The summary of a load mode, ping's "--- HOST echo statistics ---" first. */
 export function formatLoadReport(r: LoadReport): string {
   const peer = formatHostPort(r.host, r.port);
@@ -54,6 +60,7 @@ export function formatLoadReport(r: LoadReport): string {
           ` in ${(r.elapsedMs / 1000).toFixed(3)} s: ${perSec(r.ratePerSec)}/s, all verified${stopped}`,
         ...latencyLines("rtt ms", r.latencyMs),
         ...latencyLines("connect ms", r.connectMs),
+        ...(r.connections > 1 ? [clientCpuLine(r.clientCpuMs, r.elapsedMs)] : []),
       );
       break;
     case "open-loop":

@@ -25,6 +25,8 @@ export interface LaneEvents {
 }
 
 export class EchoLane {
+  /** Position among the lanes opened together (openMany). */
+  index = 0;
   /** Messages written. */
   sent = 0;
   /** Messages echoed completely. */
@@ -83,6 +85,7 @@ export class EchoLane {
       for (const lane of lanes) lane.socket.destroy();
       throw failure;
     }
+    lanes.forEach((lane, i) => (lane.index = i));
     return lanes;
   }
 
@@ -125,12 +128,14 @@ export class EchoLane {
 
   private onRead(n: number, buf: Uint8Array): void {
     if (this.failed) return;
-    const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+    // Node hands back the buffer it was given (sharedReadBuffer); a view only if it did not.
+    const chunk =
+      buf === sharedReadBuffer ? sharedReadBuffer : Buffer.from(buf.buffer, buf.byteOffset, n);
     const sentBytes = this.sent * this.size;
     // The bytes that answer what was sent are checked first: a server that rewrites bytes
     // (and so may change their number) is reported as a mismatch, not as extra bytes.
     const expected = Math.min(n, sentBytes - this.receivedBytes);
-    const bad = findPatternMismatch(chunk.subarray(0, expected), this.receivedBytes);
+    const bad = findPatternMismatch(chunk, this.receivedBytes, expected);
     if (bad !== -1) {
       const message = Math.floor(bad / this.size) + 1;
       this.fail(

@@ -126,11 +126,10 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   const inFlight: TimeQueue[] = [];
   const waiting: TimeQueue[] = [];
   const sendLag = new LatencyHistogram();
-  const laneIndex = new Map<EchoLane, number>();
 
   const lanes = await EchoLane.openMany(target, options.connections ?? 1, size, {
     onEchoed(lane, n, now) {
-      const i = laneIndex.get(lane) as number;
+      const i = lane.index;
       const queue = inFlight[i] as TimeQueue;
       for (let k = 0; k < n; k++) recorder.record(now - queue.shift());
       lastEcho = now;
@@ -142,11 +141,10 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
       wake();
     },
   });
-  lanes.forEach((lane, i) => {
-    laneIndex.set(lane, i);
+  for (let i = 0; i < lanes.length; i++) {
     inFlight.push(new TimeQueue());
     waiting.push(new TimeQueue());
-  });
+  }
 
   /** Writes as many of a connection's due messages as its window allows. */
   function flushWaiting(lane: EchoLane, i: number): void {

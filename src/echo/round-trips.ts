@@ -54,6 +54,11 @@ export interface RoundTripReport {
   ratePerSec: number;
   /** True if the signal stopped the run before its count or duration. */
   interrupted: boolean;
+  /**
+   * CPU time this process used from the first send to the last echo (user + system), ms: near
+   * elapsedMs means the client, not the server, may be what limits the rate.
+   */
+  clientCpuMs: number;
   /** Connect times of the connections, ms. */
   connectMs: LatencySummary;
   /** Round-trip times, ms. */
@@ -83,7 +88,6 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
   let finished = 0;
   let lastEcho = 0;
   let onDone: () => void = () => {};
-  const laneIndex = new Map<EchoLane, number>();
   const timers = new Set<NodeJS.Timeout>();
 
   const finishLane = (): void => {
@@ -100,7 +104,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
   };
   lanes = await EchoLane.openMany(target, connections, size, {
     onEchoed(lane, _n, now) {
-      const i = laneIndex.get(lane) as number;
+      const i = lane.index;
       const rtt = now - (sentAt[i] as number);
       lastEcho = now;
       recorder.record(rtt);
@@ -122,10 +126,10 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
       onDone();
     },
   });
-  lanes.forEach((lane, i) => laneIndex.set(lane, i));
   sentAt = new Float64Array(lanes.length);
 
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   recorder.restart(started);
   const stopWatch = watchForStalls(lanes, target);
   const stopReports = every(options.reportIntervalMs, () => options.onInterval?.(recorder.flush()));
@@ -157,6 +161,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
     for (const lane of lanes) lane.close();
   }
   if (failure !== undefined) throw failure;
+  const cpu = process.cpuUsage(cpuAtStart);
   const last = recorder.flush(lastEcho || started);
   if (options.reportIntervalMs !== undefined && last.count > 0) options.onInterval?.(last);
   const total = recorder.summary();
@@ -171,6 +176,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
     elapsedMs,
     ratePerSec: elapsedMs > 0 ? (total.count * 1000) / elapsedMs : 0,
     interrupted,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
     connectMs: connectTimes(lanes, options.percentiles),
     latencyMs: total,
   };
