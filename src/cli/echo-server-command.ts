@@ -23,7 +23,8 @@ export const echoServerCommand = defineCommand({
     udp: flag.bool({
       help:
         "also echo UDP datagrams on the same port (no reply to datagrams from well-known " +
-        "service ports such as 7, 13, 19, or from this server itself)",
+        "service ports such as 7, 13, 19, from its own port, or that echo its own echo: " +
+        "docs/echo.md)",
     }),
     "max-connections": flag.count({
       help: "at most N clients at once; more are closed at once and counted",
@@ -55,7 +56,8 @@ totals on stderr, exit 0.
 
 Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage error.`,
   examples: [
-    ["tcpkit echo-server --port 0", "any free port"],
+    ["tcpkit echo-server -p 0", "any free port"],
+    ["tcpkit echo-server --stats-interval 10s --json", "totals every 10 s as JSON on stderr"],
     [
       "tcpkit echo-server --host 0.0.0.0 --udp -v",
       "TCP and UDP on every interface, one line per client",

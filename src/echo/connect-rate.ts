@@ -14,6 +14,8 @@ import { connectEcho, resolveTarget, type EchoClientOptions } from "./client-soc
 import { EchoReceiver } from "./echo-receiver.js";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 import {
+  checkBounded,
+  checkSize,
   every,
   LoadRecorder,
   whenToStop,
@@ -64,15 +66,8 @@ export async function measureConnectRate(options: ConnectRateOptions): Promise<C
   const size = options.size ?? 64;
   const workers = options.connections ?? 1;
   const total = options.count ?? Infinity;
-  if (size < 1 || size > PATTERN_PERIOD) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", `size must be 1 to ${PATTERN_PERIOD} bytes`);
-  }
-  if (total === Infinity && options.durationMs === undefined && options.signal === undefined) {
-    throw new TcpkitError(
-      "ERR_INVALID_ARGUMENT",
-      "connect rate needs a count, a duration or a signal",
-    );
-  }
+  checkSize(size, 1, PATTERN_PERIOD);
+  checkBounded(total, options, "connect rate");
   const started = performance.now();
   const recorder = new LoadRecorder(started, options.percentiles);
   const connects = new LatencyHistogram();

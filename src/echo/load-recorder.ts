@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { DEFAULT_PERCENTILES, LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** Options every load mode takes besides the target. */
 export interface LoadRunOptions {
@@ -118,4 +119,25 @@ export function whenToStop(
     if (timer !== undefined) clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   };
+}
+
+/** Refuses a payload size outside [min, max] with ERR_INVALID_ARGUMENT. */
+export function checkSize(size: number, min: number, max: number, what = "size"): void {
+  if (!Number.isInteger(size) || size < min || size > max) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `${what} must be ${min} to ${max} bytes`);
+  }
+}
+
+/**
+ * Refuses a run that nothing would end: no count (`total` Infinity), no duration and no signal.
+ * `mode` names it in the message ("open loop").
+ */
+export function checkBounded(
+  total: number,
+  options: Pick<LoadRunOptions, "durationMs" | "signal">,
+  mode: string,
+): void {
+  if (total === Infinity && options.durationMs === undefined && options.signal === undefined) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `${mode} needs a count, a duration or a signal`);
+  }
 }

@@ -18,6 +18,8 @@ import { DEFAULT_WINDOW_BYTES, resolveTarget, type EchoClientOptions } from "./c
 import { EchoLane, watchForStalls } from "./echo-lane.js";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 import {
+  checkBounded,
+  checkSize,
   every,
   LoadRecorder,
   whenToStop,
@@ -25,6 +27,7 @@ import {
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { PATTERN_PERIOD } from "./payload-pattern.js";
+import { SendSchedule } from "./send-schedule.js";
 import { connectTimes } from "./round-trips.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -109,15 +112,8 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   if (!(rate > 0) || !Number.isFinite(rate)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "rate must be a number of messages above 0");
   }
-  if (size < 1 || size > PATTERN_PERIOD) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", `size must be 1 to ${PATTERN_PERIOD} bytes`);
-  }
-  if (total === Infinity && options.durationMs === undefined && options.signal === undefined) {
-    throw new TcpkitError(
-      "ERR_INVALID_ARGUMENT",
-      "open loop needs a count, a duration or a signal",
-    );
-  }
+  checkSize(size, 1, PATTERN_PERIOD);
+  checkBounded(total, options, "open loop");
   const recorder = new LoadRecorder(performance.now(), options.percentiles);
   let failure: TcpkitError | undefined;
   let lastEcho = 0;
@@ -164,59 +160,50 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
 
   const started = performance.now();
   recorder.restart(started);
-  const intervalMs = 1000 / rate;
-  let next = 0; // index of the next message to schedule
   let lastSend = started;
-  let stopping = false;
   let interrupted = false;
-  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  let scheduleEnded = false;
+  const touched = new Set<number>();
+  const schedule = new SendSchedule(started, rate, total, {
+    onDue(k, dueAt) {
+      const i = k % lanes.length;
+      (waiting[i] as TimeQueue).push(dueAt);
+      touched.add(i);
+    },
+    onBatch() {
+      for (const i of touched) flushWaiting(lanes[i] as EchoLane, i);
+      touched.clear();
+    },
+    onEnd() {
+      scheduleEnded = true;
+      wake();
+    },
+  });
 
   const stopWatch = watchForStalls(lanes, target);
   const stopReports = every(options.reportIntervalMs, () => options.onInterval?.(recorder.flush()));
   const disposeStop = whenToStop(options, () => {
-    stopping = true;
     interrupted = options.signal?.aborted === true;
-    wake();
+    schedule.stop();
   });
 
   try {
     await new Promise<void>((resolve) => {
-      const done = (): boolean => {
-        if (failure !== undefined) return true;
-        if (!(stopping || next >= total)) return false;
-        return lanes.every((lane, i) => lane.outstanding === 0 && waiting[i]?.length === 0);
-      };
       wake = () => {
-        if (done()) resolve();
-      };
-      /** Sends every message due by now, then sleeps until the next one is due. */
-      const tick = (): void => {
-        timer = undefined;
-        if (failure !== undefined) return resolve();
-        const now = performance.now();
-        const touched = new Set<number>();
-        while (!stopping && next < total && started + next * intervalMs <= now) {
-          const i = next % lanes.length;
-          (waiting[i] as TimeQueue).push(started + next * intervalMs);
-          touched.add(i);
-          next++;
+        if (failure !== undefined) {
+          schedule.stop();
+          resolve();
+        } else if (
+          scheduleEnded &&
+          lanes.every((lane, i) => lane.outstanding === 0 && waiting[i]?.length === 0)
+        ) {
+          resolve();
         }
-        for (const i of touched) flushWaiting(lanes[i] as EchoLane, i);
-        if (stopping || next >= total) {
-          wake();
-          return;
-        }
-        // Node's timers have millisecond resolution: close to the next send, poll instead.
-        const delay = started + next * intervalMs - performance.now();
-        timer = delay < 2 ? setImmediate(tick) : setTimeout(tick, delay - 1);
       };
-      tick();
+      schedule.tick();
     });
   } finally {
-    if (timer !== undefined) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-    }
+    schedule.dispose();
     disposeStop();
     stopReports();
     stopWatch();
@@ -228,7 +215,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   if (options.reportIntervalMs !== undefined && last.count > 0) options.onInterval?.(last);
   const latency = recorder.summary();
   const sent = lanes.reduce((n, lane) => n + lane.sent, 0);
-  const sendingMs = Math.max(lastSend - started, (sent - 1) * intervalMs);
+  const sendingMs = Math.max(lastSend - started, schedule.dueAt(sent - 1) - started);
   const elapsedMs = Math.max(0, end - started);
   return {
     mode: "open-loop",

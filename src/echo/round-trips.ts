@@ -14,6 +14,7 @@ import { resolveTarget, type EchoClientOptions } from "./client-socket.js";
 import { EchoLane, watchForStalls } from "./echo-lane.js";
 import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 import {
+  checkSize,
   every,
   LoadRecorder,
   whenToStop,
@@ -74,9 +75,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
   const bounded = options.durationMs !== undefined || options.signal !== undefined;
   const count = options.count ?? (bounded ? 0 : 10);
   const limit = count === 0 ? Infinity : count;
-  if (size < 1 || size > PATTERN_PERIOD) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", `size must be 1 to ${PATTERN_PERIOD} bytes`);
-  }
+  checkSize(size, 1, PATTERN_PERIOD);
   if (options.signal?.aborted === true) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "stopped before the first round trip");
   }

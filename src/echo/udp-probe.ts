@@ -14,6 +14,8 @@ import { performance } from "node:perf_hooks";
 import { resolveTarget, type EchoClientOptions } from "./client-socket.js";
 import type { LatencySummary } from "./latency-histogram.js";
 import {
+  checkBounded,
+  checkSize,
   every,
   LoadRecorder,
   whenToStop,
@@ -21,6 +23,7 @@ import {
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { firstDifference, patternAt, PATTERN_PERIOD } from "./payload-pattern.js";
+import { SendSchedule } from "./send-schedule.js";
 import { UdpSequenceStats } from "./udp-sequence-stats.js";
 import { isLocalhostName } from "../net/dial.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -74,18 +77,11 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
   const rate = options.rate;
   const total = options.count ?? Infinity;
   const lingerMs = options.lingerMs ?? DEFAULT_UDP_LINGER_MS;
-  if (size < UDP_HEADER_BYTES || size > MAX_UDP_SIZE) {
-    throw new TcpkitError(
-      "ERR_INVALID_ARGUMENT",
-      `UDP size must be ${UDP_HEADER_BYTES} to ${MAX_UDP_SIZE} bytes`,
-    );
-  }
+  checkSize(size, UDP_HEADER_BYTES, MAX_UDP_SIZE, "UDP size");
   if (!(rate > 0) || !Number.isFinite(rate)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "rate must be a number of datagrams above 0");
   }
-  if (total === Infinity && options.durationMs === undefined && options.signal === undefined) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", "UDP needs a count, a duration or a signal");
-  }
+  checkBounded(total, options, "UDP");
   const address = await resolveUdpAddress(target.host, target.peer);
   const socket = createSocket({ type: isIPv6(address) ? "udp6" : "udp4" });
   await new Promise<void>((resolve, reject) => {
@@ -103,7 +99,6 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
   let stopping = false;
   let interrupted = false;
   let finish: () => void = () => {};
-  let wakeSender: () => void = () => {};
 
   socket.removeAllListeners("error");
   socket.on("error", (err) => {
@@ -124,56 +119,41 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
     if (stopping && stats.received === sent) finish();
   });
 
-  const intervalMs = 1000 / rate;
-  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let sentAtLastReport = 0;
+  let lingering: NodeJS.Timeout | undefined;
+  const schedule = new SendSchedule(started, rate, total, {
+    onDue(k) {
+      socket.send(datagram(runId, k, performance.now() - started, size));
+      sent = k + 1;
+      lastSend = performance.now();
+    },
+    onEnd() {
+      // Wait for the last echoes, at most lingerMs.
+      stopping = true;
+      if (failure !== undefined || stats.received === sent) finish();
+      else lingering = setTimeout(() => finish(), lingerMs);
+    },
+  });
   const stopReports = every(options.reportIntervalMs, () => {
     options.onInterval?.({ ...recorder.flush(), sent: sent - sentAtLastReport });
     sentAtLastReport = sent;
   });
   const disposeStop = whenToStop(options, () => {
-    stopping = true;
     interrupted = options.signal?.aborted === true;
-    wakeSender();
+    schedule.stop();
   });
   try {
     await new Promise<void>((resolve) => {
-      let lingering: NodeJS.Timeout | undefined;
       finish = () => {
         if (lingering !== undefined) clearTimeout(lingering);
+        schedule.dispose();
         resolve();
       };
-      const tick = (): void => {
-        timer = undefined;
-        if (failure !== undefined) return;
-        const now = performance.now();
-        while (!stopping && sent < total && started + sent * intervalMs <= now) {
-          socket.send(datagram(runId, sent, performance.now() - started, size));
-          sent++;
-          lastSend = performance.now();
-        }
-        if (stopping || sent >= total) {
-          stopping = true;
-          if (stats.received === sent) finish();
-          else lingering = setTimeout(finish, lingerMs);
-          return;
-        }
-        const delay = started + sent * intervalMs - performance.now();
-        timer = delay < 2 ? setImmediate(tick) : setTimeout(tick, delay - 1);
-      };
-      wakeSender = () => {
-        if (timer === undefined) return;
-        clearTimeout(timer as NodeJS.Timeout);
-        clearImmediate(timer as NodeJS.Immediate);
-        tick();
-      };
-      tick();
+      schedule.tick();
     });
   } finally {
-    if (timer !== undefined) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-    }
+    schedule.dispose();
+    if (lingering !== undefined) clearTimeout(lingering);
     disposeStop();
     stopReports();
     socket.close();

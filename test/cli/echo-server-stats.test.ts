@@ -58,7 +58,7 @@ async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
 
 describe("tcpkit echo-server statistics", () => {
   it("on SIGUSR1 prints totals and the busiest open clients, with 100 clients connected, and goes on", async () => {
-    const server = await startCli(["echo-server", "--port", "0"]);
+    const server = await startCli(["echo-server", "-p", "0"]);
     const sockets: Socket[] = [];
     try {
       for (let i = 1; i <= 100; i++) {
