@@ -20,6 +20,7 @@ import {
   LoadRecorder,
   whenToStop,
   type IntervalReport,
+  type LoadReportBase,
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "./payload-pattern.js";
@@ -36,12 +37,9 @@ export interface ConnectRateOptions extends EchoClientOptions, LoadRunOptions {
   onInterval?: (report: IntervalReport) => void;
 }
 
-export interface ConnectRateReport {
+export interface ConnectRateReport extends LoadReportBase {
   mode: "connect-rate";
-  host: string;
-  port: number;
   connections: number;
-  size: number;
   /** Connections that connected, echoed and closed. */
   count: number;
   /** Connections that failed (refused, reset, timed out, closed early). */
@@ -51,7 +49,6 @@ export interface ConnectRateReport {
   elapsedMs: number;
   /** count / elapsed: new connections per second. */
   ratePerSec: number;
-  interrupted: boolean;
   /** connect() to established, ms. */
   connectMs: LatencySummary;
   /** First byte sent to last byte echoed on the new connection, ms. */

@@ -19,6 +19,24 @@ export interface LoadRunOptions {
   reportIntervalMs?: number;
 }
 
+/** What every load mode's report says (each adds its own figures). */
+export interface LoadReportBase {
+  host: string;
+  port: number;
+  /** Payload bytes per message (datagram, connection). */
+  size: number;
+  /** Operations completed: round trips, messages, connections, distinct datagrams. */
+  count: number;
+  /** The run's length, ms (each mode says from when to when). */
+  elapsedMs: number;
+  /** count / elapsed, per second. */
+  ratePerSec: number;
+  /** True if the signal (Ctrl-C) stopped the run before its count or duration. */
+  interrupted: boolean;
+  /** The latencies of the operations, ms. */
+  latencyMs: LatencySummary;
+}
+
 /** One reporting interval's figures. */
 export interface IntervalReport {
   /** Seconds from the start of the run to the end of this interval. */

@@ -24,6 +24,7 @@ import {
   LoadRecorder,
   whenToStop,
   type IntervalReport,
+  type LoadReportBase,
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { PATTERN_PERIOD } from "./payload-pattern.js";
@@ -45,12 +46,9 @@ export interface OpenLoopOptions extends EchoClientOptions, LoadRunOptions {
   onInterval?: (report: IntervalReport) => void;
 }
 
-export interface OpenLoopReport {
+export interface OpenLoopReport extends LoadReportBase {
   mode: "open-loop";
-  host: string;
-  port: number;
   connections: number;
-  size: number;
   /** The requested rate, messages/s. */
   rate: number;
   /** Messages sent / the time from the first scheduled send to the last actual one. */
@@ -61,9 +59,6 @@ export interface OpenLoopReport {
   count: number;
   /** From the first scheduled send to the last echo, ms. */
   elapsedMs: number;
-  /** count / elapsed. */
-  ratePerSec: number;
-  interrupted: boolean;
   connectMs: LatencySummary;
   /** From each message's scheduled send to its last echoed byte, ms. */
   latencyMs: LatencySummary;

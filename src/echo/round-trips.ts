@@ -19,6 +19,7 @@ import {
   LoadRecorder,
   whenToStop,
   type IntervalReport,
+  type LoadReportBase,
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { PATTERN_PERIOD } from "./payload-pattern.js";
@@ -41,20 +42,13 @@ export interface RoundTripOptions extends EchoClientOptions, LoadRunOptions {
   onInterval?: (report: IntervalReport) => void;
 }
 
-export interface RoundTripReport {
+export interface RoundTripReport extends LoadReportBase {
   mode: "round-trips";
-  host: string;
-  port: number;
   connections: number;
-  size: number;
   /** Round trips completed, all connections. */
   count: number;
   /** From the first send to the last echo, ms. */
   elapsedMs: number;
-  /** count / elapsed. */
-  ratePerSec: number;
-  /** True if the signal stopped the run before its count or duration. */
-  interrupted: boolean;
   /**
    * CPU time this process used from the first send to the last echo (user + system), ms: near
    * elapsedMs means the client, not the server, may be what limits the rate.

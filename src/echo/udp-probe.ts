@@ -20,6 +20,7 @@ import {
   LoadRecorder,
   whenToStop,
   type IntervalReport,
+  type LoadReportBase,
   type LoadRunOptions,
 } from "./load-recorder.js";
 import { firstDifference, patternAt, PATTERN_PERIOD } from "./payload-pattern.js";
@@ -47,11 +48,8 @@ export interface UdpProbeOptions extends EchoClientOptions, LoadRunOptions {
   onInterval?: (report: IntervalReport & { sent: number }) => void;
 }
 
-export interface UdpProbeReport {
+export interface UdpProbeReport extends LoadReportBase {
   mode: "udp";
-  host: string;
-  port: number;
-  size: number;
   rate: number;
   sent: number;
   /** Distinct datagrams echoed. */
@@ -66,7 +64,6 @@ export interface UdpProbeReport {
   elapsedMs: number;
   /** Datagrams sent per second. */
   sentRatePerSec: number;
-  interrupted: boolean;
   latencyMs: LatencySummary;
 }
 
@@ -179,6 +176,7 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
     reordered: stats.reordered,
     jitterMs: stats.jitterMs,
     elapsedMs: sendingMs,
+    ratePerSec: sendingMs > 0 ? (stats.received * 1000) / sendingMs : 0,
     sentRatePerSec: sendingMs > 0 ? ((sent - 1) * 1000) / sendingMs : 0,
     interrupted,
     latencyMs: recorder.summary(),
