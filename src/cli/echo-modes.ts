@@ -220,7 +220,13 @@ async function runThroughput(
       : {
           onProgress: (p) => progress.update({ received: p.bytesReceived, offset: 0, total }),
         }),
-  }).finally(() => progress?.finish());
+  })
+    .then((r) => {
+      // The last tick may be up to 250 ms old: end the line on the final figures.
+      progress?.update({ received: r.bytesReceived, offset: 0, total });
+      return r;
+    })
+    .finally(() => progress?.finish());
   process.stdout.write(
     values.json ? toJson({ mode: "throughput", ...report }) : formatThroughput(report),
   );

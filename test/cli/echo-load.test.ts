@@ -392,6 +392,53 @@ describe("tcpkit echo like ping", () => {
   });
 });
 
+describe("tcpkit echo --bench on a terminal", () => {
+  it("shows percent, amount, rate and ETA on one redrawn line, ending at 100 %", async () => {
+    // A slow echo (each chunk held 5 ms) so the run lasts long enough for several redraws.
+    const server = createServer({ noDelay: true }, (s) => {
+      s.on("error", () => {});
+      s.on("data", (c: Buffer) => {
+        s.pause();
+        setTimeout(() => {
+          s.write(c);
+          s.resume();
+        }, 5);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      // script(1) gives the client a terminal, so it draws its progress line on stderr.
+      const command = [CLI_RUNTIME, CLI_PATH, "echo", "-p", String(port), "--bench", "8M"];
+      const child = spawn("script", ["-qec", command.join(" "), "/dev/null"], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+      clearTimeout(killer);
+      assert.equal(code, 0, out);
+      const draws = out.split("\r").map((l) => l.replace(/\x1b\[2K/g, "").trim());
+      const moving = draws.filter((l) =>
+        /^\d+%  [\d.]+ [KM]iB of 8\.0 MiB  [\d.]+ [KM]?i?B\/s  ETA \d+:\d\d$/.test(l),
+      );
+      assert.ok(moving.length >= 1, `a progress draw with ETA in: ${JSON.stringify(draws)}`);
+      assert.ok(
+        draws.some((l) => /^100%  8\.0 MiB of 8\.0 MiB  [\d.]+ [KM]?i?B\/s$/.test(l)),
+        out,
+      );
+      assert.match(
+        out,
+        /echoed 8 MiB \(8,388,608 bytes\) in [\d.]+ s: [\d.]+ MB\/s, [\d.]+ Gbit\/s/,
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe("tcpkit echo MESSAGE against a server that sends back more", () => {
   it("fails with exit 1 when extra bytes follow the echo", async () => {
     const server = createServer({ allowHalfOpen: true }, (s) => {
