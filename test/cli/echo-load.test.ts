@@ -420,13 +420,15 @@ describe("tcpkit echo --bench on a terminal", () => {
       const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
       clearTimeout(killer);
       assert.equal(code, 0, out);
-      const draws = out.split("\r").map((l) => l.replace(/\x1b\[2K/g, "").trim());
+      const draws = out
+        .split("\r")
+        .map((l) => l.replaceAll(`${String.fromCharCode(27)}[2K`, "").trim());
       const moving = draws.filter((l) =>
-        /^\d+%  [\d.]+ [KM]iB of 8\.0 MiB  [\d.]+ [KM]?i?B\/s  ETA \d+:\d\d$/.test(l),
+        /^\d+% {2}[\d.]+ [KM]iB of 8\.0 MiB {2}[\d.]+ [KM]?i?B\/s {2}ETA \d+:\d\d$/.test(l),
       );
       assert.ok(moving.length >= 1, `a progress draw with ETA in: ${JSON.stringify(draws)}`);
       assert.ok(
-        draws.some((l) => /^100%  8\.0 MiB of 8\.0 MiB  [\d.]+ [KM]?i?B\/s$/.test(l)),
+        draws.some((l) => /^100% {2}8\.0 MiB of 8\.0 MiB {2}[\d.]+ [KM]?i?B\/s$/.test(l)),
         out,
       );
       assert.match(
