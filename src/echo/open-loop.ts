@@ -112,6 +112,8 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
   const recorder = new LoadRecorder(performance.now(), options.percentiles);
   let failure: TcpkitError | undefined;
   let lastEcho = 0;
+  /** When the last message was written. */
+  let lastSend = 0;
   let wake: () => void = () => {};
   /** Per connection: scheduled times of messages written, and of messages due but not written. */
   const inFlight: TimeQueue[] = [];
@@ -155,7 +157,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
 
   const started = performance.now();
   recorder.restart(started);
-  let lastSend = started;
+  lastSend = started;
   let interrupted = false;
   let scheduleEnded = false;
   const touched = new Set<number>();
