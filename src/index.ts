@@ -78,6 +78,7 @@ export {
   type EchoConnectionInfo,
   type EchoConnectionClosed,
 } from "./echo/echo-server.js";
+export type { EchoClientSnapshot } from "./echo/client-stats.js";
 export type { EchoClientOptions } from "./echo/client-socket.js";
 export {
   echoMessage,
@@ -98,4 +99,12 @@ export {
   type ThroughputProgress,
   type ThroughputReport,
 } from "./echo/throughput.js";
-export type { LatencySummary } from "./echo/latency-stats.js";
+export { measureOpenLoop, type OpenLoopOptions, type OpenLoopReport } from "./echo/open-loop.js";
+export {
+  measureConnectRate,
+  type ConnectRateOptions,
+  type ConnectRateReport,
+} from "./echo/connect-rate.js";
+export { measureUdp, type UdpProbeOptions, type UdpProbeReport } from "./echo/udp-probe.js";
+export type { LoadRunOptions, IntervalReport } from "./echo/load-recorder.js";
+export type { LatencySummary } from "./echo/latency-histogram.js";
