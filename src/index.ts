@@ -53,8 +53,12 @@ export {
   DEFAULT_TIMEOUT_MS,
   type HttpGetOptions,
   type HttpResponse,
+  type ResponseTiming,
   type TraceEvent,
 } from "./client/http-get.js";
+export { ConnectionPool, type PoolOptions } from "./client/connection-pool.js";
+export type { RetryOptions } from "./client/retry-policy.js";
+export { parseChecksum, type ExpectedDigest } from "./client/digest-check.js";
 export { PARTIAL_SUFFIX } from "./client/output-file.js";
 export {
   download,
@@ -63,6 +67,17 @@ export {
   type DownloadResult,
 } from "./client/download.js";
 export type { ResponseHead } from "./client/response-head-parser.js";
+export { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "./check/check-server.js";
+export type {
+  CheckOptions,
+  CheckReport,
+  Discovery,
+  Group as CheckGroup,
+  Level as CheckLevel,
+  LevelTally,
+  ProbeResult,
+  Verdict as CheckVerdict,
+} from "./check/types.js";
 export {
   createEchoServer,
   DEFAULT_ECHO_PORT,
@@ -72,6 +87,7 @@ export {
   type EchoConnectionInfo,
   type EchoConnectionClosed,
 } from "./echo/echo-server.js";
+export type { EchoClientSnapshot } from "./echo/client-stats.js";
 export type { EchoClientOptions } from "./echo/client-socket.js";
 export {
   echoMessage,
@@ -92,4 +108,12 @@ export {
   type ThroughputProgress,
   type ThroughputReport,
 } from "./echo/throughput.js";
-export type { LatencySummary } from "./echo/latency-stats.js";
+export { measureOpenLoop, type OpenLoopOptions, type OpenLoopReport } from "./echo/open-loop.js";
+export {
+  measureConnectRate,
+  type ConnectRateOptions,
+  type ConnectRateReport,
+} from "./echo/connect-rate.js";
+export { measureUdp, type UdpProbeOptions, type UdpProbeReport } from "./echo/udp-probe.js";
+export type { LoadRunOptions, IntervalReport } from "./echo/load-recorder.js";
+export type { LatencySummary } from "./echo/latency-histogram.js";

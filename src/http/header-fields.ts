@@ -131,16 +131,16 @@ export function hexValue(c: number): number {
 }
 
 /**
- * `s` without leading and trailing OWS: SP and HTAB (RFC 9110 §5.6.3), and nothing else. Never
- * String#trim, which also strips NBSP (0xA0, legal obs-text in a field value), so that
- * "chunked\xA0" can never pass for chunked.
+ * Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else: never
+ * String#trim, whose idea of whitespace (VT, FF, NBSP 0xA0, NEL 0x85 in latin1 text...) would
+ * make `chunked\xa0` read as `chunked` to tcpkit and as something else to its peers.
  */
 export function trimOws(s: string): string {
-  let from = 0;
-  let to = s.length;
-  while (from < to && isOws(s.charCodeAt(from))) from++;
-  while (to > from && isOws(s.charCodeAt(to - 1))) to--;
-  return from === 0 && to === s.length ? s : s.slice(from, to);
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOws(s.charCodeAt(start))) start++;
+  while (end > start && isOws(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
 function isOws(c: number): boolean {

@@ -2,12 +2,14 @@
  * Decodes a chunked request body (RFC 9112 §7.1) as its bytes arrive, for a handler that reads
  * it or for the server discarding it: the byte stream must be consumed exactly, so that the next
  * pipelined request is read from the right byte. Strict: the chunk-ext grammar of §7.1.1 exactly
- * (token names; token or quoted-string values; closed quotes; whitespace only as BWS, and BWS
- * means SP and HTAB), CRLF line ends, trailer fields with token names; anything else is 400 and
- * the connection closes. Sizes and the total are limited (413). Pure: bytes in, data slices out.
- * Not shared with the client's decoder (body-framing.ts) on purpose: that one is lenient as a
- * client should be (bare LF) and keeps trailers; this one is strict and keeps nothing.
+ * (http/chunk-extension.ts, shared with the client: token names; token or quoted-string values;
+ * closed quotes; whitespace only as BWS, and BWS means SP and HTAB), CRLF line ends, trailer
+ * fields with token names; anything else is 400 and the connection closes. Sizes and the total
+ * are limited (413). Pure: bytes in, data slices out. Otherwise not shared with the client's
+ * decoder (client/body-decoder.ts) on purpose: that one is lenient as a client should be (bare
+ * LF) and keeps trailers; this one is strict and keeps nothing.
  */
+import { stepChunkExt, type ChunkExtState } from "../chunk-extension.js";
 import { FIELD_VALUE_CHAR, hexValue, TCHAR } from "../header-fields.js";
 
 /** What one decode() produced: need more bytes, the body's end, or why it is rejected. */
@@ -19,16 +21,7 @@ export type DecodeResult =
 
 type State =
   | "size" /* hex digits of chunk-size */
-  | "size-bws" /* BWS after the size: only ";" may follow */
-  | "ext-name-start" /* after ";" and BWS: a token */
-  | "ext-name"
-  | "ext-name-bws" /* BWS after a name: "=" or ";" */
-  | "ext-value-start" /* after "=" and BWS: a token or a quoted-string */
-  | "ext-token"
-  | "ext-quoted"
-  | "ext-quoted-pair" /* after "\" inside a quoted-string */
-  | "ext-after-value" /* after a closing quote: ";", CR or BWS */
-  | "ext-bws" /* BWS after a value: only ";" may follow */
+  | "ext" /* after the digits: BWS and chunk extensions (chunk-extension.ts), up to CR */
   | "size-lf"
   | "data"
   | "data-cr"
@@ -45,10 +38,6 @@ const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
-const SEMI = 0x3b;
-const EQUALS = 0x3d;
-const DQUOTE = 0x22;
-const BACKSLASH = 0x5c;
 /** Hex digits of a chunk size: 15 covers any size a Number holds exactly. */
 const MAX_SIZE_DIGITS = 15;
 /** Chunk extensions and trailer fields together; they are ignored, so keep them short. */
@@ -57,6 +46,8 @@ const MAX_METADATA_BYTES = 8 * 1024;
 /** One per connection; reset() before each body. */
 export class ChunkedDecoder {
   private state: State = "size";
+  /** Where the chunk-extension scanner is while `state` is "ext". */
+  private ext: ChunkExtState = "size";
   private size = 0;
   private digits = 0;
   private remaining = 0;
@@ -119,58 +110,20 @@ export class ChunkedDecoder {
           return undefined;
         }
         if (this.digits === 0) return fail(400, "chunk size expected");
-        if (c === CR) return this.go("size-lf");
-        if (c === SEMI) return this.go("ext-name-start");
-        if (c === SP || c === HTAB) return this.go("size-bws");
-        return fail(400, "bad chunk size");
+        this.state = "ext";
+        this.ext = "size";
+        return this.step(c);
       }
-      case "size-bws":
-      case "ext-bws":
-        if (c === SP || c === HTAB) return undefined;
-        if (c === SEMI) return this.go("ext-name-start");
-        return fail(400, "chunk extension expected after whitespace");
-      case "ext-name-start":
-        if (c === SP || c === HTAB) return undefined;
-        if (TCHAR[c] === 1) return this.go("ext-name");
-        return fail(400, "chunk extension name must be a token");
-      case "ext-name":
-        if (TCHAR[c] === 1) return undefined;
-        if (c === CR) return this.go("size-lf");
-        if (c === SEMI) return this.go("ext-name-start");
-        if (c === EQUALS) return this.go("ext-value-start");
-        if (c === SP || c === HTAB) return this.go("ext-name-bws");
-        return fail(400, "bad byte in chunk extension name");
-      case "ext-name-bws":
-        if (c === SP || c === HTAB) return undefined;
-        if (c === EQUALS) return this.go("ext-value-start");
-        if (c === SEMI) return this.go("ext-name-start");
-        return fail(400, "bad byte after chunk extension name");
-      case "ext-value-start":
-        if (c === SP || c === HTAB) return undefined;
-        if (c === DQUOTE) return this.go("ext-quoted");
-        if (TCHAR[c] === 1) return this.go("ext-token");
-        return fail(400, "chunk extension value must be a token or a quoted-string");
-      case "ext-token":
-        if (TCHAR[c] === 1) return undefined;
-        if (c === CR) return this.go("size-lf");
-        if (c === SEMI) return this.go("ext-name-start");
-        if (c === SP || c === HTAB) return this.go("ext-bws");
-        return fail(400, "bad byte in chunk extension value");
-      case "ext-quoted":
-        // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
-        if (c === DQUOTE) return this.go("ext-after-value");
-        if (c === BACKSLASH) return this.go("ext-quoted-pair");
-        if (c === HTAB || (c >= SP && c !== 0x7f)) return undefined;
-        return fail(400, c === CR ? "unclosed quoted-string" : "control byte in quoted-string");
-      case "ext-quoted-pair":
-        // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
-        if (c === HTAB || (c >= SP && c !== 0x7f)) return this.go("ext-quoted");
-        return fail(400, "bad quoted-pair in chunk extension");
-      case "ext-after-value":
-        if (c === CR) return this.go("size-lf");
-        if (c === SEMI) return this.go("ext-name-start");
-        if (c === SP || c === HTAB) return this.go("ext-bws");
-        return fail(400, "bad byte after quoted-string");
+      case "ext": {
+        const next = stepChunkExt(this.ext, c);
+        if (typeof next === "object") return fail(400, next.error);
+        if (next !== "end") {
+          this.ext = next;
+          return undefined;
+        }
+        // The client's decoder also ends the line at a bare LF; a server must not (400).
+        return c === CR ? this.go("size-lf") : fail(400, "bare LF after a chunk size");
+      }
       case "size-lf":
         if (c !== LF) return fail(400, "bare CR in chunk size line");
         return this.chunkHeadDone();
