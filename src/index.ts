@@ -8,10 +8,17 @@ export {
   type HttpServer,
   type HttpServerOptions,
   type HttpTlsOptions,
-} from "./http/server.js";
+} from "./http/server/server.js";
 export { DEFAULT_LIMITS, type HttpLimits } from "./http/limits.js";
-export type { ExchangeRecord } from "./http/exchange-record.js";
-export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
+export type { ExchangeRecord } from "./http/server/exchange-record.js";
+export {
+  ALLOW_HEADER,
+  ALLOWED_METHODS,
+  DEFAULT_METHODS,
+  optionsPlan,
+} from "./http/method-policy.js";
+export { chain, withMethods } from "./http/handler-chain.js";
+export { errorPlan, statusForFileError } from "./http/error-plan.js";
 export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
@@ -30,8 +37,10 @@ export {
 export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
-  DispatchTurn,
+  Next,
   RequestContext,
+  RequestBody,
+  BodyReadOptions,
   RequestHead,
   ResponseBody,
   ResponsePlan,

@@ -4,7 +4,7 @@
  * out body bytes and detects short bodies and malformed chunks. Pure: no sockets, no timers.
  */
 import { stepChunkExt, type ChunkExtState } from "../http/chunk-extension.js";
-import { trimOws } from "../http/header-fields.js";
+import { hexValue, trimOws } from "../http/header-fields.js";
 import { getField, splitList } from "../http/header-lookup.js";
 import {
   MAX_RESPONSE_HEAD_BYTES,
@@ -279,11 +279,4 @@ export class BodyDecoder {
     lines.length -= 2;
     return lines;
   }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
 }

@@ -7,11 +7,12 @@ import { createServer, type Server, type Socket } from "node:net";
 import { ClientStats, type EchoClientSnapshot } from "./client-stats.js";
 import { PerIpLimit } from "./per-ip-limit.js";
 import { finishEchoConnection, startEchoConnection } from "./tcp-echo.js";
-import { enableReadBufferReclaim } from "./read-buffer-reclaimer.js";
 import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
 import { displayAddress } from "../net/address.js";
-import { ConnectionRegistry } from "../net/connection-registry.js";
+import { ConnectionRegistry, type TrackedConnection } from "../net/connection-registry.js";
 import { listen, type BoundAddress } from "../net/listen.js";
+import { reportServerError } from "../net/server-errors.js";
+import { enableReadBufferReclaim } from "../util/runtime-tuning.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** Default TCP port. RFC 862's own port, 7, needs root on most systems. */
@@ -43,7 +44,7 @@ export interface EchoServerOptions {
   backlog?: number;
   /**
    * Free read buffers early with a young-generation GC every MiB read; keeps peak memory tens of
-   * MiB lower under streaming load, and costs less CPU than it saves (read-buffer-reclaimer.ts).
+   * MiB lower under streaming load, and costs less CPU than it saves (util/runtime-tuning.ts).
    * Default false: it exposes V8's gc() process-wide, a choice for the process owner (the CLI
    * turns it on), not for a library embedded in someone else's program.
    */
@@ -52,6 +53,11 @@ export interface EchoServerOptions {
   onConnection?: (info: EchoConnectionInfo) => void;
   /** Called when a connection closes, with its byte counts. */
   onConnectionClose?: (info: EchoConnectionClosed) => void;
+  /**
+   * Called for each error of the listening socket after listen(), such as an accept failure
+   * (EMFILE); the server keeps accepting. Default: one line on stderr.
+   */
+  onServerError?: (err: Error) => void;
 }
 
 /** A client, as the hooks see it. The address is shown plainly (no ::ffff: prefix). */
@@ -131,8 +137,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   server.on("drop", () => void counters.connectionsRefused++);
-  // accept() failures (EMFILE...) concern one connection attempt; the server keeps listening.
-  server.on("error", () => {});
+  const onServerError = options.onServerError ?? reportServerError("echo server");
   const { onConnection, onConnectionClose } = options;
   const wantsInfo =
     onConnection !== undefined || onConnectionClose !== undefined || perIp !== undefined;
@@ -146,9 +151,11 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return;
     }
     counters.connectionsAccepted++;
-    registry.add(socket);
+    const tracked: TrackedConnection = { socket, shutdown: shutdownEcho };
+    registry.add(tracked);
     clients.add(socket);
     socket.once("close", (hadError: boolean) => {
+      registry.delete(tracked);
       const durationMs = clients.remove(socket);
       counters.bytesReceived += socket.bytesRead;
       counters.bytesSent += socket.bytesWritten;
@@ -193,6 +200,8 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
         port,
         ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
       });
+      // Listening errors reject listen(); from now on an error is an accept failure.
+      server.on("error", onServerError);
       if (options.udp === true) {
         try {
           udp = await startUdpEcho(bound.host, bound.port);
@@ -211,7 +220,6 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
         if (!server.listening) resolve();
         else server.close(() => resolve());
       });
-      registry.forEachSocket(finishEchoConnection);
       await registry.drain(graceMs);
       await closed;
       await udp?.close();
@@ -222,4 +230,9 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     stats,
     topClients: (n) => clients.top(n),
   };
+}
+
+/** A graceful stop winds an echo connection down: what is queued is sent, then FIN. */
+function shutdownEcho(this: TrackedConnection): void {
+  finishEchoConnection(this.socket);
 }

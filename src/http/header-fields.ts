@@ -122,6 +122,14 @@ export function parseFieldArgument(text: string): [name: string, value: string] 
   return [name, value];
 }
 
+/** The value of a hex digit byte (HEXDIG, either case), or -1 for any other byte. */
+export function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
 /**
  * Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else: never
  * String#trim, whose idea of whitespace (VT, FF, NBSP 0xA0, NEL 0x85 in latin1 text...) would

@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { getField, splitList } from "../../src/http/header-lookup.js";
 import { DEFAULT_LIMITS } from "../../src/http/limits.js";
-import { RequestHeadParser } from "../../src/http/request-head-parser.js";
+import { RequestHeadParser } from "../../src/http/server/request-head-parser.js";
 import type { RequestHead } from "../../src/http/types.js";
 
 export interface BadServer {

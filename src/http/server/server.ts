@@ -1,19 +1,25 @@
 /**
  * createHttpServer(options, handler): an HTTP/1.0 + HTTP/1.1 server on node:net (or node:tls)
  * sockets with tcpkit's own parser. It owns listening, the connection limit, deadlines (one
- * sweep timer for all connections) and graceful stop; each connection is a ServerConnection.
+ * sweep timer for all connections), accept errors and the graceful stop (through the
+ * connection registry); each connection is a ServerConnection.
  */
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createSecureContext, createServer as createTlsServer } from "node:tls";
-import { cannedResponse } from "./canned-responses.js";
-import { DispatchTurns } from "./dispatch-turn.js";
+import { ServerConnection } from "./connection.js";
 import type { ExchangeRecord } from "./exchange-record.js";
-import { resolveLimits, type HttpLimits } from "./limits.js";
-import { ServerConnection, type ServerContext } from "./server-connection.js";
-import type { Handler } from "./types.js";
-import { listen, type BoundAddress } from "../net/listen.js";
-import { TcpkitError } from "../util/tcpkit-error.js";
+import { prebuiltResponse } from "./prebuilt-response.js";
+import type { ServerContext } from "./server-context.js";
+import { errorBody, errorPlan } from "../error-plan.js";
+import { resolveLimits, type HttpLimits } from "../limits.js";
+import { MethodPolicy } from "../method-policy.js";
+import type { Handler } from "../types.js";
+import { ConnectionRegistry } from "../../net/connection-registry.js";
+import { listen, type BoundAddress } from "../../net/listen.js";
+import { reportServerError } from "../../net/server-errors.js";
+import { enableReadBufferReclaim } from "../../util/runtime-tuning.js";
+import { TcpkitError } from "../../util/tcpkit-error.js";
 
 /** TLS material: file paths, or the PEM contents themselves. */
 export interface HttpTlsOptions {
@@ -39,6 +45,18 @@ export interface HttpServerOptions {
    * Default: one line on stderr.
    */
   onHandlerError?: (err: unknown) => void;
+  /**
+   * Called for each error of the listening socket after listen(), such as an accept failure
+   * (EMFILE: out of file descriptors); the server keeps accepting. Default: one line on stderr.
+   */
+  onServerError?: (err: Error) => void;
+  /**
+   * Free socket read buffers early with a young-generation GC every MiB of request body read:
+   * keeps peak memory tens of MiB lower while large bodies stream in (util/runtime-tuning.ts).
+   * Default false: it exposes V8's gc() process-wide, a choice for the process owner (the CLI
+   * turns it on), not for a library embedded in someone else's program.
+   */
+  reclaimReadBuffers?: boolean;
 }
 
 export interface HttpServer {
@@ -59,28 +77,29 @@ export interface HttpServer {
  */
 export function createHttpServer(options: HttpServerOptions, handler: Handler): HttpServer {
   const limits = resolveLimits(options.limits);
+  if (options.reclaimReadBuffers === true) enableReadBufferReclaim();
   const secure = options.tls !== undefined;
-  const connections = new Set<ServerConnection>();
+  const registry = new ConnectionRegistry<ServerConnection>();
+  const notFound = errorPlan(404);
   const ctx: ServerContext = {
     handler,
+    methods: new MethodPolicy(handler.methods),
     limits,
     secure,
-    connections,
-    closing: false,
-    onEmpty: undefined,
+    registry,
     onExchange: options.onExchange,
     trace: options.trace,
     onHandlerError: options.onHandlerError ?? defaultHandlerError,
-    turns: new DispatchTurns(),
+    fallback: () => notFound,
   };
 
   const onSocket = (socket: Socket): void => {
-    if (ctx.closing) {
+    if (registry.isDraining) {
       socket.on("error", ignoreError);
       socket.destroy();
       return;
     }
-    if (connections.size >= limits.maxConnections) {
+    if (registry.size >= limits.maxConnections) {
       refuse(socket);
       return;
     }
@@ -98,7 +117,7 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   } else {
     server = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
-  server.on("error", ignoreError);
+  const onServerError = options.onServerError ?? reportServerError("HTTP server");
 
   const sweepMs = Math.max(
     50,
@@ -112,14 +131,12 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   let sweepTimer: NodeJS.Timeout | undefined;
   const sweep = (): void => {
     const now = Date.now();
-    for (const conn of connections) {
-      if (conn.deadline !== 0 && now >= conn.deadline) conn.onDeadline();
-    }
+    registry.forEach((conn) => conn.onSweep(now));
   };
 
   return {
     get connectionCount() {
-      return connections.size;
+      return registry.size;
     },
     secure,
     async listen() {
@@ -127,44 +144,25 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
         host: options.host ?? "127.0.0.1",
         port: options.port ?? 8080,
       });
+      // Listening errors reject listen(); from now on an error is an accept failure.
+      server.on("error", onServerError);
       sweepTimer = setInterval(sweep, sweepMs);
       sweepTimer.unref();
       return bound;
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await drainConnections(ctx);
+      await registry.drain(limits.drainTimeoutMs);
       if (sweepTimer !== undefined) clearInterval(sweepTimer);
       await closed;
     },
   };
 }
 
-/**
- * Graceful stop of the connections: idle ones close at once, busy ones after their response
- * (their keep-alive is refused from now on), and whatever remains after drainTimeoutMs is
- * destroyed. Resolves when none is left.
- */
-function drainConnections(ctx: ServerContext): Promise<void> {
-  ctx.closing = true;
-  for (const conn of ctx.connections) conn.shutdown();
-  if (ctx.connections.size === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      for (const conn of ctx.connections) conn.destroy();
-    }, ctx.limits.drainTimeoutMs);
-    timer.unref();
-    ctx.onEmpty = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-  });
-}
-
 /** Past maxConnections: a canned 503 and close, so the client learns why (RFC 9110 §15.6.4). */
 function refuse(socket: Socket): void {
   socket.on("error", ignoreError);
-  socket.end(cannedResponse(503, true));
+  socket.end(prebuiltResponse(503, TEXT_PLAIN, errorBody(503), "Connection: close\r\n"));
   socket.setTimeout(2000, () => socket.destroy());
   socket.resume();
 }
@@ -204,3 +202,5 @@ function defaultHandlerError(err: unknown): void {
 }
 
 function ignoreError(): void {}
+
+const TEXT_PLAIN = errorPlan(503).headers;

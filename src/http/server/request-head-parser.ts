@@ -4,10 +4,11 @@
  * are enforced as bytes arrive, never after buffering everything; the parser never throws and
  * touches no socket or timer. Bytes after a head (a body, a pipelined request) stay buffered.
  */
-import type { HttpLimits } from "./limits.js";
-import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost } from "./header-fields.js";
-import { splitRequestTarget } from "./request-target.js";
-import type { RequestHead } from "./types.js";
+import { fieldName, latin1, methodName } from "./head-names.js";
+import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost, trimOws } from "../header-fields.js";
+import type { HttpLimits } from "../limits.js";
+import { splitRequestTarget } from "../request-target.js";
+import type { RequestHead } from "../types.js";
 
 /** How the request's body is delimited (RFC 9112 §6.3). */
 export type RequestBodyKind = "none" | "length" | "chunked";
@@ -16,6 +17,8 @@ export type RequestBodyKind = "none" | "length" | "chunked";
 export interface ParsedHead {
   readonly kind: "head";
   readonly head: RequestHead;
+  /** Bytes the head took on the wire (empty lines skipped before it included). */
+  readonly headBytes: number;
   readonly bodyKind: RequestBodyKind;
   /** Content-Length when bodyKind is "length", else 0. */
   readonly contentLength: number;
@@ -71,6 +74,8 @@ export class RequestHeadParser {
   private scanned = 0;
   /** Index of the request line's LF once found, else -1. */
   private lineEnd = -1;
+  /** Where the current head began, empty lines before it included (for its byte count). */
+  private headStart = 0;
 
   constructor(
     private readonly limits: HttpLimits,
@@ -105,6 +110,7 @@ export class RequestHeadParser {
     // Scan positions are relative to start, so they survive the move.
     this.data = grown;
     this.lineEnd = this.lineEnd === -1 ? -1 : this.lineEnd - this.start;
+    this.headStart -= this.start;
     this.start = 0;
     this.end = have + chunk.length;
     this.owned = true;
@@ -148,6 +154,7 @@ export class RequestHeadParser {
     // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request-line
     // (some clients send an extra CRLF after a body). Skipped lines count as head bytes.
     if (this.scanned === 0) {
+      this.headStart = this.start;
       while (this.start < end && data[this.start] === CR) {
         if (this.start + 1 >= end) return NEED_MORE;
         if (data[this.start + 1] !== LF) return fail(400, "bare CR before request-line");
@@ -189,7 +196,7 @@ export class RequestHeadParser {
     }
     const headEnd = found + 4;
     if (headEnd - start > this.limits.maxHeadBytes) return fail(431, "head too large");
-    const result = this.parseHead(start, this.lineEnd, headEnd);
+    const result = this.parseHead(start, this.lineEnd, headEnd, headEnd - this.headStart);
     this.start = headEnd;
     this.scanned = 0;
     this.lineEnd = -1;
@@ -233,11 +240,16 @@ export class RequestHeadParser {
   }
 
   /** Parses a complete head whose request line ends at `lf` and whose blank line ends at end. */
-  private parseHead(start: number, lf: number, end: number): ParsedHead | HeadError {
+  private parseHead(
+    start: number,
+    lf: number,
+    end: number,
+    headBytes: number,
+  ): ParsedHead | HeadError {
     const data = this.data;
     let sp = start;
     while (data[sp] !== SP) sp++;
-    const method = latin1(data, start, sp);
+    const method = methodName(data, start, sp);
     let sp2 = sp + 1;
     while (data[sp2] !== SP) sp2++;
     const target = latin1(data, sp + 1, sp2);
@@ -310,7 +322,7 @@ export class RequestHeadParser {
           else if (v === "close") wantsClose = true;
           else {
             for (const token of v.split(",")) {
-              const t = token.trim();
+              const t = trimOws(token);
               if (t === "close") wantsClose = true;
               else if (t === "keep-alive") wantsKeepAlive = true;
             }
@@ -338,10 +350,7 @@ export class RequestHeadParser {
       // responding); Transfer-Encoding in a 1.0 request is faulty framing, likewise.
       if (contentLength !== -1) return fail(400, "Content-Length with Transfer-Encoding");
       if (version === 10) return fail(400, "Transfer-Encoding in HTTP/1.0");
-      const codings = transferEncoding
-        .toLowerCase()
-        .split(",")
-        .map((s) => s.trim());
+      const codings = transferEncoding.toLowerCase().split(",").map(trimOws);
       // As nginx: only plain "chunked" is decoded; any other coding is 501 (RFC 9112 §6.1),
       // and a list whose last coding is not chunked cannot be framed at all (400). Chunked
       // applied twice (in one field or two) is a framing no sender may produce (RFC 9112
@@ -367,6 +376,7 @@ export class RequestHeadParser {
     return {
       kind: "head",
       head,
+      headBytes,
       bodyKind,
       contentLength: bodyKind === "length" ? contentLength : 0,
       wantsClose,
@@ -379,79 +389,6 @@ export class RequestHeadParser {
 
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 0x30 && c <= 0x39;
-}
-
-/** Buffer's latin1Slice: what toString("latin1", a, b) calls, without its argument checks. */
-type Latin1Sliceable = Buffer & { latin1Slice(start: number, end: number): string };
-
-function latin1(data: Buffer, from: number, to: number): string {
-  return (data as Latin1Sliceable).latin1Slice(from, to);
-}
-
-/**
- * Field names browsers and tools send, as constants: a name on the wire that matches one
- * (case-insensitively) costs no new string and no lower-casing, and compares by identity.
- */
-const COMMON_NAMES = [
-  "host",
-  "connection",
-  "content-length",
-  "transfer-encoding",
-  "expect",
-  "user-agent",
-  "accept",
-  "accept-encoding",
-  "accept-language",
-  "referer",
-  "if-none-match",
-  "if-modified-since",
-  "if-match",
-  "if-unmodified-since",
-  "if-range",
-  "range",
-  "cache-control",
-  "cookie",
-  "origin",
-  "pragma",
-  "upgrade-insecure-requests",
-  "sec-fetch-site",
-  "sec-fetch-mode",
-  "sec-fetch-dest",
-  "sec-fetch-user",
-  "dnt",
-  "te",
-  "keep-alive",
-  "authorization",
-  "x-forwarded-for",
-  "access-control-request-method",
-  "access-control-request-headers",
-  "priority",
-];
-const NAMES_BY_LENGTH: string[][] = [];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
-
-/** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
-function fieldName(data: Buffer, from: number, to: number): string {
-  const candidates = NAMES_BY_LENGTH[to - from];
-  if (candidates !== undefined) {
-    next: for (const name of candidates) {
-      for (let i = 0; i < name.length; i++) {
-        let c = data[from + i] as number;
-        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-        if (c !== name.charCodeAt(i)) continue next;
-      }
-      return name;
-    }
-  }
-  return lowerName(data, from, to);
-}
-
-function lowerName(data: Buffer, from: number, to: number): string {
-  for (let i = from; i < to; i++) {
-    const c = data[i] as number;
-    if (c >= 0x41 && c <= 0x5a) return latin1(data, from, to).toLowerCase();
-  }
-  return latin1(data, from, to);
 }
 
 /**

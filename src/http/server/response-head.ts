@@ -1,11 +1,11 @@
 /**
  * Response-head serialisation and the version rules that go with it (RFC 9112 §4, §6, §9):
  * the status line (always HTTP/1.1), a Date cached per second, body framing (Content-Length,
- * chunked, or close-delimited), and the keep-alive decision. Pure: strings in, string out.
+ * chunked, or close-delimited), the Connection line, interim heads. Pure: strings in, string out.
  */
-import { currentHttpDate } from "./http-date.js";
-import { statusLine } from "./status.js";
-import type { ResponsePlan } from "./types.js";
+import { currentHttpDate } from "../http-date.js";
+import { statusLine } from "../status.js";
+import type { ResponsePlan } from "../types.js";
 
 /**
  * True when a response with `status` may carry a body and Content-Length: not 1xx, 204 or
@@ -40,31 +40,45 @@ export type ResponseFraming =
   | "close";
 
 /**
- * Serialises a response head: status line, Date, the handler's header block, framing, and
- * `Connection`. `keepAlive` false adds `Connection: close`; true to an HTTP/1.0 client echoes
- * `Connection: keep-alive`, which 1.0 needs to keep the connection (RFC 9112 §C.2.2).
+ * The Connection line of a response (RFC 9112 §9.6, §C.2.2): none for an HTTP/1.1 connection
+ * that stays open, `close` for one that does not, `keep-alive` echoed to an HTTP/1.0 client that
+ * asked to keep it (1.0 needs the echo to keep the connection). A 101 carries the handler's own.
  */
+export type ConnectionLine = "" | "Connection: close\r\n" | "Connection: keep-alive\r\n";
+
+/** The Connection line for a response that keeps the connection (`keepAlive`) or not. */
+export function connectionLine(version: 10 | 11, keepAlive: boolean): ConnectionLine {
+  if (!keepAlive) return "Connection: close\r\n";
+  return version === 10 ? "Connection: keep-alive\r\n" : "";
+}
+
+/** Serialises a response head: status line, Date, the handler's header block, framing, Connection. */
 export function serializeResponseHead(
   status: number,
   headers: string,
   framing: ResponseFraming,
   contentLength: number,
-  version: 10 | 11,
-  keepAlive: boolean,
+  connection: ConnectionLine,
 ): string {
   let head = statusLine(status) + "Date: " + currentHttpDate() + "\r\n" + headers;
   if (framing === "length") head += "Content-Length: " + contentLength + "\r\n";
   else if (framing === "chunked") head += "Transfer-Encoding: chunked\r\n";
-  if (!keepAlive) head += "Connection: close\r\n";
-  else if (version === 10) head += "Connection: keep-alive\r\n";
-  return head + "\r\n";
+  return head + connection + "\r\n";
+}
+
+/**
+ * An interim response head (RFC 9110 §15.2): status line and the handler's lines; no Date,
+ * framing or Connection (1xx responses have no content and do not end the exchange).
+ */
+export function interimHead(status: number, headers: string): string {
+  return statusLine(status) + headers + "\r\n";
 }
 
 /**
  * Decides how a plan's body goes on the wire and its length (-1 when unknown): Content-Length
  * when the length is known (HEAD included, with GET's length); for a stream of unknown length,
  * chunked to HTTP/1.1 and close-delimited to 1.0 (RFC 9112 §6.1: no chunked to 1.0), nothing
- * for HEAD; nothing at all for 1xx, 204 and 304. Throws TypeError on a malformed plan.
+ * for HEAD; nothing at all for 101, 204 and 304. Throws TypeError on a malformed plan.
  */
 export function frameResponse(
   plan: ResponsePlan,
@@ -72,15 +86,18 @@ export function frameResponse(
   version: 10 | 11,
 ): { framing: ResponseFraming; length: number } {
   const status = plan.status;
+  const body = plan.body;
+  // 1xx other than 101 are interim (RequestContext.sendInterim), never a final response.
   if (
     !Number.isInteger(status) ||
     status < 100 ||
     status > 999 ||
+    (status < 200 && status !== 101) ||
+    (status === 101 && body.kind !== "upgrade") ||
     typeof plan.headers !== "string"
   ) {
     throw new TypeError("invalid response plan: status or headers");
   }
-  const body = plan.body;
   let length: number;
   switch (body.kind) {
     case "none":
@@ -99,6 +116,12 @@ export function frameResponse(
     case "stream":
       length = body.length ?? -1;
       break;
+    case "upgrade":
+      // RFC 9110 §7.8: only a 101 switches protocols, and only an HTTP/1.1 one.
+      if (status !== 101 || version !== 11 || typeof body.onUpgrade !== "function") {
+        throw new TypeError("invalid response plan: an upgrade needs status 101 on HTTP/1.1");
+      }
+      return { framing: "none", length: 0 };
     default: {
       const never: never = body;
       throw new TypeError(
