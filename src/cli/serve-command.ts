@@ -4,13 +4,13 @@ import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
-import { STATIC_FLAGS, staticOptionsFrom } from "./static-flags.js";
+import { serveHandler } from "./serve-handler.js";
+import { STATIC_FLAGS } from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
 import { formatUrl } from "../net/address.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
-import { serveStatic } from "../static/serve-static.js";
 import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
 /** The `serve` command: flags to serveStatic and server options, one readiness line, stop on a signal. */
@@ -41,7 +41,7 @@ export const serveCommand = defineCommand({
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const server = createHttpServer(
         { ...options, host, port, reclaimReadBuffers: true },
-        serveStatic(root, staticOptionsFrom(values)),
+        serveHandler(root, values),
       );
       return { server, bound: await server.listen() };
     });
