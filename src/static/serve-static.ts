@@ -16,6 +16,7 @@ import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/type
 import { TcpkitError } from "../util/tcpkit-error.js";
 import {
   parseSortQuery,
+  folderUrl,
   readListing,
   renderHtml,
   renderJson,
@@ -54,7 +55,16 @@ export interface ServeStaticOptions {
   headers?: readonly (readonly [string, string])[];
   /** Compress compressible types on the fly (gzip, brotli), cached per file version. */
   compress?: boolean;
+  /**
+   * What other wings add to an HTML listing (an upload form, archive links): each returns
+   * trusted HTML for the folder at `folderPath` (its URL path, "/a%20b/"), placed under the
+   * heading; "" for nothing. static knows nothing of what they are.
+   */
+  listingExtras?: readonly ListingExtra[];
 }
+
+/** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
+export type ListingExtra = (folderPath: string) => string;
 
 /**
  * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
@@ -86,6 +96,7 @@ class StaticSite {
   readonly #table: FileTable;
   readonly #realRoot: string;
   readonly #listing: boolean;
+  readonly #listingExtras: readonly ListingExtra[];
   readonly #dotfiles: boolean;
   readonly #cors: boolean;
   readonly #compress: boolean;
@@ -109,6 +120,7 @@ class StaticSite {
       });
     }
     this.#listing = options.listing ?? true;
+    this.#listingExtras = options.listingExtras ?? [];
     this.#dotfiles = options.dotfiles ?? false;
     this.#cors = options.cors ?? false;
     this.#compress = options.compress ?? false;
@@ -232,7 +244,9 @@ class StaticSite {
       body = renderText(entries);
     } else {
       type = "text/html; charset=utf-8";
-      body = renderHtml(segments, entries, sort, order, listing.truncated);
+      const folderPath = folderUrl(segments);
+      const extras = this.#listingExtras.map((extra) => extra(folderPath)).join("");
+      body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
     }
     return {
       status: 200,

@@ -205,6 +205,19 @@ describe("serveStatic: folders", () => {
     assert.equal(planHeader(p, "location"), "/%C3%A9vent%20space/");
   });
 
+  it("puts other wings' listing extras under the heading, given the folder's URL path", async () => {
+    const seen: string[] = [];
+    const extra = (folder: string): string => {
+      seen.push(folder);
+      return `<p id="extra">for ${folder}</p>`;
+    };
+    const html = planBody(await get("/%C3%A9vent%20space/", {}, { listingExtras: [extra] }));
+    assert.deepEqual(seen, ["/%C3%A9vent%20space/"]);
+    assert.match(html.toString(), /<\/h1>\n<p id="extra">for \/%C3%A9vent%20space\/<\/p>/);
+    const json = await get("/docs/", { accept: "application/json" }, { listingExtras: [extra] });
+    assert.doesNotMatch(planBody(json).toString(), /extra/);
+  });
+
   it("serves index.html for a folder", async () => {
     const p = await get("/");
     assert.equal(p.status, 200);
