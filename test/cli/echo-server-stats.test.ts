@@ -43,6 +43,8 @@ function echo(s: Socket, data: Buffer): Promise<Buffer> {
 /** Resolves true if the server closes `s` within `ms` without sending anything. */
 function closedAtOnce(s: Socket, ms = 5000): Promise<boolean> {
   return new Promise((resolve) => {
+    // The server may have closed it while the next socket was being opened.
+    if (s.closed) return resolve(true);
     const timer = setTimeout(() => resolve(false), ms);
     s.on("error", () => {});
     s.once("close", () => {
