@@ -4,17 +4,29 @@
  * descriptors. The built CLI is spawned; figures come from its /proc entries.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServe, type RunningServer } from "../support/cli.js";
+import { processMemory, startServe, type RunningServer } from "../support/cli.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-attacks-"));
 writeFileSync(join(ROOT, "a.txt"), "hello\n");
+// A sparse 1 GiB file: no client here reads more than its kernel buffers hold.
+const big = openSync(join(ROOT, "big.bin"), "w");
+ftruncateSync(big, 1024 ** 3);
+closeSync(big);
+const MIB = 1024 * 1024;
 
 /** Open descriptors of a process (Linux /proc). */
 function fdCount(pid: number): number {
@@ -84,6 +96,50 @@ describe("serve over TLS: handshakes that never finish (issue 18 #1)", () => {
     assert.ok(
       await eventually(() => fdCount(pid) <= baseline + 2, 800),
       `${fdCount(pid) - baseline} descriptors held`,
+    );
+  });
+});
+
+describe("serve: clients that never read their download (issue 18 #8)", () => {
+  let s: RunningServer;
+  before(async () => {
+    s = await startServe(ROOT);
+  });
+  after(() => s.stop());
+
+  it("costs under 64 KiB more per stalled download than per idle connection (400 of each)", async () => {
+    // Full size, measured for issue 18 #8: 2,000 stalled downloads +82 MiB (+246 MiB before).
+    const pid = s.child.pid as number;
+    const socks: Socket[] = [];
+    /** Opens `n` connections asking for `path`, reading nothing more than the stream's buffer
+     * (the kernel's fill, then stall); resolves with the RSS once settled (at most 10 s). */
+    const hold = async (n: number, path: string): Promise<number> => {
+      for (let i = 0; i < n; i++) {
+        const sock = await open(s.port);
+        sock.on("error", () => {});
+        sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        sock.pause();
+        socks.push(sock);
+      }
+      let last = -1;
+      for (let t = 0; t < 40; t++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const rss = await processMemory(pid);
+        if (t >= 4 && Math.abs(rss - last) < 512 * 1024) return rss;
+        last = rss;
+      }
+      return last;
+    };
+    const n = 400;
+    // The first 200 warm the heap up (its young generation grows with any load).
+    const warm = await hold(200, "/a.txt");
+    const idle = await hold(n, "/a.txt");
+    const stalled = await hold(n, "/big.bin");
+    for (const sock of socks) sock.destroy();
+    const extra = stalled - idle - (idle - warm);
+    assert.ok(
+      extra < n * 64 * 1024,
+      `stalled +${((stalled - idle) / MIB).toFixed(1)} MiB, idle +${((idle - warm) / MIB).toFixed(1)} MiB for ${n}`,
     );
   });
 });
