@@ -16,7 +16,7 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { processMemory, startServe, type RunningServer } from "../support/cli.js";
+import { processMemory, startCli, startServe, type RunningServer } from "../support/cli.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
@@ -143,3 +143,50 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
     );
   });
 });
+
+describe("serve: an access-log reader that stops reading (issue 18 #5)", () => {
+  it("keeps memory bounded, drops lines, counts them and says so once (32 MiB of lines)", async () => {
+    const s = await startCli(["serve", ROOT, "--port", "0"]);
+    try {
+      await stalledReader(s);
+    } finally {
+      await s.stop("SIGKILL");
+    }
+  });
+});
+
+async function stalledReader(s: RunningServer): Promise<void> {
+  const pid = s.child.pid as number;
+  s.child.stdout!.pause(); // the reader stalls: the pipe fills, then the server's queue
+  const before = await processMemory(pid);
+  // 8,000 requests with 4 KiB targets: 32 MiB of log lines.
+  const n = 8000;
+  const target = `/a.txt?${"x".repeat(4096)}`;
+  const r = await runTool("ab", [
+    "-q",
+    "-k",
+    "-n",
+    `${n}`,
+    "-c",
+    "4",
+    `http://127.0.0.1:${s.port}${target}`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const grown = (await processMemory(pid)) - before;
+  s.child.stdout!.resume();
+  // Once the reader has caught up, the server says how many lines it dropped.
+  const said = /^tcpkit: access log: (\d+) lines dropped: its reader did not keep up$/m;
+  assert.ok(await eventually(() => said.test(s.stderr()), 5000), s.stderr());
+  const dropped = Number(said.exec(s.stderr())?.[1]);
+  const logged = (): number =>
+    s
+      .stdout()
+      .split("\n")
+      .filter((l) => l.includes('"GET /a.txt?')).length;
+  await eventually(() => logged() + dropped === n, 5000);
+  assert.equal(logged() + dropped, n, `${logged()} logged, ${dropped} dropped`);
+  const { stderr } = await s.stop();
+  assert.equal(stderr.split("\n").filter((l) => l.includes("dropped")).length, 1, stderr);
+  // The stream holds 1 MiB at most; the rest is the heap's growth under any load.
+  assert.ok(grown < 16 * MIB, `+${(grown / MIB).toFixed(1)} MiB`);
+}
