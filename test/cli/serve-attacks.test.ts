@@ -190,3 +190,47 @@ async function stalledReader(s: RunningServer): Promise<void> {
   // The stream holds 1 MiB at most; the rest is the heap's growth under any load.
   assert.ok(grown < 16 * MIB, `+${(grown / MIB).toFixed(1)} MiB`);
 }
+
+describe("serve: the access log of downloads cut short by the client (issue 18 #9)", () => {
+  it("logs every response once, with the bytes sent, not the file's size", async () => {
+    const s = await startCli(["serve", ROOT, "--port", "0"]);
+    try {
+      const received: number[] = [];
+      // Eight downloads of the 1 GiB file, each dropped after its first MiB or so.
+      for (let i = 0; i < 8; i++) {
+        const sock = await open(s.port);
+        sock.on("error", () => {});
+        sock.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+        let got = 0;
+        await new Promise<void>((resolve) => {
+          sock.on("data", (c: Buffer) => {
+            got += c.length;
+            if (got >= MIB) {
+              sock.resetAndDestroy();
+              resolve();
+            }
+          });
+        });
+        received.push(got);
+      }
+      const lines = (): string[] =>
+        s
+          .stdout()
+          .split("\n")
+          .filter((l) => l.includes("/big.bin"));
+      await eventually(() => lines().length >= 8, 5000);
+      await new Promise((r) => setTimeout(r, 300)); // a second line per response would show
+      const logged = lines();
+      assert.equal(logged.length, 8, logged.join("\n"));
+      for (const line of logged) {
+        const m = /" 200 (\d+)$/.exec(line);
+        assert.ok(m !== null, line);
+        const bytes = Number(m[1]);
+        // At least the head-less part the client got; never the whole 1 GiB.
+        assert.ok(bytes >= MIB - 1024 && bytes < 64 * MIB, line);
+      }
+    } finally {
+      await s.stop("SIGKILL");
+    }
+  });
+});
