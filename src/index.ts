@@ -53,7 +53,7 @@ export {
   type DownloadProgress,
   type DownloadResult,
 } from "./client/download.js";
-export type { ResponseHead } from "./http/response-head-parser.js";
+export type { ResponseHead } from "./client/response-head-parser.js";
 export {
   createEchoServer,
   DEFAULT_ECHO_PORT,
@@ -63,7 +63,7 @@ export {
   type EchoConnectionInfo,
   type EchoConnectionClosed,
 } from "./echo/echo-server.js";
-export type { EchoClientOptions } from "./echo/echo-connect.js";
+export type { EchoClientOptions } from "./echo/client-socket.js";
 export {
   echoMessage,
   echoStream,

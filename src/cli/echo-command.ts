@@ -2,10 +2,14 @@
  * `tcpkit echo [MESSAGE]`: the RFC 862 client. Sends a message (or stdin) and checks it comes
  * back; with --count it measures round trips like ping, with --bench throughput.
  */
-import { parseCount, parsePort, parseSecondsToMs, parseFlags } from "./args.js";
-import type { Command } from "./command.js";
+import { defineCommand } from "./command.js";
+import { flag, invalidValue, section } from "./flags.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
-import { DEFAULT_CLIENT_TIMEOUT_MS, type EchoClientOptions } from "../echo/echo-connect.js";
+import {
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_WINDOW_BYTES,
+  type EchoClientOptions,
+} from "../echo/client-socket.js";
 import { echoMessage, echoStream } from "../echo/echo-message.js";
 import { DEFAULT_ECHO_PORT } from "../echo/echo-server.js";
 import { PATTERN_PERIOD } from "../echo/payload-pattern.js";
@@ -13,95 +17,101 @@ import { measureRoundTrips, type RoundTripReport } from "../echo/round-trips.js"
 import { measureThroughput, type ThroughputReport } from "../echo/throughput.js";
 import { formatHostPort } from "../net/address.js";
 
-const HELP = `Usage: tcpkit echo [OPTIONS] [MESSAGE | -]
-
-RFC 862 echo client. Sends MESSAGE, reads until as many bytes came back, prints
-"Received: MESSAGE" and exits 0 if they match. With - or no MESSAGE it sends stdin and writes
-the echoed bytes to stdout, checking every byte.
-
-Options:
-  --host HOST            server (default 127.0.0.1)
-  --port N               port (default ${DEFAULT_ECHO_PORT})
-  --timeout SECONDS      limit for connecting and for each echo (default ${DEFAULT_CLIENT_TIMEOUT_MS / 1000})
-  --nodelay, --no-nodelay  TCP_NODELAY on the client socket (default on)
-  --json                 print the report as JSON
-
-Round trips (like ping; any of these flags selects the mode):
-  --count N              round trips on one connection (default 10)
-  --interval MS          pause between round trips (default 1000)
-  --size BYTES           payload per round trip (default 64, at most ${PATTERN_PERIOD})
-
-Throughput:
-  --bench BYTES|SECONDS  send this much (64M, 1G, 1000000) or for this long (10s), reading the
-                         echo back at the same time; MB/s each way (MB = 10^6 bytes)
-  --connections N        parallel connections (default 1)
-  --window BYTES         most bytes in flight (sent, not yet echoed) per connection, in the
-                         throughput and stdin modes (default 4M). socat's PIPE echo deadlocks
-                         with more than about 56K in flight: use --window 32K with it
-
-Every echoed payload is checked byte for byte. Exit codes: 0 all bytes came back intact, 1 a
-mismatch, an early close, a refused connection, an unknown host or a timeout, 2 usage error.
-`;
-
 /** The `echo` command: one message, round trips, a throughput run or stdin, each byte checked. */
-export const echoCommand: Command = {
-  name: "echo",
-  summary: "RFC 862 echo client: send and verify, round-trip times, throughput",
-  help: HELP,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
-      host: { type: "string" },
-      port: { type: "string" },
-      timeout: { type: "string" },
-      nodelay: { type: "boolean" },
-      "no-nodelay": { type: "boolean" },
-      json: { type: "boolean" },
-      count: { type: "string", short: "c" },
-      interval: { type: "string", short: "i" },
-      size: { type: "string", short: "s" },
-      bench: { type: "string" },
-      connections: { type: "string" },
-      window: { type: "string" },
-    });
+export const echoCommand = defineCommand({
+  usage: "[OPTIONS] [MESSAGE | -]",
+  description: `RFC 862 echo client. Sends MESSAGE, reads until as many bytes came back, prints
+"Received: MESSAGE" and exits 0 if they match. With - or no MESSAGE it sends stdin and writes
+the echoed bytes to stdout, checking every byte.`,
+  flags: {
+    host: flag.text({ metavar: "HOST", default: "127.0.0.1", help: "server" }),
+    port: flag.port({ default: DEFAULT_ECHO_PORT, help: "port" }),
+    timeout: flag.seconds({
+      default: DEFAULT_CLIENT_TIMEOUT_MS,
+      help: "limit for connecting and for each echo",
+    }),
+    nodelay: flag.bool({
+      negatable: true,
+      default: true,
+      help: "TCP_NODELAY on the client socket",
+    }),
+    json: flag.bool({ help: "print the report as JSON" }),
+    ...section("Round trips (like ping; any of these flags selects the mode)", {
+      count: flag.count({ short: "c", default: 10, help: "round trips on one connection" }),
+      interval: flag.count({
+        short: "i",
+        metavar: "MS",
+        min: 0,
+        default: 1000,
+        help: "pause between round trips",
+      }),
+      size: flag.count({
+        short: "s",
+        metavar: "BYTES",
+        max: PATTERN_PERIOD,
+        default: 64,
+        help: "payload per round trip",
+      }),
+    }),
+    ...section("Throughput", {
+      bench: flag.custom({
+        metavar: "BYTES|SECONDS",
+        help:
+          "send this much (64M, 1G, 1000000) or for this long (10s), reading the echo back at " +
+          "the same time; MB/s each way (MB = 10^6 bytes)",
+        convert: parseBenchBudget,
+      }),
+      connections: flag.count({ default: 1, help: "parallel connections, with --bench" }),
+      window: flag.custom({
+        metavar: "BYTES",
+        default: DEFAULT_WINDOW_BYTES,
+        defaultText: `${DEFAULT_WINDOW_BYTES / 1024 ** 2}M`,
+        help:
+          "most bytes in flight (sent, not yet echoed) per connection, in the throughput and " +
+          "stdin modes. socat's PIPE echo deadlocks with more than about 56K in flight: use " +
+          "--window 32K with it",
+        convert: (text, name) => {
+          const bytes = parseByteCount(text);
+          if (bytes === undefined) throw invalidValue(name, "a byte count (48K, 4M)", text);
+          return bytes;
+        },
+      }),
+    }),
+  },
+  notes: `Every echoed payload is checked byte for byte. Exit codes: 0 all bytes came back intact, 1 a
+mismatch, an early close, a refused connection, an unknown host or a timeout, 2 usage error.`,
+  examples: [
+    ["tcpkit echo --port 7007 hello", "send hello, check it comes back"],
+    ["tcpkit echo -c 5 -s 1024", "5 round trips of 1024 bytes, like ping"],
+    ["tcpkit echo --bench 1G --connections 4", "throughput over 4 connections"],
+    ["tcpkit echo < file.bin > echoed.bin", "stream stdin through the server"],
+  ],
+  async run({ values, given, positionals }) {
     const client: EchoClientOptions = {
-      host: values.host ?? "127.0.0.1",
-      port: parsePort(values.port, "--port", DEFAULT_ECHO_PORT),
-      timeoutMs: parseSecondsToMs(values.timeout, "--timeout", DEFAULT_CLIENT_TIMEOUT_MS),
-      noDelay: values["no-nodelay"] !== true,
+      host: values.host,
+      port: values.port,
+      timeoutMs: values.timeout,
+      noDelay: values.nodelay,
     };
-    if (values.nodelay === true && values["no-nodelay"] === true) {
-      throw new UsageError("--nodelay and --no-nodelay contradict each other");
-    }
-    if (client.timeoutMs === 0) throw new UsageError("--timeout must be more than 0");
-    const json = values.json === true;
-    let windowBytes: number | undefined;
-    if (values.window !== undefined) {
-      windowBytes = parseByteCount(values.window);
-      if (windowBytes === undefined) {
-        throw new UsageError(`--window must be a byte count (48K, 4M), not '${values.window}'`);
-      }
-    }
-    const window = windowBytes === undefined ? {} : { windowBytes };
-    const roundTrips =
-      values.count !== undefined || values.interval !== undefined || values.size !== undefined;
-    const bench = values.bench !== undefined;
-    if (roundTrips && bench) {
+    const json = values.json;
+    const window = { windowBytes: values.window };
+    const roundTrips = given.has("count") || given.has("interval") || given.has("size");
+    const budget = values.bench;
+    if (roundTrips && budget !== undefined) {
       throw new UsageError("--bench cannot be combined with --count, --interval or --size");
     }
-    if (values.connections !== undefined && !bench) {
+    if (given.has("connections") && budget === undefined) {
       throw new UsageError("--connections needs --bench");
     }
-    if ((roundTrips || bench) && positionals.length > 0) {
+    if ((roundTrips || budget !== undefined) && positionals.length > 0) {
       throw new UsageError("MESSAGE cannot be combined with --count, --size or --bench");
     }
 
-    if (bench) {
-      const budget = parseBenchBudget(values.bench as string);
-      const connections = parseCount(values.connections, "--connections", 1);
+    if (budget !== undefined) {
       const report = await measureThroughput({
         ...client,
         ...budget,
-        connections,
+        connections: values.connections,
         ...window,
         ...(process.stderr.isTTY && !json ? { onProgress: showProgress } : {}),
       }).finally(clearProgress);
@@ -112,15 +122,13 @@ export const echoCommand: Command = {
     }
 
     if (roundTrips) {
-      const count = parseCount(values.count, "--count", 10);
-      const size = parseCount(values.size, "--size", 64);
-      if (size > PATTERN_PERIOD) throw new UsageError(`--size must be at most ${PATTERN_PERIOD}`);
-      const peer = formatHostPort(client.host as string, client.port as number);
+      const { count, size } = values;
+      const peer = formatHostPort(values.host, values.port);
       const report = await measureRoundTrips({
         ...client,
         count,
         size,
-        intervalMs: parseCount(values.interval, "--interval", 1000, 0),
+        intervalMs: values.interval,
         ...(json
           ? {}
           : {
@@ -170,20 +178,22 @@ export const echoCommand: Command = {
     }
     return EXIT_OK;
   },
-};
+});
 
 /** "10s", "2.5s" → a duration; "64M", "1G", "512K", "1000000" → bytes (K, M, G are binary). */
-export function parseBenchBudget(value: string): { bytes: number } | { durationMs: number } {
+export function parseBenchBudget(
+  value: string,
+  name = "--bench",
+): { bytes: number } | { durationMs: number } {
+  const expected = "a byte count (64M, 1G) or seconds above 0 (10s)";
   const seconds = /^(\d+(?:\.\d+)?)s$/.exec(value);
   if (seconds !== null) {
     const ms = Math.round(Number(seconds[1]) * 1000);
-    if (ms <= 0) throw new UsageError("--bench duration must be more than 0 s");
+    if (ms <= 0) throw invalidValue(name, expected, value);
     return { durationMs: ms };
   }
   const bytes = parseByteCount(value);
-  if (bytes === undefined) {
-    throw new UsageError(`--bench must be a byte count (64M, 1G) or seconds (10s), not '${value}'`);
-  }
+  if (bytes === undefined) throw invalidValue(name, expected, value);
   return { bytes };
 }
 

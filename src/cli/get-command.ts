@@ -1,94 +1,108 @@
 /** `tcpkit get URL`: download a URL like wget, on tcpkit's own HTTP client (DESIGN §6, §7). */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { expectPositionals, parseCount, parseSecondsToMs, parseFlags } from "./args.js";
-import type { Command } from "./command.js";
+import { defineCommand } from "./command.js";
 import { errorLine, systemErrorText } from "./error-line.js";
+import { checkedBy, flag } from "./flags.js";
 import { ProgressLine } from "./progress-line.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import { download, type DownloadOptions } from "../client/download.js";
 import { DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS, type TraceEvent } from "../client/http-get.js";
 import { parseRequestUrl } from "../client/request-url.js";
-import { isToken, isValidFieldValue } from "../http/header-fields.js";
+import { parseFieldArgument } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** Exit code for an HTTP status >= 400 (the response arrived, but it is an error). */
 export const EXIT_HTTP_STATUS = 3;
 
-const HELP = `Usage: tcpkit get URL [OPTIONS]
-
-Downloads URL (http or https; IPv6 literals as http://[::1]:8080/) over HTTP/1.1, following
+/** The `get` command: flags to download() options, progress and notes on stderr, exit codes. */
+export const getCommand = defineCommand({
+  usage: "URL [OPTIONS]",
+  description: `Downloads URL (http or https; IPv6 literals as http://[::1]:8080/) over HTTP/1.1, following
 redirects, and saves the body to a file named after the last path segment of the URL
 (index.html for a path ending in /). An existing file is never overwritten: the next free
 name NAME.1, NAME.2 ... is used and reported. The body is written to NAME.part and renamed
 when complete; if the transfer fails or is interrupted (Ctrl-C), NAME.part is kept with
-every byte received (resume it with -c).
-
-Options:
-  -o, --output FILE     save to FILE (overwritten if it exists); '-' writes to stdout
-  -0, --http1.0         send an HTTP/1.0 request
-  -i, --include         print the response head(s) on stdout
-  -c, --continue        resume NAME.part (or NAME) with Range + If-Range; restarts from the
-                        beginning, and says so, when the server ignores the range or the file
-                        changed
-  --force               overwrite an existing file instead of choosing NAME.1
-  --max-redirects N     redirects to follow (default ${DEFAULT_MAX_REDIRECTS}; 0 = none)
-  --timeout SECONDS     limit for each phase: connect, first response byte, idle between reads
-                        (default ${DEFAULT_TIMEOUT_MS / 1000})
-  -H, --header 'N: V'   add a request header (repeatable); Authorization, Proxy-Authorization
-                        and Cookie are not sent on to another host, port or scheme
-  --save-errors         save the body of an HTTP error response too (exit code still 3)
-  --ca FILE             trust the PEM certificate(s) in FILE for https (e.g. a test server's)
-  -k, --insecure        do not verify the https server's certificate (testing only)
-  --trace               print request and response heads on stderr ("> " sent, "< " received)
-  -q, --quiet           no progress line and no notes on stderr (errors are still printed)
-  -h, --help            show this help
-
-Progress (bytes, percent, rate, ETA) is one line redrawn on stderr when stderr is a terminal.
+every byte received (resume it with -c).`,
+  flags: {
+    output: flag.text({
+      short: "o",
+      metavar: "FILE",
+      help: "save to FILE (overwritten if it exists); '-' writes to stdout",
+    }),
+    "http1.0": flag.bool({ short: "0", help: "send an HTTP/1.0 request" }),
+    include: flag.bool({ short: "i", help: "print the response head(s) on stdout" }),
+    continue: flag.bool({
+      short: "c",
+      help:
+        "resume NAME.part (or NAME) with Range + If-Range; restarts from the beginning, and " +
+        "says so, when the server ignores the range or the file changed",
+    }),
+    force: flag.bool({ help: "overwrite an existing file instead of choosing NAME.1" }),
+    "max-redirects": flag.count({
+      min: 0,
+      default: DEFAULT_MAX_REDIRECTS,
+      help: "redirects to follow; 0: none",
+    }),
+    timeout: flag.seconds({
+      default: DEFAULT_TIMEOUT_MS,
+      help: "limit for each phase: connect, first response byte, idle between reads",
+    }),
+    header: flag.list({
+      short: "H",
+      metavar: "'N: V'",
+      help:
+        "add a request header; Authorization, Proxy-Authorization and Cookie are not sent on " +
+        "to another host, port or scheme",
+      convert: (text, name) => checkedBy(name, () => parseFieldArgument(text)),
+    }),
+    "save-errors": flag.bool({
+      help: "save the body of an HTTP error response too (exit code still 3)",
+    }),
+    ca: flag.text({
+      metavar: "FILE",
+      help: "trust the PEM certificate(s) in FILE for https (e.g. a test server's)",
+    }),
+    insecure: flag.bool({
+      short: "k",
+      help: "do not verify the https server's certificate (testing only)",
+    }),
+    trace: flag.bool({
+      help: 'print request and response heads on stderr ("> " sent, "< " received)',
+    }),
+    quiet: flag.bool({
+      short: "q",
+      help: "no progress line and no notes on stderr (errors are still printed)",
+    }),
+  },
+  maxPositionals: 1,
+  notes: `Progress (bytes, percent, rate, ETA) is one line redrawn on stderr when stderr is a terminal.
 
 Exit codes:
   0  saved
   1  network or protocol error (refused, timeout, malformed response, body shorter than its
      Content-Length or a malformed chunk, too many redirects or a loop) or a file error
   2  usage error
-  3  HTTP status >= 400 (the body is saved only with --save-errors)
-`;
-
-/** The `get` command: flags to download() options, progress and notes on stderr, exit codes. */
-export const getCommand: Command = {
-  name: "get",
-  summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",
-  help: HELP,
-  async run(argv) {
-    const { values, positionals } = parseFlags(argv, {
-      output: { type: "string", short: "o" },
-      "http1.0": { type: "boolean", short: "0" },
-      include: { type: "boolean", short: "i" },
-      continue: { type: "boolean", short: "c" },
-      force: { type: "boolean" },
-      "max-redirects": { type: "string" },
-      timeout: { type: "string" },
-      header: { type: "string", short: "H", multiple: true },
-      "save-errors": { type: "boolean" },
-      ca: { type: "string" },
-      insecure: { type: "boolean", short: "k" },
-      trace: { type: "boolean" },
-      quiet: { type: "boolean", short: "q" },
-    });
-    expectPositionals(positionals, 1, "get");
+  3  HTTP status >= 400 (the body is saved only with --save-errors)`,
+  examples: [
+    ["tcpkit get http://127.0.0.1:8080/big.iso", "saves big.iso (or big.iso.1 if it exists)"],
+    ["tcpkit get -c http://127.0.0.1:8080/big.iso", "resumes big.iso.part after an interruption"],
+    ["tcpkit get -o - -q https://example.com/ | less", "the body on stdout"],
+    ["tcpkit get -i -o /dev/null http://[::1]:8080/", "the response head only"],
+  ],
+  async run({ values, positionals }) {
     const url = positionals[0];
-    if (url === undefined) throw new UsageError("get: a URL is required");
+    if (url === undefined) throw new UsageError("a URL is required");
     try {
       parseRequestUrl(url);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const toStdout = values.output === "-";
-    if (toStdout && values.continue === true) throw new UsageError("-c cannot resume to stdout");
-    const timeoutMs = parseSecondsToMs(values.timeout, "--timeout", DEFAULT_TIMEOUT_MS);
-    if (timeoutMs <= 0) throw new UsageError("--timeout must be more than 0 seconds");
-    const quiet = values.quiet === true;
+    if (toStdout && values.continue) throw new UsageError("-c cannot resume to stdout");
+    const timeoutMs = values.timeout;
+    const quiet = values.quiet;
     const notice = (message: string): void => {
       if (!quiet) process.stderr.write(`tcpkit get: ${message}\n`);
     };
@@ -118,28 +132,23 @@ export const getCommand: Command = {
       );
       (body as { destroy?: (err: Error) => void } | undefined)?.destroy?.(stdoutError);
     };
-    if (values.include === true) process.stdout.on("error", onStdoutError);
+    if (values.include) process.stdout.on("error", onStdoutError);
 
     const options: DownloadOptions = {
-      httpVersion: values["http1.0"] === true ? "1.0" : "1.1",
-      maxRedirects: parseCount(
-        values["max-redirects"],
-        "--max-redirects",
-        DEFAULT_MAX_REDIRECTS,
-        0,
-      ),
+      httpVersion: values["http1.0"] ? "1.0" : "1.1",
+      maxRedirects: values["max-redirects"],
       timeouts: { connectMs: timeoutMs, firstByteMs: timeoutMs, idleMs: timeoutMs },
-      headers: (values.header ?? []).map(parseHeaderFlag),
+      headers: values.header,
       ...(values.ca !== undefined ? { ca: readCa(values.ca) } : {}),
-      insecure: values.insecure === true,
-      force: values.force === true,
-      resume: values.continue === true,
-      saveErrors: values["save-errors"] === true,
+      insecure: values.insecure,
+      force: values.force,
+      resume: values.continue,
+      saveErrors: values["save-errors"],
       ...(values.output !== undefined ? { output: toStdout ? process.stdout : values.output } : {}),
       onTrace: (event) => {
         lastPeer = event.peer;
-        if (values.trace === true) process.stderr.write(traceText(event));
-        if (values.include === true && event.direction === "received" && !stdoutError) {
+        if (values.trace) process.stderr.write(traceText(event));
+        if (values.include && event.direction === "received" && !stdoutError) {
           process.stdout.write(Buffer.from(event.head, "latin1"));
         }
       },
@@ -154,7 +163,7 @@ export const getCommand: Command = {
       const result = await download(url, options);
       progress?.finish();
       if (stdoutError !== undefined) throw stdoutError;
-      if (values.trace === true) {
+      if (values.trace) {
         process.stderr.write(
           formatTrace("received", "", { label: lastPeer, bodyBytes: result.received }),
         );
@@ -181,24 +190,10 @@ export const getCommand: Command = {
       process.stdout.off("error", onStdoutError);
     }
   },
-};
+});
 
 function traceText(event: TraceEvent): string {
   return formatTrace(event.direction, event.head, { label: event.peer });
-}
-
-/** `-H 'Name: value'`, checked here so that a bad field is a usage error, not a failed request. */
-function parseHeaderFlag(value: string): [string, string] {
-  const colon = value.indexOf(":");
-  if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', not '${value}'`);
-  const name = value.slice(0, colon).trim();
-  const fieldValue = value.slice(colon + 1).trim();
-  // RFC 9110 §5.1, §5.5: a CR or LF here would split the request (header injection).
-  if (!isToken(name)) throw new UsageError(`--header: invalid field name '${name}'`);
-  if (!isValidFieldValue(fieldValue)) {
-    throw new UsageError(`--header: invalid value for '${name}' (control bytes)`);
-  }
-  return [name, fieldValue];
 }
 
 function readCa(path: string): string {

@@ -2,38 +2,28 @@
  * `tcpkit COMMAND ...`: picks the subcommand, runs it, and owns the exit-code contract (DESIGN §7):
  * 0 success, 1 runtime failure, 2 usage error; every error is one `tcpkit: ...` line on stderr.
  */
-import type { Command } from "./command.js";
+import { COMMANDS, type CommandEntry } from "./commands.js";
+import { closestName } from "./did-you-mean.js";
 import { errorLine, systemErrorText } from "./error-line.js";
+import { columns } from "./help-text.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./usage-error.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../util/package-version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
-/**
- * Each command's module, loaded only when that command runs: a long-running server then holds
- * only its own code in memory (the echo server does not load the HTTP stack, nor mime-db).
- */
-const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
-  serve: () => import("./serve-command.js").then((m) => m.serveCommand),
-  "echo-server": () => import("./echo-server-command.js").then((m) => m.echoServerCommand),
-  echo: () => import("./echo-command.js").then((m) => m.echoCommand),
-  get: () => import("./get-command.js").then((m) => m.getCommand),
-};
-
-async function topHelp(): Promise<string> {
-  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+function topHelp(): string {
   return [
     "Usage: tcpkit COMMAND [OPTIONS]",
     "",
     "TCP servers and clients on raw sockets.",
     "",
     "Commands:",
-    ...lines,
+    ...columns(COMMANDS.map((c) => [c.name, c.summary])),
     "",
     "Options:",
-    "  -h, --help     show help (also after a command: tcpkit serve --help)",
-    "  -V, --version  print the version",
+    ...columns([
+      ["-h, --help", "show help; for a command: tcpkit help COMMAND, or tcpkit COMMAND --help"],
+      ["-V, --version", "print the version"],
+    ]),
     "",
     "Exit codes: 0 success, 1 runtime failure, 2 usage error (tcpkit get: 3 HTTP status >= 400).",
     "",
@@ -62,29 +52,52 @@ function exitOnLostStdout(): void {
 
 async function runCli(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    process.stdout.write(await topHelp());
+  if (first === undefined || first === "-h" || first === "--help") {
+    process.stdout.write(topHelp());
     return first === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (first === "-V" || first === "--version") {
     process.stdout.write(`tcpkit ${packageVersion()}\n`);
     return EXIT_OK;
   }
-  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (load === undefined) {
-    process.stderr.write(errorLine(`unknown command '${first}' (see 'tcpkit --help')`));
+  if (first === "help") {
+    // `tcpkit help COMMAND` is `tcpkit COMMAND --help`
+    if (rest[0] === undefined) {
+      process.stdout.write(topHelp());
+      return EXIT_OK;
+    }
+    return runCommand(rest[0], ["--help"]);
+  }
+  return runCommand(first, rest);
+}
+
+async function runCommand(name: string, argv: string[]): Promise<number> {
+  const entry = findCommand(name);
+  if (entry === undefined) {
+    const suggestion = closestName(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    process.stderr.write(
+      errorLine(
+        suggestion === undefined
+          ? `unknown command '${name}' (see 'tcpkit --help')`
+          : `unknown command '${name}'; did you mean '${suggestion}'?`,
+      ),
+    );
     return EXIT_USAGE;
   }
-  const command = await load();
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
+  const command = await entry.load();
+  if (asksForHelp(argv)) {
+    process.stdout.write(command.help(entry.name));
     return EXIT_OK;
   }
   try {
-    return await command.run(rest);
+    return await command.run(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(errorLine(`${err.message} (see 'tcpkit ${command.name} --help')`));
+      const hint = err.seeHelp ? ` (see 'tcpkit ${entry.name} --help')` : "";
+      process.stderr.write(errorLine(`${err.message}${hint}`));
       return EXIT_USAGE;
     }
     if (err instanceof TcpkitError) {
@@ -95,4 +108,15 @@ async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(errorLine(`internal error: ${text}`));
     return EXIT_FAILURE;
   }
+}
+
+function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** `-h` or `--help` anywhere before a `--`: the help, whatever else is on the line. */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  return flags.includes("--help") || flags.includes("-h");
 }

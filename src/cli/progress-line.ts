@@ -3,7 +3,7 @@
  * line redrawn in place (carriage return + erase line), at most ten times a second.
  */
 import type { DownloadProgress } from "../client/download.js";
-import { formatSize } from "../static/directory-listing.js";
+import { formatSize } from "../util/format.js";
 
 const REDRAW_INTERVAL_MS = 100;
 

@@ -1,8 +1,15 @@
 /** A mistake in how the command was called: reported on one stderr line, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /**
+   * Whether the line ends with "(see 'tcpkit CMD --help')"; false when the message already says
+   * what to type ("did you mean --port?").
+   */
+  readonly seeHelp: boolean;
+
+  constructor(message: string, options: { seeHelp?: boolean } = {}) {
     super(message);
     this.name = "UsageError";
+    this.seeHelp = options.seeHelp ?? true;
   }
 }
 

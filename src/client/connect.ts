@@ -5,6 +5,7 @@
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { formatHostPort } from "../net/address.js";
+import { dialOptions } from "../net/dial.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
 import type { RequestUrl } from "./request-url.js";
 
@@ -37,8 +38,9 @@ export function openConnection(
             ...(trust.ca !== undefined ? { ca: trust.ca } : {}),
             rejectUnauthorized: trust.insecure !== true,
             ALPNProtocols: ["http/1.1"],
+            ...dialOptions(),
           })
-        : netConnect({ host: url.host, port: url.port });
+        : netConnect({ host: url.host, port: url.port, ...dialOptions() });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(

@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { isToken, isValidFieldValue } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
-import type { ResponseHead } from "../http/response-head-parser.js";
+import type { ResponseHead } from "./response-head-parser.js";
 import { formatHostPort } from "../net/address.js";
 import { packageVersion } from "../util/package-version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";

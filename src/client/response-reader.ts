@@ -5,8 +5,8 @@
  */
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { BodyDecoder, decideFraming, type BodyFraming } from "../http/body-framing.js";
-import { ResponseHeadParser, type ResponseHead } from "../http/response-head-parser.js";
+import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
+import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
 import { seconds } from "./connect.js";
 

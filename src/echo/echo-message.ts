@@ -9,7 +9,7 @@ import {
   DEFAULT_WINDOW_BYTES,
   resolveTarget,
   type EchoClientOptions,
-} from "./echo-connect.js";
+} from "./client-socket.js";
 import { EchoReceiver } from "./echo-receiver.js";
 import { firstDifference } from "./payload-pattern.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";

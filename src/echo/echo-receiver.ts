@@ -4,7 +4,7 @@
  * round-trip modes (the throughput mode checks bytes as they stream instead).
  */
 import type { Socket } from "node:net";
-import type { EchoTarget } from "./echo-connect.js";
+import type { EchoTarget } from "./client-socket.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
 
 interface Waiter {

@@ -4,7 +4,7 @@
  * never prints (the CLI does).
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { finishEchoConnection, startEchoConnection } from "./echo-connection.js";
+import { finishEchoConnection, startEchoConnection } from "./tcp-echo.js";
 import { enableReadBufferReclaim } from "./read-buffer-reclaimer.js";
 import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
 import { displayAddress } from "../net/address.js";

@@ -4,7 +4,7 @@
  * byte. The connect time is reported apart from the round trips.
  */
 import { performance } from "node:perf_hooks";
-import { connectEcho, resolveTarget, type EchoClientOptions } from "./echo-connect.js";
+import { connectEcho, resolveTarget, type EchoClientOptions } from "./client-socket.js";
 import { EchoReceiver } from "./echo-receiver.js";
 import { summarizeLatencies, type LatencySummary } from "./latency-stats.js";
 import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "./payload-pattern.js";

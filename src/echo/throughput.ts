@@ -11,7 +11,7 @@ import {
   resolveTarget,
   type EchoClientOptions,
   type EchoTarget,
-} from "./echo-connect.js";
+} from "./client-socket.js";
 import { findPatternMismatch, patternAt } from "./payload-pattern.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
 

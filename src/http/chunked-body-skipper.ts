@@ -2,7 +2,7 @@
  * Reads a chunked request body (RFC 9112 §7.1) only to throw it away: tcpkit serves no uploads,
  * but a GET with a chunked body must be consumed so the next pipelined request is read from
  * the right byte. Strict syntax; the total is limited. Pure: bytes in, verdict out.
- * Not shared with the client's BodyDecoder (body-framing.ts) on purpose: that one is lenient
+ * Not shared with the client's BodyDecoder (client/body-decoder.ts) on purpose: that one is lenient
  * (bare LF), keeps trailers and hands data out; this one is strict, answers 400/413, keeps nothing.
  */
 

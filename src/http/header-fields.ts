@@ -1,7 +1,9 @@
 /**
  * Character classes of HTTP/1.1 message syntax (RFC 9110 §5.6.2 token, §5.5 field-value,
- * RFC 3986 for targets) as 256-entry lookup tables, so the parser tests a byte with one load.
+ * RFC 3986 for targets) as 256-entry lookup tables, so the parser tests a byte with one load; the
+ * one place every token and field-value check in tcpkit comes from (parser, site headers, CLI).
  */
+import { TcpkitError } from "../util/tcpkit-error.js";
 
 function table(accept: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
@@ -96,4 +98,31 @@ export function isValidHost(s: string): boolean {
     if (c < 0x30 || c > 0x39) return false;
   }
   return true;
+}
+
+/**
+ * Splits a "Name: value" argument (`tcpkit get -H`, `tcpkit serve --header`) into a field that
+ * may be sent: the name a token (RFC 9110 §5.1), the value without surrounding spaces or tabs and
+ * with no control byte but HTAB (§5.5), so that an argument can never split a head (a CR or LF
+ * would inject a field). Throws ERR_INVALID_ARGUMENT with a message that quotes the argument.
+ */
+export function parseFieldArgument(text: string): [name: string, value: string] {
+  const colon = text.indexOf(":");
+  const name = colon === -1 ? "" : trimSpaces(text.slice(0, colon));
+  if (name === "") {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `expected 'Name: value', not '${text}'`);
+  }
+  if (!isToken(name)) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid field name '${name}'`);
+  }
+  const value = trimSpaces(text.slice(colon + 1));
+  if (!isValidFieldValue(value)) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", `the value of '${name}' has a control character`);
+  }
+  return [name, value];
+}
+
+/** Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else. */
+function trimSpaces(s: string): string {
+  return s.replace(/^[ \t]+|[ \t]+$/g, "");
 }

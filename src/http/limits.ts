@@ -54,9 +54,10 @@ export const DEFAULT_LIMITS: HttpLimits = {
 
 /** Fills in defaults for limits a caller left out. */
 export function resolveLimits(partial: Partial<HttpLimits> = {}): HttpLimits {
-  const out: Record<string, number> = { ...DEFAULT_LIMITS };
-  for (const [key, value] of Object.entries(partial)) {
+  const out: { -readonly [K in keyof HttpLimits]: number } = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(out) as (keyof HttpLimits)[]) {
+    const value = partial[key];
     if (value !== undefined) out[key] = value;
   }
-  return out as unknown as HttpLimits;
+  return out;
 }

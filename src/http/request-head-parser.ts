@@ -427,9 +427,8 @@ const COMMON_NAMES = [
   "access-control-request-headers",
   "priority",
 ];
-const NAMES_BY_LENGTH: (readonly string[] | undefined)[] = [];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []) as string[];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] as string[]).push(name);
+const NAMES_BY_LENGTH: string[][] = [];
+for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
 
 /** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
 function fieldName(data: Buffer, from: number, to: number): string {

@@ -6,6 +6,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeSegment } from "./resolve-path.js";
+import { formatSize } from "../util/format.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -91,18 +92,6 @@ const HTML_ESCAPES: Record<string, string> = {
   '"': "&quot;",
   "'": "&#39;",
 };
-
-/** 1536 → "1.5 KiB". */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[u]}`;
-}
 
 /** "2026-11-24 05:03" in UTC. */
 export function formatTime(ms: number): string {

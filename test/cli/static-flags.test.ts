@@ -10,10 +10,13 @@ const SITE = join(REPO_ROOT, "site");
 
 describe("tcpkit serve static flags", () => {
   const usage: [string[], RegExp][] = [
-    [["--header", "NoColon"], /^tcpkit: --header: header must look like "Name: value"/],
+    [
+      ["--header", "NoColon"],
+      /^tcpkit: --header: expected 'Name: value', not 'NoColon' \(see 'tcpkit serve --help'\)\n$/,
+    ],
     [
       ["--header", "Bad Name: x"],
-      /^tcpkit: --header: invalid header name 'Bad Name' \(see 'tcpkit serve --help'\)\n$/,
+      /^tcpkit: --header: invalid field name 'Bad Name' \(see 'tcpkit serve --help'\)\n$/,
     ],
     [
       ["--header", "Content-Length: 5"],
@@ -21,7 +24,7 @@ describe("tcpkit serve static flags", () => {
     ],
     [
       ["--header", "X-A: a\u0001b"],
-      /^tcpkit: --header: invalid value for header 'X-A' \(see 'tcpkit serve --help'\)\n$/,
+      /^tcpkit: --header: the value of 'X-A' has a control character \(see 'tcpkit serve --help'\)\n$/,
     ],
     [
       ["--spa=../outside.html"],
@@ -29,7 +32,7 @@ describe("tcpkit serve static flags", () => {
     ],
     [
       ["--cache-control", "a\nb"],
-      /^tcpkit: --cache-control: invalid header value \(see 'tcpkit serve --help'\)\n$/,
+      /^tcpkit: --cache-control: the value has a control character \(see 'tcpkit serve --help'\)\n$/,
     ],
   ];
   for (const [flags, message] of usage) {

@@ -1,9 +1,9 @@
 /** Media types from mime-db, and directory-listing rendering (escaping, order, forms). */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { formatSize } from "../../src/util/format.js";
 import {
   escapeHtml,
-  formatSize,
   parseSortQuery,
   renderHtml,
   renderJson,

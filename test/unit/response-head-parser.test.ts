@@ -5,7 +5,7 @@ import {
   MAX_RESPONSE_HEAD_BYTES,
   ResponseHeadParser,
   type ResponseHeadResult,
-} from "../../src/http/response-head-parser.js";
+} from "../../src/client/response-head-parser.js";
 
 /** Feeds `text` in the given pieces; returns the first non-need-more result (or need-more). */
 function parsePieces(pieces: Buffer[]): ResponseHeadResult {

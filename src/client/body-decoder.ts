@@ -3,7 +3,7 @@
  * complete (none, Content-Length, chunked, or until close), and an incremental decoder that hands
  * out body bytes and detects short bodies and malformed chunks. Pure: no sockets, no timers.
  */
-import { getField, splitList } from "./header-lookup.js";
+import { getField, splitList } from "../http/header-lookup.js";
 import {
   MAX_RESPONSE_HEAD_BYTES,
   parseFieldLines,

@@ -6,8 +6,8 @@ import {
   decideFraming,
   type BodyFraming,
   type DecodeResult,
-} from "../../src/http/body-framing.js";
-import { ResponseHeadParser, type ResponseHead } from "../../src/http/response-head-parser.js";
+} from "../../src/client/body-decoder.js";
+import { ResponseHeadParser, type ResponseHead } from "../../src/client/response-head-parser.js";
 
 function head(text: string): ResponseHead {
   const r = new ResponseHeadParser().push(Buffer.from(text, "latin1"));

@@ -2,9 +2,9 @@
  * Incremental parser for the head of an HTTP/1.x response (RFC 9112 §4, §5), for the client. Bytes
  * go in as they arrive, in any split; the result is `need-more`, a complete head, or an error. It
  * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
- * here (see body-framing.ts).
+ * here (see body-decoder.ts).
  */
-import { isToken, isValidFieldValue } from "./header-fields.js";
+import { isToken, isValidFieldValue } from "../http/header-fields.js";
 
 /** Largest response head accepted, status line and fields included (curl allows 100 KiB). */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;

@@ -5,6 +5,7 @@
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { formatHostPort } from "../net/address.js";
+import { dialOptions } from "../net/dial.js";
 import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
 
 /** Options every echo client function takes. */
@@ -63,6 +64,7 @@ export function connectEcho(target: EchoTarget): Promise<EchoConnection> {
       port: target.port,
       noDelay: target.noDelay,
       allowHalfOpen: true,
+      ...dialOptions(),
     });
     const timer = setTimeout(() => {
       socket.destroy();

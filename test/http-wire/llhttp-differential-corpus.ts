@@ -1,8 +1,8 @@
 /**
- * Request heads for the differential test: tcpkit's accept/reject decision beside Node's
+ * Request heads for the llhttp differential test: tcpkit's accept/reject decision beside Node's
  * built-in parser (llhttp). Each is sent alone on a fresh connection.
  */
-export const DIFFERENTIAL_CORPUS: readonly (readonly [name: string, head: string])[] = [
+export const LLHTTP_CORPUS: readonly (readonly [name: string, head: string])[] = [
   ["plain GET", "GET / HTTP/1.1\r\nHost: a\r\n\r\n"],
   ["HEAD", "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"],
   ["1.0 without Host", "GET / HTTP/1.0\r\n\r\n"],

@@ -1,6 +1,6 @@
 /**
- * Differential test: each head of the corpus goes to tcpkit and to Node's built-in HTTP parser
- * (node:http with default options, started here), and the accept/reject decisions are
+ * Differential test against llhttp: each head of the corpus goes to tcpkit and to Node's built-in
+ * HTTP parser, llhttp (node:http with default options, started here), and the accept/reject decisions are
  * compared. Every disagreement must be listed below with the RFC rule tcpkit follows; a listed
  * case that stops disagreeing fails too, so the table stays true.
  */
@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { DIFFERENTIAL_CORPUS } from "./differential-corpus.js";
+import { LLHTTP_CORPUS } from "./llhttp-differential-corpus.js";
 import { exchange } from "../support/raw-socket.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -54,7 +54,7 @@ describe("differential: tcpkit's parser against Node's llhttp", () => {
     await tcpkit.close();
   });
 
-  for (const [name, head] of DIFFERENTIAL_CORPUS) {
+  for (const [name, head] of LLHTTP_CORPUS) {
     it(`decides "${name}" like Node, or for a listed reason`, async () => {
       const nodePort = (node.address() as AddressInfo).port;
       const [theirs, ours] = await Promise.all([decide(nodePort, head), decide(tcpkit.port, head)]);
@@ -68,7 +68,7 @@ describe("differential: tcpkit's parser against Node's llhttp", () => {
   }
 
   it("lists only corpus entries", () => {
-    const names = new Set(DIFFERENTIAL_CORPUS.map(([n]) => n));
+    const names = new Set(LLHTTP_CORPUS.map(([n]) => n));
     for (const name of Object.keys(KNOWN_DIFFERENCES)) assert.ok(names.has(name), name);
   });
 });
