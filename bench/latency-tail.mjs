@@ -105,7 +105,7 @@ async function runOnce(rep, row, ctx) {
     const pids = treePids(srv.pid);
     // nginx serves from its worker, the master's child; the others from their main thread
     const mainTid = row.server === "nginx" ? pids[pids.length - 1] : srv.pid;
-    const trace = await startTrace(path.join(ctx.tmp, "perf.data"), "0,1");
+    const trace = await startTrace(path.join(ctx.tmp, "perf.data"), "0,1", mainTid);
     recording = true;
     const latFile = path.join(ctx.tmp, "requests.txt");
     const client = spawn(
@@ -166,6 +166,8 @@ const COLUMNS = [
   ["p99Us", "p99 µs"],
   ["p99CorrectedUs", "p99, noise removed"],
   ["p99CorrectedNoGcUs", "p99, noise and GC removed"],
+  ["serverTimeP50Us", "in server p50"],
+  ["serverTimeP99Us", "in server p99"],
   ["turnOnCpuP50Us", "turn on CPU p50"],
   ["turnOnCpuP99Us", "turn p99"],
   ["writesPerTurn", "writes/turn"],

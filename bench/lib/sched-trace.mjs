@@ -29,31 +29,20 @@ const isKernelThread = (comm) =>
     comm,
   );
 
-/** Starts `perf record` on `cpus` into `file`; `stop()` ends it and resolves with `perf script`. */
-export async function startTrace(file, cpus) {
-  const events = ["sched:sched_switch"];
+/**
+ * Starts `perf record` on `cpus` into `file`: every context switch, and the system calls of
+ * process `pid` only (a filter, so that perf's own work stays small); `stop()` ends it and
+ * resolves with `perf script`.
+ */
+export async function startTrace(file, cpus, pid) {
+  const args = ["record", "-q", "-m", "8M", "-k", "CLOCK_MONOTONIC", "-C", cpus, "-o", file];
+  args.push("-e", "sched:sched_switch");
   for (const s of SYSCALLS) {
-    events.push(`syscalls:sys_enter_${s}`);
+    const events = [`syscalls:sys_enter_${s}`];
     if (s.startsWith("epoll")) events.push(`syscalls:sys_exit_${s}`);
+    for (const e of events) args.push("-e", e, "--filter", `common_pid == ${pid}`);
   }
-  const perf = spawn(
-    "perf",
-    [
-      "record",
-      "-q",
-      "-m",
-      "8M",
-      "-k",
-      "CLOCK_MONOTONIC",
-      "-C",
-      cpus,
-      "-o",
-      file,
-      "-e",
-      events.join(","),
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const perf = spawn("perf", args, { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   perf.stderr.setEncoding("utf8").on("data", (d) => (err += d));
   const exited = new Promise((resolve) => perf.once("close", resolve));
@@ -74,6 +63,7 @@ export async function startTrace(file, cpus) {
 }
 
 const LINE = /^\s*(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s*(.*)$/;
+const FD = /fd: (0x[0-9a-f]+)/;
 const SWITCH = /prev_pid=(\d+) .*prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+)/;
 
 /**
@@ -88,6 +78,8 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
   const inWindow = (t) => t >= t0 && t <= t1;
   const turns = []; // main thread: from an epoll return to its next epoll call
   let turn = null;
+  const residence = []; // [readTime, firstWriteTime] per request, matched by socket
+  const readAt = new Map(); // fd -> time of the first read since its last response
   const logWrites = []; // main thread's writes to fd 1/2: where the GC log lines come from
   const noise = []; // main thread or client runnable, but another process on its CPU
   const offMain = []; // main thread runnable but off its CPU, whoever ran
@@ -143,9 +135,16 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
     } else if (turn && READS.has(name)) {
       turn.reads++;
       turn.firstRead ||= t;
+      const fd = FD.exec(m[5])?.[1];
+      if (fd !== undefined && !readAt.has(fd)) readAt.set(fd, t);
     } else if (turn && WRITES.has(name)) {
       turn.writes++;
       turn.firstWrite ||= t;
+      const fd = FD.exec(m[5])?.[1];
+      if (fd !== undefined && readAt.has(fd)) {
+        residence.push([readAt.get(fd), t]);
+        readAt.delete(fd);
+      }
     }
   }
   // Each GC pause ends at the main thread's last log write before its line arrived.
@@ -165,6 +164,10 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
     x.gc = gcEnds.some((e) => e >= x.s && e <= x.e);
   }
   const withIo = inTurns.filter((x) => x.writes > 0);
+  // a request's time in the server: from the read that brought it to its response's first write,
+  // time switched out subtracted
+  const stay = residence.filter(([r]) => inWindow(r));
+  const stayTimes = sorted(stay.map(([r, wr]) => wr - r - offIn(r, wr)));
   const turnTimes = sorted(inTurns.map((x) => x.onCpu));
   const turnP99 = q(turnTimes, 0.99);
   const slowTurns = inTurns.filter((x) => x.onCpu >= turnP99);
@@ -183,6 +186,12 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
     p99CorrectedUs: q(sorted(corrected), 0.99),
     p999CorrectedUs: q(sorted(corrected), 0.999),
     p99CorrectedNoGcUs: q(sorted(noGc), 0.99),
+    serverTimeP50Us: q(stayTimes, 0.5),
+    serverTimeP99Us: q(stayTimes, 0.99),
+    serverTimeP99WithoutGcUs: q(
+      sorted(stay.filter(([r, wr]) => gcIn(r, wr) === 0).map(([r, wr]) => wr - r - offIn(r, wr))),
+      0.99,
+    ),
     turnsPerSec: Math.round(inTurns.length / secs),
     writesPerTurn: q(sorted(withIo.map((x) => x.writes)), 0.5),
     turnOnCpuP50Us: q(turnTimes, 0.5),
