@@ -3,9 +3,11 @@
 // minimal C epoll server and socat, each pinned to CPU 0 with the C load client on CPU 1, over
 // E1 (one connection streaming 1 GiB), E2 (50 connections x 10,000 round trips of 64 B) and E3
 // (1,000 concurrent connections echoing 4 KiB once). Every echoed byte is verified by the load
-// client. Prints a Markdown table (medians of repetitions, ratios to C epoll) and writes it,
-// with the raw figures as JSON, under bench/results/. `--runtime node24,node22,bun` runs tcpkit
-// once per runtime in the same repetitions; each row says which runtime and version it ran on.
+// client. Then C1: tcpkit echo's closed loop beside the C load client, both against the C epoll
+// server (bench/lib/echo-client-compare.mjs). Prints a Markdown table (medians of repetitions,
+// ratios to C epoll) and writes it, with the raw figures as JSON, under bench/results/.
+// `--runtime node24,node22,bun` runs tcpkit once per runtime in the same repetitions; each row
+// says which runtime and version it ran on.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -13,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
+import { compareClients } from "./lib/echo-client-compare.mjs";
 import { freePort, sleep, treePids, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
 import { benchRuntimes, expandRows, rowInfo, runtimeHelp } from "./lib/runtime-rows.mjs";
 
@@ -24,6 +27,8 @@ const HELP = `Usage: node bench/echo-bench.mjs [options]   (npm run bench:echo)
   --reps N       repetitions (default 3; quick 1); medians are reported
   --only a,b     servers to run (default all): tcpkit, node-pipe, c-epoll, socat
   ${runtimeHelp(17)}
+  --c1-only      only C1: tcpkit echo's closed loop vs the C load client, against c-epoll
+  --no-c1        skip C1
   --quiet-max N  before each server start, wait up to N s until the machine is < 15% busy
                  (default 30; quick 5)
   --out DIR      results directory (default bench/results)
@@ -104,15 +109,16 @@ const SERVERS = [
 ];
 const only = option("--only", "");
 const notes = [];
-const selected = SERVERS.filter((s) => only === "" || only.split(",").includes(s.name)).filter(
-  (s) => {
-    if (s.name === "socat" && !have("socat")) {
-      notes.push("socat not installed: skipped");
-      return false;
-    }
-    return true;
-  },
-);
+const c1Only = flag("--c1-only");
+const selected = SERVERS.filter(
+  (s) => !c1Only && (only === "" || only.split(",").includes(s.name)),
+).filter((s) => {
+  if (s.name === "socat" && !have("socat")) {
+    notes.push("socat not installed: skipped");
+    return false;
+  }
+  return true;
+});
 if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) {
   process.stderr.write("echo-bench: build first (npm run build)\n");
   process.exit(1);
@@ -345,7 +351,36 @@ function table(stat) {
     "",
   ];
 }
-const lines = [...table("median"), ...(reps > 1 ? table("best") : [])];
+// --- C1: tcpkit echo's closed loop beside the C load client, both against c-epoll ---------------
+let c1;
+if (!flag("--no-c1")) {
+  const port = await freePort();
+  const epoll = SERVERS.find((s) => s.name === "c-epoll");
+  const child = await startServer({ key: "c1-c-epoll", def: epoll }, port);
+  try {
+    await sleep(300);
+    c1 = await compareClients({
+      load: LOAD,
+      node: runtimes.node.exe,
+      repo: REPO,
+      port,
+      conns: E2.conns,
+      rounds: E2.rounds,
+      size: E2.size,
+      reps: Math.max(reps, 3),
+      cpu: LOAD_CPU,
+      log,
+    });
+  } finally {
+    await stopServer(child);
+  }
+}
+const c1Lines = c1 === undefined ? [] : [...c1.rows, c1.verdict, ""];
+
+const lines = [
+  ...(selected.length > 0 ? [...table("median"), ...(reps > 1 ? table("best") : [])] : []),
+  ...c1Lines,
+];
 /** Issue 10's echo targets, for each tcpkit row, against the C epoll server of the same run. */
 function verdictOf(stat) {
   const c = summaries[stat]["c-epoll"];
@@ -388,5 +423,17 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 fs.writeFileSync(path.join(outDir, `echo-${stamp}.md`), text);
 fs.writeFileSync(
   path.join(outDir, `echo-${stamp}.json`),
-  JSON.stringify({ quick, reps, rows: rows.map(rowInfo), summaries, raw, notes }, null, 2),
+  JSON.stringify(
+    {
+      quick,
+      reps,
+      rows: rows.map(rowInfo),
+      summaries,
+      raw,
+      c1: c1 && { summary: c1.summary, raw: c1.raw },
+      notes,
+    },
+    null,
+    2,
+  ),
 );

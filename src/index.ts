@@ -8,12 +8,19 @@ export {
   type HttpServer,
   type HttpServerOptions,
   type HttpTlsOptions,
-} from "./http/server.js";
+} from "./http/server/server.js";
 export { DEFAULT_LIMITS, type HttpLimits } from "./http/limits.js";
-export type { ExchangeRecord } from "./http/exchange-record.js";
-export { ALLOW_HEADER, ALLOWED_METHODS, optionsPlan } from "./http/method-policy.js";
+export type { ExchangeRecord } from "./http/server/exchange-record.js";
+export {
+  ALLOW_HEADER,
+  ALLOWED_METHODS,
+  DEFAULT_METHODS,
+  optionsPlan,
+} from "./http/method-policy.js";
+export { chain, withMethods } from "./http/handler-chain.js";
+export { errorPlan, statusForFileError } from "./http/error-plan.js";
 export { reasonPhrase } from "./http/status.js";
-export { serveStatic, type ServeStaticOptions } from "./static/serve-static.js";
+export { serveStatic, type ListingExtra, type ServeStaticOptions } from "./static/serve-static.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
 export {
   parseRange,
@@ -30,8 +37,10 @@ export {
 export { mediaTypeFor } from "./static/media-type.js";
 export type {
   Handler,
-  DispatchTurn,
+  Next,
   RequestContext,
+  RequestBody,
+  BodyReadOptions,
   RequestHead,
   ResponseBody,
   ResponsePlan,
@@ -44,8 +53,12 @@ export {
   DEFAULT_TIMEOUT_MS,
   type HttpGetOptions,
   type HttpResponse,
+  type ResponseTiming,
   type TraceEvent,
 } from "./client/http-get.js";
+export { ConnectionPool, type PoolOptions } from "./client/connection-pool.js";
+export type { RetryOptions } from "./client/retry-policy.js";
+export { parseChecksum, type ExpectedDigest } from "./client/digest-check.js";
 export { PARTIAL_SUFFIX } from "./client/output-file.js";
 export {
   download,
@@ -54,6 +67,17 @@ export {
   type DownloadResult,
 } from "./client/download.js";
 export type { ResponseHead } from "./client/response-head-parser.js";
+export { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "./check/check-server.js";
+export type {
+  CheckOptions,
+  CheckReport,
+  Discovery,
+  Group as CheckGroup,
+  Level as CheckLevel,
+  LevelTally,
+  ProbeResult,
+  Verdict as CheckVerdict,
+} from "./check/types.js";
 export {
   createEchoServer,
   DEFAULT_ECHO_PORT,
@@ -63,6 +87,7 @@ export {
   type EchoConnectionInfo,
   type EchoConnectionClosed,
 } from "./echo/echo-server.js";
+export type { EchoClientSnapshot } from "./echo/client-stats.js";
 export type { EchoClientOptions } from "./echo/client-socket.js";
 export {
   echoMessage,
@@ -83,4 +108,12 @@ export {
   type ThroughputProgress,
   type ThroughputReport,
 } from "./echo/throughput.js";
-export type { LatencySummary } from "./echo/latency-stats.js";
+export { measureOpenLoop, type OpenLoopOptions, type OpenLoopReport } from "./echo/open-loop.js";
+export {
+  measureConnectRate,
+  type ConnectRateOptions,
+  type ConnectRateReport,
+} from "./echo/connect-rate.js";
+export { measureUdp, type UdpProbeOptions, type UdpProbeReport } from "./echo/udp-probe.js";
+export type { LoadRunOptions, IntervalReport } from "./echo/load-recorder.js";
+export type { LatencySummary } from "./echo/latency-histogram.js";

@@ -28,21 +28,28 @@ export function makeFixture(dir) {
     head + `${"x".repeat(71)}\n`.repeat(Math.ceil(n / 72)).slice(0, n) + tail,
   );
   fs.writeFileSync(path.join(dir, "index.html"), small);
-  const big = fs.openSync(path.join(dir, "big.bin"), "w");
-  const bigHash = crypto.createHash("sha256");
-  // a seeded stream (AES-CTR over zeros) is fast and the same on every run
-  const cipher = crypto.createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
-  const zeros = Buffer.alloc(1 << 20);
-  for (let i = 0; i < BIG_SIZE / zeros.length; i++) {
-    const chunk = cipher.update(zeros);
-    bigHash.update(chunk);
-    fs.writeSync(big, chunk);
-  }
-  fs.closeSync(big);
   return {
     small: crypto.createHash("sha256").update(small).digest("hex"),
-    big: bigHash.digest("hex"),
+    big: writeSeededFile(path.join(dir, "big.bin"), BIG_SIZE),
   };
+}
+
+/**
+ * Writes `size` bytes (a multiple of 1 MiB) of pseudo-random data to `file` and returns their
+ * SHA-256: a seeded stream (AES-CTR over zeros) is fast, incompressible and the same on every run.
+ */
+export function writeSeededFile(file, size) {
+  const fd = fs.openSync(file, "w");
+  const hash = crypto.createHash("sha256");
+  const cipher = crypto.createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < size / zeros.length; i++) {
+    const chunk = cipher.update(zeros);
+    hash.update(chunk);
+    fs.writeSync(fd, chunk);
+  }
+  fs.closeSync(fd);
+  return hash.digest("hex");
 }
 
 /** Writes nginx's config for `port` under `dir` (1 worker by default, sendfile on, no access log). */

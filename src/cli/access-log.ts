@@ -6,7 +6,7 @@
  * alive until the next flush would be copied by every young-generation GC (measured: the log
  * tripled the server's GC time under keep-alive load).
  */
-import type { ExchangeRecord } from "../http/exchange-record.js";
+import type { ExchangeRecord } from "../http/server/exchange-record.js";
 import { errorLine } from "./error-line.js";
 
 /** The --log values; "off" writes no access log. */

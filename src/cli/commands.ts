@@ -35,4 +35,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "download a URL over HTTP/1.1 or HTTP/1.0 (like wget)",
     load: async () => (await import("./get-command.js")).getCommand,
   },
+  {
+    name: "check",
+    summary: "probe an HTTP/1.1 server for RFC 9110/9112 conformance and request smuggling",
+    load: async () => (await import("./check-command.js")).checkCommand,
+  },
 ];

@@ -1,5 +1,6 @@
 /** `tcpkit echo-server`: the RFC 862 echo server (DESIGN §5, §7). */
 import { defineCommand } from "./command.js";
+import { formatServerReport, startServerReports, TOP_CLIENTS } from "./echo-server-report.js";
 import { flag } from "./flags.js";
 import { listenFlags } from "./listen-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
@@ -9,7 +10,6 @@ import {
   createEchoServer,
   DEFAULT_ECHO_IDLE_TIMEOUT_MS,
   DEFAULT_ECHO_PORT,
-  type EchoServerStats,
 } from "../echo/echo-server.js";
 import { formatHostPort, formatUrl } from "../net/address.js";
 
@@ -23,10 +23,14 @@ export const echoServerCommand = defineCommand({
     udp: flag.bool({
       help:
         "also echo UDP datagrams on the same port (no reply to datagrams from well-known " +
-        "service ports such as 7, 13, 19, or from this server itself)",
+        "service ports such as 7, 13, 19, from its own port, or that echo its own echo: " +
+        "docs/echo.md)",
     }),
     "max-connections": flag.count({
       help: "at most N clients at once; more are closed at once and counted",
+    }),
+    "max-connections-per-ip": flag.count({
+      help: "at most N clients at once from one address; more are closed at once and counted",
     }),
     "idle-timeout": flag.seconds({
       default: DEFAULT_ECHO_IDLE_TIMEOUT_MS,
@@ -35,16 +39,25 @@ export const echoServerCommand = defineCommand({
     }),
     verbose: flag.bool({
       short: "v",
-      help: 'print "Handling client IP:PORT" for each connection, and its byte count when it closes',
+      help:
+        'print "Handling client IP:PORT" for each connection, and its bytes each way and ' +
+        "duration when it closes",
     }),
+    "stats-interval": flag.duration({
+      bareUnit: "s",
+      help: "print the totals on stderr every DURATION (10s, 1m)",
+    }),
+    json: flag.bool({ help: "totals (interval, SIGUSR1, stop) as one JSON object a line" }),
   },
   maxPositionals: 0,
-  notes: `Prints one readiness line on stdout. SIGINT or SIGTERM: stop accepting, finish sending what is
-queued, print totals on stderr, exit 0.
+  notes: `Prints one readiness line on stdout. SIGUSR1: print the totals and the ${TOP_CLIENTS} busiest open clients
+on stderr, and go on. SIGINT or SIGTERM: stop accepting, finish sending what is queued, print
+totals on stderr, exit 0.
 
 Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage error.`,
   examples: [
-    ["tcpkit echo-server --port 0", "any free port"],
+    ["tcpkit echo-server -p 0", "any free port"],
+    ["tcpkit echo-server --stats-interval 10s --json", "totals every 10 s as JSON on stderr"],
     [
       "tcpkit echo-server --host 0.0.0.0 --udp -v",
       "TCP and UDP on every interface, one line per client",
@@ -53,6 +66,7 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
   async run({ values }) {
     const { host, port, verbose } = values;
     const maxConnections = values["max-connections"];
+    const maxConnectionsPerIp = values["max-connections-per-ip"];
     const idleTimeoutMs = values["idle-timeout"];
     keepServingWithoutStdout("echo-server");
     const server = createEchoServer({
@@ -62,6 +76,7 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
       idleTimeoutMs,
       reclaimReadBuffers: true,
       ...(maxConnections === undefined ? {} : { maxConnections }),
+      ...(maxConnectionsPerIp === undefined ? {} : { maxConnectionsPerIp }),
       ...(verbose
         ? {
             onConnection: (c) => {
@@ -72,7 +87,7 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
             onConnectionClose: (c) => {
               const how = c.hadError ? ", reset" : "";
               process.stdout.write(
-                `Closed client ${formatHostPort(c.remoteAddress, c.remotePort)}: ${c.bytesReceived} bytes received, ${c.bytesSent} sent${how}\n`,
+                `Closed client ${formatHostPort(c.remoteAddress, c.remotePort)}: ${c.bytesReceived} bytes received, ${c.bytesSent} sent, ${(c.durationMs / 1000).toFixed(3)} s${how}\n`,
               );
             },
           }
@@ -82,24 +97,18 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
     const tcpUrl = formatUrl("tcp", bound.host, bound.port);
     const udpPart = values.udp ? ` and ${formatUrl("udp", bound.host, bound.port)}` : "";
     process.stdout.write(`tcpkit echo-server: listening on ${tcpUrl}${udpPart}\n`);
+    const stopReports = startServerReports(server, {
+      udp: values.udp,
+      json: values.json,
+      intervalMs: values["stats-interval"],
+    });
     onShutdownSignal(async () => {
+      stopReports();
       const totals = await server.close();
-      process.stderr.write(formatTotals(totals, values.udp));
+      process.stderr.write(
+        formatServerReport("stopped", totals, values.udp, undefined, values.json),
+      );
     });
     return new Promise<number>(() => EXIT_OK);
   },
 });
-
-/** The stop line(s) on stderr: connections and bytes, then the UDP side if it ran. */
-function formatTotals(s: EchoServerStats, udp: boolean): string {
-  let text =
-    `tcpkit echo-server: stopped; ${s.connectionsAccepted} connections served,` +
-    ` ${s.connectionsRefused} refused over --max-connections, ${s.connectionsTimedOut} closed idle;` +
-    ` ${s.bytesReceived} bytes received, ${s.bytesSent} bytes echoed\n`;
-  if (udp) {
-    text +=
-      `tcpkit echo-server: udp: ${s.udpDatagramsEchoed} datagrams echoed (${s.udpBytesEchoed} bytes),` +
-      ` ${s.udpDatagramsRefused} refused by the reflection guard\n`;
-  }
-  return text;
-}

@@ -3,11 +3,18 @@
  * text (a --header value, a stray argument), so control bytes are escaped to keep it one line.
  */
 
-/** `tcpkit: MESSAGE\n`, with CR, LF, TAB and other control bytes in MESSAGE shown as escapes. */
+/**
+ * `tcpkit: MESSAGE\n`, with CR, LF, TAB and every other C0 or C1 control in MESSAGE shown as an
+ * escape (a peer's reason phrase is latin1 text: a byte 0x9B would reach the terminal as CSI).
+ */
 export function errorLine(message: string): string {
+  return `tcpkit: ${escapeControls(message)}\n`;
+}
+
+/** `text` with CR, LF, TAB as \r \n \t and every other C0 or C1 control as \xNN. */
+export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const safe = message.replace(/[\x00-\x1f\x7f]/g, (c) => CONTROL_ESCAPES[c] ?? hexEscape(c));
-  return `tcpkit: ${safe}\n`;
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => CONTROL_ESCAPES[c] ?? hexEscape(c));
 }
 
 /**

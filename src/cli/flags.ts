@@ -218,6 +218,37 @@ export const flag = {
     );
   },
 
+  /**
+   * A duration with its unit ("200ms", "0.5s", "2m"; also "us"), the value in milliseconds (so is
+   * `default`). A bare number is in `bareUnit`: seconds, or whole milliseconds for the flags
+   * that always took milliseconds (a bare "0.2" there is refused: it would be a ping habit, 0.2 s).
+   * More than 0 unless `zero` says what 0 means.
+   */
+  duration<D extends number | undefined = undefined>(
+    o: ValueOptions<D> & { bareUnit: "ms" | "s"; zero?: string },
+  ): Flag<number | D> {
+    const bare = o.bareUnit === "s" ? "seconds" : "milliseconds";
+    const expected = `a duration such as 200ms, 0.5s or 2m (a bare number is ${bare})`;
+    const help = o.zero === undefined ? o.help : `${o.help}; 0: ${o.zero}`;
+    return valueFlag<number, D>(
+      { ...o, help },
+      "DURATION",
+      (text, name) => {
+        const ms = parseDuration(text, o.bareUnit);
+        if (ms === undefined || (ms === 0 && o.zero === undefined)) {
+          if (o.bareUnit === "ms" && /^\d*\.\d+$/.test(text)) {
+            throw new UsageError(
+              `${name} ${text}: a bare number is milliseconds here; write ${text}s for seconds or ${text}ms`,
+            );
+          }
+          throw invalidValue(name, expected, text);
+        }
+        return ms;
+      },
+      formatDuration,
+    );
+  },
+
   /** One of a fixed list of words; the metavar lists them. */
   choice<const C extends string, D extends C | undefined = undefined>(
     choices: readonly C[],
@@ -253,6 +284,33 @@ export const flag = {
     );
   },
 };
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  us: 0.001,
+  µs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * "200ms", "0.5s", "2m", "1h", "500us" → milliseconds; a bare number is in `bareUnit` (whole
+ * numbers only when that is ms). Undefined when malformed.
+ */
+export function parseDuration(text: string, bareUnit: "ms" | "s"): number | undefined {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s|m|h)?$/.exec(text);
+  if (m === null) return undefined;
+  const unit = m[2] ?? bareUnit;
+  if (m[2] === undefined && bareUnit === "ms" && !/^\d+$/.test(text)) return undefined;
+  const ms = Number(m[1]) * (DURATION_UNITS_MS[unit] as number);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Milliseconds as the help shows a default: 1000 → "1s", 200 → "200ms". */
+export function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
 
 /** Puts a group of flags under their own heading in the help (`Limits:`, `Files:`). */
 export function section<T extends FlagTable>(heading: string, flags: T): T {

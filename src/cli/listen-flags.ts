@@ -9,6 +9,6 @@ export function listenFlags(defaultPort: number, portNote = "0 picks a free port
       default: "127.0.0.1",
       help: "address to listen on: ::1 for IPv6, 0.0.0.0 for all",
     }),
-    port: flag.port({ default: defaultPort, help: `TCP port; ${portNote}` }),
+    port: flag.port({ short: "p", default: defaultPort, help: `TCP port; ${portNote}` }),
   };
 }

@@ -1,17 +1,17 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
-import { STATIC_FLAGS, staticOptionsFrom } from "./static-flags.js";
+import { serveHandler } from "./serve-handler.js";
+import { STATIC_FLAGS } from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
-import { createHttpServer } from "../http/server.js";
+import { createHttpServer } from "../http/server/server.js";
 import { formatUrl } from "../net/address.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
-import { serveStatic } from "../static/serve-static.js";
+import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
 /** The `serve` command: flags to serveStatic and server options, one readiness line, stop on a signal. */
 export const serveCommand = defineCommand({
@@ -40,8 +40,8 @@ export const serveCommand = defineCommand({
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const server = createHttpServer(
-        { ...options, host, port },
-        serveStatic(root, staticOptionsFrom(values)),
+        { ...options, host, port, reclaimReadBuffers: true },
+        serveHandler(root, values),
       );
       return { server, bound: await server.listen() };
     });
@@ -59,14 +59,3 @@ export const serveCommand = defineCommand({
     return new Promise<number>(() => EXIT_OK);
   },
 });
-
-/**
- * A server process keeps V8's young generation at its initial size (1 MiB semi-spaces) instead
- * of letting a burst grow it to 16 MiB ones that stay allocated: with 10,000 idle connections
- * that is ~87 MiB of RSS instead of ~107 MiB, and the keep-alive benchmark measured no
- * difference in CPU per request (scavenge cost follows surviving objects, not space size).
- * The growth factor is read at each growth, so setting it at run time takes effect.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString("--semi-space-growth-factor=1");
-}

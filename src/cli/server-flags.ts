@@ -6,7 +6,7 @@ import { ACCESS_LOG_FORMATS, createAccessLog, type AccessLog } from "./access-lo
 import { flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
 import { DEFAULT_LIMITS as D } from "../http/limits.js";
-import type { HttpServerOptions } from "../http/server.js";
+import type { HttpServerOptions } from "../http/server/server.js";
 
 /** The server's flags, spread into the serve command's flag table. */
 export const SERVER_FLAGS = {

@@ -3,6 +3,8 @@
  * complete (none, Content-Length, chunked, or until close), and an incremental decoder that hands
  * out body bytes and detects short bodies and malformed chunks. Pure: no sockets, no timers.
  */
+import { stepChunkExt, type ChunkExtState } from "../http/chunk-extension.js";
+import { hexValue, trimOws } from "../http/header-fields.js";
 import { getField, splitList } from "../http/header-lookup.js";
 import {
   MAX_RESPONSE_HEAD_BYTES,
@@ -49,7 +51,7 @@ export function decideFraming(method: string, head: ResponseHead): FramingDecisi
   if (cl === undefined) return { kind: "close" };
   let length: number | undefined;
   for (const member of cl.split(",")) {
-    const text = member.trim();
+    const text = trimOws(member);
     if (!/^\d{1,15}$/.test(text))
       return { kind: "error", message: `invalid Content-Length '${cl}'` };
     const n = Number(text);
@@ -77,8 +79,8 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Turns the bytes after a response head into body bytes, for one framing. Body bytes go to
- * `onData` as slices of the input (no copies); chunk-size lines, extensions (ignored, RFC 9112
- * §7.1.1) and trailers (kept in `trailers`, RFC 9112 §7.1.2) are consumed. Never throws on peer
+ * `onData` as slices of the input (no copies); chunk-size lines, extensions (checked against
+ * the grammar of RFC 9112 §7.1.1, then ignored) and trailers (kept in `trailers`, RFC 9112 §7.1.2) are consumed. Never throws on peer
  * input: a malformed chunk is an `error` result, and `end()` (the peer closed) reports a body
  * shorter than its framing promised.
  */
@@ -89,6 +91,8 @@ export class BodyDecoder {
   trailers: readonly string[] = [];
 
   private state: ChunkState = "size";
+  /** Where the chunk-extension grammar is, while `state` is "ext". */
+  private extState: ChunkExtState = "size";
   private chunkRemaining = 0;
   private sizeDigits = 0;
   private lineBytes = 0;
@@ -198,18 +202,12 @@ export class BodyDecoder {
           return this.countLineByte();
         }
         if (this.sizeDigits === 0) return `malformed chunk size (byte 0x${byte.toString(16)})`;
-        if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
-          // ";" starts an extension; BWS may precede it (RFC 9112 §7.1.1).
-          this.state = "ext";
-          return this.countLineByte();
-        }
-        return this.endSizeLine(byte);
+        this.state = "ext";
+        this.extState = "size";
+        return this.stepExtension(byte);
       }
       case "ext":
-        if (byte === 0x0d || byte === 0x0a) return this.endSizeLine(byte);
-        if (byte < 0x20 && byte !== 0x09) return "control byte in a chunk extension";
-        if (byte === 0x7f) return "control byte in a chunk extension";
-        return this.countLineByte();
+        return this.stepExtension(byte);
       case "size-lf":
         if (byte !== 0x0a) return "bare CR in a chunk-size line";
         return this.startChunk();
@@ -230,14 +228,20 @@ export class BodyDecoder {
     }
   }
 
-  private endSizeLine(byte: number): string | undefined {
+  /** One byte of the chunk-size line after the digits: extensions, then the line's end. */
+  private stepExtension(byte: number): string | undefined {
+    const next = stepChunkExt(this.extState, byte);
+    if (typeof next === "object") return next.error;
+    if (next !== "end") {
+      this.extState = next;
+      return this.countLineByte();
+    }
     if (byte === 0x0d) {
       this.state = "size-lf";
       return undefined;
     }
     // A bare LF ends the line (RFC 9112 §2.2 lets a recipient accept it).
-    if (byte === 0x0a) return this.startChunk();
-    return `malformed chunk size (byte 0x${byte.toString(16)})`;
+    return this.startChunk();
   }
 
   private countLineByte(): string | undefined {
@@ -275,11 +279,4 @@ export class BodyDecoder {
     lines.length -= 2;
     return lines;
   }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
 }

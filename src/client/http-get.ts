@@ -1,19 +1,21 @@
 /**
- * httpGet: one GET (or HEAD) over a fresh connection per request, redirects followed within a
- * bound, the final response's status, head and body stream returned. HTTP/1.1 with
- * `Connection: close` by default (no connection reuse: simple, and a redirect costs one extra
- * handshake at most), HTTP/1.0 on request.
+ * httpGet: one GET (or HEAD), redirects followed within a bound, the final response's status,
+ * head and body stream returned. HTTP/1.1; HTTP/1.0 on request. Without a `pool`, each request
+ * has a connection of its own and says `Connection: close`; with one, connections to an origin
+ * are kept alive and reused (and pipelined if the pool says so).
  */
 import type { Readable } from "node:stream";
-import { isToken, isValidFieldValue } from "../http/header-fields.js";
+import { isToken, isValidFieldValue, trimOws } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import type { ResponseHead } from "./response-head-parser.js";
 import { formatHostPort } from "../net/address.js";
 import { packageVersion } from "../util/package-version.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
-import { openConnection, type TlsTrust } from "./connect.js";
+import { dial } from "./client-connection.js";
+import type { ConnectTimings, TlsTrust } from "./connect.js";
+import type { ConnectionPool } from "./connection-pool.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
-import { exchange } from "./response-reader.js";
+import type { ExchangeRequest } from "./response-reader.js";
 
 /** Default for every timeout phase, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -28,15 +30,28 @@ export interface HttpGetOptions extends TlsTrust {
   readonly httpVersion?: "1.0" | "1.1";
   /** Extra request fields, [name, value] pairs, sent after the defaults (same name replaces). */
   readonly headers?: readonly (readonly [string, string])[];
-  /** Ask for the bytes from `start` on (RFC 9110 §14.2), only if `ifRange` still matches (§13.1.5). */
-  readonly range?: { readonly start: number; readonly ifRange?: string };
+  /**
+   * Ask for bytes `start` to `end` (inclusive; to the end when absent) (RFC 9110 §14.2), only if
+   * `ifRange` still matches (§13.1.5).
+   */
+  readonly range?: { readonly start: number; readonly end?: number; readonly ifRange?: string };
+  /** Conditional request fields (RFC 9110 §13.1): If-Modified-Since, If-None-Match. */
+  readonly conditions?: { readonly ifModifiedSince?: string; readonly ifNoneMatch?: string };
+  /** Keep connections alive and reuse them through this pool (default: one per request). */
+  readonly pool?: ConnectionPool;
+  /** Gives up (ERR_INTERRUPTED) and closes the connection when it fires. */
+  readonly signal?: AbortSignal;
   /** Redirects to follow (default 10); 0 makes any redirect an error. */
   readonly maxRedirects?: number;
-  /** Per-phase timeouts in ms: connect (TLS included), first response byte, idle between reads. */
+  /**
+   * Per-phase timeouts in ms: connect (TLS included), first response byte, idle between reads,
+   * and the whole response head (default: firstByteMs).
+   */
   readonly timeouts?: {
     readonly connectMs?: number;
     readonly firstByteMs?: number;
     readonly idleMs?: number;
+    readonly headMs?: number;
   };
   /** Sees every request head sent and response head received (for --trace). */
   readonly onTrace?: (event: TraceEvent) => void;
@@ -70,6 +85,28 @@ export interface HttpResponse {
   readonly contentLength: number | undefined;
   /** URLs that redirected, in order. */
   readonly redirects: readonly string[];
+  /** When each phase of the final request ended, for `--write-out`. */
+  readonly timing: ResponseTiming;
+}
+
+/** Phases of a request, as performance.now() milliseconds (0: did not happen, e.g. reused). */
+export interface ResponseTiming {
+  /** When httpGet was called (before any redirect). */
+  readonly start: number;
+  /** When the final request started (after redirects). */
+  readonly requestStart: number;
+  /** Name resolved, TCP connected, TLS done: 0 when the connection was reused. */
+  readonly lookupAt: number;
+  readonly connectAt: number;
+  readonly secureAt: number;
+  /** The request head was written. */
+  readonly sentAt: number;
+  /** The first response byte arrived. */
+  readonly firstByteAt: number;
+  /** Whether the final request went out on a connection that had carried others. */
+  readonly reused: boolean;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -90,6 +127,7 @@ const CREDENTIAL_FIELDS = new Set(["authorization", "proxy-authorization", "cook
  */
 export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const start = performance.now();
   let current = parseRequestUrl(url);
   const origin = originOf(current);
   const crossOrigin = withoutCredentials(options);
@@ -100,11 +138,12 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
       current,
       sameOrigin ? options : crossOrigin,
       seen.slice(0, -1),
+      start,
     );
     const location = response.header("location");
     if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
     response.body.destroy();
-    const next = resolveLocation(current, location);
+    const next = redirectTarget(current, location);
     if (seen.includes(next.href)) {
       throw new TcpkitError(
         "ERR_REDIRECT_LOOP",
@@ -122,6 +161,30 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
   }
 }
 
+/**
+ * Where a redirect leads. A Location the client will not follow (another scheme, a malformed
+ * URL) is the server's redirect refused, not the user's URL: the message says which.
+ */
+function redirectTarget(current: RequestUrl, location: string): RequestUrl {
+  try {
+    return resolveLocation(current, location);
+  } catch (err) {
+    if (!(err instanceof TcpkitError) || err.code !== "ERR_INVALID_URL") throw err;
+    const reason = err.message.replace(/^invalid URL '.*?': /s, "");
+    throw new TcpkitError(
+      "ERR_REDIRECT_REFUSED",
+      `refused the redirect from ${current.href} to '${printableLocation(location)}': ${reason}`,
+    );
+  }
+}
+
+/** A Location value cut and with control characters masked, for a message. */
+function printableLocation(location: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = location.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  return safe.length > 100 ? `${safe.slice(0, 100)}...` : safe;
+}
+
 /** scheme://authority: two URLs with the same origin share credentials (RFC 6454 §4). */
 function originOf(url: RequestUrl): string {
   return `${url.scheme}://${url.host}:${url.port}`;
@@ -137,24 +200,50 @@ async function requestOnce(
   url: RequestUrl,
   options: HttpGetOptions,
   redirects: readonly string[],
+  start: number,
 ): Promise<HttpResponse> {
   const method = options.method ?? "GET";
   const peer = formatHostPort(url.host, url.port);
   const timeouts = options.timeouts ?? {};
-  const head = serializeRequestHead(method, url, options);
-  const socket = await openConnection(url, timeouts.connectMs ?? DEFAULT_TIMEOUT_MS, options);
-  options.onTrace?.({ direction: "sent", head, peer });
-  const result = await exchange(socket, {
+  const pool = options.httpVersion === "1.0" ? undefined : options.pool;
+  const head = serializeRequestHead(method, url, { ...options, keepAlive: pool !== undefined });
+  const firstByteMs = timeouts.firstByteMs ?? DEFAULT_TIMEOUT_MS;
+  const request: ExchangeRequest = {
     method,
     head,
     peer,
     timeouts: {
-      firstByteMs: timeouts.firstByteMs ?? DEFAULT_TIMEOUT_MS,
+      firstByteMs,
       idleMs: timeouts.idleMs ?? DEFAULT_TIMEOUT_MS,
+      headMs: timeouts.headMs ?? firstByteMs,
     },
     onHead: (response) =>
       options.onTrace?.({ direction: "received", head: response.raw, peer, response }),
-  });
+  };
+  const connect = {
+    timeoutMs: timeouts.connectMs ?? DEFAULT_TIMEOUT_MS,
+    trust: options,
+    signal: options.signal,
+  };
+  const requestStart = performance.now();
+  let sentAt = 0;
+  const traced: ExchangeRequest = {
+    ...request,
+    onSent: () => {
+      sentAt = performance.now();
+      options.onTrace?.({ direction: "sent", head, peer });
+    },
+  };
+  let result;
+  let connectTimings: ConnectTimings | undefined;
+  if (pool !== undefined) {
+    result = await pool.request(url, traced, connect);
+    connectTimings = result.connectTimings;
+  } else {
+    const connection = await dial(url, connect, false);
+    connectTimings = connection.timings;
+    result = await connection.request(traced, connect.signal);
+  }
   const responseHead = result.head;
   return {
     url: url.href,
@@ -166,18 +255,30 @@ async function requestOnce(
     body: result.body,
     contentLength: result.framing.kind === "length" ? result.framing.length : undefined,
     redirects,
+    timing: {
+      start,
+      requestStart,
+      lookupAt: connectTimings?.lookupAt ?? 0,
+      connectAt: connectTimings?.connectAt ?? 0,
+      secureAt: connectTimings?.secureAt ?? 0,
+      sentAt,
+      firstByteAt: result.firstByteAt,
+      reused: connectTimings === undefined,
+      remoteAddress: connectTimings?.remoteAddress ?? "",
+      remotePort: connectTimings?.remotePort ?? 0,
+    },
   };
 }
 
 /**
  * The request head, one string: request line, Host (RFC 9112 §3.2: required in 1.1, harmless and
- * useful for virtual hosts in 1.0), User-Agent, Accept, Range/If-Range, Connection: close for
- * HTTP/1.1 (1.0 closes by default), then the caller's fields. Rejects fields with CR, LF or NUL.
+ * useful for virtual hosts in 1.0), User-Agent, Accept, Range/If-Range, conditions, Connection:
+ * close for HTTP/1.1 unless kept alive (1.0 closes by default), then the caller's fields. Rejects fields with CR, LF or NUL.
  */
 export function serializeRequestHead(
   method: string,
   url: RequestUrl,
-  options: HttpGetOptions,
+  options: HttpGetOptions & { readonly keepAlive?: boolean },
 ): string {
   const version = options.httpVersion === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
   const fields: [string, string][] = [
@@ -185,18 +286,24 @@ export function serializeRequestHead(
     ["User-Agent", `tcpkit/${packageVersion()}`],
     ["Accept", "*/*"],
   ];
-  if (options.range !== undefined) {
-    fields.push(["Range", `bytes=${options.range.start}-`]);
-    if (options.range.ifRange !== undefined) fields.push(["If-Range", options.range.ifRange]);
+  const range = options.range;
+  if (range !== undefined) {
+    fields.push(["Range", `bytes=${range.start}-${range.end ?? ""}`]);
+    if (range.ifRange !== undefined) fields.push(["If-Range", range.ifRange]);
   }
-  if (version === "HTTP/1.1") fields.push(["Connection", "close"]);
+  const conditions = options.conditions;
+  if (conditions?.ifNoneMatch !== undefined) fields.push(["If-None-Match", conditions.ifNoneMatch]);
+  if (conditions?.ifModifiedSince !== undefined) {
+    fields.push(["If-Modified-Since", conditions.ifModifiedSince]);
+  }
+  if (version === "HTTP/1.1" && options.keepAlive !== true) fields.push(["Connection", "close"]);
   for (const [name, value] of options.headers ?? []) {
     if (!isToken(name) || !isValidFieldValue(value)) {
       throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid request header '${name}'`);
     }
     const index = fields.findIndex(([existing]) => existing.toLowerCase() === name.toLowerCase());
     if (index >= 0) fields.splice(index, 1);
-    fields.push([name, value.trim()]);
+    fields.push([name, trimOws(value)]);
   }
   let head = `${method} ${url.target} ${version}\r\n`;
   for (const [name, value] of fields) head += `${name}: ${value}\r\n`;

@@ -20,7 +20,7 @@ export function outputNameFromTarget(target: string): string {
   if (decoded === "" || decoded === "." || decoded === "..") return "index.html";
   const name = decoded
     // eslint-disable-next-line no-control-regex
-    .replace(/[\x00-\x1f\x7f/\\]/g, "_")
+    .replace(/[\x00-\x1f\x7f-\x9f/\\]/g, "_")
     // One leading "_" instead of "." is enough: the name is neither hidden nor a dot segment.
     .replace(/^\./, "_");
   return truncateUtf8(name, MAX_OUTPUT_NAME_BYTES);

@@ -4,6 +4,7 @@
  * `%2e%2e` and `..`, which a download client must not do behind the user's back.
  */
 import { isIPv6 } from "node:net";
+import { trimOws } from "../http/header-fields.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** A parsed http or https URL, ready to connect to and to write on a request line. */
@@ -40,6 +41,9 @@ export function parseRequestUrl(text: string): RequestUrl {
   const rawAuthority = match[2] as string;
   if (rawAuthority.includes("@")) throw invalid(text, "credentials in URLs are not supported");
   if (rawAuthority === "") throw invalid(text, "no host");
+  // WHATWG URL would drop tabs and line breaks from the host; a URL with any is not one.
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(rawAuthority)) throw invalid(text, "bad host or port");
   let parsed: URL;
   try {
     parsed = new URL(`${scheme}://${rawAuthority}/`);
@@ -61,7 +65,7 @@ export function parseRequestUrl(text: string): RequestUrl {
  * resolved with WHATWG URL.
  */
 export function resolveLocation(base: RequestUrl, location: string): RequestUrl {
-  const value = location.trim();
+  const value = trimOws(location);
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return parseRequestUrl(value);
   if (value.startsWith("/") && !value.startsWith("//")) {
     const target = encodeTarget(value.replace(/#.*$/s, ""));

@@ -4,7 +4,7 @@
  * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
  * here (see body-decoder.ts).
  */
-import { isToken, isValidFieldValue } from "../http/header-fields.js";
+import { isToken, isValidFieldValue, trimOws } from "../http/header-fields.js";
 
 /** Largest response head accepted, status line and fields included (curl allows 100 KiB). */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -77,7 +77,8 @@ export class ResponseHeadParser {
       }
       this.lineLength = 0;
     }
-    this.chunks.push(chunk);
+    // A copy: the caller may reuse its buffer for the next read.
+    this.chunks.push(Buffer.from(chunk));
     this.size += chunk.length;
     return NEED_MORE;
   }
@@ -125,10 +126,10 @@ export function parseFieldLines(lines: readonly string[]): string[] | string {
   for (const line of lines) {
     if (line.startsWith(" ") || line.startsWith("\t")) {
       if (fields.length === 0) return "continuation line before the first field";
-      const value = line.trim();
+      const value = trimOws(line);
       if (hasControlBytes(value)) return "control bytes in a field value";
       const last = fields.length - 1;
-      fields[last] = `${fields[last] as string} ${value}`.trim();
+      fields[last] = trimOws(`${fields[last] as string} ${value}`);
       continue;
     }
     const colon = line.indexOf(":");
@@ -136,7 +137,7 @@ export function parseFieldLines(lines: readonly string[]): string[] | string {
     const name = line.slice(0, colon);
     // Whitespace between name and colon is forbidden (RFC 9112 §5.1): a response-splitting vector.
     if (!isToken(name)) return `invalid field name '${printable(name)}'`;
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     if (hasControlBytes(value)) return `control bytes in the value of ${name}`;
     if (fields.length / 2 >= MAX_RESPONSE_FIELDS) return `more than ${MAX_RESPONSE_FIELDS} fields`;
     fields.push(name.toLowerCase(), value);

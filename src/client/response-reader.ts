@@ -1,22 +1,18 @@
 /**
- * One request/response exchange on a connected socket: writes the request head, reads response
- * heads (skipping 1xx interim responses, RFC 9110 §15.2), decides the body framing once, then
- * streams the body with backpressure. Enforces the first-byte and idle timeouts.
+ * One response on a client connection: reads its heads (skipping 1xx interim responses, RFC 9110
+ * §15.2), decides the body framing once, then streams the body with backpressure. Enforces the
+ * first-byte, head and idle deadlines. The connection (client-connection.ts) feeds it bytes while
+ * it is the response being read, and gets the connection back (with any bytes past the body)
+ * when the body is complete.
  */
-import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import { hasToken } from "../http/header-lookup.js";
 import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
-import { TcpkitError, toNetworkError } from "../util/tcpkit-error.js";
-import { seconds } from "./connect.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+import { ReadDeadlines, type ReadTimeouts } from "./read-deadlines.js";
 
-/** Timeouts after the connection is open. */
-export interface ReadTimeouts {
-  /** From the end of the request head to the first response byte. */
-  readonly firstByteMs: number;
-  /** Longest silence between two reads once the response has started. */
-  readonly idleMs: number;
-}
+export type { ReadTimeouts };
 
 /** The final (non-1xx) response, its body still to be read from `body`. */
 export interface Exchange {
@@ -24,35 +20,40 @@ export interface Exchange {
   readonly framing: BodyFraming;
   /**
    * The body bytes, de-chunked. Ends when the framing says the body is complete; errors with a
-   * TcpkitError (ERR_HTTP_PROTOCOL, ERR_TIMEOUT, network codes) if it is cut short or malformed.
-   * Destroying it closes the connection.
+   * TcpkitError (ERR_HTTP_PROTOCOL, ERR_TIMEOUT, network codes) if it is cut short or malformed,
+   * but only after every byte received before the failure has been read. Destroying it closes
+   * the connection.
    */
   readonly body: Readable;
+  /** When the first byte of the response arrived (performance.now() milliseconds). */
+  readonly firstByteAt: number;
 }
 
-/** What an exchange needs besides the socket. */
+/** What a response needs besides the connection. */
 export interface ExchangeRequest {
   readonly method: string;
+  /** The request head, written as is. */
   readonly head: string;
   /** "host:port" for messages. */
   readonly peer: string;
   readonly timeouts: ReadTimeouts;
   /** Called with every response head, interim ones included (for -i and --trace). */
   readonly onHead?: (head: ResponseHead) => void;
+  /** Called as the head is written (again if the request is sent again). */
+  readonly onSent?: () => void;
 }
 
-/**
- * Sends `request.head` on `socket` and resolves with the final response head and its body
- * stream. Rejects (and destroys the socket) on a network error, a timeout before the head is
- * complete, or a malformed head. The socket is never reused: it is closed when the body ends.
- */
-export function exchange(socket: Socket, request: ExchangeRequest): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    new ResponseReader(socket, request, resolve, reject).start();
-  });
+/** What a reader asks of the connection it reads from. */
+export interface ReaderHost {
+  /** The bytes handed to onData live in a buffer reused by the next read: copy what is kept. */
+  readonly reusesBuffer: boolean;
+  pause(): void;
+  resume(): void;
+  /** The body is complete; `rest` are bytes after it; `reusable`: the response allows reuse. */
+  finished(rest: Buffer, reusable: boolean): void;
+  /** The reader failed or was abandoned: the connection cannot be trusted any more. */
+  abandon(): void;
 }
-
-type ReaderState = "head" | "body" | "done";
 
 /**
  * Interim (1xx) responses accepted before the final one. A server has no reason to send more
@@ -61,13 +62,51 @@ type ReaderState = "head" | "body" | "done";
  */
 export const MAX_INTERIM_RESPONSES = 32;
 
-class ResponseReader {
-  private state: ReaderState = "head";
+type ReaderState = "waiting" | "head" | "body" | "done";
+
+const unansweredErrors = new WeakSet<Error>();
+const readers = new WeakMap<Readable, ResponseReader>();
+
+/**
+ * Lets a consumer that writes synchronously (a file, see file-sink.ts) take a response body's
+ * bytes as they are decoded, without the Readable's buffering: `sink` is called with views that
+ * are valid only during the call (the connection may reuse its read buffer). The Readable still
+ * ends or errors as usual. Only before the body is first read; false if it cannot be arranged.
+ */
+export function takeBodyDirectly(body: Readable, sink: (chunk: Buffer) => void): boolean {
+  return readers.get(body)?.takeDirectly(sink) ?? false;
+}
+
+/** Marks `err` as the failure of a request of which no response byte arrived. */
+export function markUnanswered(err: TcpkitError): TcpkitError {
+  unansweredErrors.add(err);
+  return err;
+}
+
+/**
+ * True when the request failed before any byte of its response arrived: on a connection that
+ * had carried other requests (a kept-alive one the server closed meanwhile, or one pipelined
+ * behind a response that ended the connection) it may be sent again on a fresh connection.
+ */
+export function isUnanswered(err: unknown): boolean {
+  return err instanceof Error && unansweredErrors.has(err);
+}
+
+/**
+ * Reads one response. Life: `waiting` (queued behind earlier responses on a pipelined
+ * connection) → `head` (activate(): deadlines armed) → `body` (the promise resolved) → `done`.
+ */
+export class ResponseReader {
+  private state: ReaderState = "waiting";
   private parser = new ResponseHeadParser();
   private decoder: BodyDecoder | undefined;
   private body: Readable | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private bytesSeen = 0;
+  private readonly deadlines: ReadDeadlines;
+  /** Takes body bytes as they are decoded, instead of the Readable (takeBodyDirectly). */
+  private direct: ((chunk: Buffer) => void) | undefined;
+  /** Response bytes received so far (head and body). */
+  bytesSeen = 0;
+  private firstByteAt = 0;
   private interimResponses = 0;
   /** Body bytes that came with the head, kept until the consumer first reads. */
   private pendingRest: Buffer | undefined;
@@ -77,35 +116,66 @@ class ResponseReader {
   /** The socket is paused until the consumer reads (backpressure, or before the first read). */
   private paused = false;
   private endedBeforeRead = false;
+  private reusable = false;
 
   constructor(
-    private readonly socket: Socket,
-    private readonly request: ExchangeRequest,
+    private readonly host: ReaderHost,
+    readonly request: ExchangeRequest,
     private readonly resolve: (exchange: Exchange) => void,
-    private readonly reject: (err: Error) => void,
-  ) {}
-
-  start(): void {
-    const socket = this.socket;
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("end", () => this.onEnd());
-    socket.on("close", () => this.onEnd());
-    socket.on("error", (err: Error) => this.fail(toNetworkError(err, this.request.peer)));
-    socket.write(this.request.head);
-    this.arm(this.request.timeouts.firstByteMs, () => {
-      return new TcpkitError(
-        "ERR_TIMEOUT",
-        `no response from ${this.request.peer} within ${seconds(this.request.timeouts.firstByteMs)}`,
-      );
-    });
+    private readonly reject: (err: TcpkitError) => void,
+  ) {
+    this.deadlines = new ReadDeadlines(
+      request.timeouts,
+      request.peer,
+      (err) => this.fail(err),
+      () => this.decoder?.received,
+    );
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.state === "done") return;
+  /** This response is now the one being read: the deadlines start. */
+  activate(): void {
+    if (this.state !== "waiting") return;
+    this.state = "head";
+    this.deadlines.start();
+  }
+
+  /** Bytes from the connection (only while this reader is active). */
+  onData(chunk: Buffer): void {
+    if (this.state === "done" || this.state === "waiting") return;
+    if (this.bytesSeen === 0) this.firstByteAt = performance.now();
     this.bytesSeen += chunk.length;
-    this.armIdle();
+    this.deadlines.activity();
     if (this.state === "head") this.readHead(chunk);
     else this.readBody(chunk);
+  }
+
+  /** The peer closed the connection (or it failed: `err`). */
+  onEnd(err?: TcpkitError): void {
+    if (this.state === "done") return;
+    if (err !== undefined) {
+      this.fail(err);
+      return;
+    }
+    if (this.state === "head" || this.state === "waiting") {
+      const what =
+        this.bytesSeen === 0 ? "without a response" : "before the end of the response head";
+      this.fail(
+        new TcpkitError(
+          "ERR_CONNECTION_CLOSED",
+          `${this.request.peer} closed the connection ${what}`,
+        ),
+      );
+      return;
+    }
+    if (!this.reading) {
+      // The rest of the body that came with the head has not been decoded yet.
+      this.endedBeforeRead = true;
+      return;
+    }
+    const result = (this.decoder as BodyDecoder).end();
+    // Cut short by the peer closing: a network failure (worth a retry), not a malformed body.
+    if (result.kind === "error") this.fail(this.bodyError(result.message, "ERR_CONNECTION_CLOSED"));
+    else this.finishBody(Buffer.alloc(0));
   }
 
   private readHead(input: Buffer): void {
@@ -144,40 +214,58 @@ class ResponseReader {
       this.badResponse(framing.message);
       return;
     }
+    this.deadlines.headDone();
+    this.reusable = allowsReuse(head, framing);
     this.state = "body";
     this.decoder = new BodyDecoder(framing);
     this.body = new Readable({
       highWaterMark: 256 * 1024,
       read: () => this.onBodyRead(),
       destroy: (err, callback) => {
-        this.state = "done";
-        this.close();
+        if (this.state !== "done") {
+          this.state = "done";
+          this.deadlines.stop();
+          this.host.abandon();
+        }
         callback(err);
       },
     });
     // Nothing more is read until the consumer asks: an error or the end of the body must not be
     // emitted on a stream nobody listens to yet.
     this.paused = true;
-    this.socket.pause();
-    this.disarm();
-    this.pendingRest = rest;
-    this.resolve({ head, framing, body: this.body });
+    this.host.pause();
+    this.deadlines.stop();
+    this.pendingRest = this.host.reusesBuffer ? Buffer.from(rest) : rest;
+    readers.set(this.body, this);
+    this.resolve({ head, framing, body: this.body, firstByteAt: this.firstByteAt });
+  }
+
+  /** See takeBodyDirectly. */
+  takeDirectly(sink: (chunk: Buffer) => void): boolean {
+    if (this.state !== "body" || this.reading || (this.body?.readableLength ?? 1) > 0) return false;
+    this.direct = sink;
+    return true;
   }
 
   private readBody(chunk: Buffer): void {
     const decoder = this.decoder as BodyDecoder;
     const result = decoder.push(chunk, (data) => this.deliver(data));
-    if (result.kind === "done") this.finishBody();
+    if (result.kind === "done") this.finishBody(result.rest);
     else if (result.kind === "error") this.fail(this.bodyError(result.message));
   }
 
   private deliver(data: Buffer): void {
+    if (this.state !== "body") return;
+    if (this.direct !== undefined) {
+      this.direct(data);
+      return;
+    }
     // Backpressure: stop reading the socket until the consumer asks for more; the idle timer is
     // off meanwhile, since the wait is ours, not the server's.
-    if (this.body?.push(data) === false) {
+    if (this.body?.push(this.host.reusesBuffer ? Buffer.from(data) : data) === false) {
       this.paused = true;
-      this.socket.pause();
-      this.disarm();
+      this.host.pause();
+      this.deadlines.stop();
     }
   }
 
@@ -204,38 +292,16 @@ class ResponseReader {
       if (this.state !== "body" || !this.paused) return;
       this.paused = false;
     }
-    this.socket.resume();
-    this.armIdle();
+    this.host.resume();
+    this.deadlines.activity();
   }
 
-  private onEnd(): void {
-    if (this.state === "done") return;
-    if (this.state === "head") {
-      const what =
-        this.bytesSeen === 0 ? "without a response" : "before the end of the response head";
-      this.fail(
-        new TcpkitError(
-          "ERR_CONNECTION_CLOSED",
-          `${this.request.peer} closed the connection ${what}`,
-        ),
-      );
-      return;
-    }
-    if (!this.reading) {
-      // The rest of the body that came with the head has not been decoded yet.
-      this.endedBeforeRead = true;
-      return;
-    }
-    const result = (this.decoder as BodyDecoder).end();
-    if (result.kind === "error") this.fail(this.bodyError(result.message));
-    else this.finishBody();
-  }
-
-  private finishBody(): void {
+  private finishBody(rest: Buffer): void {
     if (this.state === "done") return;
     this.state = "done";
-    this.close();
+    this.deadlines.stop();
     this.body?.push(null);
+    this.host.finished(rest, this.reusable);
   }
 
   /** A malformed head or framing: "bad response from HOST:PORT: what". */
@@ -245,54 +311,61 @@ class ResponseReader {
     );
   }
 
-  private bodyError(message: string): TcpkitError {
-    return new TcpkitError("ERR_HTTP_PROTOCOL", `${message} from ${this.request.peer}`);
+  private bodyError(
+    message: string,
+    code: "ERR_HTTP_PROTOCOL" | "ERR_CONNECTION_CLOSED" = "ERR_HTTP_PROTOCOL",
+  ): TcpkitError {
+    return new TcpkitError(code, `${message} from ${this.request.peer}`);
   }
 
   /**
-   * Ends the exchange with an error: rejects before the head; after it, errors the body stream,
-   * or, if the consumer has not read yet, keeps the error until it does (so the bytes that came
-   * with the head still reach it first, and no 'error' is emitted with nobody listening).
+   * Ends the exchange with an error: rejects before the head; after it, errors the body stream
+   * once the consumer has read every byte received before the failure (so a partial file holds
+   * all of them), or, if the consumer has not read yet, keeps the error until it does.
    */
   private fail(err: TcpkitError): void {
     if (this.state === "done") return;
-    if (this.state === "body" && !this.reading) {
+    const hadBody = this.state === "body";
+    if (hadBody && !this.reading) {
       this.pendingError ??= err;
-      this.close();
+      this.deadlines.stop();
+      this.host.abandon();
       return;
     }
-    const hadBody = this.state === "body";
+    const unanswered = !hadBody && this.bytesSeen === 0;
     this.state = "done";
-    this.close();
-    if (hadBody) this.body?.destroy(err);
-    else this.reject(err);
+    this.deadlines.stop();
+    this.host.abandon();
+    if (hadBody) destroyAfterBuffered(this.body as Readable, err);
+    else this.reject(unanswered ? markUnanswered(err) : err);
   }
+}
 
-  /** Stops timers and closes the socket (never reused). */
-  private close(): void {
-    this.disarm();
-    this.socket.destroy();
+/**
+ * Errors `body` once its buffer has been read: destroying it at once would drop up to a
+ * highWaterMark of bytes that arrived before the failure (issue 18 item 11). 'data' is emitted
+ * in flowing and paused mode alike, so the listener sees the buffer empty whichever the consumer
+ * uses.
+ */
+function destroyAfterBuffered(body: Readable, err: Error): void {
+  if (body.readableLength === 0) {
+    body.destroy(err);
+    return;
   }
+  const check = (): void => {
+    if (body.readableLength > 0) return;
+    body.off("data", check);
+    // After the consumer's own 'data' handler for the last chunk has run.
+    queueMicrotask(() => body.destroy(err));
+  };
+  body.on("data", check);
+}
 
-  private armIdle(): void {
-    const ms = this.request.timeouts.idleMs;
-    this.arm(ms, () => {
-      const after =
-        this.decoder === undefined ? "" : ` (after ${this.decoder.received} body bytes)`;
-      return new TcpkitError(
-        "ERR_TIMEOUT",
-        `${this.request.peer} sent nothing for ${seconds(ms)}${after}`,
-      );
-    });
-  }
-
-  private arm(ms: number, makeError: () => TcpkitError): void {
-    this.disarm();
-    this.timer = setTimeout(() => this.fail(makeError()), ms);
-  }
-
-  private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
+/**
+ * Whether the connection may carry another request after this response (RFC 9112 §9.3): an
+ * HTTP/1.1 response without `Connection: close` whose body ends by its framing (not by the
+ * connection closing). tcpkit never asks an HTTP/1.0 server to keep a connection.
+ */
+function allowsReuse(head: ResponseHead, framing: BodyFraming): boolean {
+  return head.version === 11 && framing.kind !== "close" && !hasToken(head, "connection", "close");
 }

@@ -2,7 +2,7 @@
  * Opening the echo client's connection: connect with a timeout, measure how long it took, and
  * turn every failure into one TcpkitError line (refused, unknown host, timeout).
  */
-import { connect, type Socket } from "node:net";
+import { connect, type OnReadOpts, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { formatHostPort } from "../net/address.js";
 import { dialOptions } from "../net/dial.js";
@@ -55,8 +55,11 @@ export interface EchoConnection {
   connectMs: number;
 }
 
-/** Connects to the echo server; rejects with ERR_CONNECT_REFUSED, ERR_HOST_NOT_FOUND, ERR_TIMEOUT... */
-export function connectEcho(target: EchoTarget): Promise<EchoConnection> {
+/**
+ * Connects to the echo server; rejects with ERR_CONNECT_REFUSED, ERR_HOST_NOT_FOUND, ERR_TIMEOUT...
+ * With `onread`, received bytes go to its callback instead of 'data' events (echo-lane.ts).
+ */
+export function connectEcho(target: EchoTarget, onread?: OnReadOpts): Promise<EchoConnection> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const socket = connect({
@@ -65,6 +68,7 @@ export function connectEcho(target: EchoTarget): Promise<EchoConnection> {
       noDelay: target.noDelay,
       allowHalfOpen: true,
       ...dialOptions(),
+      ...(onread === undefined ? {} : { onread }),
     });
     const timer = setTimeout(() => {
       socket.destroy();

@@ -21,19 +21,25 @@ export interface EchoMessageOptions extends EchoClientOptions {
 export interface EchoMessageResult {
   /** The bytes sent. */
   sent: Buffer;
-  /** As many bytes as were sent, as they came back. */
+  /** The bytes that came back: as many as were sent, then any extra ones. */
   received: Buffer;
-  /** Offset of the first byte that differs, or -1 if the echo is exact. */
+  /** Offset of the first byte that differs, or -1 if the echo is exact (no extra bytes). */
   firstMismatch: number;
+  /** Bytes that came back beyond those sent, before the server closed (or a second passed). */
+  extraBytes: number;
   connectMs: number;
   /** From the first byte sent to the last byte back, ms. */
   roundTripMs: number;
 }
 
+/** How long the message mode waits for the server's close after the echo, counting extra bytes. */
+const EXTRA_BYTES_WAIT_MS = 1000;
+
 /**
- * Sends `message`, reads until as many bytes came back, and reports whether they match (RFC 862:
- * the server sends back exactly what it received). A mismatch is a result, not an error; a
- * connection closed early, a timeout or a network failure reject with a TcpkitError.
+ * Sends `message`, reads until as many bytes came back, half-closes, and reports whether they
+ * match with nothing more before the server's close (RFC 862: the server sends back exactly what
+ * it received). A mismatch is a result, not an error; a connection closed early, a timeout or a
+ * network failure reject with a TcpkitError.
  */
 export async function echoMessage(options: EchoMessageOptions): Promise<EchoMessageResult> {
   const target = resolveTarget(options);
@@ -46,13 +52,16 @@ export async function echoMessage(options: EchoMessageOptions): Promise<EchoMess
     const receiver = new EchoReceiver(socket, target);
     const started = performance.now();
     socket.write(sent);
-    const received = sent.length === 0 ? Buffer.alloc(0) : await receiver.read(sent.length);
+    const echoed = sent.length === 0 ? Buffer.alloc(0) : await receiver.read(sent.length);
     const roundTripMs = performance.now() - started;
-    const diff = firstDifference(received, sent);
+    socket.end();
+    const extra = await receiver.extraBeforeClose(Math.min(target.timeoutMs, EXTRA_BYTES_WAIT_MS));
+    const diff = firstDifference(echoed, sent);
     return {
       sent,
-      received,
-      firstMismatch: diff === sent.length ? -1 : diff,
+      received: extra.length === 0 ? echoed : Buffer.concat([echoed, extra]),
+      firstMismatch: diff < sent.length ? diff : extra.length > 0 ? sent.length : -1,
+      extraBytes: extra.length,
       connectMs,
       roundTripMs,
     };

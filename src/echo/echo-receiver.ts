@@ -22,6 +22,8 @@ export class EchoReceiver {
   private failure: TcpkitError | null | undefined;
   /** Bytes handed out by read() so far. */
   private consumed = 0;
+  /** Set by extraBeforeClose while it waits for the end of the connection. */
+  private onClosed: (() => void) | undefined;
 
   constructor(
     socket: Socket,
@@ -64,6 +66,24 @@ export class EchoReceiver {
     });
   }
 
+  /**
+   * After the last expected byte, with our side half-closed: waits up to `ms` for the server to
+   * close, and resolves with whatever arrived first (an RFC 862 server sends nothing more, so
+   * any byte here is one the server made up or repeated).
+   */
+  extraBeforeClose(ms: number): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.onClosed = undefined;
+        resolve(this.take(this.buffered));
+      };
+      const timer = setTimeout(done, ms);
+      if (this.failure !== undefined) done();
+      else this.onClosed = done;
+    });
+  }
+
   private settle(): void {
     const w = this.waiter;
     if (w === undefined) return;
@@ -91,6 +111,7 @@ export class EchoReceiver {
   private fail(err: TcpkitError | null): void {
     this.failure ??= err;
     this.settle();
+    this.onClosed?.();
   }
 
   private closedError(waitedFor: number): TcpkitError {

@@ -4,12 +4,15 @@
  * never prints (the CLI does).
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { ClientStats, type EchoClientSnapshot } from "./client-stats.js";
+import { PerIpLimit } from "./per-ip-limit.js";
 import { finishEchoConnection, startEchoConnection } from "./tcp-echo.js";
-import { enableReadBufferReclaim } from "./read-buffer-reclaimer.js";
 import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
 import { displayAddress } from "../net/address.js";
-import { ConnectionRegistry } from "../net/connection-registry.js";
+import { ConnectionRegistry, type TrackedConnection } from "../net/connection-registry.js";
 import { listen, type BoundAddress } from "../net/listen.js";
+import { reportServerError } from "../net/server-errors.js";
+import { enableReadBufferReclaim } from "../util/runtime-tuning.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** Default TCP port. RFC 862's own port, 7, needs root on most systems. */
@@ -33,13 +36,15 @@ export interface EchoServerOptions {
   udp?: boolean;
   /** At most this many concurrent connections; more are closed at once and counted. */
   maxConnections?: number;
+  /** At most this many concurrent connections from one client address; more are closed and counted. */
+  maxConnectionsPerIp?: number;
   /** Close a connection after this long without a byte either way (0: never). */
   idleTimeoutMs?: number;
   /** Listen backlog (default net/listen DEFAULT_BACKLOG). */
   backlog?: number;
   /**
    * Free read buffers early with a young-generation GC every MiB read; keeps peak memory tens of
-   * MiB lower under streaming load, and costs less CPU than it saves (read-buffer-reclaimer.ts).
+   * MiB lower under streaming load, and costs less CPU than it saves (util/runtime-tuning.ts).
    * Default false: it exposes V8's gc() process-wide, a choice for the process owner (the CLI
    * turns it on), not for a library embedded in someone else's program.
    */
@@ -48,6 +53,11 @@ export interface EchoServerOptions {
   onConnection?: (info: EchoConnectionInfo) => void;
   /** Called when a connection closes, with its byte counts. */
   onConnectionClose?: (info: EchoConnectionClosed) => void;
+  /**
+   * Called for each error of the listening socket after listen(), such as an accept failure
+   * (EMFILE); the server keeps accepting. Default: one line on stderr.
+   */
+  onServerError?: (err: Error) => void;
 }
 
 /** A client, as the hooks see it. The address is shown plainly (no ::ffff: prefix). */
@@ -63,6 +73,8 @@ export interface EchoConnectionClosed extends EchoConnectionInfo {
   bytesSent: number;
   /** True if the socket ended with an error (reset...) rather than a clean close. */
   hadError: boolean;
+  /** How long the connection was open, ms. */
+  durationMs: number;
 }
 
 /** Counters since listen(). Byte counts cover closed connections. */
@@ -71,12 +83,16 @@ export interface EchoServerStats {
   connectionsOpen: number;
   /** Connections closed at once because --max-connections were open. */
   connectionsRefused: number;
+  /** Connections closed at once because their address had --max-connections-per-ip open. */
+  connectionsRefusedPerIp: number;
   connectionsTimedOut: number;
   bytesReceived: number;
   bytesSent: number;
   udpDatagramsEchoed: number;
-  /** Datagrams the reflection guard left unanswered. */
+  /** Datagrams the reflection guard left unanswered (well-known or own source port). */
   udpDatagramsRefused: number;
+  /** Datagrams left unanswered as echoes of this server's own echo (a loop between servers). */
+  udpDatagramsLooped: number;
   udpBytesEchoed: number;
 }
 
@@ -88,8 +104,10 @@ export interface EchoServer {
    * (destroying any left after `graceMs`), closes the UDP socket, and resolves with the totals.
    */
   close(graceMs?: number): Promise<EchoServerStats>;
-  /** A snapshot of the counters. */
+  /** A snapshot of the counters; byte counts include the open connections' bytes so far. */
   stats(): EchoServerStats;
+  /** The `n` open connections that moved the most bytes, busiest first. */
+  topClients(n: number): EchoClientSnapshot[];
 }
 
 /** Creates an RFC 862 echo server; nothing is bound until listen(). */
@@ -98,6 +116,11 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const port = options.port ?? DEFAULT_ECHO_PORT;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_ECHO_IDLE_TIMEOUT_MS;
   const registry = new ConnectionRegistry();
+  const clients = new ClientStats();
+  const perIp =
+    options.maxConnectionsPerIp === undefined
+      ? undefined
+      : new PerIpLimit(options.maxConnectionsPerIp);
   const counters = {
     connectionsAccepted: 0,
     connectionsRefused: 0,
@@ -114,26 +137,36 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   server.on("drop", () => void counters.connectionsRefused++);
-  // accept() failures (EMFILE...) concern one connection attempt; the server keeps listening.
-  server.on("error", () => {});
+  const onServerError = options.onServerError ?? reportServerError("echo server");
   const { onConnection, onConnectionClose } = options;
-  const wantsInfo = onConnection !== undefined || onConnectionClose !== undefined;
+  const wantsInfo =
+    onConnection !== undefined || onConnectionClose !== undefined || perIp !== undefined;
   server.on("connection", (socket: Socket) => {
-    counters.connectionsAccepted++;
-    registry.add(socket);
-    // The peer address costs a getpeername() call: only asked for when a hook will use it.
+    // The peer address costs a getpeername() call: only asked for when a hook or limit uses it.
     const info: EchoConnectionInfo | undefined = wantsInfo
       ? { remoteAddress: displayAddress(socket.remoteAddress), remotePort: socket.remotePort ?? 0 }
       : undefined;
+    if (perIp !== undefined && !perIp.admit((info as EchoConnectionInfo).remoteAddress)) {
+      socket.destroy();
+      return;
+    }
+    counters.connectionsAccepted++;
+    const tracked: TrackedConnection = { socket, shutdown: shutdownEcho };
+    registry.add(tracked);
+    clients.add(socket);
     socket.once("close", (hadError: boolean) => {
+      registry.delete(tracked);
+      const durationMs = clients.remove(socket);
       counters.bytesReceived += socket.bytesRead;
       counters.bytesSent += socket.bytesWritten;
+      if (info !== undefined) perIp?.release(info.remoteAddress);
       if (onConnectionClose !== undefined && info !== undefined) {
         onConnectionClose({
           ...info,
           bytesReceived: socket.bytesRead,
           bytesSent: socket.bytesWritten,
           hadError,
+          durationMs,
         });
       }
     });
@@ -142,11 +175,16 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   });
 
   function stats(): EchoServerStats {
+    const open = clients.openBytes();
     return {
       ...counters,
+      bytesReceived: counters.bytesReceived + open.received,
+      bytesSent: counters.bytesSent + open.sent,
       connectionsOpen: registry.size,
+      connectionsRefusedPerIp: perIp?.refused ?? 0,
       udpDatagramsEchoed: udp?.stats.datagramsEchoed ?? 0,
       udpDatagramsRefused: udp?.stats.datagramsRefused ?? 0,
+      udpDatagramsLooped: udp?.stats.datagramsLooped ?? 0,
       udpBytesEchoed: udp?.stats.bytesEchoed ?? 0,
     };
   }
@@ -162,6 +200,8 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
         port,
         ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
       });
+      // Listening errors reject listen(); from now on an error is an accept failure.
+      server.on("error", onServerError);
       if (options.udp === true) {
         try {
           udp = await startUdpEcho(bound.host, bound.port);
@@ -180,7 +220,6 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
         if (!server.listening) resolve();
         else server.close(() => resolve());
       });
-      registry.forEachSocket(finishEchoConnection);
       await registry.drain(graceMs);
       await closed;
       await udp?.close();
@@ -189,5 +228,11 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     },
 
     stats,
+    topClients: (n) => clients.top(n),
   };
+}
+
+/** A graceful stop winds an echo connection down: what is queued is sent, then FIN. */
+function shutdownEcho(this: TrackedConnection): void {
+  finishEchoConnection(this.socket);
 }

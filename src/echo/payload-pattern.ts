@@ -32,16 +32,20 @@ export function patternAt(offset: number, length: number): Buffer {
 }
 
 /**
- * Checks that `chunk` equals the pattern from stream offset `offset`; returns the offset of
- * the first wrong byte, or -1 if all match.
+ * Checks that the first `length` bytes of `chunk` (all of it by default) equal the pattern from
+ * stream offset `offset`; returns the offset of the first wrong byte, or -1 if all match.
+ * Compares in place (Buffer.compare with ranges): no view is allocated on the way.
  */
-export function findPatternMismatch(chunk: Buffer, offset: number): number {
+export function findPatternMismatch(chunk: Buffer, offset: number, length = chunk.length): number {
   let done = 0;
-  while (done < chunk.length) {
-    const expected = patternAt(offset + done, chunk.length - done);
-    const got = chunk.subarray(done, done + expected.length);
-    if (!got.equals(expected)) return offset + done + firstDifference(got, expected);
-    done += expected.length;
+  while (done < length) {
+    const start = (offset + done) % PATTERN_PERIOD;
+    const n = Math.min(length - done, PATTERN_PERIOD);
+    if (chunk.compare(PATTERN, start, start + n, done, done + n) !== 0) {
+      const got = chunk.subarray(done, done + n);
+      return offset + done + firstDifference(got, PATTERN.subarray(start, start + n));
+    }
+    done += n;
   }
   return -1;
 }

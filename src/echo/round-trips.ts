@@ -1,87 +1,186 @@
 /**
- * The echo client's round-trip mode, like ping over TCP: one connection, `count` payloads of
- * `size` bytes sent one at a time, each timed until its last byte is back and checked byte for
- * byte. The connect time is reported apart from the round trips.
+ * The echo client's closed-loop mode: `connections` connections at once, each sending a message
+ * of `size` bytes, waiting for its whole echo (checked byte for byte), pausing `intervalMs`, and
+ * sending the next: like ping over TCP with one connection, a closed-loop load generator with
+ * many. Each latency is measured from that message's send to its last echoed byte.
+ *
+ * Closed loop means a slow server slows the client down: while one echo is late, that connection
+ * sends nothing, so a 200 ms stall is one slow sample per connection, not the hundreds a steady
+ * sender would have seen (coordinated omission). The report's max shows it; the open-loop mode
+ * (open-loop.ts) measures what users at a fixed rate would have felt.
  */
 import { performance } from "node:perf_hooks";
-import { connectEcho, resolveTarget, type EchoClientOptions } from "./client-socket.js";
-import { EchoReceiver } from "./echo-receiver.js";
-import { summarizeLatencies, type LatencySummary } from "./latency-stats.js";
-import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "./payload-pattern.js";
+import { resolveTarget, type EchoClientOptions } from "./client-socket.js";
+import { EchoLane, watchForStalls } from "./echo-lane.js";
+import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
+import {
+  checkSize,
+  every,
+  LoadRecorder,
+  whenToStop,
+  type IntervalReport,
+  type LoadReportBase,
+  type LoadRunOptions,
+} from "./load-recorder.js";
+import { PATTERN_PERIOD } from "./payload-pattern.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
-export interface RoundTripOptions extends EchoClientOptions {
-  /** Number of round trips (default 10). */
+export interface RoundTripOptions extends EchoClientOptions, LoadRunOptions {
+  /**
+   * Round trips per connection (default 10, unless durationMs or signal is given: then until
+   * that ends). 0: no limit.
+   */
   count?: number;
-  /** Pause between the end of one round trip and the next send, ms (default 1000, like ping). */
+  /** Pause between an echo and the next send on a connection, ms (default 0). */
   intervalMs?: number;
   /** Payload bytes per round trip (default 64, at most 65,521). */
   size?: number;
-  /** Called after each round trip. */
-  onRoundTrip?: (index: number, rttMs: number) => void;
+  /** Connections at once (default 1). */
+  connections?: number;
+  /** Called after each round trip: the connection's index, its round trip number (from 0). */
+  onRoundTrip?: (connection: number, seq: number, rttMs: number) => void;
+  onInterval?: (report: IntervalReport) => void;
 }
 
-export interface RoundTripReport {
-  host: string;
-  port: number;
-  size: number;
+export interface RoundTripReport extends LoadReportBase {
+  mode: "round-trips";
+  connections: number;
+  /** Round trips completed, all connections. */
   count: number;
-  connectMs: number;
-  /** Round-trip times in ms: min / avg / p50 / p90 / p99 / max / stddev. */
-  rtt: LatencySummary;
-  /** Every round trip's time, ms, in order. */
-  samples: number[];
+  /** From the first send to the last echo, ms. */
+  elapsedMs: number;
+  /**
+   * CPU time this process used from the first send to the last echo (user + system), ms: near
+   * elapsedMs means the client, not the server, may be what limits the rate.
+   */
+  clientCpuMs: number;
+  /** Connect times of the connections, ms. */
+  connectMs: LatencySummary;
+  /** Round-trip times, ms. */
+  latencyMs: LatencySummary;
 }
 
-/** Runs the round trips; rejects on the first mismatch, early close, timeout or network error. */
+/** Runs the round trips; rejects on the first mismatch, early close, stall or network error. */
 export async function measureRoundTrips(options: RoundTripOptions): Promise<RoundTripReport> {
   const target = resolveTarget(options);
-  const count = options.count ?? 10;
   const size = options.size ?? 64;
-  const intervalMs = options.intervalMs ?? 1000;
-  if (size < 1 || size > PATTERN_PERIOD) {
-    throw new TcpkitError("ERR_INVALID_ARGUMENT", `size must be 1 to ${PATTERN_PERIOD} bytes`);
+  const connections = options.connections ?? 1;
+  const intervalMs = options.intervalMs ?? 0;
+  const bounded = options.durationMs !== undefined || options.signal !== undefined;
+  const count = options.count ?? (bounded ? 0 : 10);
+  const limit = count === 0 ? Infinity : count;
+  checkSize(size, 1, PATTERN_PERIOD);
+  if (options.signal?.aborted === true) {
+    throw new TcpkitError("ERR_INVALID_ARGUMENT", "stopped before the first round trip");
   }
-  const { socket, connectMs } = await connectEcho(target);
-  const receiver = new EchoReceiver(socket, target);
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      if (i > 0 && intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
-      // A different window of the pattern each time, so a stale echo cannot pass as this one.
-      const offset = (i * 7919) % PATTERN_PERIOD;
-      const payload = patternAt(offset, size);
-      const started = performance.now();
-      socket.write(payload);
-      const echoed = await receiver.read(size);
-      const rtt = performance.now() - started;
-      const bad = findPatternMismatch(echoed, offset);
-      if (bad !== -1) {
-        throw new TcpkitError(
-          "ERR_ECHO_MISMATCH",
-          `round trip ${i + 1}: echoed byte ${bad - offset} differs from the byte sent`,
-        );
+  const recorder = new LoadRecorder(performance.now(), options.percentiles);
+  let sentAt = new Float64Array(0);
+  let lanes: EchoLane[] = [];
+  let failure: TcpkitError | undefined;
+  let stopping = false;
+  let finished = 0;
+  let lastEcho = 0;
+  let onDone: () => void = () => {};
+  const timers = new Set<NodeJS.Timeout>();
+
+  const finishLane = (): void => {
+    finished++;
+    if (finished === lanes.length) onDone();
+  };
+  const sendNext = (lane: EchoLane, i: number): void => {
+    if (stopping || failure !== undefined) {
+      finishLane();
+      return;
+    }
+    sentAt[i] = performance.now();
+    lane.send();
+  };
+  lanes = await EchoLane.openMany(target, connections, size, {
+    onEchoed(lane, _n, now) {
+      const i = lane.index;
+      const rtt = now - (sentAt[i] as number);
+      lastEcho = now;
+      recorder.record(rtt);
+      options.onRoundTrip?.(i, lane.echoed - 1, rtt);
+      if (lane.echoed >= limit || stopping) {
+        finishLane();
+      } else if (intervalMs > 0) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          sendNext(lane, i);
+        }, intervalMs);
+        timers.add(timer);
+      } else {
+        sendNext(lane, i);
       }
-      samples.push(rtt);
-      options.onRoundTrip?.(i, rtt);
+    },
+    onFailure(err) {
+      failure ??= err;
+      onDone();
+    },
+  });
+  sentAt = new Float64Array(lanes.length);
+
+  const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  recorder.restart(started);
+  const stopWatch = watchForStalls(lanes, target);
+  const stopReports = every(options.reportIntervalMs, () => options.onInterval?.(recorder.flush()));
+  let interrupted = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    interrupted = options.signal?.aborted === true;
+    // Connections waiting out their interval end now; those awaiting an echo end with it.
+    for (const timer of timers) {
+      clearTimeout(timer);
+      finishLane();
     }
-    if (receiver.pending > 0) {
-      throw new TcpkitError(
-        "ERR_ECHO_MISMATCH",
-        `${target.peer} sent back ${receiver.pending} bytes more than were sent`,
-      );
-    }
+    timers.clear();
+  };
+  const disposeStop = whenToStop(options, stop);
+  try {
+    await new Promise<void>((resolve) => {
+      onDone = () => {
+        if (failure !== undefined || finished === lanes.length) resolve();
+      };
+      lanes.forEach((lane, i) => sendNext(lane, i));
+    });
   } finally {
-    socket.end();
-    socket.destroySoon();
+    disposeStop();
+    stopReports();
+    stopWatch();
+    for (const timer of timers) clearTimeout(timer);
+    for (const lane of lanes) lane.close();
   }
+  if (failure !== undefined) throw failure;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const last = recorder.flush(lastEcho || started);
+  if (options.reportIntervalMs !== undefined && last.count > 0) options.onInterval?.(last);
+  const total = recorder.summary();
+  const elapsedMs = Math.max(0, (lastEcho || started) - started);
   return {
+    mode: "round-trips",
     host: target.host,
     port: target.port,
+    connections: lanes.length,
     size,
-    count,
-    connectMs,
-    rtt: summarizeLatencies(samples),
-    samples,
+    count: total.count,
+    elapsedMs,
+    ratePerSec: elapsedMs > 0 ? (total.count * 1000) / elapsedMs : 0,
+    interrupted,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+    connectMs: connectTimes(lanes, options.percentiles),
+    latencyMs: total,
   };
+}
+
+/** The connect times of `lanes` as a summary. */
+export function connectTimes(
+  lanes: readonly EchoLane[],
+  percentiles?: readonly number[],
+): LatencySummary {
+  const h = new LatencyHistogram();
+  for (const lane of lanes) h.record(lane.connectMs);
+  return h.summary(percentiles);
 }

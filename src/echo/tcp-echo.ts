@@ -13,7 +13,7 @@
  *     concerns this client only.
  */
 import type { Socket } from "node:net";
-import { noteBytesRead } from "./read-buffer-reclaimer.js";
+import { noteBytesRead } from "../util/runtime-tuning.js";
 
 /** Per-connection hooks, kept on the socket so the listeners need no closures. */
 export interface EchoConnectionHooks {

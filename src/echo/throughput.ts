@@ -24,6 +24,8 @@ export interface ThroughputOptions extends EchoClientOptions {
   connections?: number;
   /** Most bytes sent but not yet echoed, per connection (default DEFAULT_WINDOW_BYTES). */
   windowBytes?: number;
+  /** Stop sending when this aborts (the CLI's Ctrl-C); what is in flight is awaited. */
+  signal?: AbortSignal;
   /** Called about every 250 ms with the bytes moved so far. */
   onProgress?: (progress: ThroughputProgress) => void;
 }
@@ -40,6 +42,8 @@ export interface ThroughputReport {
   host: string;
   port: number;
   connections: number;
+  /** True if the signal stopped the run early. */
+  interrupted: boolean;
   bytesSent: number;
   bytesReceived: number;
   /** Slowest connect of all connections, ms. */
@@ -79,7 +83,11 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const connectMs = Math.max(...conns.map((c) => c.connectMs));
 
   const started = performance.now();
-  const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
+  const until = {
+    deadline: options.durationMs === undefined ? Infinity : started + options.durationMs,
+  };
+  const onAbort = (): void => void (until.deadline = 0);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   const total = options.bytes;
   const budgetOf = (i: number): number =>
     total === undefined
@@ -100,9 +108,10 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
         }, 250);
   try {
     await Promise.all(
-      conns.map((c, i) => streamOne(c.socket, target, budgetOf(i), deadline, windowBytes, totals)),
+      conns.map((c, i) => streamOne(c.socket, target, budgetOf(i), until, windowBytes, totals)),
     );
   } finally {
+    options.signal?.removeEventListener("abort", onAbort);
     if (ticker !== undefined) clearInterval(ticker);
     for (const c of conns) c.socket.destroy();
   }
@@ -112,6 +121,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     host: target.host,
     port: target.port,
     connections,
+    interrupted: options.signal?.aborted === true,
     bytesSent: totals.sent,
     bytesReceived: totals.received,
     connectMs,
@@ -129,12 +139,12 @@ interface Totals {
   lastRead: number;
 }
 
-/** One connection: write up to `budget` bytes (or until `deadline`) while verifying the echo. */
+/** One connection: write up to `budget` bytes (or until the deadline) while verifying the echo. */
 function streamOne(
   socket: Socket,
   target: EchoTarget,
   budget: number,
-  deadline: number,
+  until: { deadline: number },
   windowBytes: number,
   totals: Totals,
 ): Promise<void> {
@@ -170,7 +180,7 @@ function streamOne(
     const refillAt = Math.min(WRITE_CHUNK, windowBytes / 8);
     const pump = (): void => {
       while (writing && !socketFull) {
-        if (sent >= budget || performance.now() >= deadline) {
+        if (sent >= budget || performance.now() >= until.deadline) {
           stopWriting();
           return;
         }

@@ -1,11 +1,14 @@
 /**
- * RFC 862 over UDP: each datagram is sent back to its source, unless the reflection guard says
- * the source could be another service that would answer back (see reflection-guard.ts).
+ * RFC 862 over UDP: each datagram is sent back to its source, unless the source could be another
+ * service that would answer back (reflection-guard.ts: by source port) or the datagram is an
+ * echo of the echo this server just sent there (echo-loop-guard.ts: two echo servers bouncing
+ * one forged datagram).
  */
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { isIPv6 } from "node:net";
-import { networkInterfaces } from "node:os";
-import { isLoopbackAddress, isReflectionRisk, type GuardSelf } from "./reflection-guard.js";
+import { performance } from "node:perf_hooks";
+import { EchoLoopGuard } from "./echo-loop-guard.js";
+import { isReflectionRisk } from "./reflection-guard.js";
 import { formatHostPort } from "../net/address.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -13,8 +16,10 @@ import { TcpkitError } from "../util/tcpkit-error.js";
 export interface UdpEchoStats {
   /** Datagrams answered. */
   datagramsEchoed: number;
-  /** Datagrams dropped by the reflection guard. */
+  /** Datagrams dropped by the reflection guard (well-known or own source port). */
   datagramsRefused: number;
+  /** Datagrams dropped as echoes of this server's own echo (a loop with another echo server). */
+  datagramsLooped: number;
   /** Payload bytes answered. */
   bytesEchoed: number;
 }
@@ -31,8 +36,13 @@ export interface UdpEcho {
  */
 export function startUdpEcho(host: string, port: number): Promise<UdpEcho> {
   const socket = createSocket({ type: isIPv6(host) ? "udp6" : "udp4" });
-  const stats: UdpEchoStats = { datagramsEchoed: 0, datagramsRefused: 0, bytesEchoed: 0 };
-  const self: GuardSelf = { port, isLocalAddress: localAddressCheck(host) };
+  const stats: UdpEchoStats = {
+    datagramsEchoed: 0,
+    datagramsRefused: 0,
+    datagramsLooped: 0,
+    bytesEchoed: 0,
+  };
+  const loopGuard = new EchoLoopGuard();
   return new Promise((resolve, reject) => {
     const where = formatHostPort(host, port);
     function onBindError(err: NodeJS.ErrnoException): void {
@@ -52,8 +62,12 @@ export function startUdpEcho(host: string, port: number): Promise<UdpEcho> {
       // Send errors (ICMP port unreachable reported as ECONNREFUSED...) concern one datagram.
       socket.on("error", () => {});
       socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => {
-        if (isReflectionRisk(rinfo.address, rinfo.port, self)) {
+        if (isReflectionRisk(rinfo.port, port)) {
           stats.datagramsRefused++;
+          return;
+        }
+        if (loopGuard.isLoop(rinfo.address, rinfo.port, msg, performance.now())) {
+          stats.datagramsLooped++;
           return;
         }
         stats.datagramsEchoed++;
@@ -66,16 +80,4 @@ export function startUdpEcho(host: string, port: number): Promise<UdpEcho> {
       });
     });
   });
-}
-
-/** Local addresses: loopback, the bound address, and every interface address at start. */
-function localAddressCheck(boundHost: string): (address: string) => boolean {
-  const local = new Set<string>([boundHost]);
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) local.add(info.address);
-  }
-  return (address) => {
-    const plain = address.startsWith("::ffff:") ? address.slice(7) : address;
-    return isLoopbackAddress(plain) || local.has(plain);
-  };
 }

@@ -108,21 +108,41 @@ export function isValidHost(s: string): boolean {
  */
 export function parseFieldArgument(text: string): [name: string, value: string] {
   const colon = text.indexOf(":");
-  const name = colon === -1 ? "" : trimSpaces(text.slice(0, colon));
+  const name = colon === -1 ? "" : trimOws(text.slice(0, colon));
   if (name === "") {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `expected 'Name: value', not '${text}'`);
   }
   if (!isToken(name)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid field name '${name}'`);
   }
-  const value = trimSpaces(text.slice(colon + 1));
+  const value = trimOws(text.slice(colon + 1));
   if (!isValidFieldValue(value)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `the value of '${name}' has a control character`);
   }
   return [name, value];
 }
 
-/** Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else. */
-function trimSpaces(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, "");
+/** The value of a hex digit byte (HEXDIG, either case), or -1 for any other byte. */
+export function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/**
+ * Without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS), and nothing else: never
+ * String#trim, whose idea of whitespace (VT, FF, NBSP 0xA0, NEL 0x85 in latin1 text...) would
+ * make `chunked\xa0` read as `chunked` to tcpkit and as something else to its peers.
+ */
+export function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isOws(s.charCodeAt(start))) start++;
+  while (end > start && isOws(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

@@ -1,4 +1,5 @@
 /** Reading fields out of a parsed head's flat field list (requests and, for the client, responses). */
+import { trimOws } from "./header-fields.js";
 
 /** Anything with a flat [name, value, ...] field list: a RequestHead, a ResponseHead, trailers. */
 export interface HasFields {
@@ -22,11 +23,11 @@ export function getField(head: HasFields, name: string): string | undefined {
   return found;
 }
 
-/** Splits a list-based field value (RFC 9110 §5.6.1) into trimmed, non-empty members. */
+/** Splits a list-based field value (RFC 9110 §5.6.1) into OWS-trimmed, non-empty members. */
 export function splitList(value: string): string[] {
   const out: string[] = [];
   for (const part of value.split(",")) {
-    const member = part.trim();
+    const member = trimOws(part);
     if (member !== "") out.push(member);
   }
   return out;

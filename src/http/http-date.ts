@@ -2,6 +2,7 @@
  * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate out, all three historic formats in, and a Date header
  * value formatted at most once a second (DESIGN §8).
  */
+import { trimOws } from "./header-fields.js";
 
 /** "Sun, 06 Nov 1994 08:49:37 GMT". Sub-second precision is dropped, as HTTP dates have none. */
 export function formatHttpDate(ms: number): string {
@@ -15,7 +16,7 @@ export function formatHttpDate(ms: number): string {
  * ignored by the caller (RFC 9110 §13.1.3), never guessed.
  */
 export function parseHttpDate(value: string): number | undefined {
-  const v = value.trim();
+  const v = trimOws(value);
   if (!HTTP_DATE_SHAPE.test(v)) return undefined;
   const ms = Date.parse(v.includes("-") ? rfc850ToImf(v) : v + (v.endsWith("GMT") ? "" : " GMT"));
   return Number.isNaN(ms) ? undefined : ms;

@@ -11,7 +11,10 @@ export interface HttpLimits {
   readonly maxTargetBytes: number;
   /** Number of header field lines. Past it: 431. */
   readonly maxHeaderCount: number;
-  /** From the first byte of a request to its complete head (and body). Past it: 408 and close. */
+  /**
+   * From the first byte of a request to its complete head, and between two bytes of a request
+   * body the server waits for. Past it: 408 and close.
+   */
   readonly headTimeoutMs: number;
   /** Idle time between requests on a kept-alive connection. Past it: silent close. */
   readonly keepAliveTimeoutMs: number;
@@ -20,7 +23,10 @@ export interface HttpLimits {
    * the socket is destroyed. Also bounds how long a closing connection may take to flush.
    */
   readonly sendTimeoutMs: number;
-  /** A request body (read and discarded, as this server serves no uploads). Past it: 413. */
+  /**
+   * A request body the handler leaves unread is discarded within this; it is also the limit of a
+   * handler's read unless the handler sets its own (BodyReadOptions.limit). Past it: 413.
+   */
   readonly maxBodyBytes: number;
   /** Requests on one connection before the server answers with `Connection: close`. */
   readonly maxRequestsPerConnection: number;

@@ -1,12 +1,17 @@
 /**
- * Which methods the server serves (DESIGN §3, RFC 9110 §9): GET and HEAD go to the handler;
- * OPTIONS is answered with Allow; other registered methods get 405 with Allow; methods nobody
- * registered get 501. Shared with handlers so that they answer OPTIONS the same way.
+ * Which methods a server answers (DESIGN §3, RFC 9110 §9): the methods its handler declares
+ * (GET, HEAD and OPTIONS by default) go to the handler; other registered methods get 405 with an
+ * Allow of the declared ones; methods nobody registered get 501. Shared with handlers so that
+ * they answer OPTIONS and 405 the same way.
  */
+import { errorPlan } from "./error-plan.js";
 import type { ResponsePlan } from "./types.js";
 
-/** What a read-only server allows (RFC 9110 §10.2.1 Allow). */
-export const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
+/** What a read-only handler answers, and what a handler that declares nothing is taken to. */
+export const DEFAULT_METHODS: readonly string[] = ["GET", "HEAD", "OPTIONS"];
+
+/** The Allow value of a read-only server (RFC 9110 §10.2.1 Allow). */
+export const ALLOWED_METHODS = DEFAULT_METHODS.join(", ");
 
 /** The Allow header line handlers and the server put on 405 and OPTIONS answers. */
 export const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS}\r\n`;
@@ -61,10 +66,35 @@ const REGISTERED_METHODS = new Set([
 /** What to do with a request method: serve it, 405 (registered but not allowed), 501 (unknown). */
 export type MethodDecision = "serve" | "not-allowed" | "not-implemented";
 
-/** "serve" for GET, HEAD, OPTIONS; "not-allowed" (405) for other registered methods; else 501. */
-export function classifyMethod(method: string): MethodDecision {
-  if (method === "GET" || method === "HEAD" || method === "OPTIONS") return "serve";
-  return REGISTERED_METHODS.has(method) ? "not-allowed" : "not-implemented";
+/** The method rule of one server: the methods its handler declared. */
+export class MethodPolicy {
+  readonly #served: ReadonlySet<string>;
+  /** "Allow: ...\r\n" naming the served methods, for 405 and OPTIONS answers. */
+  readonly allowHeader: string;
+  /** 405 with an Allow of the served methods (RFC 9110 §15.5.6). */
+  readonly #notAllowed: ResponsePlan;
+  /** The answer to `OPTIONS *` (RFC 9112 §3.2.4). */
+  readonly optionsAsterisk: ResponsePlan;
+
+  constructor(methods: readonly string[] = DEFAULT_METHODS) {
+    this.#served = new Set(methods);
+    this.allowHeader = `Allow: ${[...this.#served].join(", ")}\r\n`;
+    this.#notAllowed = errorPlan(405, this.allowHeader);
+    this.optionsAsterisk = optionsPlan("", this.allowHeader);
+  }
+
+  /** "serve" for a declared method; "not-allowed" (405) for other registered ones; else 501. */
+  decide(method: string): MethodDecision {
+    if (this.#served.has(method)) return "serve";
+    return REGISTERED_METHODS.has(method) ? "not-allowed" : "not-implemented";
+  }
+
+  /** The server's refusal of `method` (405 or 501), or undefined when it is served. */
+  refusal(method: string): ResponsePlan | undefined {
+    const decision = this.decide(method);
+    if (decision === "serve") return undefined;
+    return decision === "not-allowed" ? this.#notAllowed : errorPlan(501);
+  }
 }
 
 const OPTIONS_PLAN: ResponsePlan = {
@@ -74,10 +104,12 @@ const OPTIONS_PLAN: ResponsePlan = {
 };
 
 /**
- * The default answer to OPTIONS (RFC 9110 §9.3.7): 200 with Allow and an empty body
- * (Content-Length: 0). Handlers return it for OPTIONS on a resource; the server returns it
- * itself for `OPTIONS *`.
+ * The answer to OPTIONS (RFC 9110 §9.3.7): 200 with Allow and an empty body (Content-Length: 0).
+ * `headers` are lines of the caller's own (a site's headers); `allowHeader` is the Allow line
+ * (default: GET, HEAD, OPTIONS). Handlers return it for OPTIONS on a resource; the server
+ * returns it itself for `OPTIONS *`.
  */
-export function optionsPlan(): ResponsePlan {
-  return OPTIONS_PLAN;
+export function optionsPlan(headers = "", allowHeader = ALLOW_HEADER): ResponsePlan {
+  if (headers === "" && allowHeader === ALLOW_HEADER) return OPTIONS_PLAN;
+  return { status: 200, headers: allowHeader + headers, body: { kind: "none" } };
 }

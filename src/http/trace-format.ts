@@ -14,7 +14,7 @@ export type TraceDirection = "sent" | "received";
 /**
  * Formats one message head (status or request line plus fields, without the final blank line
  * or with it; either is accepted) as marked lines, optionally followed by a body summary.
- * Control bytes are shown as \xNN so a hostile peer cannot drive the terminal.
+ * C0 and C1 control bytes are shown as \xNN so a hostile peer cannot drive the terminal.
  */
 export function formatTrace(
   direction: TraceDirection,
@@ -34,9 +34,10 @@ export function formatTrace(
   return out;
 }
 
-// Tab is allowed; every other C0 control and DEL is escaped.
+// Tab is allowed; every other C0 control, DEL and every C1 control (0x80-0x9F: heads are latin1
+// text, so a peer byte 0x9B would reach a UTF-8 terminal as U+009B, CSI) is escaped.
 // eslint-disable-next-line no-control-regex
-const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f]/g;
+const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 function escapeControls(line: string): string {
   return line.replace(CONTROL_BYTES, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);

@@ -1,8 +1,13 @@
 /**
  * The contract between the HTTP server (which parses and transmits) and handlers such as
- * serveStatic (which decide). A handler gets a parsed RequestHead and returns a ResponsePlan; it
- * never touches the socket. The server owns framing, HEAD, keep-alive and backpressure.
+ * serveStatic (which decide). A handler gets the parsed RequestHead and a RequestContext and
+ * returns a ResponsePlan; it never writes to the socket. The server owns framing, HEAD,
+ * keep-alive, backpressure and timeouts; the handler may read the request body, send interim
+ * (1xx) responses, and take over the connection after a 101. docs/ARCHITECTURE.md shows each
+ * capability with an example.
  */
+import type { Socket } from "node:net";
+import type { Readable } from "node:stream";
 
 /** A parsed request head (RFC 9112 §3, §5). Built by the request-head parser, read-only after. */
 export interface RequestHead {
@@ -34,28 +39,26 @@ export interface FileRange {
 /** What a response carries. HEAD requests get the same plan; the server omits the body. */
 export type ResponseBody =
   | { readonly kind: "none" }
-  | {
-      readonly kind: "bytes";
-      readonly bytes: Buffer;
-      /**
-       * The handler promises never to change these bytes (a cached file, a fixed error page):
-       * the server may then keep the whole response prebuilt and reuse it. Without it, the
-       * bytes are copied as they are at the time of the response.
-       */
-      readonly unchanging?: boolean;
-    }
+  /** Bytes sent as they are when the response is written (a handler may reuse the buffer after). */
+  | { readonly kind: "bytes"; readonly bytes: Buffer }
   | FileRange
   /** Several pieces in order, e.g. multipart/byteranges: literal bytes and file ranges. */
   | { readonly kind: "segments"; readonly segments: readonly (Buffer | FileRange)[] }
   /**
    * A stream of unknown or known length. With `length` the response is Content-Length framed;
-   * without, chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 clients.
+   * without, chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 clients. A stream that
+   * stays open (Server-Sent Events) is not timed out while nothing waits to be sent.
    */
-  | {
-      readonly kind: "stream";
-      readonly stream: NodeJS.ReadableStream;
-      readonly length?: number;
-    };
+  | { readonly kind: "stream"; readonly stream: NodeJS.ReadableStream; readonly length?: number }
+  /**
+   * A protocol switch (RFC 9110 §7.8), with status 101 and the Upgrade and Connection lines in
+   * the plan's headers. Once the 101 head is written and the request body read, the server
+   * forgets the connection and calls `onUpgrade` with the socket (paused, its HTTP listeners
+   * removed) and the bytes the client sent after the request. The socket still counts for a
+   * graceful stop, which destroys it at the drain deadline unless its owner closes it first
+   * (RequestContext.draining says when to start).
+   */
+  | { readonly kind: "upgrade"; readonly onUpgrade: (socket: Socket, buffered: Buffer) => void };
 
 /** A handler's decision. The server adds Date, Content-Length/Transfer-Encoding, Connection. */
 export interface ResponsePlan {
@@ -66,32 +69,84 @@ export interface ResponsePlan {
    */
   readonly headers: string;
   readonly body: ResponseBody;
-  /** Close the connection after this response (for example after an error). */
+  /**
+   * Close the connection after this response (for example after an error). A request body the
+   * handler has not read is then not read at all: with `Expect: 100-continue` the client is
+   * spared sending it (RFC 9110 §10.1.1).
+   */
   readonly close?: boolean;
 }
 
-/**
- * A dispatch turn (dispatch-turn.ts): every request the server hands to its handler while
- * `active` was received completely before the turn began, and nothing is read while it runs.
- */
-export interface DispatchTurn {
-  readonly active: boolean;
+/** How much of a request body to accept. */
+export interface BodyReadOptions {
+  /**
+   * At most this many body bytes (default: the server's maxBodyBytes limit). A longer body, or a
+   * Content-Length above it, gets 413 and the connection closes (RFC 9110 §15.5.14).
+   */
+  readonly limit?: number;
 }
 
-/** Per-request facts a handler may want beyond the head. */
+/**
+ * The request body, decoded (Content-Length or chunked). Reading it is the handler's choice: the
+ * first read answers `Expect: 100-continue`. A body the handler leaves unread is read and
+ * discarded by the server before the response is sent (within maxBodyBytes: 413 past it), or,
+ * when the plan says `close`, not read at all. The stream errors with a TcpkitError when the
+ * client stops sending (ERR_TIMEOUT), goes away (ERR_CONNECTION_CLOSED), breaks the chunked
+ * syntax (ERR_HTTP_PROTOCOL) or passes the limit (ERR_BODY_TOO_LARGE); the server answers the
+ * client itself (408, 400, 413) when no response has begun.
+ */
+export interface RequestBody {
+  /** Content-Length; undefined for a chunked body; 0 when the request has no body. */
+  readonly length: number | undefined;
+  /**
+   * The body as a stream, with backpressure: while the handler does not read, the server stops
+   * reading the socket. Call at most once per request.
+   */
+  stream(options?: BodyReadOptions): Readable;
+  /** The whole body in one Buffer (at most `limit` bytes). */
+  bytes(options?: BodyReadOptions): Promise<Buffer>;
+}
+
+/** Per-request facts and capabilities a handler may want beyond the head. */
 export interface RequestContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** True on an HTTPS (node:tls) connection. */
   readonly secure: boolean;
+  readonly body: RequestBody;
   /**
-   * The turn this call belongs to, undefined outside one. While `turn.active`, observations
-   * made for another request of the same turn (a file's stat) are fresh enough for this one.
+   * Aborted when this exchange ends before its response is complete: the client went away, or
+   * the server gave up on it (send timeout, a body past its limit). A handler stops its work
+   * then (a Server-Sent Events source, an upstream request).
    */
-  readonly turn?: DispatchTurn | undefined;
+  readonly signal: AbortSignal;
+  /**
+   * Aborted when the server begins a graceful stop: a health endpoint answers 503 while
+   * `draining.aborted`; a long-lived response or an upgraded connection ends itself on 'abort'
+   * rather than being destroyed at the drain deadline. Shared by every request of the server.
+   */
+  readonly draining: AbortSignal;
+  /**
+   * Sends an interim response (RFC 9110 §15.2: 100, 102, 103, 104, ...; not 101, which is an
+   * upgrade plan) ahead of the final one. Returns false when none may be sent: the request is
+   * HTTP/1.0, the final response has begun, or the exchange is over.
+   */
+  sendInterim(status: number, headers?: string): boolean;
 }
 
-/** Decides a response. May return synchronously (the fast path for cached files). */
-export type Handler = (
-  head: RequestHead,
-  context: RequestContext,
-) => ResponsePlan | Promise<ResponsePlan>;
+/** The rest of a handler chain: what the handlers after this one (or the server) answer. */
+export type Next = () => ResponsePlan | Promise<ResponsePlan>;
+
+/**
+ * Decides a response; may return synchronously (the fast path for cached files). `next` asks
+ * the handlers after this one in a chain (see chain()); at the end of a chain it answers 404.
+ */
+export interface Handler {
+  (head: RequestHead, context: RequestContext, next: Next): ResponsePlan | Promise<ResponsePlan>;
+  /**
+   * The methods this handler answers (default GET, HEAD, OPTIONS). The server answers other
+   * registered methods with 405 and an Allow of these, and unknown ones with 501, without
+   * calling it. A wrapper that answers no method of its own (auth, a log) leaves it undefined.
+   */
+  readonly methods?: readonly string[];
+}

@@ -1,80 +1,79 @@
 /**
- * Tracks a server's connected sockets and whether each is idle (between requests) or active,
- * so that a graceful stop can close idle ones at once and give active ones a bounded time to
- * finish (Go's ConnState idea, reduced to what tcpkit needs).
+ * The open connections of one server and its graceful stop, shared by the HTTP and echo servers
+ * (Go's trackConn and Shutdown, reduced to what tcpkit needs): a drain tells every connection
+ * that the server is stopping, so each winds down in its protocol's way (an idle HTTP connection
+ * closes at once, a busy one after its response; an echo connection half-closes after what it
+ * has queued); whatever is still open at the deadline is destroyed.
  */
 import type { Socket } from "node:net";
 
-/** The open connections of one server, each idle or active, for a graceful drain. */
-export class ConnectionRegistry {
-  /** socket → true while idle. */
-  private readonly sockets = new Map<Socket, boolean>();
-  private closing = false;
-  private onEmpty: (() => void) | undefined;
+/** A connection as the registry sees it. */
+export interface TrackedConnection {
+  readonly socket: Socket;
+  /** A graceful stop has begun: close when idle, or after the work in flight. */
+  shutdown(): void;
+}
 
+export class ConnectionRegistry<T extends TrackedConnection = TrackedConnection> {
+  readonly #open = new Set<T>();
+  readonly #draining = new AbortController();
+  #onEmpty: (() => void) | undefined;
+  #drained: Promise<void> | undefined;
+  #isDraining = false;
+
+  /** Connections open now. */
   get size(): number {
-    return this.sockets.size;
+    return this.#open.size;
   }
 
-  /** True once drain() has been called: new connections should be refused. */
-  get isClosing(): boolean {
-    return this.closing;
+  /** Aborted once drain() has begun: no new connection, no further work on open ones. */
+  get draining(): AbortSignal {
+    return this.#draining.signal;
   }
 
-  /** Registers a socket (active) and forgets it when it closes. */
-  add(socket: Socket): void {
-    this.sockets.set(socket, false);
-    socket.once("close", () => this.remove(socket));
+  /** draining.aborted, read on every request: a plain field is cheaper than AbortSignal's getter. */
+  get isDraining(): boolean {
+    return this.#isDraining;
   }
 
-  /** Marks a socket idle; during a drain an idle socket is closed at once. */
-  markIdle(socket: Socket): void {
-    if (!this.sockets.has(socket)) return;
-    if (this.closing) {
-      socket.destroy();
-      return;
+  /** Registers an accepted connection; its owner calls delete() when the socket closes. */
+  add(connection: T): void {
+    this.#open.add(connection);
+  }
+
+  delete(connection: T): void {
+    if (!this.#open.delete(connection)) return;
+    if (this.#open.size === 0 && this.#onEmpty !== undefined) {
+      const done = this.#onEmpty;
+      this.#onEmpty = undefined;
+      done();
     }
-    this.sockets.set(socket, true);
   }
 
-  markActive(socket: Socket): void {
-    if (this.sockets.has(socket)) this.sockets.set(socket, false);
-  }
-
-  /**
-   * Calls `fn` for every registered socket: for protocols with their own way of winding a
-   * connection down before drain() (the echo server half-closes each one).
-   */
-  forEachSocket(fn: (socket: Socket) => void): void {
-    for (const socket of [...this.sockets.keys()]) fn(socket);
+  /** Calls `fn` for every open connection (the HTTP server's deadline sweep). */
+  forEach(fn: (connection: T) => void): void {
+    for (const connection of this.#open) fn(connection);
   }
 
   /**
-   * Closes idle sockets now, waits for active ones to finish, and destroys whatever is left
-   * after `timeoutMs`. Resolves when no socket remains.
+   * Graceful stop: tells every connection (shutdown), waits for them to close, and destroys the
+   * sockets still open after `timeoutMs`. Resolves when none is left.
    */
   drain(timeoutMs: number): Promise<void> {
-    this.closing = true;
-    for (const [socket, idle] of this.sockets) if (idle) socket.destroy();
-    if (this.sockets.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    if (this.#drained !== undefined) return this.#drained;
+    this.#isDraining = true;
+    this.#draining.abort();
+    for (const connection of [...this.#open]) connection.shutdown();
+    if (this.#open.size === 0) return (this.#drained = Promise.resolve());
+    return (this.#drained = new Promise((resolve) => {
       const timer = setTimeout(() => {
-        for (const socket of this.sockets.keys()) socket.destroy();
+        for (const connection of [...this.#open]) connection.socket.destroy();
       }, timeoutMs);
       timer.unref();
-      this.onEmpty = () => {
+      this.#onEmpty = () => {
         clearTimeout(timer);
         resolve();
       };
-    });
-  }
-
-  private remove(socket: Socket): void {
-    this.sockets.delete(socket);
-    if (this.sockets.size === 0 && this.onEmpty !== undefined) {
-      const done = this.onEmpty;
-      this.onEmpty = undefined;
-      done();
-    }
+    }));
   }
 }

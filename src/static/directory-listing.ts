@@ -99,17 +99,21 @@ export function formatTime(ms: number): string {
 }
 
 /** The URL path of a folder from its decoded segments: "/", "/a%20b/". */
-function folderUrl(segments: readonly string[]): string {
+export function folderUrl(segments: readonly string[]): string {
   return "/" + segments.map((s) => encodeSegment(s) + "/").join("");
 }
 
-/** The HTML page. `segments` are the folder's decoded URL path segments. */
+/**
+ * The HTML page. `segments` are the folder's decoded URL path segments; `extras` is trusted HTML
+ * other wings add under the heading (ServeStaticOptions.listingExtras).
+ */
 export function renderHtml(
   segments: readonly string[],
   entries: readonly ListingEntry[],
   sort: SortKey,
   order: SortOrder,
   truncated: boolean,
+  extras = "",
 ): string {
   const title = "Index of /" + segments.map((s) => s + "/").join("");
   const crumbs = [`<a href="/">/</a>`];
@@ -145,7 +149,7 @@ nav a{text-decoration:none}table{border-collapse:collapse;width:100%}th,td{text-
 th{border-bottom:1px solid #ccc}td.size,th:nth-child(2){text-align:right;font-variant-numeric:tabular-nums}tr.dir a{font-weight:600}</style>
 </head><body>
 <h1>Index of <nav style="display:inline">${crumbs.join(" ")}</nav></h1>
-<table><thead><tr>${header("name", "Name")}${header("size", "Size")}${header("date", "Modified")}</tr></thead>
+${extras}<table><thead><tr>${header("name", "Name")}${header("size", "Size")}${header("date", "Modified")}</tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody></table>

@@ -9,7 +9,7 @@ import type { Stats } from "node:fs";
 import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { formatHttpDate } from "../http/http-date.js";
-import type { DispatchTurn } from "../http/types.js";
+import { statusForFileError } from "../http/error-plan.js";
 import { mediaTypeFor } from "./media-type.js";
 import { TurnStat } from "./turn-stat.js";
 
@@ -71,6 +71,8 @@ export interface FileTableOptions {
 }
 
 const MISSING: Lookup = { kind: "missing" };
+const FORBIDDEN: Lookup = { kind: "forbidden" };
+const ERROR: Lookup = { kind: "error" };
 
 /** Identity of a stat: any change to content, replacement or rename-over changes it. */
 export interface StatIdentity {
@@ -129,13 +131,8 @@ export class FileTable {
    * the libuv thread pool (25-35 µs per fs.promises.stat on a 2-core machine). Returns
    * synchronously unless the slow path runs, so hot files cost no promise.
    */
-  lookup(segments: readonly string[], turn?: DispatchTurn): Lookup | Promise<Lookup> {
-    return this.lookupAt(
-      join(this.#options.realRoot, ...segments),
-      segments.join("/"),
-      segments,
-      turn,
-    );
+  lookup(segments: readonly string[]): Lookup | Promise<Lookup> {
+    return this.lookupAt(join(this.#options.realRoot, ...segments), segments.join("/"), segments);
   }
 
   /**
@@ -147,11 +144,10 @@ export class FileTable {
     candidate: string,
     cacheKey: string,
     segments: readonly string[],
-    turn?: DispatchTurn,
   ): Lookup | Promise<Lookup> {
     let current: Stats | undefined;
     try {
-      current = this.#stats.stat(candidate, turn);
+      current = this.#stats.stat(candidate);
     } catch (err) {
       return errorLookup(err);
     }
@@ -192,7 +188,7 @@ export class FileTable {
     if (!s.isFile()) return MISSING;
     const name = segments[segments.length - 1] ?? "";
     const entry = await this.#buildEntry(cacheKey, real, s, name);
-    if (entry === undefined) return { kind: "error" };
+    if (entry === undefined) return ERROR;
     this.#remember(cacheKey, entry);
     return entry.found;
   }
@@ -309,17 +305,12 @@ export function makeEtag(s: Stats): string {
 
 /** File-system errors to what the client may learn: nothing of the OS text (DESIGN §3). */
 function errorLookup(err: unknown): Lookup {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "ENOENT":
-    case "ENOTDIR":
-    case "ENAMETOOLONG":
-    case "ELOOP":
+  switch (statusForFileError(err)) {
+    case 404:
       return MISSING;
-    case "EACCES":
-    case "EPERM":
-      return { kind: "forbidden" };
-    default:
-      return { kind: "error" };
+    case 403:
+      return FORBIDDEN;
+    case 500:
+      return ERROR;
   }
 }

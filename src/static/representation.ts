@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import { getField } from "../http/header-lookup.js";
 import { codingQuality } from "../http/negotiation.js";
-import type { DispatchTurn, RequestHead } from "../http/types.js";
+import type { RequestHead } from "../http/types.js";
 import type { FileEntry, FileTable, Lookup } from "./file-table.js";
 
 /** What the response carries: bytes in memory or a file on disk, and how to describe them. */
@@ -66,7 +66,7 @@ export function selectRepresentation(
   // Synchronous while the file table answers from its fast path (the usual case: no sibling).
   for (let i = 0; i < wanted.length; i++) {
     const { coding, suffix } = wanted[i] as (typeof CODINGS)[number];
-    const found = options.table.lookup([...segments, last + suffix], options.turn);
+    const found = options.table.lookup([...segments, last + suffix]);
     if (found instanceof Promise) return finishSelect(head, entry, options, wanted, i, found);
     if (found.kind === "file") return sibling(entry, found.entry, coding);
   }
@@ -74,8 +74,6 @@ export function selectRepresentation(
 }
 
 interface SelectOptions {
-  /** The dispatch turn of the request, for the sibling lookups made synchronously. */
-  readonly turn: DispatchTurn | undefined;
   readonly table: FileTable;
   readonly compress: boolean;
   readonly siteHeaders: string;

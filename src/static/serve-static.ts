@@ -7,14 +7,16 @@ import { randomBytes } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getField } from "../http/header-lookup.js";
-import { ALLOW_HEADER } from "../http/method-policy.js";
+import { ALLOW_HEADER, DEFAULT_METHODS, optionsPlan } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
-import type { DispatchTurn, FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
+import { errorPlan } from "../http/error-plan.js";
+import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import {
   parseSortQuery,
+  folderUrl,
   readListing,
   renderHtml,
   renderJson,
@@ -22,15 +24,14 @@ import {
   sortEntries,
 } from "./directory-listing.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
-import { encodePathSegments, resolveRequestPath, type ResolvedPath } from "./resolve-path.js";
-import { buildSiteHeaders } from "./site-headers.js";
 import {
-  errorPlan,
-  notModifiedPlan,
-  optionsPlan,
-  preflightPlan,
-  redirectPlan,
-} from "./static-plans.js";
+  encodePathSegments,
+  resolveRequestPath,
+  resolveSpaFile,
+  type ResolvedPath,
+} from "./resolve-path.js";
+import { buildSiteHeaders } from "./site-headers.js";
+import { notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
 import { selectRepresentation, type Representation } from "./representation.js";
 
 /** Options of serveStatic; every one has a safe default. */
@@ -54,7 +55,16 @@ export interface ServeStaticOptions {
   headers?: readonly (readonly [string, string])[];
   /** Compress compressible types on the fly (gzip, brotli), cached per file version. */
   compress?: boolean;
+  /**
+   * What other wings add to an HTML listing (an upload form, archive links): each returns
+   * trusted HTML for the folder at `folderPath` (its URL path, "/a%20b/"), placed under the
+   * heading; "" for nothing. static knows nothing of what they are.
+   */
+  listingExtras?: readonly ListingExtra[];
 }
+
+/** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
+export type ListingExtra = (folderPath: string) => string;
 
 /**
  * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
@@ -62,7 +72,7 @@ export interface ServeStaticOptions {
  */
 export function serveStatic(root: string, options: ServeStaticOptions = {}): Handler {
   const site = new StaticSite(root, options);
-  return (head, context) => site.handle(head, context.turn);
+  return Object.assign((head: RequestHead) => site.handle(head), { methods: DEFAULT_METHODS });
 }
 
 /** A request path as resolved under the root, with what the file table needs for it. */
@@ -86,6 +96,7 @@ class StaticSite {
   readonly #table: FileTable;
   readonly #realRoot: string;
   readonly #listing: boolean;
+  readonly #listingExtras: readonly ListingExtra[];
   readonly #dotfiles: boolean;
   readonly #cors: boolean;
   readonly #compress: boolean;
@@ -109,6 +120,7 @@ class StaticSite {
       });
     }
     this.#listing = options.listing ?? true;
+    this.#listingExtras = options.listingExtras ?? [];
     this.#dotfiles = options.dotfiles ?? false;
     this.#cors = options.cors ?? false;
     this.#compress = options.compress ?? false;
@@ -119,14 +131,7 @@ class StaticSite {
     });
     this.#fileHeaders = built.fileHeaders;
     this.#allHeaders = built.allHeaders;
-    if (options.spa !== undefined && options.spa !== false) {
-      const file = options.spa === true ? "index.html" : options.spa;
-      const r = resolveRequestPath("/" + file.replace(/^\/+/, ""));
-      if (r.kind !== "ok" || r.segments.length === 0) {
-        throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid SPA file '${file}'`);
-      }
-      this.#spa = r.segments;
-    }
+    if (options.spa !== undefined && options.spa !== false) this.#spa = resolveSpaFile(options.spa);
     this.#plain404 = errorPlan(404, this.#allHeaders);
     this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
     this.#table = new FileTable({
@@ -137,12 +142,8 @@ class StaticSite {
     });
   }
 
-  /**
-   * Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. `turn` is
-   * passed on to every lookup, also after an await: by then it is inactive and TurnStat stats
-   * afresh, so no caller has to tell the two cases apart.
-   */
-  handle(head: RequestHead, turn?: DispatchTurn): ResponsePlan | Promise<ResponsePlan> {
+  /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
+  handle(head: RequestHead): ResponsePlan | Promise<ResponsePlan> {
     if (head.method === "OPTIONS") {
       const preflight =
         this.#cors &&
@@ -153,16 +154,16 @@ class StaticSite {
         : optionsPlan(this.#allHeaders);
     }
     if (head.method !== "GET" && head.method !== "HEAD") {
-      return errorPlan(405, this.#allHeaders, ALLOW_HEADER);
+      return errorPlan(405, ALLOW_HEADER + this.#allHeaders);
     }
     const target = this.#target(head.path);
     const resolved = target.resolved;
     if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(turn);
-    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments, turn);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
+    const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
     return found instanceof Promise
-      ? found.then((f) => this.#dispatch(head, resolved, f, turn))
-      : this.#dispatch(head, resolved, found, turn);
+      ? found.then((f) => this.#dispatch(head, resolved, f))
+      : this.#dispatch(head, resolved, found);
   }
 
   /** resolveRequestPath(path) and its file-system path, memoised. */
@@ -189,18 +190,17 @@ class StaticSite {
     head: RequestHead,
     resolved: ResolvedPath & { kind: "ok" },
     found: Lookup,
-    turn: DispatchTurn | undefined,
   ): ResponsePlan | Promise<ResponsePlan> {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound(turn);
-        return this.#serveFile(head, found.entry, turn);
+        if (resolved.trailingSlash) return this.#notFound();
+        return this.#serveFile(head, found.entry);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
-        return this.#serveFolder(head, resolved.segments, found.realPath, turn);
+        return this.#serveFolder(head, resolved.segments, found.realPath);
       case "missing":
-        return this.#missing(head, resolved.segments, turn);
+        return this.#missing(head, resolved.segments);
       case "forbidden":
         return errorPlan(403, this.#allHeaders);
       case "error":
@@ -218,11 +218,10 @@ class StaticSite {
     head: RequestHead,
     segments: readonly string[],
     realPath: string,
-    turn: DispatchTurn | undefined,
   ): Promise<ResponsePlan> {
-    const index = await this.#table.lookup([...segments, "index.html"], turn);
-    if (index.kind === "file") return this.#serveFile(head, index.entry, turn);
-    if (!this.#listing) return this.#notFound(turn);
+    const index = await this.#table.lookup([...segments, "index.html"]);
+    if (index.kind === "file") return this.#serveFile(head, index.entry);
+    if (!this.#listing) return this.#notFound();
     let listing;
     try {
       listing = await readListing(realPath, this.#dotfiles);
@@ -245,7 +244,9 @@ class StaticSite {
       body = renderText(entries);
     } else {
       type = "text/html; charset=utf-8";
-      body = renderHtml(segments, entries, sort, order, listing.truncated);
+      const folderPath = folderUrl(segments);
+      const extras = this.#listingExtras.map((extra) => extra(folderPath)).join("");
+      body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
     }
     return {
       status: 200,
@@ -255,38 +256,30 @@ class StaticSite {
   }
 
   /** Nothing at that path: the SPA entry point when it applies, else 404. */
-  #missing(
-    head: RequestHead,
-    segments: readonly string[],
-    turn: DispatchTurn | undefined,
-  ): ResponsePlan | Promise<ResponsePlan> {
+  #missing(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
     const last = segments[segments.length - 1] ?? "";
     if (
       this.#spa !== undefined &&
       !last.includes(".") &&
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
-      return this.#serveSpa(head, this.#spa, turn);
+      return this.#serveSpa(head, this.#spa);
     }
-    return this.#notFound(turn);
+    return this.#notFound();
   }
 
-  async #serveSpa(
-    head: RequestHead,
-    spa: readonly string[],
-    turn: DispatchTurn | undefined,
-  ): Promise<ResponsePlan> {
-    const app = await this.#table.lookup(spa, turn);
-    if (app.kind === "file") return this.#serveFile(head, app.entry, turn);
-    return this.#notFound(turn);
+  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
+    const app = await this.#table.lookup(spa);
+    if (app.kind === "file") return this.#serveFile(head, app.entry);
+    return this.#notFound();
   }
 
   /**
    * 404, with the root's 404.html as its body when there is one. Synchronous when the table
    * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
    */
-  #notFound(turn: DispatchTurn | undefined): ResponsePlan | Promise<ResponsePlan> {
-    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE, turn);
+  #notFound(): ResponsePlan | Promise<ResponsePlan> {
+    const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
     return page instanceof Promise
       ? page.then((p) => this.#notFoundWith(p))
       : this.#notFoundWith(page);
@@ -298,21 +291,13 @@ class StaticSite {
     return {
       status: 404,
       headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
-      body:
-        e.bytes !== undefined
-          ? { kind: "bytes", bytes: e.bytes, unchanging: true }
-          : fileBody(e, 0, e.size),
+      body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
     };
   }
 
   /** A file: choose the variant (sibling, compressed, identity), then respond. */
-  #serveFile(
-    head: RequestHead,
-    entry: FileEntry,
-    turn: DispatchTurn | undefined,
-  ): ResponsePlan | Promise<ResponsePlan> {
+  #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
     const rep = selectRepresentation(head, entry, {
-      turn,
       table: this.#table,
       compress: this.#compress,
       siteHeaders: this.#fileHeaders,
@@ -332,7 +317,7 @@ class StaticSite {
       case "whole":
         return wholePlan(rep);
       case "unsatisfiable":
-        return errorPlan(416, this.#allHeaders, `Content-Range: bytes */${rep.size}\r\n`);
+        return errorPlan(416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
       case "ranges": {
         const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
         if (only !== undefined) {
@@ -384,6 +369,5 @@ function repPiece(rep: Representation, start: number, end: number): Buffer | Fil
 
 function repBody(rep: Representation, start: number, end: number): ResponsePlan["body"] {
   const piece = repPiece(rep, start, end);
-  // File-table bytes and compressed copies are never written to once made.
-  return Buffer.isBuffer(piece) ? { kind: "bytes", bytes: piece, unchanging: true } : piece;
+  return Buffer.isBuffer(piece) ? { kind: "bytes", bytes: piece } : piece;
 }

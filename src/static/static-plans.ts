@@ -1,30 +1,9 @@
 /**
- * The fixed responses serveStatic gives besides files: errors with short canned bodies (never OS
- * text), redirects, 304, OPTIONS and CORS preflight. Each carries the site's own header lines.
+ * The fixed responses serveStatic gives besides files and errors (http/error-plan.ts): redirects,
+ * 304 and CORS preflight. Each carries the site's own header lines.
  */
 import { ALLOW_HEADER, ALLOWED_METHODS } from "../http/method-policy.js";
-import { reasonPhrase } from "../http/status.js";
 import type { ResponsePlan } from "../http/types.js";
-
-const bodies = new Map<number, Buffer>();
-function errorBody(status: number): Buffer {
-  let b = bodies.get(status);
-  if (b === undefined) {
-    // The same "404 Not Found\n" texts as the server's canned responses.
-    b = Buffer.from(`${status} ${reasonPhrase(status)}\n`, "latin1");
-    bodies.set(status, b);
-  }
-  return b;
-}
-
-/** An error with its fixed plain-text body. `extra` are lines such as Content-Range or Allow. */
-export function errorPlan(status: number, siteHeaders: string, extra = ""): ResponsePlan {
-  return {
-    status,
-    headers: `Content-Type: text/plain; charset=utf-8\r\n${extra}${siteHeaders}`,
-    body: { kind: "bytes", bytes: errorBody(status), unchanging: true },
-  };
-}
 
 /** 301 to `location` (already encoded and checked: starts with a single "/"). */
 export function redirectPlan(location: string, siteHeaders: string): ResponsePlan {
@@ -47,11 +26,6 @@ export function notModifiedPlan(etag: string, vary: boolean, siteHeaders: string
     headers: `ETag: ${etag}\r\n${vary ? "Vary: Accept-Encoding\r\n" : ""}${siteHeaders}`,
     body: { kind: "none" },
   };
-}
-
-/** OPTIONS without CORS: which methods the resource allows (as the server's own `OPTIONS *`). */
-export function optionsPlan(siteHeaders: string): ResponsePlan {
-  return { status: 200, headers: ALLOW_HEADER + siteHeaders, body: { kind: "none" } };
 }
 
 /** Request headers a preflight may ask for that are echoed back only when they are tokens. */

@@ -2,7 +2,7 @@
  * stat(2) shared by the lookups of one dispatch turn (DESIGN §8: "revalidated cheaply").
  *
  * The server dispatches the requests read in one poll phase together, in a turn that starts
- * after all of them were received and during which nothing is read (http/dispatch-turn.ts). A
+ * after all of them were received and during which nothing is read (http/server/dispatch-turn.ts). A
  * stat taken during the turn therefore sees the file as it was after every one of those
  * requests arrived, which is what a stat per request could have seen: sharing it changes no
  * answer. Under load about 50 requests share a turn, and the stat was the largest cost of a
@@ -11,7 +11,7 @@
  * most MAX_PATHS paths.
  */
 import { statSync, type Stats } from "node:fs";
-import type { DispatchTurn } from "../http/types.js";
+import { currentTurn, type DispatchTurn } from "../http/server/dispatch-turn.js";
 
 const MAX_PATHS = 1024;
 
@@ -21,7 +21,8 @@ export class TurnStat {
   #turn: DispatchTurn | undefined;
 
   /** statSync(path), undefined when it does not exist; throws as statSync does otherwise. */
-  stat(path: string, turn: DispatchTurn | undefined): Stats | undefined {
+  stat(path: string): Stats | undefined {
+    const turn = currentTurn();
     if (turn === undefined || !turn.active) return statIfExists(path);
     if (turn !== this.#turn) {
       this.#turn = turn;

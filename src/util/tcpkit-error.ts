@@ -18,8 +18,12 @@ export type TcpkitErrorCode =
   | "ERR_INVALID_URL"
   | "ERR_HTTP_PROTOCOL"
   | "ERR_HTTP_STATUS"
+  | "ERR_BODY_TOO_LARGE"
   | "ERR_TOO_MANY_REDIRECTS"
   | "ERR_REDIRECT_LOOP"
+  | "ERR_REDIRECT_REFUSED"
+  | "ERR_DIGEST_MISMATCH"
+  | "ERR_INTERRUPTED"
   | "ERR_FILE"
   | "ERR_INVALID_ARGUMENT"
   | "ERR_WORKER";
@@ -49,7 +53,9 @@ export function toNetworkError(err: unknown, peer: string): TcpkitError {
     case "ENOTFOUND":
     case "EAI_AGAIN":
     case "EAI_NONAME":
-      return new TcpkitError("ERR_HOST_NOT_FOUND", `host not found: ${peer}`, { cause: err });
+      return new TcpkitError("ERR_HOST_NOT_FOUND", `cannot resolve ${hostOf(peer)}`, {
+        cause: err,
+      });
     case "ETIMEDOUT":
       return new TcpkitError("ERR_TIMEOUT", `timed out connecting to ${peer}`, { cause: err });
     case "ECONNRESET":
@@ -62,4 +68,10 @@ export function toNetworkError(err: unknown, peer: string): TcpkitError {
       return new TcpkitError("ERR_NETWORK", `network error with ${peer}: ${text}`, { cause: err });
     }
   }
+}
+
+/** "example.com" from "example.com:80", "::1" from "[::1]:8080": the name a lookup failed on. */
+function hostOf(peer: string): string {
+  const m = /^\[([^\]]*)\](?::\d+)?$/.exec(peer) ?? /^([^:]*)(?::\d+)?$/.exec(peer);
+  return m?.[1] ?? peer;
 }

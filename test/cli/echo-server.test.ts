@@ -262,7 +262,10 @@ describe("tcpkit echo-server options", () => {
     assert.match(stdout, new RegExp(`^Handling client 127\\.0\\.0\\.1:${localPort}$`, "m"));
     assert.match(
       stdout,
-      new RegExp(`^Closed client 127\\.0\\.0\\.1:${localPort}: 5 bytes received, 5 sent$`, "m"),
+      new RegExp(
+        `^Closed client 127\\.0\\.0\\.1:${localPort}: 5 bytes received, 5 sent, [\\d.]+ s$`,
+        "m",
+      ),
     );
   });
 

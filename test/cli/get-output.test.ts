@@ -28,7 +28,10 @@ describe("tcpkit get: output files", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(files(), ["file.txt"]);
     assert.equal(readFileSync(join(site.cwd, "file.txt"), "utf8"), "hello\n");
-    assert.match(r.stderr, /^tcpkit get: saved file\.txt \(6 bytes\)\n$/);
+    assert.match(
+      r.stderr,
+      /^tcpkit get: saved file\.txt \(6 bytes\) in \d+\.\d s, [\d.]+ [KMG]?i?B\/s\n$/,
+    );
   });
 
   it("saves / as index.html", async () => {
@@ -89,8 +92,8 @@ describe("tcpkit get: output files", () => {
     assert.deepEqual(files(), []);
   });
 
-  it("-i prints the response head on stdout; --trace prints both heads on stderr", async () => {
-    const r = await get(["-i", "--trace", "-o", "-", site.server.url("/file.txt")]);
+  it("--include prints the response head on stdout; --trace prints both heads on stderr", async () => {
+    const r = await get(["--include", "--trace", "-o", "-", site.server.url("/file.txt")]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n");
     const peer = `\\[127\\.0\\.0\\.1:${site.server.port}\\]`;
@@ -177,14 +180,14 @@ describe("tcpkit get: output files", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill("SIGINT");
-    assert.equal(await exited, 1);
+    assert.equal(await exited, 130);
     assert.match(stderr, /interrupted.*partial file kept as .*stall\.part \(1000 bytes\)/);
     assert.equal(statSync(part).mtime.toUTCString(), LAST_MODIFIED);
     assert.ok(readFileSync(part).equals(BODY.subarray(0, 1000)));
   });
 
-  it("-i into a closed pipe fails with one line and exit 1, not a crash", async () => {
-    const child = spawn(CLI_RUNTIME, [CLI_PATH, "get", "-i", site.server.url("/big.bin")], {
+  it("--include into a closed pipe fails with one line and exit 1, not a crash", async () => {
+    const child = spawn(CLI_RUNTIME, [CLI_PATH, "get", "--include", site.server.url("/big.bin")], {
       cwd: site.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -23,6 +23,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { runCli, startCli, type RunningServer, startServe } from "../support/cli.js";
 import { freePort, waitForPort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
 
 const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
 
@@ -39,8 +40,10 @@ before(() => {
   originals.set("big.bin", randomBytes(3 * 1024 * 1024 + 17));
   originals.set("with space.txt", Buffer.from("spaced\n"));
   for (const [name, data] of originals) writeFileSync(join(www, name), data);
+  mkdirSync(join(www, "many"));
+  for (let i = 0; i < 100; i++) writeFileSync(join(www, "many", `f${i}`), `small file ${i}\n`);
   // nginx workers may run as another user: let them read the tree.
-  for (const p of [root, www]) chmodSync(p, 0o755);
+  for (const p of [root, www, join(www, "many")]) chmodSync(p, 0o755);
   for (const name of originals.keys()) chmodSync(join(www, name), 0o644);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -99,7 +102,8 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 events { worker_connections 64; }
 http {
-  access_log ${dir}/access.log;
+  log_format conn '$connection $status $request';
+  access_log ${dir}/access.log conn;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
@@ -121,6 +125,25 @@ http {
     base = `http://127.0.0.1:${port}`;
   });
   after(() => stopChild(nginx));
+
+  it("downloads over 3 connections by ranges (-x 4) with the same SHA-256", async () => {
+    const r = await runCli(["get", "-x", "4", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /, 3 connections/);
+    assertSameFile("big.bin");
+  });
+
+  it("downloads 100 URLs over one kept-alive connection (nginx's log shows one)", async () => {
+    const log = join(root, "nginx", "access.log");
+    const before = readFileSync(log, "utf8").split("\n").length - 1;
+    const urls = Array.from({ length: 100 }, (_, i) => `${base}/many/f${i}`);
+    const r = await runCli(["get", "-q", ...urls], { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = readFileSync(log, "utf8").trim().split("\n").slice(before);
+    assert.equal(lines.length, 100);
+    assert.equal(new Set(lines.map((l) => l.split(" ")[0])).size, 1);
+    assert.equal(readFileSync(join(cwd, "f99"), "utf8"), "small file 99\n");
+  });
 
   it("downloads a few KB and a few MB with the same SHA-256", async () => {
     await getAndCompare(base, "small.txt");
@@ -168,27 +191,9 @@ describe("tcpkit get against python3 -m http.server (HTTP/1.0)", () => {
   let base: string;
 
   before(async () => {
-    python = spawn(
-      "python3",
-      ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", www],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`python not ready: ${out}`)), 15_000);
-      python.stdout?.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = / port (\d+)/.exec(out);
-        if (m !== null) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      python.stderr?.on("data", () => {});
-      python.once("exit", (code) => reject(new Error(`python exited with ${code}`)));
-    });
+    const started = await startPythonHttpServer(www);
+    python = started.child;
+    const port = started.port;
     base = `http://127.0.0.1:${port}`;
   });
   after(() => stopChild(python));
@@ -197,6 +202,13 @@ describe("tcpkit get against python3 -m http.server (HTTP/1.0)", () => {
     await getAndCompare(base, "small.txt");
     await getAndCompare(base, "big.bin", ["-q"]);
     await getAndCompare(base, "with space.txt", ["-0"]);
+  });
+
+  it("-x 4 falls back to one connection, and says so: http.server ignores Range", async () => {
+    const r = await runCli(["get", "-x", "4", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /does not send ranges; one connection/);
+    assertSameFile("big.bin");
   });
 
   it("saves the directory listing as index.html and exits 3 on 404", async () => {
@@ -292,6 +304,13 @@ describe("tcpkit get against tcpkit serve", () => {
     const again = await runCli(["get", "-c", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /restarting from the beginning/);
+    assertSameFile("big.bin");
+  });
+
+  it("downloads over 3 connections by ranges (-x 4) with the same SHA-256", async () => {
+    const r = await runCli(["get", "-x", "4", `${base}/big.bin`], { cwd, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /, 3 connections/);
     assertSameFile("big.bin");
   });
 

@@ -118,7 +118,7 @@ describe("usage errors", () => {
     ],
     [
       ["echo", "--count", "-3"],
-      "tcpkit: --count must be a whole number of at least 1, not '-3' (see 'tcpkit echo --help')\n",
+      "tcpkit: --count must be a whole number of at least 0, not '-3' (see 'tcpkit echo --help')\n",
     ],
     [
       ["echo-server", "--port", "-1"],

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { waitForPort } from "../support/ports.js";
+import { freePort, waitForPort } from "../support/ports.js";
 import { join } from "node:path";
 import { parseResponse, type HttpResponse } from "../support/http-response.js";
 
@@ -61,6 +61,24 @@ http {
     throw new Error(`nginx not listening on ${port}: ${(e as Error).message} ${err}`);
   }
   return child;
+}
+
+/**
+ * startNginx on a free port: the port is released before nginx binds it and another process
+ * may take it meanwhile, so up to three tries.
+ */
+export async function startNginxOnFreePort(
+  dir: string,
+  root: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { child: await startNginx(dir, root, port), port };
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
 }
 
 /** What one connection got back. */

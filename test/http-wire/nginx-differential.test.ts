@@ -14,12 +14,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT, type RunningServer, startServe } from "../support/cli.js";
 import { requestMethod } from "../support/http-response.js";
-import { freePort } from "../support/ports.js";
 import { NGINX_CORPUS, writeDocumentRoot, type WireCase } from "./nginx-differential-corpus.js";
 import {
   compare,
   rawExchange,
-  startNginx,
+  startNginxOnFreePort,
   statusLine,
   type Exchange,
 } from "./nginx-differential-wire.js";
@@ -66,16 +65,7 @@ describe("conformance differential against nginx", () => {
   before(async () => {
     base = mkdtempSync(join(tmpdir(), "tcpkit-nginx-diff-"));
     const root = writeDocumentRoot(base, marker);
-    // the free port is released before nginx binds it: another process may take it meanwhile
-    for (let attempt = 1; ; attempt++) {
-      nginxPort = await freePort();
-      try {
-        nginx = await startNginx(join(base, "nginx"), root, nginxPort);
-        break;
-      } catch (err) {
-        if (attempt === 3) throw err;
-      }
-    }
+    ({ child: nginx, port: nginxPort } = await startNginxOnFreePort(join(base, "nginx"), root));
     tcpkit = await startServe(root);
 
     const validators = async (port: number): Promise<Record<string, string>> => {

@@ -146,9 +146,9 @@ describe("graceful stop", () => {
     // could begin it before the request arrived, on a loaded machine).
     let entered: () => void = () => {};
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    const t = await startTestServer({}, (head, context) => {
+    const t = await startTestServer({}, (head, context, next) => {
       if (head.path === "/async") entered();
-      return testHandler(head, context);
+      return testHandler(head, context, next);
     });
     const idle = await RawConnection.open(t.port);
     await idle.send(GET);

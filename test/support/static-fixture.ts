@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import type { RequestHead, ResponsePlan } from "../../src/http/types.js";
+import { Readable } from "node:stream";
+import type { Next, RequestContext, RequestHead, ResponsePlan } from "../../src/http/types.js";
 import { serveStatic, type ServeStaticOptions } from "../../src/static/serve-static.js";
 
 export interface StaticFixture {
@@ -38,8 +39,28 @@ export interface StaticSite {
   ): Promise<ResponsePlan>;
 }
 
-/** The connection a unit test's request comes from: a loopback peer over plain TCP. */
-export const TEST_CONTEXT = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false };
+/**
+ * The context of a unit test's request: a loopback peer over plain TCP, without a body, never
+ * aborted or draining, refusing interim responses.
+ */
+export const TEST_CONTEXT: RequestContext = {
+  remoteAddress: "127.0.0.1",
+  remotePort: 1,
+  secure: false,
+  body: {
+    length: 0,
+    stream: () => Readable.from([]),
+    bytes: () => Promise.resolve(Buffer.alloc(0)),
+  },
+  signal: new AbortController().signal,
+  draining: new AbortController().signal,
+  sendInterim: () => false,
+};
+
+/** The end of a chain in unit tests: a handler under test must answer by itself. */
+export const NO_NEXT: Next = () => {
+  throw new Error("the handler passed the request on");
+};
 
 /** Builds the fixture before the calling test file's tests and removes it after them. */
 export function useStaticSite(): StaticSite {
@@ -54,7 +75,11 @@ export function useStaticSite(): StaticSite {
       return fixture;
     },
     get: async (target, fields = {}, options = {}, method = "GET") =>
-      serveStatic(site.fx.root, options)(requestHead(target, fields, method), TEST_CONTEXT),
+      serveStatic(site.fx.root, options)(
+        requestHead(target, fields, method),
+        TEST_CONTEXT,
+        NO_NEXT,
+      ),
   };
   return site;
 }
@@ -124,7 +149,8 @@ export function planBody(plan: ResponsePlan): Buffer {
         ),
       );
     case "stream":
-      throw new Error("stream bodies are not used by serveStatic");
+    case "upgrade":
+      throw new Error(`${b.kind} bodies are not used by serveStatic`);
   }
 }
 

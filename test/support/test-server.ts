@@ -10,7 +10,7 @@ import {
   createHttpServer,
   type HttpServer,
   type HttpServerOptions,
-} from "../../src/http/server.js";
+} from "../../src/http/server/server.js";
 import { optionsPlan } from "../../src/http/method-policy.js";
 import type { Handler, ResponsePlan } from "../../src/http/types.js";
 
@@ -90,11 +90,7 @@ export const testHandler: Handler = (head) => {
       scratch.write(String(++scratchCount).padStart(7, "0") + "\n", "latin1");
       return { status: 200, headers: TEXT, body: { kind: "bytes", bytes: scratch } };
     case "/fixed":
-      return {
-        status: 200,
-        headers: TEXT,
-        body: { kind: "bytes", bytes: FIXED, unchanging: true },
-      };
+      return { status: 200, headers: TEXT, body: { kind: "bytes", bytes: FIXED } };
     case "/204":
       return { status: 204, headers: "", body: { kind: "none" } };
     case "/304":

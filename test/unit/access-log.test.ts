@@ -8,7 +8,7 @@ import {
   formatCommon,
   formatJson,
 } from "../../src/cli/access-log.js";
-import type { ExchangeRecord } from "../../src/http/exchange-record.js";
+import type { ExchangeRecord } from "../../src/http/server/exchange-record.js";
 
 const record: ExchangeRecord = {
   remoteAddress: "127.0.0.1",
@@ -18,6 +18,9 @@ const record: ExchangeRecord = {
   version: 11,
   status: 200,
   bodyBytes: 12,
+  bytesReceived: 40,
+  bytesSent: 150,
+  complete: true,
   referer: undefined,
   userAgent: "curl/8",
   startMs: Date.UTC(2026, 10, 24, 5, 6, 7),

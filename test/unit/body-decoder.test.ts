@@ -146,6 +146,25 @@ describe("BodyDecoder", () => {
     assert.equal(r.body, whole.body);
   });
 
+  it("accepts every form of the chunk-ext grammar (RFC 9112 §7.1.1)", () => {
+    const lines = [
+      "3;a",
+      "3;a=b",
+      "3 ;a",
+      "3\t; a = b",
+      '3;a="x;y\\"z\\\\"',
+      '3;a="\xe9\t "',
+      '3;a;b=c;d=""',
+      "3;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+      '3;a="x" ;b',
+    ];
+    for (const line of lines) {
+      const r = decode({ kind: "chunked" }, [bytes(`${line}\r\nabc\r\n0\r\n\r\n`)]);
+      assert.equal(r.result.kind, "done", `${JSON.stringify(line)}: ${JSON.stringify(r.result)}`);
+      assert.equal(r.body, "abc");
+    }
+  });
+
   it("accepts upper-case hex and bare LF line ends", () => {
     const r = decode({ kind: "chunked" }, [bytes("A\nabcdefghij\n0\n\n")]);
     assert.equal(r.body, "abcdefghij");
@@ -158,7 +177,21 @@ describe("BodyDecoder", () => {
     ["data longer than its size", "3\r\nhello\r\n0\r\n\r\n", /longer than its chunk size/],
     ["a CR not followed by LF after data", "3\r\nabc\rX0\r\n\r\n", /missing CRLF/],
     ["a size over 15 hex digits", "1000000000000000\r\n", /too large/],
-    ["a control byte in an extension", "3;a\x01b\r\nabc\r\n0\r\n\r\n", /control byte/],
+    ["a control byte in an extension", "3;a\x01b\r\nabc\r\n0\r\n\r\n", /chunk extension/],
+    // RFC 9112 §7.1.1 chunk-ext grammar (issue 18 item 12): each of these was accepted before.
+    ["junk after the size", "5 junk\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+    ["a bare ';'", "5;\r\nhello\r\n0\r\n\r\n", /chunk extension name/],
+    ["an empty value", "5;a=\r\nhello\r\n0\r\n\r\n", /chunk extension value/],
+    ["a non-token name", "5;a@b\r\nhello\r\n0\r\n\r\n", /chunk extension/],
+    ["an unterminated quoted-string", '5;a="x\r\nhello\r\n0\r\n\r\n', /quoted-string/],
+    [
+      "a CRLF inside a quoted-string (a smuggled message)",
+      '2;a="\r\nXX\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"\r\nab\r\n0\r\n\r\n',
+      /quoted-string/,
+    ],
+    ["junk after a quoted value", '5;a="x"y\r\nhello\r\n0\r\n\r\n', /chunk extension/],
+    ["whitespace before the line end", "5 \r\nhello\r\n0\r\n\r\n", /chunk extension/],
+    ["a DEL in a quoted-string", '5;a="\x7f"\r\nhello\r\n0\r\n\r\n', /quoted-string/],
     ["a bare CR in the size line", "3\rabc\r\n0\r\n\r\n", /bare CR/],
     ["a malformed trailer", "0\r\nnot a field\r\n\r\n", /malformed trailer/],
   ];
@@ -266,5 +299,63 @@ describe("BodyDecoder", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("field values are trimmed by OWS only (issue 18 item 10, client side)", () => {
+  // RFC 9110 §5.6.3: OWS is SP and HTAB, nothing else. String#trim also strips VT, FF, NBSP
+  // (0xA0) and NEL (0x85) of latin1 text: `chunked\xa0` would then be decoded as chunked, while a
+  // peer that does not strip it sees an unknown coding.
+  const isOws = (b: number) => b === 0x20 || b === 0x09;
+  for (const where of ["before", "after"] as const) {
+    it(`for every byte value ${where} a Transfer-Encoding or Content-Length value`, () => {
+      for (let b = 0; b < 256; b++) {
+        if (b === 0x0d || b === 0x0a) continue; // line ends: another field line, not a value
+        const pad = String.fromCharCode(b);
+        const wrap = (v: string) => (where === "before" ? pad + v : v + pad);
+        const te = new ResponseHeadParser().push(
+          bytes(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${wrap("chunked")}\r\n\r\n`),
+        );
+        if (te.kind === "head") {
+          const value = te.head.fields[1] as string;
+          assert.equal(value === "chunked", isOws(b), `byte 0x${b.toString(16)}: '${value}'`);
+          const framing = decideFraming("GET", te.head).kind;
+          // A comma makes an empty list member, which recipients skip (RFC 9110 §5.6.1).
+          const chunked = isOws(b) || b === 0x2c;
+          assert.equal(framing === "chunked", chunked, `byte 0x${b.toString(16)}: ${framing}`);
+        } else {
+          assert.ok(!isOws(b), `byte 0x${b.toString(16)} refused: ${JSON.stringify(te)}`);
+        }
+        const cl = new ResponseHeadParser().push(
+          bytes(`HTTP/1.1 200 OK\r\nContent-Length: ${wrap("5")}\r\n\r\n`),
+        );
+        if (b >= 0x30 && b <= 0x39) continue; // another valid Content-Length
+        const length = cl.kind === "head" ? decideFraming("GET", cl.head) : cl;
+        assert.equal(
+          length.kind === "length",
+          isOws(b),
+          `byte 0x${b.toString(16)}: ${JSON.stringify(length)}`,
+        );
+      }
+    });
+  }
+
+  it("in list members and in obs-fold continuations", () => {
+    for (let b = 0; b < 256; b++) {
+      if (b === 0x0d || b === 0x0a || b === 0x2c || isOws(b)) continue;
+      const pad = String.fromCharCode(b);
+      const list = new ResponseHeadParser().push(
+        bytes(`HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,${pad}chunked\r\n\r\n`),
+      );
+      if (list.kind === "head") {
+        assert.notEqual(decideFraming("GET", list.head).kind, "chunked", `0x${b.toString(16)}`);
+      }
+      const folded = new ResponseHeadParser().push(
+        bytes(`HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n ${pad}chunked\r\n\r\n`),
+      );
+      if (folded.kind === "head") {
+        assert.notEqual(decideFraming("GET", folded.head).kind, "chunked");
+      }
+    }
   });
 });

@@ -1,27 +1,29 @@
 /**
- * DispatchTurns: requests queued during a poll phase run together in the next check phase, in
- * order, inside one active turn; a request completed inside a turn runs at once in it; the turn
- * is inactive once it is over.
+ * Dispatch turns: requests queued during a poll phase run together in the next check phase, in
+ * order, inside one active turn (process-wide: currentTurn()); a request completed inside a turn
+ * runs at once in it; the turn is inactive once it is over.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DispatchTurns } from "../../src/http/dispatch-turn.js";
-import type { DispatchTurn } from "../../src/http/types.js";
+import {
+  currentTurn,
+  dispatchOrQueue,
+  type DispatchTurn,
+} from "../../src/http/server/dispatch-turn.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe("DispatchTurns", () => {
+describe("dispatch turns", () => {
   it("queues outside a turn and runs the queue in one active turn, in order", async () => {
-    const turns = new DispatchTurns();
     const seen: { name: string; turn: DispatchTurn | undefined; active: boolean }[] = [];
     const item = (name: string) => ({
       dispatchQueued: () =>
-        seen.push({ name, turn: turns.current, active: turns.current?.active === true }),
+        seen.push({ name, turn: currentTurn(), active: currentTurn()?.active === true }),
     });
-    turns.dispatchOrQueue(item("a"));
-    turns.dispatchOrQueue(item("b"));
+    dispatchOrQueue(item("a"));
+    dispatchOrQueue(item("b"));
     assert.equal(seen.length, 0, "nothing runs before the check phase");
-    assert.equal(turns.current, undefined);
+    assert.equal(currentTurn(), undefined);
     await nextTurn();
     assert.deepEqual(
       seen.map((s) => [s.name, s.active]),
@@ -32,7 +34,7 @@ describe("DispatchTurns", () => {
     );
     assert.equal(seen[0]?.turn, seen[1]?.turn, "one turn for both");
     assert.equal(seen[0]?.turn?.active, false, "inactive once over");
-    assert.equal(turns.current, undefined);
+    assert.equal(currentTurn(), undefined);
   });
 
   it("a callback that throws does not strand the requests queued after it", () => {
@@ -45,15 +47,14 @@ describe("DispatchTurns", () => {
     const ran: string[] = [];
     const failure = new Error("a log hook fails");
     try {
-      const turns = new DispatchTurns();
-      turns.dispatchOrQueue({ dispatchQueued: () => ran.push("a") });
-      turns.dispatchOrQueue({
+      dispatchOrQueue({ dispatchQueued: () => ran.push("a") });
+      dispatchOrQueue({
         dispatchQueued: () => {
           ran.push("b");
           throw failure;
         },
       });
-      turns.dispatchOrQueue({ dispatchQueued: () => ran.push("c") });
+      dispatchOrQueue({ dispatchQueued: () => ran.push("c") });
       assert.equal(scheduled.length, 1);
       assert.throws(() => scheduled.shift()?.(), failure);
       assert.deepEqual(ran, ["a", "b"]);
@@ -67,17 +68,16 @@ describe("DispatchTurns", () => {
   });
 
   it("runs a request completed inside a turn at once, in that turn", async () => {
-    const turns = new DispatchTurns();
     const order: string[] = [];
     let inner: DispatchTurn | undefined;
     let outer: DispatchTurn | undefined;
-    turns.dispatchOrQueue({
+    dispatchOrQueue({
       dispatchQueued: () => {
-        outer = turns.current;
+        outer = currentTurn();
         order.push("first");
-        turns.dispatchOrQueue({
+        dispatchOrQueue({
           dispatchQueued: () => {
-            inner = turns.current;
+            inner = currentTurn();
             order.push("pipelined");
           },
         });
@@ -89,7 +89,7 @@ describe("DispatchTurns", () => {
     assert.equal(inner, outer);
     // The next batch gets a new turn.
     let later: DispatchTurn | undefined;
-    turns.dispatchOrQueue({ dispatchQueued: () => (later = turns.current) });
+    dispatchOrQueue({ dispatchQueued: () => (later = currentTurn()) });
     await nextTurn();
     assert.notEqual(later, outer);
   });

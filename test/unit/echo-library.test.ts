@@ -25,8 +25,10 @@ describe("echo library", () => {
       assert.equal(msg.firstMismatch, -1);
       assert.equal(msg.received.toString(), "hi there");
       const rt = await measureRoundTrips({ port, count: 5, intervalMs: 0, size: 32 });
-      assert.equal(rt.samples.length, 5);
-      assert.ok(rt.rtt.min <= rt.rtt.max);
+      assert.equal(rt.count, 5);
+      assert.equal(rt.latencyMs.count, 5);
+      assert.ok(rt.latencyMs.min <= (rt.latencyMs.percentiles["p50"] as number));
+      assert.ok((rt.latencyMs.percentiles["p50"] as number) <= rt.latencyMs.max);
       const tp = await measureThroughput({ port, bytes: 1_000_000, connections: 3 });
       assert.equal(tp.bytesReceived, 1_000_000);
       const input = new PassThrough();

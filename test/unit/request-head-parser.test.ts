@@ -7,7 +7,7 @@ import {
   RequestHeadParser,
   parseContentLength,
   type HeadParseResult,
-} from "../../src/http/request-head-parser.js";
+} from "../../src/http/server/request-head-parser.js";
 
 const LIMITS = resolveLimits({ maxHeadBytes: 1024, maxTargetBytes: 256, maxHeaderCount: 10 });
 

@@ -4,21 +4,22 @@ import { describe, it } from "node:test";
 import { Readable } from "node:stream";
 import {
   bodyAllowedForStatus,
+  connectionLine,
   frameResponse,
   requestAllowsKeepAlive,
   serializeResponseHead,
-} from "../../src/http/response-head.js";
+} from "../../src/http/server/response-head.js";
 import { currentHttpDate } from "../../src/http/http-date.js";
 import { reasonPhrase, statusLine } from "../../src/http/status.js";
 
 describe("serializeResponseHead", () => {
   const date = (): string => currentHttpDate();
   it("writes an HTTP/1.1 status line, Date, the handler's block and Content-Length", () => {
-    const head = serializeResponseHead(200, "X-A: 1\r\n", "length", 5, 11, true);
+    const head = serializeResponseHead(200, "X-A: 1\r\n", "length", 5, connectionLine(11, true));
     assert.equal(head, `HTTP/1.1 200 OK\r\nDate: ${date()}\r\nX-A: 1\r\nContent-Length: 5\r\n\r\n`);
   });
   it("answers 1.0 clients with HTTP/1.1 and echoes keep-alive", () => {
-    const head = serializeResponseHead(404, "", "length", 0, 10, true);
+    const head = serializeResponseHead(404, "", "length", 0, connectionLine(10, true));
     assert.equal(
       head,
       `HTTP/1.1 404 Not Found\r\nDate: ${date()}\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n`,
@@ -26,14 +27,17 @@ describe("serializeResponseHead", () => {
   });
   it("says Connection: close when closing, and frames chunked or by close", () => {
     assert.match(
-      serializeResponseHead(200, "", "chunked", -1, 11, false),
+      serializeResponseHead(200, "", "chunked", -1, connectionLine(11, false)),
       /Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n$/,
     );
-    const closeDelimited = serializeResponseHead(200, "", "close", -1, 10, false);
+    const closeDelimited = serializeResponseHead(200, "", "close", -1, connectionLine(10, false));
     assert.doesNotMatch(closeDelimited, /Content-Length|Transfer-Encoding/);
   });
   it("sends no Content-Length with framing none (204, 304)", () => {
-    assert.doesNotMatch(serializeResponseHead(304, "", "none", 10, 11, true), /Content-Length/);
+    assert.doesNotMatch(
+      serializeResponseHead(304, "", "none", 10, connectionLine(11, true)),
+      /Content-Length/,
+    );
   });
 });
 

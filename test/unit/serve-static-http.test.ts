@@ -13,6 +13,7 @@ import {
   planBody,
   planHeader,
   requestHead as req,
+  NO_NEXT,
   TEST_CONTEXT,
   useStaticSite,
 } from "../support/static-fixture.js";
@@ -127,18 +128,19 @@ describe("serveStatic: content negotiation", () => {
   it("--compress compresses once per version, never for ranges or tiny files", async () => {
     const handler = serveStatic(site.fx.root, { compress: true });
     const ctx = TEST_CONTEXT;
-    const a = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx);
-    const b = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx);
+    const a = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx, NO_NEXT);
+    const b = await handler(req("/style.css", { "accept-encoding": "gzip" }), ctx, NO_NEXT);
     assert.equal(planHeader(a, "content-encoding"), "gzip");
     assert.deepEqual(gunzipSync(planBody(a)), site.fx.styleCss);
     assert.equal(planBody(a), planBody(b), "the same cached buffer");
     const ranged = await handler(
       req("/style.css", { "accept-encoding": "gzip", range: "bytes=0-3" }),
       ctx,
+      NO_NEXT,
     );
     assert.equal(planHeader(ranged, "content-encoding"), undefined);
     assert.equal(planBody(ranged).toString(), "body");
-    const tiny = await handler(req("/hello.txt", { "accept-encoding": "gzip" }), ctx);
+    const tiny = await handler(req("/hello.txt", { "accept-encoding": "gzip" }), ctx, NO_NEXT);
     assert.equal(planHeader(tiny, "content-encoding"), undefined);
   });
 });

@@ -12,6 +12,7 @@ import {
   planBody,
   planHeader,
   requestHead as req,
+  NO_NEXT,
   TEST_CONTEXT,
   useStaticSite,
 } from "../support/static-fixture.js";
@@ -57,10 +58,10 @@ describe("serveStatic: files", () => {
     utimesSync(path, new Date(), new Date(Date.now() + 5000));
     const handler = serveStatic(site.fx.root);
     const ctx = TEST_CONTEXT;
-    const a = await handler(req("/docs/a.txt"), ctx);
+    const a = await handler(req("/docs/a.txt"), ctx, NO_NEXT);
     writeFileSync(path, "changed again, longer\n");
     // Called directly (no dispatch turn), the handler stats afresh: no wait is needed.
-    const b = await handler(req("/docs/a.txt"), ctx);
+    const b = await handler(req("/docs/a.txt"), ctx, NO_NEXT);
     assert.equal(planBody(a).toString(), "changed\n");
     assert.equal(planBody(b).toString(), "changed again, longer\n");
     assert.notEqual(planHeader(first, "etag"), planHeader(b, "etag"));
@@ -133,10 +134,10 @@ describe("serveStatic: safety", () => {
     const link = join(site.fx.root, "swing.txt");
     symlinkSync(join(site.fx.root, "hello.txt"), link);
     try {
-      assert.equal((await handler(req("/swing.txt"), ctx)).status, 200);
+      assert.equal((await handler(req("/swing.txt"), ctx, NO_NEXT)).status, 200);
       unlinkSync(link);
       symlinkSync(join(site.fx.base, "outside.txt"), link);
-      const after = await handler(req("/swing.txt"), ctx);
+      const after = await handler(req("/swing.txt"), ctx, NO_NEXT);
       assert.equal(after.status, 404);
       assert.ok(!planBody(after).toString().includes("SECRET"));
     } finally {
@@ -149,12 +150,15 @@ describe("serveStatic: safety", () => {
     const link = join(site.fx.root, "swing-dir");
     symlinkSync(join(site.fx.root, "docs"), link);
     try {
-      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 200);
-      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 200);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT, NO_NEXT)).status, 200);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT, NO_NEXT)).status, 200);
       unlinkSync(link);
       symlinkSync(site.fx.base, link);
-      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT)).status, 404);
-      assert.equal((await handler(req("/swing-dir/outside.txt"), TEST_CONTEXT)).status, 404);
+      assert.equal((await handler(req("/swing-dir/"), TEST_CONTEXT, NO_NEXT)).status, 404);
+      assert.equal(
+        (await handler(req("/swing-dir/outside.txt"), TEST_CONTEXT, NO_NEXT)).status,
+        404,
+      );
     } finally {
       unlinkSync(link);
     }
@@ -165,12 +169,12 @@ describe("serveStatic: safety", () => {
     const ctx = TEST_CONTEXT;
     const path = join(site.fx.root, "morph");
     writeFileSync(path, "file\n");
-    assert.equal(planBody(await handler(req("/morph"), ctx)).toString(), "file\n");
+    assert.equal(planBody(await handler(req("/morph"), ctx, NO_NEXT)).toString(), "file\n");
     unlinkSync(path);
     mkdirSync(path);
-    assert.equal((await handler(req("/morph"), ctx)).status, 301);
+    assert.equal((await handler(req("/morph"), ctx, NO_NEXT)).status, 301);
     rmdirSync(path);
-    assert.equal((await handler(req("/morph"), ctx)).status, 404);
+    assert.equal((await handler(req("/morph"), ctx, NO_NEXT)).status, 404);
   });
 
   it("refuses a root that is not a folder", () => {
@@ -199,6 +203,19 @@ describe("serveStatic: folders", () => {
   it("re-encodes the Location of a folder with awkward characters", async () => {
     const p = await get("/%C3%A9vent%20space");
     assert.equal(planHeader(p, "location"), "/%C3%A9vent%20space/");
+  });
+
+  it("puts other wings' listing extras under the heading, given the folder's URL path", async () => {
+    const seen: string[] = [];
+    const extra = (folder: string): string => {
+      seen.push(folder);
+      return `<p id="extra">for ${folder}</p>`;
+    };
+    const html = planBody(await get("/%C3%A9vent%20space/", {}, { listingExtras: [extra] }));
+    assert.deepEqual(seen, ["/%C3%A9vent%20space/"]);
+    assert.match(html.toString(), /<\/h1>\n<p id="extra">for \/%C3%A9vent%20space\/<\/p>/);
+    const json = await get("/docs/", { accept: "application/json" }, { listingExtras: [extra] });
+    assert.doesNotMatch(planBody(json).toString(), /extra/);
   });
 
   it("serves index.html for a folder", async () => {

@@ -1,0 +1,114 @@
+/**
+ * Before the probes: what the server offers. A path it answers (the URL's, --path, or the first
+ * file linked from the page at /), that path's length and validators, whether it honours Range,
+ * what it answers for a path that names nothing, and a folder for the redirect probes. When the
+ * server cannot be talked to at all, this is where the run stops, with one clear line.
+ */
+import { request, runExchange, type Exchange, type ProbeContext } from "./exchange.js";
+import type { SeenResponse } from "./probe-connection.js";
+import type { Discovery } from "./types.js";
+import { getField } from "./wire.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+
+/** Runs discovery; rejects with a TcpkitError (one line) when the server cannot be probed. */
+export async function discover(
+  ctx: ProbeContext,
+  start: string,
+  explicit: boolean,
+): Promise<Discovery> {
+  const first = await get(ctx, start, []);
+  let path = start;
+  let response = first;
+  let how = explicit ? `${start}, as given` : `${start}`;
+  if (!explicit) {
+    const links =
+      first.head.status === 200 ? linksOf(first, start) : { file: undefined, folder: undefined };
+    if (links.file !== undefined) {
+      const file = await get(ctx, links.file, []).catch(() => undefined);
+      if (file !== undefined && file.head.status === 200) {
+        path = links.file;
+        response = file;
+        how = `${links.file}, the first file linked from ${start}`;
+      }
+    }
+    const folder = links.folder;
+    return finish(ctx, path, response, how, folder);
+  }
+  return finish(ctx, path, response, how, undefined);
+}
+
+async function finish(
+  ctx: ProbeContext,
+  path: string,
+  response: SeenResponse,
+  how: string,
+  folder: string | undefined,
+): Promise<Discovery> {
+  const ranged = await get(ctx, path, ["Range: bytes=0-0"]).catch(() => undefined);
+  const missing = await get(ctx, `${ctx.canaryPath}-missing`, []);
+  return {
+    path,
+    status: response.head.status,
+    missingStatus: missing.head.status,
+    length: response.framing === "none" ? undefined : response.bodyLength,
+    etag: getField(response.head, "etag"),
+    lastModified: getField(response.head, "last-modified"),
+    ranges: ranged?.head.status === 206,
+    folder,
+    server: getField(response.head, "server"),
+    how,
+  };
+}
+
+/** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */
+async function get(ctx: ProbeContext, target: string, fields: string[]): Promise<SeenResponse> {
+  const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
+  const x = await runExchange(probeCtx, "discover", {
+    send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
+    followUp: false,
+  });
+  const r = x.responses[0];
+  if (r !== undefined) return r;
+  throw unreachable(ctx, x);
+}
+
+function unreachable(ctx: ProbeContext, x: Exchange): TcpkitError {
+  const where = ctx.url.href;
+  if (x.stop === "connect") {
+    return x.connectError instanceof TcpkitError
+      ? x.connectError
+      : new TcpkitError("ERR_NETWORK", x.stopDetail);
+  }
+  if (x.received.startsWith(x.sent.slice(0, 16)) && x.sent.length > 0) {
+    return new TcpkitError(
+      "ERR_HTTP_PROTOCOL",
+      `${where} sent our request back: an echo service, not an HTTP server`,
+    );
+  }
+  return new TcpkitError("ERR_HTTP_PROTOCOL", `${where} cannot be checked: ${x.stopDetail}`);
+}
+
+const HREF = /<a\s[^>]*?href\s*=\s*["']([^"'#?]+)["']/gi;
+
+/**
+ * The first file and first folder linked from an HTML page at `base` (a listing or an index),
+ * as origin-form paths on the same server; links elsewhere, up, or with a query are skipped.
+ */
+function linksOf(page: SeenResponse, base: string): { file?: string; folder?: string } {
+  const type = getField(page.head, "content-type") ?? "";
+  if (!/html/i.test(type)) return {};
+  const html = page.body.toString("latin1");
+  let file: string | undefined;
+  let folder: string | undefined;
+  for (const m of html.matchAll(HREF)) {
+    const href = m[1] as string;
+    if (/^[a-z][a-z0-9+.-]*:|^\/\//i.test(href) || href.startsWith("..")) continue;
+    const path = href.startsWith("/") ? href : `${base.replace(/[^/]*$/, "")}${href}`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\s\x00-\x1f\x7f-\xff"<>\\^`{|}]/.test(path) || path === base || path === "/") continue;
+    if (path.endsWith("/")) folder ??= path.slice(0, -1);
+    else file ??= path;
+    if (file !== undefined && folder !== undefined) break;
+  }
+  return { ...(file === undefined ? {} : { file }), ...(folder === undefined ? {} : { folder }) };
+}

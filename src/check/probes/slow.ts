@@ -1,0 +1,93 @@
+/**
+ * Time-based probes, run only with --slow: a head that trickles in (slowloris) and connections
+ * left idle. Each is bounded by SLOW_LIMIT_MS; a server that never times out gets a warning.
+ */
+import { request, type ProbeContext } from "../exchange.js";
+import { ProbeConnection } from "../probe-connection.js";
+import { judgement, type Judgement, type Probe, type ProbeOutcome } from "../probe.js";
+
+const G = "slow";
+/** How long a slow probe waits for the server to give up on the connection. */
+export const SLOW_LIMIT_MS = 60_000;
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Opens a connection, sends `first`, then `step()` every second until the server answers or closes. */
+async function watch(
+  ctx: ProbeContext,
+  first: string,
+  step: ((i: number) => string) | undefined,
+  quiet: string,
+): Promise<ProbeOutcome> {
+  let conn: ProbeConnection;
+  try {
+    conn = await ProbeConnection.open(ctx.url, ctx.timeoutMs, ctx.trust);
+  } catch (err) {
+    return { ...judgement("FAIL", (err as Error).message), exchanges: [] };
+  }
+  const started = Date.now();
+  let j: Judgement | undefined;
+  try {
+    if (first !== "") conn.send(Buffer.from(first, "latin1"));
+    for (let i = 0; Date.now() - started < SLOW_LIMIT_MS; i++) {
+      const r = await conn.readResponse("GET", 1000);
+      const after = seconds(Date.now() - started);
+      if (r.kind === "response" && first !== "" && step === undefined && i === 0) {
+        // The request was complete: its answer starts the idle time.
+        continue;
+      }
+      if (r.kind === "response")
+        j = judgement("pass", `answered ${r.response.head.status} after ${after}`);
+      else if (r.kind === "closed") j = judgement("pass", `closed after ${after}`);
+      else if (r.kind === "malformed") j = judgement("pass", `ended after ${after}: ${r.message}`);
+      if (j !== undefined) break;
+      if (step !== undefined) conn.send(Buffer.from(step(i), "latin1"));
+    }
+  } finally {
+    conn.destroy();
+  }
+  return {
+    ...(j ?? judgement("warn", `still open after ${seconds(SLOW_LIMIT_MS)}: ${quiet}`)),
+    exchanges: [],
+  };
+}
+
+export const slowProbes: readonly Probe[] = [
+  {
+    id: "slow-head-trickle",
+    group: G,
+    level: "MAY",
+    rfc: "RFC 9110 §15.5.9",
+    sentence:
+      "The 408 (Request Timeout) status code indicates that the server did not receive a complete request message within the time that it was prepared to wait.",
+    title: "a request head trickling in, one field line a second (slowloris)",
+    run: (ctx) =>
+      watch(
+        ctx,
+        `GET ${ctx.discovery.path} HTTP/1.1\r\nHost: ${ctx.host}\r\n`,
+        (i) => `X-Slow-${i}: 1\r\n`,
+        "no limit on how long a head may take",
+      ),
+  },
+  {
+    id: "slow-idle-connection",
+    group: G,
+    level: "MAY",
+    rfc: "RFC 9112 §9.5",
+    sentence:
+      "Servers will usually have some time-out value beyond which they will no longer maintain an inactive connection.",
+    title: "a connection that sends nothing",
+    run: (ctx) => watch(ctx, "", undefined, "idle connections are kept forever"),
+  },
+  {
+    id: "slow-idle-after-response",
+    group: G,
+    level: "MAY",
+    rfc: "RFC 9112 §9.5",
+    sentence:
+      "Servers will usually have some time-out value beyond which they will no longer maintain an inactive connection.",
+    title: "a keep-alive connection left idle after one response",
+    run: (ctx) =>
+      watch(ctx, request(ctx), undefined, "idle keep-alive connections are kept forever"),
+  },
+];

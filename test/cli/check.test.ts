@@ -1,0 +1,406 @@
+// `tcpkit check URL` black-box: against tcpkit serve (every MUST passes; the SHOULD failures are
+// exactly docs/CHECK.md's known failures), nginx and python3 http.server (what is stable about
+// them), a deliberately broken server (its exact failing probe ids), servers that hang, close at
+// once or send endless heads and bodies, the echo server, an unreachable port, a TLS URL to a
+// plain port; and the output contract: line format, tally, verdict, --json, --verbose, --only,
+// --level, exit codes, no colour off a terminal.
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  startBrokenServer,
+  startClosingServer,
+  startEndlessServer,
+  startHangingServer,
+  type BadServer,
+} from "../support/bad-http-servers.js";
+import { REPO_ROOT, runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
+import { makeSelfSignedCert } from "../support/tls-cert.js";
+import { startNginxOnFreePort } from "../http-wire/nginx-differential-wire.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
+import { ALL_PROBES } from "../../src/check/probes/index.js";
+
+interface JsonProbe {
+  id: string;
+  group: string;
+  level: string;
+  rfc: string;
+  sentence: string;
+  verdict: string;
+  observed: string;
+}
+interface JsonReport {
+  ok: boolean;
+  ms: number;
+  verdict: string;
+  probes: JsonProbe[];
+  discovery: { path: string; etag?: string; ranges: boolean };
+}
+
+let base: string;
+let root: string;
+
+before(() => {
+  base = mkdtempSync(join(tmpdir(), "tcpkit-check-"));
+  root = join(base, "www");
+  mkdirSync(join(root, "sub"), { recursive: true });
+  writeFileSync(join(root, "index.html"), '<a href="a.txt">a</a> <a href="sub/">sub</a>\n');
+  writeFileSync(join(root, "a.txt"), "0123456789abcdefghijklmnopqrstuvwxyz\n".repeat(20));
+  writeFileSync(join(root, "sub", "b.txt"), "b\n");
+});
+after(() => rmSync(base, { recursive: true, force: true }));
+
+async function checkJson(
+  url: string,
+  ...flags: string[]
+): Promise<{ code: number | null; report: JsonReport }> {
+  const r = await runCli(["check", url, "--json", ...flags], { timeoutMs: 120_000 });
+  assert.equal(r.stderr, "", r.stderr);
+  return { code: r.code, report: JSON.parse(r.stdout) as JsonReport };
+}
+
+const failing = (report: JsonReport, level?: string): string[] =>
+  report.probes
+    .filter((p) => p.verdict === "FAIL" && (level === undefined || p.level === level))
+    .map((p) => p.id)
+    .sort();
+const verdictOf = (report: JsonReport, id: string): string | undefined =>
+  report.probes.find((p) => p.id === id)?.verdict;
+
+/** The probe ids in docs/CHECK.md's "Known failures of tcpkit serve" table. */
+function documentedKnownFailures(): string[] {
+  const doc = readFileSync(join(REPO_ROOT, "docs", "CHECK.md"), "utf8");
+  const section = doc
+    .split("<!-- known-failures:start -->")[1]
+    ?.split("<!-- known-failures:end -->")[0];
+  assert.ok(section !== undefined, "docs/CHECK.md has the known-failures markers");
+  return [...section.matchAll(/^\| `([a-z0-9.-]+)`/gm)].map((m) => m[1] as string).sort();
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+describe("tcpkit check against tcpkit serve", () => {
+  let serve: RunningServer;
+  let url: string;
+  before(async () => {
+    serve = await startServe(root);
+    url = `http://127.0.0.1:${serve.port}/`;
+  });
+  after(() => serve.stop());
+
+  it("passes every MUST probe; fails only the documented SHOULD probes; under 30 s", async () => {
+    const { code, report } = await checkJson(url);
+    assert.equal(code, 0, report.verdict);
+    assert.equal(report.ok, true);
+    assert.deepEqual(failing(report, "MUST"), []);
+    assert.deepEqual(failing(report), documentedKnownFailures());
+    assert.ok(report.ms < 30_000, `${report.ms} ms`);
+    assert.equal(report.discovery.path, "/a.txt");
+    assert.ok(report.discovery.ranges && report.discovery.etag !== undefined);
+    assert.ok(report.probes.length >= 150, `${report.probes.length} probes`);
+    for (const p of report.probes) {
+      assert.match(p.rfc, /^RFC \d+ §[\d.A-Z]+$/, p.id);
+      assert.ok(p.sentence.length > 20, p.id);
+      assert.notEqual(p.verdict, "skip", `${p.id}: ${p.observed}`);
+    }
+    assert.equal(new Set(report.probes.map((p) => p.id)).size, report.probes.length);
+  });
+
+  it("prints one line per probe under its group, then the tally and the verdict", async () => {
+    const r = await runCli(["check", url, "--only", "request-line,semantics"], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes("\u001b["), "no colour off a terminal");
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines[0], `tcpkit check ${url}`);
+    assert.match(
+      lines[1] ?? "",
+      /^path \/a\.txt, the first file linked from \/: 200, 740 bytes, ETag, Last-Modified, ranges$/,
+    );
+    assert.ok(lines.includes("request-line") && lines.includes("semantics"));
+    const probeLines = lines.filter((l) => l.startsWith("  "));
+    assert.ok(probeLines.length > 30);
+    for (const l of probeLines)
+      assert.match(l, /^ {2}[a-z0-9.-]+ +(MUST|SHOULD|MAY) +(pass|FAIL|warn|skip) {2}\S/);
+    assert.match(lines.at(-2) ?? "", /^MUST \d+\/\d+, SHOULD \d+\/\d+, MAY \d+\/\d+/);
+    assert.match(lines.at(-1) ?? "", /passes every MUST probe \(\d+ probes in [\d.]+ s\)$/);
+  });
+
+  it("--only and --level select probes; --verbose traces the bytes in the serve --trace format", async () => {
+    const r = await runCli(["check", url, "--only", "desync", "--level", "must", "--verbose"], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const ids = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("  "))
+      .map((l) => l.trim().split(/\s+/));
+    assert.ok(ids.length > 10);
+    for (const [id, level] of ids) {
+      assert.match(id ?? "", /^desync-/);
+      assert.equal(level, "MUST");
+    }
+    assert.match(r.stderr, /^\[desync-cl0-get\] > GET \/a\.txt HTTP\/1\.1$/m);
+    assert.match(r.stderr, /^\[desync-cl0-get\] < HTTP\/1\.1 200 OK$/m);
+    assert.match(r.stderr, /^\[desync-cl0-get\] < \[body 740 bytes\]$/m);
+  });
+
+  it("checks https with --ca, and explains a TLS URL to a plain port in one line", async () => {
+    const tlsDir = join(base, "tls");
+    mkdirSync(tlsDir, { recursive: true });
+    const { cert, key } = await makeSelfSignedCert(tlsDir);
+    const secure = await startServe(root, "--tls-cert", cert, "--tls-key", key);
+    try {
+      const ok = await runCli(
+        ["check", `https://127.0.0.1:${secure.port}/`, "--ca", cert, "--only", "semantics"],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    } finally {
+      await secure.stop();
+    }
+    const r = await runCli(["check", `https://127.0.0.1:${serve.port}/`], { timeoutMs: 30_000 });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^tcpkit: TLS handshake with 127\.0\.0\.1:\d+ failed: .*\(is it an http:\/\/ server\?\)\n$/,
+    );
+  });
+});
+
+describe("docs/CHECK.md", () => {
+  it("lists every probe with its level and the RFC section it rests on, and nothing else", () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs", "CHECK.md"), "utf8");
+    const rows = new Map(
+      [
+        ...doc.matchAll(
+          /^\| `([a-z0-9.-]+)` +\| (MUST|SHOULD|MAY) +\| (RFC \d+ §[\d.A-Z]+) \[\d+\]/gm,
+        ),
+      ].map((m) => [m[1] as string, `${m[2]} ${m[3]}`]),
+    );
+    for (const p of ALL_PROBES) assert.equal(rows.get(p.id), `${p.level} ${p.rfc}`, p.id);
+    assert.equal(rows.size, ALL_PROBES.length);
+  });
+});
+
+describe("tcpkit check usage", () => {
+  for (const [args, message] of [
+    [[], /a URL is required/],
+    [["ftp://x/"], /unsupported scheme 'ftp'/],
+    [
+      ["http://127.0.0.1:1/", "--level", "some"],
+      /--level must be one of must, should, all, not 'some'/,
+    ],
+    [
+      ["http://127.0.0.1:1/", "--only", "framing,nope"],
+      /--only must be a list of groups from request-line, .*, not 'framing,nope'/,
+    ],
+    [
+      ["http://127.0.0.1:1/", "--timeout", "0"],
+      /--timeout must be a number of seconds above 0, not '0'/,
+    ],
+    [["http://127.0.0.1:1/", "--path", "a.txt"], /--path must be an origin-form path/],
+    [["http://127.0.0.1:1/", "--bogus"], /unknown option --bogus/],
+  ] as const) {
+    it(`exits 2 for ${JSON.stringify(args)}`, async () => {
+      const r = await runCli(["check", ...args]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+    });
+  }
+});
+
+describe("tcpkit check against servers it cannot check", () => {
+  const servers: BadServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  it("an unreachable port: one line, exit 1", async () => {
+    const port = await freePort();
+    const r = await runCli(["check", `http://127.0.0.1:${port}/`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `tcpkit: connection refused by 127.0.0.1:${port}\n`);
+  });
+
+  it("a server that hangs mid-response: a clear verdict within the timeout, exit 1", async () => {
+    const s = await startHangingServer();
+    servers.push(s);
+    const started = Date.now();
+    const r = await runCli(["check", `http://127.0.0.1:${s.port}/`, "--timeout", "1"]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^tcpkit: http:\/\/127\.0\.0\.1:\d+\/ cannot be checked: 200 and 3 of 100 body bytes, then silence \(waited 1 s\)\n$/,
+    );
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it("a server that closes at once: one line, exit 1", async () => {
+    const s = await startClosingServer();
+    servers.push(s);
+    const r = await runCli(["check", `http://127.0.0.1:${s.port}/`]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      // closed before or after our bytes arrived: a FIN, or a reset (a race the server makes)
+      /^tcpkit: http:\/\/127\.0\.0\.1:\d+\/ cannot be checked: (closed|reset) without a response( \(closed with our bytes unread: RFC 9112 §9\.6\))?\n$/,
+    );
+  });
+
+  it("the echo server on the port: recognised as an echo service, exit 1", async () => {
+    const echo = await startCli(["echo-server", "--port", "0"]);
+    try {
+      const r = await runCli(["check", `http://127.0.0.1:${echo.port}/`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /sent our request back: an echo service, not an HTTP server\n$/);
+    } finally {
+      await echo.stop();
+    }
+  });
+
+  for (const [kind, total] of [
+    ["head", 10 * 1024 * 1024],
+    ["body", 64 * 1024 * 1024],
+    ["interim", 10 * 1024 * 1024],
+  ] as const) {
+    it(`a server sending ${total >> 20} MiB of ${{ head: "header lines", body: "body", interim: "100 Continue" }[kind]}: stops reading, exit 1`, async () => {
+      const s = await startEndlessServer(kind, total);
+      servers.push(s);
+      const r = await runCli(["check", `http://127.0.0.1:${s.port}/`, "--timeout", "5"]);
+      assert.equal(r.code, 1);
+      const want = {
+        head: /cannot be checked: malformed response: response head larger than 65536 bytes\n$/,
+        body: /cannot be checked: malformed response: response body over 8388608 bytes; stopped reading\n$/,
+        interim: /cannot be checked: malformed response: more than 16 interim responses\n$/,
+      }[kind];
+      assert.match(r.stderr, want);
+      // It stopped reading: far from all of it could be handed to the kernel.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(s.written() < total / 2, `${s.written()} of ${total} bytes written`);
+    });
+  }
+});
+
+describe("tcpkit check against a deliberately broken server", () => {
+  let broken: BadServer;
+  before(async () => {
+    broken = await startBrokenServer();
+  });
+  after(() => broken.close());
+
+  it("fails exactly the probes its defects break", async () => {
+    const { code, report } = await checkJson(`http://127.0.0.1:${broken.port}/`, "--timeout", "1");
+    assert.equal(code, 1);
+    assert.equal(report.ok, false);
+    assert.deepEqual(failing(report), BROKEN_SERVER_FAILURES);
+  });
+});
+
+/** What the broken server's defects fail, and nothing else (sorted). */
+const BROKEN_SERVER_FAILURES: string[] = [
+  // It ignores Host (drops every Host line and puts in a valid one).
+  "field-host-space-before-colon",
+  "field-leading-whitespace",
+  "host-bad-port",
+  "host-comma-list",
+  "host-missing",
+  "host-path",
+  "host-space-inside",
+  "host-twice",
+  "host-twice-different",
+  "host-userinfo",
+  // It frames by Content-Length when Transfer-Encoding is there too, and keeps the connection.
+  "te-after-cl",
+  "te-chunked-identity",
+  "te-chunked-parameter",
+  "te-chunked-twice",
+  "te-empty",
+  "te-gzip-chunked",
+  "te-http10",
+  "te-identity",
+  "te-leading-comma",
+  "te-leading-tab",
+  "te-nul",
+  "te-quoted",
+  "te-trailing-space",
+  "te-two-lines",
+  "te-uppercase",
+  "te-vtab",
+  "te-with-cl",
+  "te-xchunked",
+  "desync-te-cl",
+  // A 404 never reads the request's content: the canary hidden there is answered.
+  "desync-0cl-early-response",
+  "desync-cl0-404",
+  // Content on 304.
+  "lint-framing",
+  "cond-ims-equal",
+  "cond-inm-list",
+  "cond-inm-match",
+  "cond-inm-match-head",
+  "cond-inm-star",
+  "cond-inm-weak",
+].sort();
+
+describe("tcpkit check against nginx and python3 http.server", () => {
+  let nginx: ChildProcess;
+  let python: ChildProcess;
+  let nginxPort: number;
+  let pythonPort: number;
+  before(async () => {
+    ({ child: nginx, port: nginxPort } = await startNginxOnFreePort(join(base, "nginx"), root));
+    ({ child: python, port: pythonPort } = await startPythonHttpServer(root));
+  });
+  after(async () => {
+    await stopChild(nginx);
+    await stopChild(python);
+  });
+
+  it("nginx: no desync; fails the MUST probes it is known to fail", async () => {
+    const { code, report } = await checkJson(`http://127.0.0.1:${nginxPort}/`);
+    assert.equal(code, 1);
+    for (const p of report.probes.filter((p) => p.group === "desync")) {
+      assert.equal(p.verdict, "pass", `${p.id}: ${p.observed}`);
+    }
+    // Known nginx behaviour (docs/CONFORMANCE.md): 405 without Allow, a 412 for an invalid
+    // If-Unmodified-Since, Host values it does not check.
+    for (const id of ["method-405-allow", "cond-ius-invalid", "host-userinfo", "host-bad-port"]) {
+      assert.equal(verdictOf(report, id), "FAIL", id);
+    }
+    for (const id of [
+      "host-missing",
+      "host-twice",
+      "cl-two-different",
+      "te-with-cl",
+      "chunk-valid",
+    ]) {
+      assert.equal(verdictOf(report, id), "pass", id);
+    }
+  });
+
+  it("python3 http.server: an HTTP/1.0 server that closes after each response", async () => {
+    const { code, report } = await checkJson(`http://127.0.0.1:${pythonPort}/`, "--timeout", "2");
+    assert.equal(code, 1);
+    assert.equal(verdictOf(report, "host-missing"), "FAIL");
+    assert.equal(verdictOf(report, "keep-alive-http11"), "warn");
+    assert.equal(verdictOf(report, "http10-close"), "pass");
+    assert.equal(verdictOf(report, "range-first-byte"), "skip");
+    assert.deepEqual(
+      report.probes.filter((p) => p.group === "desync" && p.verdict === "FAIL").map((p) => p.id),
+      [],
+    );
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * checkServer() in-process: the typed report and its callbacks against tcpkit's own server, the
+ * verdicts of single defects against small raw servers made here, and the errors it rejects with.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { checkServer } from "../../src/check/check-server.js";
+import type { ProbeResult } from "../../src/check/types.js";
+import { TcpkitError } from "../../src/util/tcpkit-error.js";
+import { startBrokenServer, type BadServer } from "../support/bad-http-servers.js";
+import { freePort } from "../support/ports.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+/**
+ * A raw server answering every request head with `reply(head)`, reading no content; closes after
+ * an answer that says `Connection: close`.
+ */
+function rawServer(reply: (head: string) => string): Promise<{ port: number; server: Server }> {
+  const server = createServer((socket) => {
+    let buffer = "";
+    socket.setEncoding("latin1");
+    socket.on("error", () => {});
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
+        const head = buffer.slice(0, end);
+        buffer = buffer.slice(end + 4);
+        const answer = reply(head);
+        socket.write(answer, "latin1");
+        if (/Connection: close/i.test(answer) || /Connection: close/i.test(head)) socket.end();
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      resolve({ port: typeof a === "object" && a !== null ? a.port : 0, server });
+    }),
+  );
+}
+
+const DATE = (): string => `Date: ${new Date().toUTCString()}\r\n`;
+
+describe("checkServer", () => {
+  let tcpkit: TestServer;
+  let broken: BadServer;
+  const raw: Server[] = [];
+  before(async () => {
+    tcpkit = await startTestServer();
+    broken = await startBrokenServer();
+  });
+  after(async () => {
+    await tcpkit.close();
+    await broken.close();
+    for (const s of raw) s.close();
+  });
+
+  it("reports the selected probes in order through onDiscovery and onProbe", async () => {
+    const seen: ProbeResult[] = [];
+    let discovered = 0;
+    const report = await checkServer(`http://127.0.0.1:${tcpkit.port}/`, {
+      only: ["desync", "semantics"],
+      level: "must",
+      onDiscovery: () => discovered++,
+      onProbe: (p) => seen.push(p),
+    });
+    assert.equal(discovered, 1);
+    assert.deepEqual(seen, report.probes);
+    assert.ok(report.probes.length > 15);
+    for (const p of report.probes) {
+      assert.ok(p.group === "desync" || p.group === "semantics", p.id);
+      assert.equal(p.level, "MUST");
+    }
+    assert.equal(report.ok, true, report.verdict);
+    assert.equal(report.tally.MUST.failed, 0);
+    assert.equal(report.tally.SHOULD.total, 0);
+  });
+
+  it("fails the probes of one defect: content on 304", async () => {
+    const report = await checkServer(`http://127.0.0.1:${broken.port}/`, { only: ["conditional"] });
+    const failed = report.probes.filter((p) => p.verdict === "FAIL");
+    assert.ok(failed.length >= 5);
+    for (const p of failed) {
+      assert.match(p.id, /^cond-(inm|ims)-/);
+      assert.match(p.observed, /bytes that are not a response/);
+    }
+    assert.equal(report.ok, false);
+  });
+
+  it("fails head-no-content when a HEAD answer carries content, and 405 without Allow", async () => {
+    const { port, server } = await rawServer((head) => {
+      const method = head.split(" ")[0];
+      if (method === "DELETE")
+        return `HTTP/1.1 405 Method Not Allowed\r\n${DATE()}Content-Length: 0\r\n\r\n`;
+      return `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 5\r\n\r\nhello`;
+    });
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, { only: ["semantics"] });
+    const verdict = (id: string): string | undefined =>
+      report.probes.find((p) => p.id === id)?.verdict;
+    assert.equal(verdict("head-no-content"), "FAIL");
+    assert.equal(verdict("method-405-allow"), "FAIL");
+    assert.equal(verdict("connection-close"), "pass");
+  });
+
+  it("fails a framing error answered with 400 on a connection left open", async () => {
+    const { port, server } = await rawServer((head) =>
+      /Content-Length: \+5/.test(head)
+        ? `HTTP/1.1 400 Bad Request\r\n${DATE()}Content-Length: 0\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, { only: ["framing"] });
+    const plus = report.probes.find((p) => p.id === "cl-plus");
+    assert.equal(plus?.verdict, "FAIL");
+    // left open, the content 'hello' prefixed the follow-up request: a desync
+    assert.match(plus?.observed ?? "", /desync|must close/);
+  });
+
+  it("rejects with a TcpkitError when the server cannot be probed", async () => {
+    const port = await freePort();
+    await assert.rejects(checkServer(`http://127.0.0.1:${port}/`), (err: unknown) => {
+      assert.ok(err instanceof TcpkitError);
+      assert.equal(err.code, "ERR_CONNECT_REFUSED");
+      return true;
+    });
+    await assert.rejects(checkServer("gopher://x/"), (err: unknown) => {
+      assert.ok(err instanceof TcpkitError);
+      assert.equal(err.code, "ERR_INVALID_URL");
+      return true;
+    });
+  });
+});
