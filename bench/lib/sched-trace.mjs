@@ -169,6 +169,12 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
   const stay = residence.filter(([r]) => inWindow(r));
   const stayTimes = sorted(stay.map(([r, wr]) => wr - r - offIn(r, wr)));
   const turnTimes = sorted(inTurns.map((x) => x.onCpu));
+  // a turn's first read to its first write, time switched out subtracted
+  const readToWrite = sorted(
+    withIo
+      .filter((x) => x.firstRead)
+      .map((x) => x.firstWrite - x.firstRead - offIn(x.firstRead, x.firstWrite)),
+  );
   const turnP99 = q(turnTimes, 0.99);
   const slowTurns = inTurns.filter((x) => x.onCpu >= turnP99);
   // requests: raw latency, minus the time others held the server's or the client's CPU, and
@@ -197,22 +203,8 @@ export function analyseTail({ perfText, mainTid, ownTids, clientTid, requests, g
     turnOnCpuP50Us: q(turnTimes, 0.5),
     turnOnCpuP99Us: turnP99,
     turnOnCpuP99WithoutGcUs: q(sorted(inTurns.filter((x) => !x.gc).map((x) => x.onCpu)), 0.99),
-    readToFirstWriteP50Us: q(
-      sorted(
-        withIo
-          .filter((x) => x.firstRead)
-          .map((x) => x.firstWrite - x.firstRead - offIn(x.firstRead, x.firstWrite)),
-      ),
-      0.5,
-    ),
-    readToFirstWriteP99Us: q(
-      sorted(
-        withIo
-          .filter((x) => x.firstRead)
-          .map((x) => x.firstWrite - x.firstRead - offIn(x.firstRead, x.firstWrite)),
-      ),
-      0.99,
-    ),
+    readToFirstWriteP50Us: q(readToWrite, 0.5),
+    readToFirstWriteP99Us: q(readToWrite, 0.99),
     gcPerSec: round(gcs.length / secs, 1),
     gcPauseP50Us: q(sorted(gcs.map(([s, e]) => e - s)), 0.5),
     gcPauseMaxUs: Math.max(0, ...gcs.map(([s, e]) => e - s)),
