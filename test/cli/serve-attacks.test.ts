@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processMemory, startCli, startServe, type RunningServer } from "../support/cli.js";
+import { CLI_RUNTIME_NAME } from "../support/runtime.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
@@ -107,52 +108,65 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
   });
   after(() => s.stop());
 
-  it("costs under 64 KiB more per stalled download than per idle connection (400 of each)", async () => {
-    // Full size, measured for issue 18 #8: 2,000 stalled downloads +82 MiB (+246 MiB before).
-    const pid = s.child.pid as number;
-    const socks: Socket[] = [];
-    /** Opens `n` connections asking for `path`, reading nothing more than the stream's buffer
-     * (the kernel's fill, then stall); resolves with the RSS once settled (at most 10 s). */
-    const hold = async (n: number, path: string): Promise<number> => {
-      for (let i = 0; i < n; i++) {
-        const sock = await open(s.port);
-        sock.on("error", () => {});
-        sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
-        sock.pause();
-        socks.push(sock);
-      }
-      let last = -1;
-      for (let t = 0; t < 40; t++) {
-        await new Promise((r) => setTimeout(r, 250));
-        const rss = await processMemory(pid);
-        if (t >= 4 && Math.abs(rss - last) < 512 * 1024) return rss;
-        last = rss;
-      }
-      return last;
-    };
-    const n = 400;
-    // The first 200 warm the heap up (its young generation grows with any load).
-    const warm = await hold(200, "/a.txt");
-    const idle = await hold(n, "/a.txt");
-    const stalled = await hold(n, "/big.bin");
-    for (const sock of socks) sock.destroy();
-    const extra = stalled - idle - (idle - warm);
-    assert.ok(
-      extra < n * 64 * 1024,
-      `stalled +${((stalled - idle) / MIB).toFixed(1)} MiB, idle +${((idle - warm) / MIB).toFixed(1)} MiB for ${n}`,
-    );
-  });
+  // Run on Bun too, but not yet met there: its sockets report a write the kernel did not take
+  // differently, and a stalled download still costs ~100 KiB (reported, issue 18 #8).
+  const onBun = CLI_RUNTIME_NAME === "bun" ? "not yet met with the CLI on Bun" : false;
+  it(
+    "costs under 64 KiB more per stalled download than per idle connection (400 of each)",
+    { todo: onBun },
+    async () => {
+      // Full size, measured for issue 18 #8: 2,000 stalled downloads +82 MiB (+246 MiB before).
+      const pid = s.child.pid as number;
+      const socks: Socket[] = [];
+      /** Opens `n` connections asking for `path`, reading nothing more than the stream's buffer
+       * (the kernel's fill, then stall); resolves with the RSS once settled (at most 10 s). */
+      const hold = async (n: number, path: string): Promise<number> => {
+        for (let i = 0; i < n; i++) {
+          const sock = await open(s.port);
+          sock.on("error", () => {});
+          sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+          sock.pause();
+          socks.push(sock);
+        }
+        let last = -1;
+        for (let t = 0; t < 40; t++) {
+          await new Promise((r) => setTimeout(r, 250));
+          const rss = await processMemory(pid);
+          if (t >= 4 && Math.abs(rss - last) < 512 * 1024) return rss;
+          last = rss;
+        }
+        return last;
+      };
+      const n = 400;
+      // The first 200 warm the heap up (its young generation grows with any load).
+      const warm = await hold(200, "/a.txt");
+      const idle = await hold(n, "/a.txt");
+      const stalled = await hold(n, "/big.bin");
+      for (const sock of socks) sock.destroy();
+      const extra = stalled - idle - (idle - warm);
+      assert.ok(
+        extra < n * 64 * 1024,
+        `stalled +${((stalled - idle) / MIB).toFixed(1)} MiB, idle +${((idle - warm) / MIB).toFixed(1)} MiB for ${n}`,
+      );
+    },
+  );
 });
 
 describe("serve: an access-log reader that stops reading (issue 18 #5)", () => {
-  it("keeps memory bounded, drops lines, counts them and says so once (64 MiB of lines)", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0"]);
-    try {
-      await stalledReader(s);
-    } finally {
-      await s.stop("SIGKILL");
-    }
-  });
+  // Run on Bun too, but not yet met there: its stdout does not report the queue the same way.
+  const onBun = CLI_RUNTIME_NAME === "bun" ? "not yet met with the CLI on Bun" : false;
+  it(
+    "keeps memory bounded, drops lines, counts them and says so once (64 MiB of lines)",
+    { todo: onBun },
+    async () => {
+      const s = await startCli(["serve", ROOT, "--port", "0"]);
+      try {
+        await stalledReader(s);
+      } finally {
+        await s.stop("SIGKILL");
+      }
+    },
+  );
 });
 
 async function stalledReader(s: RunningServer): Promise<void> {
