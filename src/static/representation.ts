@@ -3,7 +3,7 @@
  * (`file.br`, `file.gz`) when Accept-Encoding allows it, else a copy compressed on the fly with
  * --compress, else the file itself. Each variant has its own validators and header block.
  */
-import { readFile, stat } from "node:fs/promises";
+import { close, fstat, readFile } from "node:fs";
 import { promisify } from "node:util";
 import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import { getField } from "../http/header-lookup.js";
@@ -15,6 +15,8 @@ import type { FileEntry, FileTable, Lookup } from "./file-table.js";
 export interface Representation {
   /** The file to read when `bytes` is undefined. */
   readonly path: string;
+  /** Opens `path` checked beneath the root (FileTable.openEntry). */
+  readonly open: FileEntry["open"];
   readonly bytes: Buffer | undefined;
   readonly size: number;
   readonly etag: string;
@@ -130,6 +132,7 @@ function identity(entry: FileEntry): Representation {
   if (rep === undefined) {
     rep = {
       path: entry.realPath,
+      open: entry.open,
       bytes: entry.bytes,
       size: entry.size,
       etag: entry.etag,
@@ -154,6 +157,7 @@ function sibling(original: FileEntry, sib: FileEntry, coding: string): Represent
       : `Vary: Accept-Encoding\r\n${sib.validatorBlock}`;
     rep = {
       path: sib.realPath,
+      open: sib.open,
       bytes: sib.bytes,
       size: sib.size,
       etag: sib.etag,
@@ -182,6 +186,7 @@ function onTheFly(
     `Vary: Accept-Encoding\r\n${siteHeaders}`;
   return {
     path: entry.realPath,
+    open: entry.open,
     bytes,
     size: bytes.length,
     etag,
@@ -216,10 +221,9 @@ function compressed(
 
 async function compress(entry: FileEntry, coding: string): Promise<Buffer | undefined> {
   try {
-    const source = entry.bytes ?? (await readFile(entry.realPath));
-    const after = await stat(entry.realPath);
+    const source = entry.bytes ?? (await readEntry(entry));
     // Changed since the entry was built: the next request builds a new entry and compresses that.
-    if (source.length !== entry.size || after.mtimeMs !== entry.mtimeMs) return undefined;
+    if (source === undefined || source.length !== entry.size) return undefined;
     const out =
       coding === "br"
         ? await brotli(source, {
@@ -232,5 +236,22 @@ async function compress(entry: FileEntry, coding: string): Promise<Buffer | unde
     return out.length < source.length ? out : undefined;
   } catch {
     return undefined;
+  }
+}
+
+const readFd = promisify(readFile);
+const fstatFd = promisify(fstat);
+
+/** The whole file of `entry`, opened checked beneath the root; undefined if it changed. */
+async function readEntry(entry: FileEntry): Promise<Buffer | undefined> {
+  const fd = await new Promise<number>((resolve, reject) =>
+    entry.open((err, n) => (err !== null ? reject(err) : resolve(n))),
+  );
+  try {
+    const bytes = await readFd(fd);
+    const after = await fstatFd(fd);
+    return after.mtimeMs === entry.mtimeMs && after.size === entry.size ? bytes : undefined;
+  } finally {
+    close(fd, () => {});
   }
 }

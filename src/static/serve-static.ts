@@ -357,14 +357,14 @@ function wholePlan(rep: Representation): ResponsePlan {
 }
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {
-  return { kind: "file", path: e.realPath, start, end };
+  return { kind: "file", path: e.realPath, start, end, open: e.open };
 }
 
 function repPiece(rep: Representation, start: number, end: number): Buffer | FileRange {
   if (rep.bytes !== undefined) {
     return start === 0 && end === rep.bytes.length ? rep.bytes : rep.bytes.subarray(start, end);
   }
-  return { kind: "file", path: rep.path, start, end };
+  return { kind: "file", path: rep.path, start, end, open: rep.open };
 }
 
 function repBody(rep: Representation, start: number, end: number): ResponsePlan["body"] {
