@@ -43,6 +43,18 @@ export interface OpenedBeneath {
 export interface OpenBeneathOptions {
   /** Accept a file outside the root too (serve --follow-symlinks); still only regular files. */
   readonly allowOutside?: boolean;
+  /**
+   * open(2) flags instead of OPEN_BENEATH_FLAGS, e.g. for an upload
+   * `O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK`; keep O_NOFOLLOW and O_NONBLOCK.
+   */
+  readonly flags?: number;
+  /** Mode of a file created (with O_CREAT); default 0o644. */
+  readonly mode?: number;
+  /**
+   * What may be opened: "file" (default, regular files only) or "directory" (a folder, e.g. to
+   * list it through `/proc/self/fd/N` as archives must, so the listing is of the checked folder).
+   */
+  readonly kind?: "file" | "directory";
 }
 
 /** The flags of every open: read-only, never waiting on a FIFO or device, no final symlink. */
@@ -55,9 +67,9 @@ export const OPEN_BENEATH_FLAGS =
 type Done = (err: NodeJS.ErrnoException | null, opened?: OpenedBeneath) => void;
 
 /**
- * Opens `path` (absolute, normally already resolved with realpath) for reading, and calls `done`
- * with the descriptor only if it is a regular file beneath `realRoot` (a real path, symlinks
- * resolved). Refusals are ENOENT errors (a client learns only "not found"); open errors pass
+ * Opens `path` (absolute, normally already resolved with realpath), for reading unless
+ * `options.flags` say otherwise, and calls `done` with the descriptor only if it is a regular file
+ * (or folder, with kind "directory") beneath `realRoot` (a real path, symlinks resolved). Refusals are ENOENT errors (a client learns only "not found"); open errors pass
  * through (EACCES stays EACCES).
  */
 export function openBeneath(
@@ -66,13 +78,15 @@ export function openBeneath(
   options: OpenBeneathOptions,
   done: Done,
 ): void {
-  open(path, OPEN_BENEATH_FLAGS, (err, fd) => {
+  const flags = options.flags ?? OPEN_BENEATH_FLAGS;
+  open(path, flags, options.mode ?? 0o644, (err, fd) => {
     if (err !== null) return done(err);
     let s: Stats;
     let where: string | undefined;
     try {
       s = fstatSync(fd);
-      if (!s.isFile()) return refuse(fd, "not a regular file", done);
+      const kindOk = options.kind === "directory" ? s.isDirectory() : s.isFile();
+      if (!kindOk) return refuse(fd, `not a ${options.kind ?? "file"}`, done);
       where = kernelPath(fd, s);
     } catch (error) {
       close(fd, ignore);
