@@ -18,6 +18,7 @@ import {
 } from "../util/open-beneath.js";
 import { formatHttpDate } from "../http/http-date.js";
 import { statusForFileError } from "../http/error-plan.js";
+import type { CompressJob } from "./compress-queue.js";
 import { mediaTypeFor } from "./media-type.js";
 import { TurnStat } from "./turn-stat.js";
 
@@ -51,7 +52,7 @@ export interface FileEntry {
   /** The whole file, when small. */
   readonly bytes: Buffer | undefined;
   /** Compressed copies made by --compress, by coding; dropped with the entry. */
-  readonly compressed: Map<string, Promise<Buffer | undefined>>;
+  readonly compressed: Map<string, CompressJob>;
   /** Identity of the stat this entry was built from; undefined: re-read at the next request. */
   readonly identity: StatIdentity | undefined;
   /** Opens the file to send it, checked beneath the root (FileRange.open). */

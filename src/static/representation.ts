@@ -3,12 +3,10 @@
  * (`file.br`, `file.gz`) when Accept-Encoding allows it, else a copy compressed on the fly with
  * --compress, else the file itself. Each variant has its own validators and header block.
  */
-import { close, fstat, readFile } from "node:fs";
-import { promisify } from "node:util";
-import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import { getField } from "../http/header-lookup.js";
 import { codingQuality } from "../http/negotiation.js";
 import type { RequestHead } from "../http/types.js";
+import type { CompressJob, CompressQueue } from "./compress-queue.js";
 import type { FileEntry, FileTable, Lookup } from "./file-table.js";
 
 /** What the response carries: bytes in memory or a file on disk, and how to describe them. */
@@ -77,6 +75,7 @@ export function selectRepresentation(
 
 interface SelectOptions {
   readonly table: FileTable;
+  readonly queue: CompressQueue;
   readonly compress: boolean;
   readonly siteHeaders: string;
 }
@@ -120,7 +119,10 @@ function compressOrIdentity(
   }
   return (async () => {
     for (const { coding } of wanted) {
-      const bytes = await compressed(entry, coding, options.table);
+      const job = compressJob(entry, coding, options);
+      // Queued behind other files' copies (or the queue is full): the file as it is, now.
+      if (job === undefined || !job.started) return identity(entry);
+      const bytes = await job.promise;
       if (bytes !== undefined) return onTheFly(entry, coding, bytes, options.siteHeaders);
     }
     return identity(entry);
@@ -199,59 +201,20 @@ function onTheFly(
   };
 }
 
-const brotli = promisify(brotliCompress);
-const gzipAsync = promisify(gzip);
-
-/** The compressed bytes of `entry` in `coding`, made once per file version (kept in the entry). */
-function compressed(
+/** The job making `entry`'s copy in `coding`, made once per file version (kept in the entry). */
+function compressJob(
   entry: FileEntry,
   coding: string,
-  table: FileTable,
-): Promise<Buffer | undefined> {
-  let pending = entry.compressed.get(coding);
-  if (pending === undefined) {
-    pending = compress(entry, coding).then((b) => {
-      if (b !== undefined) table.noteCompressed(entry, b.length);
-      return b;
+  options: SelectOptions,
+): CompressJob | undefined {
+  let job = entry.compressed.get(coding);
+  if (job === undefined) {
+    job = options.queue.submit(entry, coding);
+    if (job === undefined) return undefined;
+    void job.promise.then((b) => {
+      if (b !== undefined) options.table.noteCompressed(entry, b.length);
     });
-    entry.compressed.set(coding, pending);
+    entry.compressed.set(coding, job);
   }
-  return pending;
-}
-
-async function compress(entry: FileEntry, coding: string): Promise<Buffer | undefined> {
-  try {
-    const source = entry.bytes ?? (await readEntry(entry));
-    // Changed since the entry was built: the next request builds a new entry and compresses that.
-    if (source === undefined || source.length !== entry.size) return undefined;
-    const out =
-      coding === "br"
-        ? await brotli(source, {
-            params: {
-              [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
-              [zlibConstants.BROTLI_PARAM_SIZE_HINT]: source.length,
-            },
-          })
-        : await gzipAsync(source, { level: 6 });
-    return out.length < source.length ? out : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const readFd = promisify(readFile);
-const fstatFd = promisify(fstat);
-
-/** The whole file of `entry`, opened checked beneath the root; undefined if it changed. */
-async function readEntry(entry: FileEntry): Promise<Buffer | undefined> {
-  const fd = await new Promise<number>((resolve, reject) =>
-    entry.open((err, n) => (err !== null ? reject(err) : resolve(n))),
-  );
-  try {
-    const bytes = await readFd(fd);
-    const after = await fstatFd(fd);
-    return after.mtimeMs === entry.mtimeMs && after.size === entry.size ? bytes : undefined;
-  } finally {
-    close(fd, () => {});
-  }
+  return job;
 }

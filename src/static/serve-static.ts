@@ -23,6 +23,7 @@ import {
   renderText,
   sortEntries,
 } from "./directory-listing.js";
+import { CompressQueue } from "./compress-queue.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
 import {
   encodePathSegments,
@@ -94,6 +95,7 @@ const TARGET_MEMO_KEY_BYTES = 256;
 /** One served directory and its settings. */
 class StaticSite {
   readonly #table: FileTable;
+  readonly #compressQueue = new CompressQueue();
   readonly #realRoot: string;
   readonly #listing: boolean;
   readonly #listingExtras: readonly ListingExtra[];
@@ -299,6 +301,7 @@ class StaticSite {
   #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
     const rep = selectRepresentation(head, entry, {
       table: this.#table,
+      queue: this.#compressQueue,
       compress: this.#compress,
       siteHeaders: this.#fileHeaders,
     });
