@@ -19,6 +19,7 @@ import {
 import { formatHttpDate } from "../http/http-date.js";
 import { statusForFileError } from "../http/error-plan.js";
 import type { CompressJob } from "./compress-queue.js";
+import type { FileErrorReporter } from "./file-error-log.js";
 import { mediaTypeFor } from "./media-type.js";
 import { TurnStat } from "./turn-stat.js";
 
@@ -79,6 +80,8 @@ export interface FileTableOptions {
   readonly dotfiles: boolean;
   /** Header lines every file response carries (Cache-Control, CORS, --header), prebuilt. */
   readonly siteHeaders: string;
+  /** Told of each lookup or open that answers 403 or 500. */
+  readonly onError?: FileErrorReporter;
 }
 
 const MISSING: Lookup = { kind: "missing" };
@@ -162,7 +165,7 @@ export class FileTable {
     try {
       current = this.#stats.stat(candidate);
     } catch (err) {
-      return errorLookup(err);
+      return this.#errorLookup(candidate, err);
     }
     if (current === undefined) return MISSING;
     const cached = this.#entries.get(cacheKey);
@@ -184,7 +187,7 @@ export class FileTable {
       real = await realpath(candidate);
       s = await stat(real);
     } catch (err) {
-      return errorLookup(err);
+      return this.#errorLookup(candidate, err);
     }
     if (!this.#allowed(real)) return MISSING;
     if (s.isDirectory()) {
@@ -200,15 +203,16 @@ export class FileTable {
     try {
       opened = await openBeneathAsync(this.#options.realRoot, real, this.#openOptions);
     } catch (err) {
-      return errorLookup(err);
+      return this.#errorLookup(real, err);
     }
     try {
       if (!this.#allowed(opened.realPath)) return MISSING;
       const name = segments[segments.length - 1] ?? "";
       const entry = await this.#buildEntry(cacheKey, opened, name);
-      if (entry === undefined) return ERROR;
       this.#remember(cacheKey, entry);
       return entry.found;
+    } catch (err) {
+      return this.#errorLookup(real, err);
     } finally {
       await closeFd(opened.fd);
     }
@@ -227,22 +231,21 @@ export class FileTable {
    * path may have been swapped since (a cached entry never sends what now lies outside).
    */
   openEntry(entry: FileEntry, done: (err: NodeJS.ErrnoException | null, fd: number) => void): void {
-    openBeneath(this.#options.realRoot, entry.realPath, this.#openOptions, (err, opened) =>
-      done(err, opened?.fd ?? -1),
-    );
+    openBeneath(this.#options.realRoot, entry.realPath, this.#openOptions, (err, opened) => {
+      if (err !== null) {
+        const status = statusForFileError(err);
+        if (status !== 404) this.#options.onError?.(status, entry.realPath, err);
+      }
+      done(err, opened?.fd ?? -1);
+    });
   }
 
   /** Builds an entry from an opened file; small files are read from it so bytes and stat agree. */
-  async #buildEntry(
-    cacheKey: string,
-    opened: OpenedBeneath,
-    name: string,
-  ): Promise<FileEntry | undefined> {
+  async #buildEntry(cacheKey: string, opened: OpenedBeneath, name: string): Promise<FileEntry> {
     let bytes: Buffer | undefined;
     let final = opened.stat;
     if (final.size <= SMALL_FILE_BYTES) {
       const read = await readSmallFile(opened.fd, final);
-      if (read === undefined) return undefined;
       bytes = read.bytes;
       final = read.stat;
     }
@@ -277,6 +280,17 @@ export class FileTable {
     return entry as FileEntry;
   }
 
+  /**
+   * File-system errors to what the client may learn: nothing of the OS text (DESIGN §3); a 403
+   * or 500 is told to the operator (file-error-log.ts) with the path and the cause.
+   */
+  #errorLookup(path: string, err: unknown): Lookup {
+    const status = statusForFileError(err);
+    if (status === 404) return MISSING;
+    this.#options.onError?.(status, path, err);
+    return status === 403 ? FORBIDDEN : ERROR;
+  }
+
   /** Accounts for a compressed copy kept in `entry` (made by --compress). */
   noteCompressed(entry: FileEntry, n: number): void {
     if (this.#entries.get(entry.cacheKey) !== entry) return;
@@ -308,28 +322,21 @@ export class FileTable {
 /**
  * Reads a small file from its descriptor, with fstat before and after, so bytes and stat agree.
  * `bytes` is undefined when the file changed while being read or has grown past
- * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); undefined
- * overall when it cannot be read.
+ * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); throws when
+ * it cannot be read.
  */
-async function readSmallFile(
-  fd: number,
-  before: Stats,
-): Promise<{ bytes?: Buffer; stat: Stats } | undefined> {
-  try {
-    if (before.size > SMALL_FILE_BYTES) return { stat: before };
-    const buf = Buffer.allocUnsafe(before.size);
-    let off = 0;
-    while (off < buf.length) {
-      const bytesRead = await readAt(fd, buf, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    const after = await fstatAsync(fd);
-    const intact = off === buf.length && sameIdentity(identityOf(before), after);
-    return intact ? { bytes: buf, stat: after } : { stat: after };
-  } catch {
-    return undefined;
+async function readSmallFile(fd: number, before: Stats): Promise<{ bytes?: Buffer; stat: Stats }> {
+  if (before.size > SMALL_FILE_BYTES) return { stat: before };
+  const buf = Buffer.allocUnsafe(before.size);
+  let off = 0;
+  while (off < buf.length) {
+    const bytesRead = await readAt(fd, buf, off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
   }
+  const after = await fstatAsync(fd);
+  const intact = off === buf.length && sameIdentity(identityOf(before), after);
+  return intact ? { bytes: buf, stat: after } : { stat: after };
 }
 
 const readAt = (fd: number, buf: Buffer, off: number): Promise<number> =>
@@ -346,16 +353,4 @@ const closeFd = (fd: number): Promise<void> => new Promise((resolve) => close(fd
 export function makeEtag(s: Stats): string {
   const micros = Math.floor(s.mtimeMs * 1000);
   return `"${s.size.toString(36)}-${micros.toString(36)}-${s.ino.toString(36)}"`;
-}
-
-/** File-system errors to what the client may learn: nothing of the OS text (DESIGN §3). */
-function errorLookup(err: unknown): Lookup {
-  switch (statusForFileError(err)) {
-    case 404:
-      return MISSING;
-    case 403:
-      return FORBIDDEN;
-    case 500:
-      return ERROR;
-  }
 }
