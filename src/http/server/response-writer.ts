@@ -194,7 +194,8 @@ export class ResponseWriter {
       this.fileEnd = part.end;
       this.filePos = part.start;
       this.ioInFlight = true;
-      openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
+      if (part.open !== undefined) part.open((err, fd) => this.onFileOpen(err, fd));
+      else openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
       return;
     }
     this.parts = [];
