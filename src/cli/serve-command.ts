@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
+import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
@@ -18,7 +19,13 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS },
+  flags: {
+    ...listenFlags(8080),
+    ...WORKERS_FLAG,
+    ...SERVER_FLAGS,
+    ...STATIC_FLAGS,
+    ...PROXY_FLAGS,
+  },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
@@ -27,6 +34,7 @@ export const serveCommand = defineCommand({
     ["tcpkit serve . --port 0 --log json --trace", "a free port, JSON log, heads on stderr"],
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
     ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
+    ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
