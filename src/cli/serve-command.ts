@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
+import { LIVE_FLAGS } from "./live-flags.js";
 import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
@@ -25,6 +26,7 @@ export const serveCommand = defineCommand({
     ...SERVER_FLAGS,
     ...STATIC_FLAGS,
     ...PROXY_FLAGS,
+    ...LIVE_FLAGS,
   },
   maxPositionals: 1,
   notes:
@@ -35,6 +37,7 @@ export const serveCommand = defineCommand({
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
     ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
     ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
+    ["tcpkit serve site --live", "pages reload when a file changes"],
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
