@@ -8,6 +8,7 @@ import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
+import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
@@ -24,6 +25,7 @@ export const serveCommand = defineCommand({
     ...listenFlags(8080),
     ...WORKERS_FLAG,
     ...SERVER_FLAGS,
+    ...TLS_AUTO_FLAGS,
     ...STATIC_FLAGS,
     ...PROXY_FLAGS,
     ...LIVE_FLAGS,
@@ -36,6 +38,7 @@ export const serveCommand = defineCommand({
     ["tcpkit serve . --port 0 --log json --trace", "a free port, JSON log, heads on stderr"],
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
     ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
+    ["tcpkit serve . --tls auto", "HTTPS on localhost, certificate made once"],
     ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
     ["tcpkit serve site --live", "pages reload when a file changes"],
   ],
@@ -43,6 +46,11 @@ export const serveCommand = defineCommand({
     const root = resolve(positionals[0] ?? ".");
     const { host, port } = values;
     const { options, log } = serverOptionsFrom(values);
+    const printCa = applyTlsAuto(values, options);
+    if (printCa !== undefined) {
+      process.stdout.write(printCa);
+      return EXIT_OK;
+    }
     const scheme = options.tls === undefined ? "http" : "https";
     const readiness = (h: string, p: number): string =>
       `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
