@@ -4,6 +4,7 @@ import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { LIVE_FLAGS } from "./live-flags.js";
+import { browserUrl, OPEN_FLAG, openInBrowser } from "./open-flag.js";
 import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
@@ -29,6 +30,7 @@ export const serveCommand = defineCommand({
     ...STATIC_FLAGS,
     ...PROXY_FLAGS,
     ...LIVE_FLAGS,
+    ...OPEN_FLAG,
   },
   maxPositionals: 1,
   notes:
@@ -52,8 +54,10 @@ export const serveCommand = defineCommand({
       return EXIT_OK;
     }
     const scheme = options.tls === undefined ? "http" : "https";
-    const readiness = (h: string, p: number): string =>
-      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    const readiness = (h: string, p: number): string => {
+      if (values.open) openInBrowser(browserUrl(scheme, h, p));
+      return `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    };
     keepYoungGenerationSmall();
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
