@@ -21,6 +21,9 @@ export { chain, withMethods } from "./http/handler-chain.js";
 export { errorPlan, statusForFileError } from "./http/error-plan.js";
 export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ListingExtra, type ServeStaticOptions } from "./static/serve-static.js";
+export { reverseProxy, type ReverseProxyOptions } from "./proxy/reverse-proxy.js";
+export { parseProxyRoute, type ProxyRoute } from "./proxy/proxy-route.js";
+export { liveReload, type LiveReloadOptions } from "./live/live-reload.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
 export {
   parseRange,

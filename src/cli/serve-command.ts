@@ -3,9 +3,13 @@ import { resolve } from "node:path";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
+import { LIVE_FLAGS } from "./live-flags.js";
+import { browserUrl, OPEN_FLAG, openInBrowser } from "./open-flag.js";
+import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
+import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
@@ -18,7 +22,16 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS },
+  flags: {
+    ...listenFlags(8080),
+    ...WORKERS_FLAG,
+    ...SERVER_FLAGS,
+    ...TLS_AUTO_FLAGS,
+    ...STATIC_FLAGS,
+    ...PROXY_FLAGS,
+    ...LIVE_FLAGS,
+    ...OPEN_FLAG,
+  },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
@@ -27,14 +40,24 @@ export const serveCommand = defineCommand({
     ["tcpkit serve . --port 0 --log json --trace", "a free port, JSON log, heads on stderr"],
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
     ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
+    ["tcpkit serve . --tls auto", "HTTPS on localhost, certificate made once"],
+    ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
+    ["tcpkit serve site --live", "pages reload when a file changes"],
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
     const { host, port } = values;
     const { options, log } = serverOptionsFrom(values);
+    const printCa = applyTlsAuto(values, options);
+    if (printCa !== undefined) {
+      process.stdout.write(printCa);
+      return EXIT_OK;
+    }
     const scheme = options.tls === undefined ? "http" : "https";
-    const readiness = (h: string, p: number): string =>
-      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    const readiness = (h: string, p: number): string => {
+      if (values.open) openInBrowser(browserUrl(scheme, h, p));
+      return `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    };
     keepYoungGenerationSmall();
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);

@@ -7,6 +7,8 @@
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
 import type { FlagValues } from "./flags.js";
+import { liveHandler, type LIVE_FLAGS } from "./live-flags.js";
+import { proxyHandler, type PROXY_FLAGS } from "./proxy-flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
 import { chain } from "../http/handler-chain.js";
@@ -14,10 +16,15 @@ import type { Handler } from "../http/types.js";
 import { serveStatic } from "../static/serve-static.js";
 
 /** serve's handler for ROOT and the parsed flags. */
-export function serveHandler(root: string, values: FlagValues<typeof STATIC_FLAGS>): Handler {
+export function serveHandler(
+  root: string,
+  values: FlagValues<typeof STATIC_FLAGS & typeof PROXY_FLAGS & typeof LIVE_FLAGS>,
+): Handler {
   const files = serveStatic(root, staticOptionsFrom(values));
   const wings: (Handler | undefined)[] = [
     // auth, proxy, live, upload, archive: in this order, each undefined when off
+    proxyHandler(values),
+    liveHandler(root, values),
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);

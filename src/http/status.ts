@@ -1,8 +1,9 @@
-/** Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 431 from RFC 6585 §5). */
+/** Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 103 from RFC 8297, 431 from RFC 6585 §5). */
 
 const REASONS: Readonly<Record<number, string>> = {
   100: "Continue",
   101: "Switching Protocols",
+  103: "Early Hints",
   200: "OK",
   201: "Created",
   202: "Accepted",
