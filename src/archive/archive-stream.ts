@@ -16,6 +16,9 @@ import { centralHeader, dataDescriptor, endOfArchive, localHeader } from "./zip-
 export const ARCHIVE_FORMATS = ["tar", "tgz", "zip"] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
+/** tar's padding, never written to: shared by every response. */
+const ZERO_BLOCK = Buffer.alloc(512);
+
 /** Pieces are gathered until this many bytes before they are passed on. */
 const GATHER_BYTES = 64 * 1024;
 
@@ -58,7 +61,7 @@ async function* tarPieces(
     if (m.kind === "folder") continue;
     yield* readStableFile(m.realPath, m.stats, m.name);
     const pad = tarPadding(size);
-    if (pad > 0) yield Buffer.alloc(pad);
+    if (pad > 0) yield ZERO_BLOCK.subarray(0, pad);
   }
   yield tarEnd();
 }

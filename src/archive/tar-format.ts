@@ -4,6 +4,7 @@
  * name past its 100 + 155 bytes, a non-ASCII name, a size of 8 GiB or more, an mtime outside
  * the 11 octal digits). Pure: values in, bytes out.
  */
+import { zeroed } from "./zeroed.js";
 
 export const TAR_BLOCK = 512;
 
@@ -51,7 +52,7 @@ export function tarHeader(entry: TarEntry): Buffer {
     0o644,
     Math.min(Math.max(mtime, 0), MAX_OCTAL_11),
   );
-  return Buffer.concat([paxHead, records, Buffer.alloc(tarPadding(records.length)), header]);
+  return Buffer.concat([paxHead, records, zeroed(tarPadding(records.length)), header]);
 }
 
 /** Zero bytes that bring `size` bytes of content up to a whole block. */
@@ -62,7 +63,7 @@ export function tarPadding(size: number): number {
 
 /** The end of an archive: two zero blocks. */
 export function tarEnd(): Buffer {
-  return Buffer.alloc(2 * TAR_BLOCK);
+  return zeroed(2 * TAR_BLOCK);
 }
 
 /**
@@ -108,7 +109,7 @@ function ustarHeader(
   mode: number,
   mtime: number,
 ): Buffer {
-  const h = Buffer.alloc(TAR_BLOCK);
+  const h = zeroed(TAR_BLOCK);
   h.write(path.name, 0, 100, "latin1");
   octal(h, 100, 8, mode & 0o7777);
   octal(h, 108, 8, 0); // uid

@@ -5,6 +5,7 @@
  * timestamp (0x5455, UTC seconds), ZIP64 (§4.5.3, §4.3.14) for sizes and offsets past 4 GiB and
  * for more than 65,535 entries. Pure: values in, bytes out.
  */
+import { zeroed } from "./zeroed.js";
 
 /** One member as the central directory records it. */
 export interface ZipEntry {
@@ -46,10 +47,10 @@ export function localHeader(entry: Omit<ZipEntry, "crc32" | "offset">): Buffer {
   const name = Buffer.from(entry.name, "utf8");
   const zip64 = entry.kind === "file" && needsZip64(entry.size);
   const extra = Buffer.concat([
-    zip64 ? zip64Extra([0, 0]) : Buffer.alloc(0),
+    zip64 ? zip64Extra([0, 0]) : zeroed(0),
     timestampExtra(entry.mtimeMs),
   ]);
-  const h = Buffer.alloc(30);
+  const h = zeroed(30);
   const { time, date } = dosDateTime(entry.mtimeMs);
   h.writeUInt32LE(0x04034b50, 0);
   h.writeUInt16LE(zip64 ? V45 : V20, 4);
@@ -70,7 +71,7 @@ export function localHeader(entry: Omit<ZipEntry, "crc32" | "offset">): Buffer {
 /** The data descriptor after a file's data (§4.3.9): sizes of 8 bytes each for a ZIP64 entry. */
 export function dataDescriptor(size: number, crc32: number): Buffer {
   const zip64 = needsZip64(size);
-  const d = Buffer.alloc(zip64 ? 24 : 16);
+  const d = zeroed(zip64 ? 24 : 16);
   d.writeUInt32LE(0x08074b50, 0);
   d.writeUInt32LE(crc32 >>> 0, 4);
   if (zip64) {
@@ -93,10 +94,10 @@ export function centralHeader(entry: ZipEntry): Buffer {
   if (bigSize) wide.push(entry.size, entry.size);
   if (bigOffset) wide.push(entry.offset);
   const extra = Buffer.concat([
-    wide.length > 0 ? zip64Extra(wide) : Buffer.alloc(0),
+    wide.length > 0 ? zip64Extra(wide) : zeroed(0),
     timestampExtra(entry.mtimeMs),
   ]);
-  const h = Buffer.alloc(46);
+  const h = zeroed(46);
   const { time, date } = dosDateTime(entry.mtimeMs);
   const file = entry.kind === "file";
   h.writeUInt32LE(0x02014b50, 0);
@@ -126,14 +127,14 @@ export function centralHeader(entry: ZipEntry): Buffer {
  */
 export function endOfArchive(count: number, dirOffset: number, dirSize: number): Buffer {
   const zip64 = count > U16_MAX - 1 || dirOffset >= U32_MAX || dirSize >= U32_MAX;
-  const end = Buffer.alloc(22);
+  const end = zeroed(22);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(zip64 ? U16_MAX : count, 8);
   end.writeUInt16LE(zip64 ? U16_MAX : count, 10);
   end.writeUInt32LE(zip64 ? U32_MAX : dirSize, 12);
   end.writeUInt32LE(zip64 ? U32_MAX : dirOffset, 16);
   if (!zip64) return end;
-  const record = Buffer.alloc(56);
+  const record = zeroed(56);
   record.writeUInt32LE(0x06064b50, 0);
   record.writeBigUInt64LE(44n, 4); // the size of the rest of this record
   record.writeUInt16LE(MADE_BY, 12);
@@ -142,7 +143,7 @@ export function endOfArchive(count: number, dirOffset: number, dirSize: number):
   record.writeBigUInt64LE(BigInt(count), 32);
   record.writeBigUInt64LE(BigInt(dirSize), 40);
   record.writeBigUInt64LE(BigInt(dirOffset), 48);
-  const locator = Buffer.alloc(20);
+  const locator = zeroed(20);
   locator.writeUInt32LE(0x07064b50, 0);
   locator.writeBigUInt64LE(BigInt(dirOffset + dirSize), 8);
   locator.writeUInt32LE(1, 16); // total disks
@@ -151,7 +152,7 @@ export function endOfArchive(count: number, dirOffset: number, dirSize: number):
 
 /** The ZIP64 extended information extra field (tag 0x0001) with these 8-byte values. */
 function zip64Extra(values: readonly number[]): Buffer {
-  const b = Buffer.alloc(4 + 8 * values.length);
+  const b = zeroed(4 + 8 * values.length);
   b.writeUInt16LE(0x0001, 0);
   b.writeUInt16LE(8 * values.length, 2);
   values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 4 + 8 * i));
@@ -160,7 +161,7 @@ function zip64Extra(values: readonly number[]): Buffer {
 
 /** The extended timestamp extra field (0x5455): the mtime in UTC seconds, exact where DOS is not. */
 function timestampExtra(mtimeMs: number): Buffer {
-  const b = Buffer.alloc(9);
+  const b = zeroed(9);
   b.writeUInt16LE(0x5455, 0);
   b.writeUInt16LE(5, 2);
   b.writeUInt8(1, 4); // mtime present
