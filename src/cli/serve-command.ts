@@ -19,7 +19,13 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS, ...ARCHIVE_FLAGS },
+  flags: {
+    ...listenFlags(8080),
+    ...WORKERS_FLAG,
+    ...SERVER_FLAGS,
+    ...STATIC_FLAGS,
+    ...ARCHIVE_FLAGS,
+  },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
