@@ -24,6 +24,11 @@ export { serveStatic, type ListingExtra, type ServeStaticOptions } from "./stati
 export { reverseProxy, type ReverseProxyOptions } from "./proxy/reverse-proxy.js";
 export { parseProxyRoute, type ProxyRoute } from "./proxy/proxy-route.js";
 export { liveReload, type LiveReloadOptions } from "./live/live-reload.js";
+export {
+  serveArchives,
+  type ArchiveWing,
+  type ServeArchivesOptions,
+} from "./archive/serve-archives.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
 export {
   parseRange,

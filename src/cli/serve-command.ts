@@ -1,5 +1,6 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
+import { ARCHIVE_FLAGS } from "./archive-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
@@ -31,6 +32,7 @@ export const serveCommand = defineCommand({
     ...PROXY_FLAGS,
     ...LIVE_FLAGS,
     ...OPEN_FLAG,
+    ...ARCHIVE_FLAGS,
   },
   maxPositionals: 1,
   notes:

@@ -6,6 +6,7 @@
  * Each wing adds one line here (its handler, or undefined when its flags leave it off) and
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
+import { archiveWingFrom, type ARCHIVE_FLAGS } from "./archive-flags.js";
 import type { FlagValues } from "./flags.js";
 import { liveHandler, type LIVE_FLAGS } from "./live-flags.js";
 import { proxyHandler, type PROXY_FLAGS } from "./proxy-flags.js";
@@ -18,13 +19,18 @@ import { serveStatic } from "../static/serve-static.js";
 /** serve's handler for ROOT and the parsed flags. */
 export function serveHandler(
   root: string,
-  values: FlagValues<typeof STATIC_FLAGS & typeof PROXY_FLAGS & typeof LIVE_FLAGS>,
+  values: FlagValues<
+    typeof STATIC_FLAGS & typeof PROXY_FLAGS & typeof LIVE_FLAGS & typeof ARCHIVE_FLAGS
+  >,
 ): Handler {
-  const files = serveStatic(root, staticOptionsFrom(values));
+  const archive = archiveWingFrom(root, values);
+  const listingExtras = [archive?.listingExtra].filter((e) => e !== undefined);
+  const files = serveStatic(root, { ...staticOptionsFrom(values), listingExtras });
   const wings: (Handler | undefined)[] = [
     // auth, proxy, live, upload, archive: in this order, each undefined when off
     proxyHandler(values),
     liveHandler(root, values),
+    archive?.handler,
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);
