@@ -12,12 +12,23 @@ import { staticOptionsFrom } from "./static-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
 import { serveStatic } from "../static/serve-static.js";
+import { serveUpload } from "../upload/serve-upload.js";
+import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 
 /** serve's handler for ROOT and the parsed flags. */
-export function serveHandler(root: string, values: FlagValues<typeof STATIC_FLAGS>): Handler {
-  const files = serveStatic(root, staticOptionsFrom(values));
+export function serveHandler(
+  root: string,
+  values: FlagValues<typeof STATIC_FLAGS> & FlagValues<typeof UPLOAD_FLAGS>,
+): Handler {
+  const uploadOptions = uploadOptionsFrom(values);
+  const upload = uploadOptions === undefined ? undefined : serveUpload(root, uploadOptions);
+  const staticOptions = staticOptionsFrom(values);
+  const extras = [...(staticOptions.listingExtras ?? [])];
+  if (upload !== undefined) extras.push(upload.listingExtra);
+  const files = serveStatic(root, { ...staticOptions, listingExtras: extras });
   const wings: (Handler | undefined)[] = [
     // auth, proxy, live, upload, archive: in this order, each undefined when off
+    upload?.handler,
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);
