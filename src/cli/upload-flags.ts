@@ -1,6 +1,10 @@
 /** The upload flags of `tcpkit serve` (issue 14, docs/uploads.md) and their UploadOptions. */
 import { flag, section, type FlagValues } from "./flags.js";
-import { DEFAULT_MAX_UPLOAD_BYTES, type UploadOptions } from "../upload/serve-upload.js";
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_UPLOAD_EXPIRE_MS,
+  type UploadOptions,
+} from "../upload/serve-upload.js";
 
 export const UPLOAD_FLAGS = section("Uploads (off unless --upload; see docs/uploads.md)", {
   upload: flag.custom({
@@ -18,6 +22,11 @@ export const UPLOAD_FLAGS = section("Uploads (off unless --upload; see docs/uplo
     default: DEFAULT_MAX_UPLOAD_BYTES,
     help: "the largest upload; past it 413",
   }),
+  "upload-expire": flag.duration({
+    bareUnit: "s",
+    default: DEFAULT_UPLOAD_EXPIRE_MS,
+    help: "an unfinished resumable upload is removed this long after it began",
+  }),
 });
 
 /** UploadOptions from the flags, or undefined when uploads are off. */
@@ -30,5 +39,6 @@ export function uploadOptionsFrom(
     overwrite: values.overwrite,
     maxBytes: values["max-upload-bytes"],
     dotfiles: values.dotfiles,
+    expireMs: values["upload-expire"],
   };
 }

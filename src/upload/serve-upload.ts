@@ -20,6 +20,7 @@ import { refuse, statusForBodyError, tooLarge, type UploadSite } from "./upload-
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
 import { resolveUploadPath } from "./upload-name.js";
+import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
 
 /** Options of serveUpload; every one has a safe default. */
 export interface UploadOptions {
@@ -31,6 +32,8 @@ export interface UploadOptions {
   maxBytes?: number;
   /** Accept names starting with "." (default false: 400). */
   dotfiles?: boolean;
+  /** How long an unfinished resumable upload is kept, in ms (default 24 h). */
+  expireMs?: number;
 }
 
 /** The upload wing: its handler, and the form it adds to listings under the upload folder. */
@@ -41,14 +44,19 @@ export interface UploadWing {
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
+export const DEFAULT_UPLOAD_EXPIRE_MS = 24 * 3600 * 1000;
 
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
   const site = uploadSite(root, options);
-  const handler = withMethods(["PUT", "POST"], (head, context, next) => {
+  const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
     if (head.method === "PUT") return put(site, head, context, next);
     if (head.method === "POST") return postForm(site, head, context, next);
-    return next();
+    const resource = resourceOf(site, head.path);
+    if (resource !== undefined) return uploadResource(site, head, context, ...resource);
+    return head.method === "GET" || head.method === "HEAD" || head.method === "OPTIONS"
+      ? next()
+      : elsewhere(next);
   });
   const prefix = encodeSegments(site.dirSegments) + "/";
   const listingExtra = (folderPath: string): string =>
@@ -79,6 +87,7 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
     overwrite: options.overwrite ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     dotfiles: options.dotfiles ?? false,
+    expireMs: options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS,
   };
 }
 
@@ -92,6 +101,10 @@ async function put(
   if (target.kind === "elsewhere") return elsewhere(next);
   if (target.kind === "bad") return refuse(400);
   if (getField(head, "content-range") !== undefined) return refuse(400); // RFC 9110 §14.5
+  const resumable = sfBoolean(getField(head, "upload-complete"));
+  if (resumable !== undefined) {
+    return createUpload(site, head, context, target.folder, target.name, resumable);
+  }
   if (tooLarge(site, context)) return refuse(413);
   let folder: string;
   try {
@@ -106,6 +119,15 @@ async function put(
   if (typeof stored === "number") return refuse(stored);
   if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
   return errorPlan(201, `Location: ${encodeSegments([...target.folder, target.name])}\r\n`);
+}
+
+/** The folder and ID of an upload resource ("/in/.tcpkit-upload-ID.part"), else undefined. */
+function resourceOf(site: UploadSite, path: string): [string[], string] | undefined {
+  const slash = path.lastIndexOf("/");
+  const id = RESOURCE_NAME.exec(path.slice(slash + 1))?.[1];
+  if (id === undefined) return undefined;
+  const folder = resolveUploadPath(path.slice(0, slash + 1), site.dirSegments, site.dotfiles, true);
+  return folder.kind === "ok" ? [[...folder.folder], id] : undefined;
 }
 
 /**

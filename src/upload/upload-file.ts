@@ -85,6 +85,8 @@ export async function nameTaken(folder: string, name: string): Promise<boolean> 
 const OPEN_FLAGS =
   constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+
 /** Bytes gathered before one writev: fewer thread-pool round trips, memory still bounded. */
 const BATCH_BYTES = 512 * 1024;
 
@@ -102,10 +104,29 @@ export class TempFile {
     this.#handle = handle;
   }
 
-  /** A new temporary file in the (real, checked) `folder`. */
-  static async create(folder: string): Promise<TempFile> {
-    const path = join(folder, `${TEMP_PREFIX}${randomBytes(9).toString("hex")}.part`);
+  /** A new temporary file in the (real, checked) `folder`, named by `id` (default: random). */
+  static async create(folder: string, id = randomBytes(9).toString("hex")): Promise<TempFile> {
+    const path = join(folder, `${TEMP_PREFIX}${id}.part`);
     return new TempFile(path, await open(path, OPEN_FLAGS, 0o644));
+  }
+
+  /** An existing temporary file (a resumable upload's), written at its end; `bytes` is its size. */
+  static async append(path: string): Promise<TempFile> {
+    const handle = await open(path, APPEND_FLAGS);
+    const file = new TempFile(path, handle);
+    file.bytes = (await handle.stat()).size;
+    return file;
+  }
+
+  /** Writes what was received and closes, keeping the file (an interrupted resumable upload). */
+  async keep(): Promise<void> {
+    try {
+      await this.#flush();
+      await this.#inFlight;
+      await this.#handle.sync();
+    } finally {
+      await this.#handle.close().catch(() => {});
+    }
   }
 
   /** Queues `chunk` (the caller may not reuse it); resolves when memory allows more. */

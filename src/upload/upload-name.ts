@@ -23,6 +23,8 @@ export function nameProblem(name: string, dotfiles: boolean): string | undefined
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f/\\]/.test(name)) return "control byte, slash or backslash in the name";
   if (name.startsWith(".") && !dotfiles) return "names starting with . are refused";
+  // Even with --dotfiles: the names of upload state (upload-file.ts TEMP_PREFIX).
+  if (name.startsWith(".tcpkit-upload-")) return "a reserved name";
   return undefined;
 }
 

@@ -14,6 +14,8 @@ export interface UploadSite {
   readonly overwrite: boolean;
   readonly maxBytes: number;
   readonly dotfiles: boolean;
+  /** How long an unfinished resumable upload is kept, from its creation. */
+  readonly expireMs: number;
 }
 
 /** A refusal before the body is read: the connection closes, so the client need not send it. */
