@@ -52,6 +52,7 @@ export function serveUpload(root: string, options: UploadOptions = {}): UploadWi
   const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
     if (head.method === "PUT") return put(site, head, context, next);
     if (head.method === "POST") return postForm(site, head, context, next);
+    if (head.method === "OPTIONS") return optionsPlan(site, head, next);
     const resource = resourceOf(site, head.path);
     if (resource !== undefined) return uploadResource(site, head, context, ...resource);
     return head.method === "GET" || head.method === "HEAD" || head.method === "OPTIONS"
@@ -119,6 +120,28 @@ async function put(
   if (typeof stored === "number") return refuse(stored);
   if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
   return errorPlan(201, `Location: ${encodeSegments([...target.folder, target.name])}\r\n`);
+}
+
+/**
+ * OPTIONS under the upload folder: the methods it takes, and (draft §4.1.4) Accept-Patch naming
+ * application/partial-upload with the Upload-Limit, so a client learns resumable uploads work.
+ */
+function optionsPlan(
+  site: UploadSite,
+  head: RequestHead,
+  next: () => ResponsePlan | Promise<ResponsePlan>,
+): ResponsePlan | Promise<ResponsePlan> {
+  const target = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, true);
+  const file = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, false);
+  if (target.kind !== "ok" && file.kind !== "ok") return next();
+  return {
+    status: 200,
+    headers:
+      "Allow: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE\r\n" +
+      "Accept-Patch: application/partial-upload\r\n" +
+      `Upload-Limit: max-size=${site.maxBytes}\r\n`,
+    body: { kind: "none" },
+  };
 }
 
 /** The folder and ID of an upload resource ("/in/.tcpkit-upload-ID.part"), else undefined. */

@@ -180,6 +180,14 @@ describe("resumable uploads", () => {
     );
   });
 
+  it("OPTIONS under the upload folder names PATCH and application/partial-upload", async () => {
+    const r = await request(server.port, "OPTIONS /x.bin HTTP/1.1\nHost: x\nConnection: close\n");
+    assert.equal(r.status, 200);
+    assert.match(field(r.head, "Allow") ?? "", /PUT, POST, PATCH, DELETE/);
+    assert.equal(field(r.head, "Accept-Patch"), "application/partial-upload");
+    assert.match(field(r.head, "Upload-Limit") ?? "", /^max-size=\d+$/);
+  });
+
   it("an unfinished upload expires (--upload-expire)", async () => {
     const quick = await startServe(root, "--upload", "--upload-expire", "1s");
     try {
