@@ -20,7 +20,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CLI_PATH, processMemory, startServe, type RunningServer } from "../support/cli.js";
+import {
+  CLI_PATH,
+  processMemory,
+  startCli,
+  startServe,
+  type RunningServer,
+} from "../support/cli.js";
 import { exchange, openSocket } from "../support/raw-socket.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
 import { runTool } from "../support/tools.js";
@@ -272,6 +278,38 @@ describe("limits of the machine and the default", () => {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("close", r));
       rmSync(limited, { recursive: true, force: true });
+    }
+  });
+
+  it("--overwrite: PUT replaces (204) whole, and the JSON log line counts the bytes received", async () => {
+    const over = await startCli([
+      "serve",
+      root,
+      "--port",
+      "0",
+      "--log",
+      "json",
+      "--upload=in",
+      "--overwrite",
+    ]);
+    try {
+      writeFileSync(join(base, "v1"), "version one\n");
+      writeFileSync(join(base, "v2"), "two\n");
+      const port = `http://127.0.0.1:${over.port}`;
+      assert.equal((await curl(["-T", join(base, "v1"), `${port}/in/over.txt`])).code, "201");
+      assert.equal((await curl(["-T", join(base, "v2"), `${port}/in/over.txt`])).code, "204");
+      assert.equal(readFileSync(join(inbox, "over.txt"), "utf8"), "two\n");
+      assert.equal((await curl([`${port}/in/over.txt`])).body, "two\n");
+      await eventually(() => over.stdout().includes('"status":204'));
+      const line = over
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes('"status":204')) as string;
+      const logged = JSON.parse(line) as { method: string; received: number };
+      assert.equal(logged.method, "PUT");
+      assert.ok(logged.received > 4, String(logged.received));
+    } finally {
+      await over.stop();
     }
   });
 
