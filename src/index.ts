@@ -29,6 +29,7 @@ export {
   type ArchiveWing,
   type ServeArchivesOptions,
 } from "./archive/serve-archives.js";
+export { serveUpload, type UploadOptions, type UploadWing } from "./upload/serve-upload.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
 export {
   parseRange,

@@ -148,6 +148,8 @@ export function formatJson(r: ExchangeRecord): string {
       version: r.version === undefined ? null : r.version === 10 ? "HTTP/1.0" : "HTTP/1.1",
       status: r.status,
       bytes: r.bodyBytes,
+      // What the client sent (head and body): an upload's size shows here.
+      received: r.bytesReceived,
       referer: r.referer ?? null,
       userAgent: r.userAgent ?? null,
       durationMs: r.durationMs,

@@ -11,6 +11,7 @@ import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
 import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
+import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
@@ -33,6 +34,7 @@ export const serveCommand = defineCommand({
     ...LIVE_FLAGS,
     ...OPEN_FLAG,
     ...ARCHIVE_FLAGS,
+    ...UPLOAD_FLAGS,
   },
   maxPositionals: 1,
   notes:

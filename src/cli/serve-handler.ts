@@ -15,21 +15,32 @@ import { staticOptionsFrom } from "./static-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
 import { serveStatic } from "../static/serve-static.js";
+import { serveUpload } from "../upload/serve-upload.js";
+import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 
 /** serve's handler for ROOT and the parsed flags. */
 export function serveHandler(
   root: string,
   values: FlagValues<
-    typeof STATIC_FLAGS & typeof PROXY_FLAGS & typeof LIVE_FLAGS & typeof ARCHIVE_FLAGS
+    typeof STATIC_FLAGS &
+      typeof PROXY_FLAGS &
+      typeof LIVE_FLAGS &
+      typeof ARCHIVE_FLAGS &
+      typeof UPLOAD_FLAGS
   >,
 ): Handler {
   const archive = archiveWingFrom(root, values);
-  const listingExtras = [archive?.listingExtra].filter((e) => e !== undefined);
+  const uploadOptions = uploadOptionsFrom(values);
+  const upload = uploadOptions === undefined ? undefined : serveUpload(root, uploadOptions);
+  const listingExtras = [upload?.listingExtra, archive?.listingExtra].filter(
+    (e) => e !== undefined,
+  );
   const files = serveStatic(root, { ...staticOptionsFrom(values), listingExtras });
   const wings: (Handler | undefined)[] = [
     // auth, proxy, live, upload, archive: in this order, each undefined when off
     proxyHandler(values),
     liveHandler(root, values),
+    upload?.handler,
     archive?.handler,
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
