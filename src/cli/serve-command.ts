@@ -1,5 +1,6 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
+import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
@@ -18,7 +19,7 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS },
+  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS, ...AUTH_FLAGS },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
@@ -36,6 +37,8 @@ export const serveCommand = defineCommand({
     const readiness = (h: string, p: number): string =>
       `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
     keepYoungGenerationSmall();
+    const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
+    if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const { server, bound } = await leaveClusterOnFailure(async () => {

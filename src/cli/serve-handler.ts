@@ -6,6 +6,8 @@
  * Each wing adds one line here (its handler, or undefined when its flags leave it off) and
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
+import type { AUTH_FLAGS} from "./auth-flags.js";
+import { authHandlerFrom } from "./auth-flags.js";
 import type { FlagValues } from "./flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
@@ -13,11 +15,15 @@ import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
 import { serveStatic } from "../static/serve-static.js";
 
+/** The flags serveHandler reads: the site's and each wing's. */
+export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> & FlagValues<typeof AUTH_FLAGS>;
+
 /** serve's handler for ROOT and the parsed flags. */
-export function serveHandler(root: string, values: FlagValues<typeof STATIC_FLAGS>): Handler {
+export function serveHandler(root: string, values: ServeHandlerValues): Handler {
   const files = serveStatic(root, staticOptionsFrom(values));
   const wings: (Handler | undefined)[] = [
     // auth, proxy, live, upload, archive: in this order, each undefined when off
+    authHandlerFrom(values),
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);
