@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
+import { METRICS_FLAGS, metricsFrom } from "./metrics-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
@@ -19,7 +20,14 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS, ...AUTH_FLAGS },
+  flags: {
+    ...listenFlags(8080),
+    ...WORKERS_FLAG,
+    ...SERVER_FLAGS,
+    ...STATIC_FLAGS,
+    ...AUTH_FLAGS,
+    ...METRICS_FLAGS,
+  },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
@@ -42,10 +50,12 @@ export const serveCommand = defineCommand({
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const { server, bound } = await leaveClusterOnFailure(async () => {
+      const counted = metricsFrom(values, options);
       const server = createHttpServer(
         { ...options, host, port, reclaimReadBuffers: true },
-        serveHandler(root, values),
+        serveHandler(root, values, counted?.metrics),
       );
+      counted?.attach(server);
       return { server, bound: await server.listen() };
     });
     const stop = async (): Promise<void> => {

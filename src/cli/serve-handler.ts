@@ -6,24 +6,39 @@
  * Each wing adds one line here (its handler, or undefined when its flags leave it off) and
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
-import type { AUTH_FLAGS} from "./auth-flags.js";
+import type { AUTH_FLAGS } from "./auth-flags.js";
 import { authHandlerFrom } from "./auth-flags.js";
 import type { FlagValues } from "./flags.js";
+import {
+  healthHandlerFrom,
+  isMetricsRequest,
+  metricsHandlerFrom,
+  type METRICS_FLAGS,
+} from "./metrics-flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
 import { serveStatic } from "../static/serve-static.js";
 
 /** The flags serveHandler reads: the site's and each wing's. */
-export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> & FlagValues<typeof AUTH_FLAGS>;
+export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
+  FlagValues<typeof AUTH_FLAGS> &
+  FlagValues<typeof METRICS_FLAGS>;
 
-/** serve's handler for ROOT and the parsed flags. */
-export function serveHandler(root: string, values: ServeHandlerValues): Handler {
+/** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
+export function serveHandler(
+  root: string,
+  values: ServeHandlerValues,
+  metrics?: ServerMetrics,
+): Handler {
   const files = serveStatic(root, staticOptionsFrom(values));
   const wings: (Handler | undefined)[] = [
-    // auth, proxy, live, upload, archive: in this order, each undefined when off
-    authHandlerFrom(values),
+    // health, auth, metrics, proxy, live, upload, archive: in this order, each undefined when off
+    healthHandlerFrom(values), // before auth: probes carry no credentials
+    authHandlerFrom(values, isMetricsRequest(values)),
+    metricsHandlerFrom(values, metrics),
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);
