@@ -9,6 +9,7 @@ import { checkedBy, flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
 import { basicAuth } from "../auth/basic-auth.js";
 import { CredentialStore } from "../auth/credential-store.js";
+import { hostGuard } from "../auth/host-guard.js";
 import { parseHtpasswd, parseUserPassword, type PasswordVerifier } from "../auth/htpasswd.js";
 import type { Handler, RequestHead } from "../http/types.js";
 import { isLoopback } from "../net/address.js";
@@ -30,6 +31,15 @@ export const AUTH_FLAGS = section("Access control", {
     metavar: "all|upload",
     default: "all",
     help: "what needs credentials: every request, or only uploads and other writes",
+  }),
+  "allowed-hosts": flag.list({
+    metavar: "NAMES",
+    help: "on a loopback address, Host names answered besides loopback ones (comma-separated; .example.com: and subdomains; any: all, turning the DNS-rebinding guard off)",
+    convert: (text) =>
+      text
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== ""),
   }),
 });
 
@@ -82,4 +92,15 @@ export function authWarning(values: AuthValues, host: string, tls: boolean): str
   return errorLine(
     `warning: --auth without TLS on ${host}: passwords cross the network readable (add --tls-cert and --tls-key)`,
   );
+}
+
+/**
+ * The DNS-rebinding guard (auth/host-guard.ts) when `host` is a loopback address, unless
+ * `--allowed-hosts any`; undefined otherwise (a server on a LAN address is reached by names
+ * it cannot know).
+ */
+export function hostGuardFrom(values: AuthValues, host: string): Handler | undefined {
+  const allowed = values["allowed-hosts"].flat();
+  if (!isLoopback(host) || allowed.includes("any")) return undefined;
+  return hostGuard(allowed);
 }

@@ -4,6 +4,7 @@ import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
 import { METRICS_FLAGS, metricsFrom } from "./metrics-flags.js";
+import { REACH_FLAGS, readinessText, servePort } from "./reach-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
@@ -11,7 +12,6 @@ import { STATIC_FLAGS } from "./static-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
-import { formatUrl } from "../net/address.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
@@ -22,6 +22,7 @@ export const serveCommand = defineCommand({
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
   flags: {
     ...listenFlags(8080),
+    ...REACH_FLAGS,
     ...WORKERS_FLAG,
     ...SERVER_FLAGS,
     ...STATIC_FLAGS,
@@ -39,11 +40,12 @@ export const serveCommand = defineCommand({
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
-    const { host, port } = values;
+    const { host } = values;
+    const port = servePort(values.port);
     const { options, log } = serverOptionsFrom(values);
     const scheme = options.tls === undefined ? "http" : "https";
     const readiness = (h: string, p: number): string =>
-      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+      readinessText(scheme, root, h, p, values.qr);
     keepYoungGenerationSmall();
     const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
     if (warning !== undefined) process.stderr.write(warning);

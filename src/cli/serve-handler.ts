@@ -7,7 +7,7 @@
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
 import type { AUTH_FLAGS } from "./auth-flags.js";
-import { authHandlerFrom } from "./auth-flags.js";
+import { authHandlerFrom, hostGuardFrom } from "./auth-flags.js";
 import type { FlagValues } from "./flags.js";
 import {
   healthHandlerFrom,
@@ -25,7 +25,7 @@ import { serveStatic } from "../static/serve-static.js";
 /** The flags serveHandler reads: the site's and each wing's. */
 export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
   FlagValues<typeof AUTH_FLAGS> &
-  FlagValues<typeof METRICS_FLAGS>;
+  FlagValues<typeof METRICS_FLAGS> & { host: string };
 
 /** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
 export function serveHandler(
@@ -35,7 +35,8 @@ export function serveHandler(
 ): Handler {
   const files = serveStatic(root, staticOptionsFrom(values));
   const wings: (Handler | undefined)[] = [
-    // health, auth, metrics, proxy, live, upload, archive: in this order, each undefined when off
+    // host guard, health, auth, metrics, proxy, live, upload, archive: in this order, each undefined when off
+    hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
     healthHandlerFrom(values), // before auth: probes carry no credentials
     authHandlerFrom(values, isMetricsRequest(values)),
     metricsHandlerFrom(values, metrics),
