@@ -33,6 +33,9 @@ export const METRICS_FLAGS = section("Operating", {
     help: "Prometheus metrics at PATH (behind --auth when it is on)",
     convert: endpointPath,
   }),
+  "secure-headers": flag.bool({
+    help: "nosniff, X-Frame-Options DENY, frame-ancestors 'none', Referrer-Policy no-referrer; HSTS over TLS",
+  }),
 });
 
 type MetricsValues = FlagValues<typeof METRICS_FLAGS>;

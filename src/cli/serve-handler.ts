@@ -20,12 +20,13 @@ import { staticOptionsFrom } from "./static-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
+import { secureHeaders } from "../hardening/secure-headers.js";
 import { serveStatic } from "../static/serve-static.js";
 
 /** The flags serveHandler reads: the site's and each wing's. */
 export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
   FlagValues<typeof AUTH_FLAGS> &
-  FlagValues<typeof METRICS_FLAGS> & { host: string };
+  FlagValues<typeof METRICS_FLAGS> & { host: string; "secure-headers": boolean };
 
 /** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
 export function serveHandler(
@@ -35,7 +36,8 @@ export function serveHandler(
 ): Handler {
   const files = serveStatic(root, staticOptionsFrom(values));
   const wings: (Handler | undefined)[] = [
-    // host guard, health, auth, metrics, proxy, live, upload, archive: in this order, each undefined when off
+    // secure headers, host guard, health, auth, metrics, proxy, live, upload, archive: in this order, each undefined when off
+    values["secure-headers"] ? secureHeaders() : undefined, // outermost: on every answer
     hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
     healthHandlerFrom(values), // before auth: probes carry no credentials
     authHandlerFrom(values, isMetricsRequest(values)),
