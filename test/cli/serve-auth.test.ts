@@ -89,8 +89,8 @@ describe("serve --auth-file and --auth", () => {
 
   it("keeps a verified login on a keep-alive connection", async () => {
     const auth = `Basic ${Buffer.from("alice:s3cret:with colon").toString("base64")}`;
-    const req = `GET /hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\n\r\n`;
-    const r = await exchange(s.port, [req + req + req], { quietMs: 500 });
+    const req = `GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\n\r\n`;
+    const r = await exchange(s.port, [req + req + req], { quietMs: 2000 });
     assert.equal(r.data.toString("latin1").match(/HTTP\/1\.1 200 OK/g)?.length, 3);
   });
 
