@@ -1,8 +1,11 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { resolve } from "node:path";
 import { ARCHIVE_FLAGS } from "./archive-flags.js";
+import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
+import { METRICS_FLAGS, metricsFrom } from "./metrics-flags.js";
+import { REACH_FLAGS, readinessText, servePort } from "./reach-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
 import { LIVE_FLAGS } from "./live-flags.js";
 import { browserUrl, OPEN_FLAG, openInBrowser } from "./open-flag.js";
@@ -15,7 +18,6 @@ import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
-import { formatUrl } from "../net/address.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
@@ -35,6 +37,9 @@ export const serveCommand = defineCommand({
     ...OPEN_FLAG,
     ...ARCHIVE_FLAGS,
     ...UPLOAD_FLAGS,
+    ...REACH_FLAGS,
+    ...AUTH_FLAGS,
+    ...METRICS_FLAGS,
   },
   maxPositionals: 1,
   notes:
@@ -50,7 +55,8 @@ export const serveCommand = defineCommand({
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
-    const { host, port } = values;
+    const { host } = values;
+    const port = servePort(values.port);
     const { options, log } = serverOptionsFrom(values);
     const printCa = applyTlsAuto(values, options);
     if (printCa !== undefined) {
@@ -60,16 +66,20 @@ export const serveCommand = defineCommand({
     const scheme = options.tls === undefined ? "http" : "https";
     const readiness = (h: string, p: number): string => {
       if (values.open) openInBrowser(browserUrl(scheme, h, p));
-      return `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+      return readinessText(scheme, root, h, p, values.qr);
     };
     keepYoungGenerationSmall();
+    const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
+    if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const { server, bound } = await leaveClusterOnFailure(async () => {
+      const counted = metricsFrom(values, options);
       const server = createHttpServer(
         { ...options, host, port, reclaimReadBuffers: true },
-        serveHandler(root, values),
+        serveHandler(root, values, counted?.metrics),
       );
+      counted?.attach(server);
       return { server, bound: await server.listen() };
     });
     const stop = async (): Promise<void> => {

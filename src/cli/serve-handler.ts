@@ -7,27 +7,41 @@
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
 import { archiveWingFrom, type ARCHIVE_FLAGS } from "./archive-flags.js";
+import type { AUTH_FLAGS } from "./auth-flags.js";
+import { authHandlerFrom, hostGuardFrom } from "./auth-flags.js";
 import type { FlagValues } from "./flags.js";
 import { liveHandler, type LIVE_FLAGS } from "./live-flags.js";
+import {
+  healthHandlerFrom,
+  isMetricsRequest,
+  metricsHandlerFrom,
+  type METRICS_FLAGS,
+} from "./metrics-flags.js";
 import { proxyHandler, type PROXY_FLAGS } from "./proxy-flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
+import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
+import { secureHeaders } from "../hardening/secure-headers.js";
 import { serveStatic } from "../static/serve-static.js";
 import { serveUpload } from "../upload/serve-upload.js";
-import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 
-/** serve's handler for ROOT and the parsed flags. */
+/** The flags serveHandler reads: the site's and each wing's. */
+export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
+  FlagValues<typeof AUTH_FLAGS> &
+  FlagValues<typeof METRICS_FLAGS> &
+  FlagValues<typeof PROXY_FLAGS> &
+  FlagValues<typeof LIVE_FLAGS> &
+  FlagValues<typeof ARCHIVE_FLAGS> &
+  FlagValues<typeof UPLOAD_FLAGS> & { host: string; "secure-headers": boolean };
+
+/** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
 export function serveHandler(
   root: string,
-  values: FlagValues<
-    typeof STATIC_FLAGS &
-      typeof PROXY_FLAGS &
-      typeof LIVE_FLAGS &
-      typeof ARCHIVE_FLAGS &
-      typeof UPLOAD_FLAGS
-  >,
+  values: ServeHandlerValues,
+  metrics?: ServerMetrics,
 ): Handler {
   const archive = archiveWingFrom(root, values);
   const uploadOptions = uploadOptionsFrom(values);
@@ -37,7 +51,12 @@ export function serveHandler(
   );
   const files = serveStatic(root, { ...staticOptionsFrom(values), listingExtras });
   const wings: (Handler | undefined)[] = [
-    // auth, proxy, live, upload, archive: in this order, each undefined when off
+    // In this order, each undefined when off:
+    values["secure-headers"] ? secureHeaders() : undefined, // outermost: on every answer
+    hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
+    healthHandlerFrom(values), // before auth: probes carry no credentials
+    authHandlerFrom(values, isMetricsRequest(values)),
+    metricsHandlerFrom(values, metrics),
     proxyHandler(values),
     liveHandler(root, values),
     upload?.handler,

@@ -158,5 +158,15 @@ export async function processMemory(
 
 /** `tcpkit serve ROOT --port 0 --log off FLAGS...`: a quiet server on a free port. */
 export function startServe(root: string, ...flags: string[]): Promise<RunningServer> {
-  return startCli(["serve", root, "--port", "0", "--log", "off", ...flags]);
+  return startCli([
+    "serve",
+    root,
+    "--port",
+    "0",
+    "--log",
+    "off",
+    "--allowed-hosts",
+    "any",
+    ...flags,
+  ]);
 }

@@ -67,6 +67,8 @@ export interface HttpServer {
   close(): Promise<void>;
   /** Connections currently open. */
   readonly connectionCount: number;
+  /** Connections accepted since listen() (refused ones included), for metrics. */
+  readonly connectionsAccepted: number;
   /** True when serving HTTPS. */
   readonly secure: boolean;
 }
@@ -94,7 +96,9 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     fallback: () => notFound,
   };
 
+  let accepted = 0;
   const onSocket = (socket: Socket): void => {
+    accepted++;
     if (registry.isDraining) {
       socket.on("error", ignoreError);
       socket.destroy();
@@ -148,6 +152,9 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   return {
     get connectionCount() {
       return registry.size;
+    },
+    get connectionsAccepted() {
+      return accepted;
     },
     secure,
     async listen() {
@@ -207,7 +214,8 @@ function readPem(source: string | Buffer, what: string): Buffer {
   }
 }
 
-function defaultHandlerError(err: unknown): void {
+/** The default onHandlerError: one line on stderr. */
+export function defaultHandlerError(err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`tcpkit: handler error: ${text.split("\n")[0] ?? text}\n`);
 }
