@@ -159,7 +159,7 @@ describe("serve: an access-log reader that stops reading (issue 18 #5)", () => {
     "keeps memory bounded, drops lines, counts them and says so once (64 MiB of lines)",
     { todo: onBun },
     async () => {
-      const s = await startCli(["serve", ROOT, "--port", "0"]);
+      const s = await startCli(["serve", ROOT, "--port", "0", "--allowed-hosts", "any"]);
       try {
         await stalledReader(s);
       } finally {
@@ -207,7 +207,7 @@ async function stalledReader(s: RunningServer): Promise<void> {
 
 describe("serve: the access log of downloads cut short by the client (issue 18 #9)", () => {
   it("logs every response once, with the bytes sent, not the file's size", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0"]);
+    const s = await startCli(["serve", ROOT, "--port", "0", "--allowed-hosts", "any"]);
     try {
       const received: number[] = [];
       // Eight downloads of the 1 GiB file, each dropped after its first MiB or so.

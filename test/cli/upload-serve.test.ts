@@ -256,6 +256,8 @@ describe("limits of the machine and the default", () => {
         "--log",
         "off",
         "--upload",
+        "--allowed-hosts",
+        "any",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -291,6 +293,8 @@ describe("limits of the machine and the default", () => {
       "json",
       "--upload=in",
       "--overwrite",
+      "--allowed-hosts",
+      "any",
     ]);
     try {
       writeFileSync(join(base, "v1"), "version one\n");
