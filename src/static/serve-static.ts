@@ -11,18 +11,19 @@ import { ALLOW_HEADER, DEFAULT_METHODS, optionsPlan } from "../http/method-polic
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
+import { errorPlanFor, prefersHtml } from "../http/error-page.js";
 import { errorPlan } from "../http/error-plan.js";
 import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import {
   parseSortQuery,
   folderUrl,
-  readListing,
   renderHtml,
   renderJson,
   renderText,
   sortEntries,
 } from "./directory-listing.js";
+import { ListingReader } from "./listing-reader.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
 import {
   encodePathSegments,
@@ -94,6 +95,7 @@ const TARGET_MEMO_KEY_BYTES = 256;
 /** One served directory and its settings. */
 class StaticSite {
   readonly #table: FileTable;
+  readonly #listings: ListingReader;
   readonly #realRoot: string;
   readonly #listing: boolean;
   readonly #listingExtras: readonly ListingExtra[];
@@ -140,6 +142,11 @@ class StaticSite {
       dotfiles: this.#dotfiles,
       siteHeaders: this.#fileHeaders,
     });
+    this.#listings = new ListingReader({
+      realRoot: this.#realRoot,
+      followSymlinks: options.followSymlinks ?? false,
+      dotfiles: this.#dotfiles,
+    });
   }
 
   /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
@@ -154,12 +161,12 @@ class StaticSite {
         : optionsPlan(this.#allHeaders);
     }
     if (head.method !== "GET" && head.method !== "HEAD") {
-      return errorPlan(405, ALLOW_HEADER + this.#allHeaders);
+      return errorPlanFor(head, 405, ALLOW_HEADER + this.#allHeaders);
     }
     const target = this.#target(head.path);
     const resolved = target.resolved;
-    if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
+    if (resolved.kind === "bad") return errorPlanFor(head, 400, this.#allHeaders);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(head, resolved.segments);
     const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
     return found instanceof Promise
       ? found.then((f) => this.#dispatch(head, resolved, f))
@@ -194,7 +201,7 @@ class StaticSite {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound();
+        if (resolved.trailingSlash) return this.#notFound(head, resolved.segments);
         return this.#serveFile(head, found.entry);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
@@ -202,9 +209,9 @@ class StaticSite {
       case "missing":
         return this.#missing(head, resolved.segments);
       case "forbidden":
-        return errorPlan(403, this.#allHeaders);
+        return errorPlanFor(head, 403, this.#allHeaders);
       case "error":
-        return errorPlan(500, this.#allHeaders);
+        return errorPlanFor(head, 500, this.#allHeaders);
     }
   }
 
@@ -221,12 +228,12 @@ class StaticSite {
   ): Promise<ResponsePlan> {
     const index = await this.#table.lookup([...segments, "index.html"]);
     if (index.kind === "file") return this.#serveFile(head, index.entry);
-    if (!this.#listing) return this.#notFound();
+    if (!this.#listing) return this.#notFound(head, segments);
     let listing;
     try {
-      listing = await readListing(realPath, this.#dotfiles);
+      listing = await this.#listings.read(realPath);
     } catch {
-      return errorPlan(403, this.#allHeaders);
+      return errorPlanFor(head, 403, this.#allHeaders);
     }
     const { sort, order } = parseSortQuery(head.query);
     const entries = sortEntries(listing.entries, sort, order);
@@ -263,36 +270,63 @@ class StaticSite {
       !last.includes(".") &&
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
-      return this.#serveSpa(head, this.#spa);
+      return this.#serveSpa(head, this.#spa, segments);
     }
-    return this.#notFound();
+    return this.#notFound(head, segments);
   }
 
-  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
+  async #serveSpa(
+    head: RequestHead,
+    spa: readonly string[],
+    segments: readonly string[],
+  ): Promise<ResponsePlan> {
     const app = await this.#table.lookup(spa);
     if (app.kind === "file") return this.#serveFile(head, app.entry);
-    return this.#notFound();
+    return this.#notFound(head, segments);
   }
 
   /**
    * 404, with the root's 404.html as its body when there is one. Synchronous when the table
    * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
    */
-  #notFound(): ResponsePlan | Promise<ResponsePlan> {
+  #notFound(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
     const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
     return page instanceof Promise
-      ? page.then((p) => this.#notFoundWith(p))
-      : this.#notFoundWith(page);
+      ? page.then((p) => this.#notFoundWith(p, head, segments))
+      : this.#notFoundWith(page, head, segments);
   }
 
-  #notFoundWith(page: Lookup): ResponsePlan {
-    if (page.kind !== "file") return this.#plain404;
+  #notFoundWith(
+    page: Lookup,
+    head: RequestHead,
+    segments: readonly string[],
+  ): ResponsePlan | Promise<ResponsePlan> {
+    if (page.kind !== "file") {
+      if (!prefersHtml(head)) return this.#plain404;
+      return this.#nearestFolder(segments).then((folder) =>
+        errorPlanFor(head, 404, this.#allHeaders, folder),
+      );
+    }
     const e = page.entry;
     return {
       status: 404,
       headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
       body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
     };
+  }
+
+  /**
+   * The URL path of the deepest existing folder above `segments` (for a 404 page's link): "/"
+   * when listings are off or nothing above exists. At most NEAREST_FOLDER_TRIES lookups.
+   */
+  async #nearestFolder(segments: readonly string[]): Promise<string> {
+    if (!this.#listing) return "/";
+    const stop = Math.max(0, segments.length - NEAREST_FOLDER_TRIES);
+    for (let n = segments.length - 1; n > stop; n--) {
+      const up = segments.slice(0, n);
+      if ((await this.#table.lookup(up)).kind === "directory") return folderUrl(up);
+    }
+    return "/";
   }
 
   /** A file: choose the variant (sibling, compressed, identity), then respond. */
@@ -310,14 +344,14 @@ class StaticSite {
   /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
   #respond(head: RequestHead, rep: Representation): ResponsePlan {
     const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
-    if (pre.kind === "precondition-failed") return errorPlan(412, this.#allHeaders);
+    if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
     switch (range.kind) {
       case "whole":
         return wholePlan(rep);
       case "unsatisfiable":
-        return errorPlan(416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
+        return errorPlanFor(head, 416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
       case "ranges": {
         const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
         if (only !== undefined) {
@@ -342,6 +376,8 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+/** Folders a 404 page looks up for its link before it settles for "/". */
+const NEAREST_FOLDER_TRIES = 8;
 /** The root's custom 404 page. */
 const NOT_FOUND_PAGE = ["404.html"] as const;
 
