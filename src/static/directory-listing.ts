@@ -3,9 +3,12 @@
  * count, folders first, sortable by name, size and date through plain links, no JavaScript), JSON
  * or plain text. Names are escaped; no absolute server path ever appears.
  */
+import { getField } from "../http/header-lookup.js";
 import { escapeHtml, htmlPage } from "../http/html-page.js";
+import { mediaTypeQuality } from "../http/negotiation.js";
+import type { RequestHead } from "../http/types.js";
 import { encodeSegment } from "./resolve-path.js";
-import { MAX_LISTING_ENTRIES, type ListingEntry } from "./listing-reader.js";
+import { MAX_LISTING_ENTRIES, type Listing, type ListingEntry } from "./listing-reader.js";
 import { formatSize } from "../util/format.js";
 
 export { escapeHtml } from "../http/html-page.js";
@@ -15,6 +18,59 @@ export type { ListingEntry } from "./listing-reader.js";
 export type SortKey = "name" | "size" | "date";
 /** Direction of the sort (the `order` query parameter). */
 export type SortOrder = "asc" | "desc";
+
+/** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
+export type ListingExtra = (folderPath: string) => string;
+
+/** Rendered bodies kept per listing read: sort × order × form, per folder path and extras. */
+const RENDERED_PER_LISTING = 24;
+const rendered = new WeakMap<Listing, Map<string, RenderedListing>>();
+
+/** A listing's body in the form the client prefers, and its Content-Type. */
+export interface RenderedListing {
+  readonly type: string;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The listing as `head` asks for it (`sort`/`order` in the query; JSON, text or HTML by Accept).
+ * A body is rendered once per listing read (listing-reader.ts shares those) and reused while that
+ * read is current, so a burst of requests for one folder sorts and renders it once.
+ */
+export function renderListing(
+  listing: Listing,
+  segments: readonly string[],
+  head: RequestHead,
+  listingExtras: readonly ListingExtra[],
+): RenderedListing {
+  const { sort, order } = parseSortQuery(head.query);
+  const accept = getField(head, "accept");
+  const html = mediaTypeQuality(accept, "text/html");
+  const json = mediaTypeQuality(accept, "application/json");
+  const text = mediaTypeQuality(accept, "text/plain");
+  const form = json > html && json >= text ? "json" : text > html ? "text" : "html";
+  const folderPath = folderUrl(segments);
+  const extras = form === "html" ? listingExtras.map((extra) => extra(folderPath)).join("") : "";
+  const key = `${form}\0${sort}\0${order}\0${folderPath}\0${extras}`;
+  let forListing = rendered.get(listing);
+  const known = forListing?.get(key);
+  if (known !== undefined) return known;
+  const entries = sortEntries(listing.entries, sort, order);
+  let out: RenderedListing;
+  if (form === "json") {
+    const body = renderJson(segments, entries, listing.truncated);
+    out = { type: "application/json; charset=utf-8", bytes: Buffer.from(body, "utf8") };
+  } else if (form === "text") {
+    out = { type: "text/plain; charset=utf-8", bytes: Buffer.from(renderText(entries), "utf8") };
+  } else {
+    const body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
+    out = { type: "text/html; charset=utf-8", bytes: Buffer.from(body, "utf8") };
+  }
+  if (forListing === undefined) rendered.set(listing, (forListing = new Map()));
+  if (forListing.size >= RENDERED_PER_LISTING) forListing.clear();
+  forListing.set(key, out);
+  return out;
+}
 
 /** Reads `sort` and `order` from a query string; anything unknown gives name ascending. */
 export function parseSortQuery(query: string): { sort: SortKey; order: SortOrder } {

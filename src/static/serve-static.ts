@@ -15,14 +15,7 @@ import { errorPlanFor, prefersHtml } from "../http/error-page.js";
 import { errorPlan } from "../http/error-plan.js";
 import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
-import {
-  parseSortQuery,
-  folderUrl,
-  renderHtml,
-  renderJson,
-  renderText,
-  sortEntries,
-} from "./directory-listing.js";
+import { folderUrl, renderListing, type ListingExtra } from "./directory-listing.js";
 import { ListingReader } from "./listing-reader.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
 import {
@@ -65,7 +58,7 @@ export interface ServeStaticOptions {
 }
 
 /** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
-export type ListingExtra = (folderPath: string) => string;
+export type { ListingExtra } from "./directory-listing.js";
 
 /**
  * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
@@ -235,30 +228,11 @@ class StaticSite {
     } catch {
       return errorPlanFor(head, 403, this.#allHeaders);
     }
-    const { sort, order } = parseSortQuery(head.query);
-    const entries = sortEntries(listing.entries, sort, order);
-    const accept = getField(head, "accept");
-    const html = mediaTypeQuality(accept, "text/html");
-    const json = mediaTypeQuality(accept, "application/json");
-    const text = mediaTypeQuality(accept, "text/plain");
-    let type: string;
-    let body: string;
-    if (json > html && json >= text) {
-      type = "application/json; charset=utf-8";
-      body = renderJson(segments, entries, listing.truncated);
-    } else if (text > html) {
-      type = "text/plain; charset=utf-8";
-      body = renderText(entries);
-    } else {
-      type = "text/html; charset=utf-8";
-      const folderPath = folderUrl(segments);
-      const extras = this.#listingExtras.map((extra) => extra(folderPath)).join("");
-      body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
-    }
+    const { type, bytes } = renderListing(listing, segments, head, this.#listingExtras);
     return {
       status: 200,
       headers: `Content-Type: ${type}\r\nVary: Accept\r\n${this.#fileHeaders}`,
-      body: { kind: "bytes", bytes: Buffer.from(body, "utf8") },
+      body: { kind: "bytes", bytes },
     };
   }
 
