@@ -4,7 +4,7 @@
  * requests, ranges, precompressed or compressed variants, listings, SPA fallback and 404.html.
  */
 import { randomBytes } from "node:crypto";
-import { realpathSync, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getField } from "../http/header-lookup.js";
 import { ALLOW_HEADER, DEFAULT_METHODS, optionsPlan } from "../http/method-policy.js";
@@ -62,7 +62,7 @@ export type { ListingExtra } from "./directory-listing.js";
 
 /**
  * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
- * and ERR_INVALID_ARGUMENT for a bad header or SPA path.
+ * or the SPA file is not a file under it, and ERR_INVALID_ARGUMENT for a bad header or SPA path.
  */
 export function serveStatic(root: string, options: ServeStaticOptions = {}): Handler {
   const site = new StaticSite(root, options);
@@ -109,6 +109,8 @@ class StaticSite {
     try {
       this.#realRoot = realpathSync(root);
       if (!statSync(this.#realRoot).isDirectory()) throw new Error("not a directory");
+      // Refused at start, like a missing root, rather than answering 403 to every request.
+      accessSync(this.#realRoot, constants.R_OK | constants.X_OK);
     } catch (err) {
       throw new TcpkitError("ERR_FILE", `root is not a readable directory: ${root}`, {
         cause: err,
@@ -126,7 +128,15 @@ class StaticSite {
     });
     this.#fileHeaders = built.fileHeaders;
     this.#allHeaders = built.allHeaders;
-    if (options.spa !== undefined && options.spa !== false) this.#spa = resolveSpaFile(options.spa);
+    if (options.spa !== undefined && options.spa !== false) {
+      this.#spa = resolveSpaFile(options.spa);
+      if (!isFileSync(join(this.#realRoot, ...this.#spa))) {
+        throw new TcpkitError(
+          "ERR_FILE",
+          `the SPA file ${this.#spa.join("/")} is not a file under the root: ${root}`,
+        );
+      }
+    }
     this.#plain404 = errorPlan(404, this.#allHeaders);
     this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
     this.#table = new FileTable({
@@ -364,6 +374,14 @@ function wholePlan(rep: Representation): ResponsePlan {
     wholePlans.set(rep, plan);
   }
   return plan;
+}
+
+function isFileSync(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {
