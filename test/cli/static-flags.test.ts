@@ -108,8 +108,8 @@ describe("tcpkit serve static flags", () => {
     assert.equal(r.stderr, "tcpkit: there is no folder '8000'; did you mean --port 8000?\n");
   });
 
-  it("accepts --host [::1] as written in URLs", async () => {
-    const s = await startCli(["serve", SITE, "--host", "[::1]", "--port", "0", "--log", "off"]);
+  it("accepts --host [::1] as written in URLs, and -p for --port", async () => {
+    const s = await startCli(["serve", SITE, "--host", "[::1]", "-p", "0", "--log", "off"]);
     try {
       assert.match(s.line, /listening on http:\/\/\[::1\]:\d+ /);
     } finally {
