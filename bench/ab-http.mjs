@@ -20,6 +20,7 @@ const HELP = `Usage: node bench/ab-http.mjs --a DIR --b DIR [options]   (npm run
   --requests N       W2 requests per repetition (default 5000)
   --skip W2          workloads to leave out (W1, W2, W4)
   --env-a K=V,...    environment of A's server (also --env-b), e.g. to switch a feature off
+  --flags-a "..."    extra serve flags of A's server (also --flags-b), e.g. "--metrics /metrics"
   -h, --help         this help
 `;
 
@@ -42,8 +43,18 @@ const envOf = (s) =>
       .map((kv) => kv.split("=")),
   );
 const SIDES = [
-  { name: "A", dir: path.resolve(A), env: envOf(option("--env-a", "")) },
-  { name: "B", dir: path.resolve(B), env: envOf(option("--env-b", "")) },
+  {
+    name: "A",
+    dir: path.resolve(A),
+    env: envOf(option("--env-a", "")),
+    flags: option("--flags-a", ""),
+  },
+  {
+    name: "B",
+    dir: path.resolve(B),
+    env: envOf(option("--env-b", "")),
+    flags: option("--flags-b", ""),
+  },
 ];
 const log = (t) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${t}\n`);
 
@@ -86,6 +97,7 @@ for (let rep = 1; rep <= REPS; rep++) {
         String(port),
         "--log",
         "off",
+        ...side.flags.split(" ").filter(Boolean),
       ],
       cpus: "0",
       port,

@@ -3,6 +3,7 @@
 // each pinned to CPU 0 with the load generator on CPU 1, over the workloads of issue 6, with
 // medians of repetitions and ratios to nginx. Writes JSON, Markdown and an SVG chart under
 // bench/results/. `--quick` (under a minute): nginx and tcpkit only, W1 and W2 ratios.
+// `--runtime node24,node22,bun` runs tcpkit's rows once per runtime in the same repetitions.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +21,7 @@ import {
   waitQuiet,
 } from "./lib/proc.mjs";
 import { markdownTable, medians, svgChart } from "./lib/report.mjs";
+import { benchRuntimes, expandRows, rowInfo, runtimeHelp } from "./lib/runtime-rows.mjs";
 import {
   BIG_SIZE,
   makeFixture,
@@ -33,9 +35,11 @@ import {
 const HELP = `Usage: node bench/http-bench.mjs [options]   (npm run bench, npm run bench:quick)
 
   --quick          under a minute: nginx and tcpkit, W1 (3 s) and W2 (5,000 requests), 3 reps;
-                   prints tcpkit's keep-alive and HTTP/1.0 ratios to nginx
+                   prints tcpkit's keep-alive and HTTP/1.0 ratios to nginx (each further
+                   --runtime adds about 20 s)
   --reps N         repetitions (default 3); medians are reported
   --only a,b       servers to run (default all): ${SERVERS.map((s) => s.name).join(", ")}
+  ${runtimeHelp(19)}
   --skip W3,W6     workloads to skip (W1 W2 W3 W4 W6 W7; W5 is sampled during W1)
   --secs N         W1 and W4 duration in seconds (default 10; quick 3)
   --out DIR        results directory (default bench/results)
@@ -61,6 +65,7 @@ const known = new Set([
   "--out",
   "--no-install",
   "--quiet-max",
+  "--runtime",
 ]);
 for (let i = 0; i < argv.length; i++) {
   if (!known.has(argv[i])) fail(`unknown option ${argv[i]} (see --help)`, 2);
@@ -90,6 +95,7 @@ if (!Number.isInteger(REPS) || REPS < 1 || REPS > 20) fail("--reps must be 1..20
 if (!(W1_SECS >= 1 && W1_SECS <= 120)) fail("--secs must be 1..120", 2);
 for (const n of ONLY) if (!SERVERS.some((s) => s.name === n)) fail(`unknown server '${n}'`, 2);
 const LIST = ONLY.length ? ONLY.map((n) => SERVERS.find((s) => s.name === n)) : SERVERS;
+const RUNTIME_LIST = option("--runtime", "node24");
 const SERVER_CPU = "0";
 const LOAD_CPU = "1";
 
@@ -149,28 +155,29 @@ function note(rep, server, text, wrong = false) {
 }
 
 // --- one server, one repetition -----------------------------------------------------------------
-async function runServer(rep, def, ctx) {
+async function runServer(rep, row, ctx) {
+  const { def, key } = row;
   const port = await freePort();
   const busy = await waitQuiet(QUIET_MAX, QUIET_PCT, QUIET_WINDOW_MS);
-  record(def.name, "busy_before_pct", busy);
+  record(key, "busy_before_pct", busy);
   if (busy > QUIET_PCT)
-    note(rep, def.name, `machine was ${busy}% busy (other processes) when this rep started`);
-  log(`rep ${rep}: ${def.name} on :${port} (machine ${busy}% busy before start)`);
-  const logFile = path.join(ctx.tmp, `${def.name}.r${rep}.log`);
+    note(rep, key, `machine was ${busy}% busy (other processes) when this rep started`);
+  log(`rep ${rep}: ${def.name} on ${row.runtime} on :${port} (machine ${busy}% busy before start)`);
+  const logFile = path.join(ctx.tmp, `${key}.r${rep}.log`);
   const srv = await startServer({
-    argv: def.argv(ctx, port),
+    argv: def.argv(ctx, port, row.rt),
     cpus: SERVER_CPU,
     port,
     logFile,
     env: def.env,
   });
   if (srv.error) {
-    note(rep, def.name, `failed to start: ${srv.error}`, true);
+    note(rep, key, `failed to start: ${srv.error}`, true);
     return;
   }
   try {
     await sleep(300);
-    await loadServer(rep, def, ctx, port, srv.pid);
+    await loadServer(rep, row, ctx, port, srv.pid);
   } finally {
     await stopServer(srv);
     fs.copyFileSync(logFile, path.join(ctx.logs, path.basename(logFile)));
@@ -178,9 +185,8 @@ async function runServer(rep, def, ctx) {
   await sleep(500);
 }
 
-async function loadServer(rep, def, ctx, port, pid) {
+async function loadServer(rep, { def, key: name }, ctx, port, pid) {
   const base = `http://127.0.0.1:${port}`;
-  const name = def.name;
   // --- correctness first: a fast wrong answer is not a result ---
   const idx = await curlCheck(`${base}/index.html`, { twice: true });
   if (idx.status !== 200 || idx.size !== SMALL_SIZE || idx.sha256 !== ctx.hash.small) {
@@ -306,32 +312,32 @@ async function runIdleConnections(rep, name, ctx, port, pid, keepAlive) {
 }
 
 // --- W7: --workers auto against 1 worker ----------------------------------------------------
-async function runScaling(rep, def, ctx) {
+async function runScaling(rep, { def, key, rt, runtime }, ctx) {
   const port = await freePort();
   const busy = await waitQuiet(QUIET_MAX, QUIET_PCT, QUIET_WINDOW_MS);
   if (busy > QUIET_PCT)
-    note(rep, def.name, `machine was ${busy}% busy (other processes) when this rep started`);
-  log(`rep ${rep}: ${def.name} on :${port}, both CPUs, load unpinned`);
-  const logFile = path.join(ctx.tmp, `${def.name}.r${rep}.log`);
+    note(rep, key, `machine was ${busy}% busy (other processes) when this rep started`);
+  log(`rep ${rep}: ${def.name} on ${runtime} on :${port}, both CPUs, load unpinned`);
+  const logFile = path.join(ctx.tmp, `${key}.r${rep}.log`);
   const srv = await startServer({
-    argv: def.argv(ctx, port),
+    argv: def.argv(ctx, port, rt),
     cpus: "0-" + (os.availableParallelism() - 1),
     port,
     logFile,
   });
-  if (srv.error) return note(rep, def.name, `failed to start: ${srv.error}`, true);
+  if (srv.error) return note(rep, key, `failed to start: ${srv.error}`, true);
   try {
     await sleep(300);
     const url = `http://127.0.0.1:${port}/index.html`;
     await wrk(url, { conns: 50, secs: WARM_SECS });
     const r = await wrk(url, { conns: 50, secs: W1_SECS });
-    if (r.error) note(rep, def.name, `W7: ${r.error}`, true);
+    if (r.error) note(rep, key, `W7: ${r.error}`, true);
     else {
-      record(def.name, "W7_rps", r.rps);
+      record(key, "W7_rps", r.rps);
       if (r.non2xx > 0 || r.errors > 0)
-        note(rep, def.name, `W7: non-2xx ${r.non2xx}, socket errors ${r.errors}`, true);
+        note(rep, key, `W7: non-2xx ${r.non2xx}, socket errors ${r.errors}`, true);
     }
-    record(def.name, "W7_processes", treePids(srv.pid).length);
+    record(key, "W7_processes", treePids(srv.pid).length);
   } finally {
     await stopServer(srv);
     fs.copyFileSync(logFile, path.join(ctx.logs, path.basename(logFile)));
@@ -342,6 +348,18 @@ async function runScaling(rep, def, ctx) {
 // --- main ---------------------------------------------------------------------------------------
 async function main() {
   await ensureTools();
+  let runtimes;
+  try {
+    runtimes = benchRuntimes(RUNTIME_LIST, log);
+  } catch (err) {
+    fail(err.message, 2);
+  }
+  const nginx = (await run(NGINX, ["-v"])).stderr.match(/nginx\/([\w.]+)/)?.[1] ?? "?";
+  const native = (def) => (def.name.startsWith("nginx") ? `native (nginx ${nginx})` : "native");
+  const rows = expandRows(LIST, runtimes, native);
+  const scaling = SKIP.has("W7") || ONLY.length ? [] : expandRows(SCALING, runtimes, native);
+  for (const rt of runtimes.tcpkit) log(`tcpkit runs on ${rt.label} (${rt.exe})`);
+  log(`Node peers run on ${runtimes.node.label}`);
   if (os.availableParallelism() < 2)
     log("warning: fewer than 2 CPUs; server and load share a core");
   if (!fs.existsSync(path.join(REPO, "dist", "cli", "main.js"))) {
@@ -369,50 +387,44 @@ async function main() {
     logs,
     hash: makeFixture(root),
     idleBin: SKIP.has("W6") ? "" : await idleConnsBinary(),
+    node: runtimes.node,
   };
   const started = Date.now();
   try {
     for (let rep = 1; rep <= REPS; rep++) {
-      for (const def of LIST) await runServer(rep, def, ctx);
-      if (!SKIP.has("W7") && !ONLY.length)
-        for (const def of SCALING) await runScaling(rep, def, ctx);
+      for (const row of rows) await runServer(rep, row, ctx);
+      for (const row of scaling) await runScaling(rep, row, ctx);
     }
   } finally {
     cleanup();
   }
-  report(stamp, Math.round((Date.now() - started) / 1000));
+  report(stamp, Math.round((Date.now() - started) / 1000), { rows, scaling, runtimes });
 }
 
-function report(stamp, secs) {
-  const order = [...LIST.map((s) => s.name), ...SCALING.map((s) => s.name)];
+function report(stamp, secs, { rows, scaling, runtimes }) {
   const med = medians(raw);
   const command = `node bench/http-bench.mjs ${argv.join(" ")}`.trim();
+  const tcpkitOn = runtimes.tcpkit.map((rt) => rt.label).join(", ");
   const header = [
-    `${new Date().toISOString()} · ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model.trim()}) · Linux ${os.release()} · Node ${process.version}`,
+    `${new Date().toISOString()} · ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model.trim()}) · Linux ${os.release()} · tcpkit on ${tcpkitOn} · Node peers on ${runtimes.node.label}`,
     `command: ${command} · ${REPS} repetitions, medians · server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU} · ${secs} s`,
   ];
-  const lines = [
-    ...header,
-    "",
-    markdownTable(
-      raw,
-      order.filter((s) => !SCALING.some((d) => d.name === s)),
-      flagged,
-    ),
-  ];
-  const w7 = SCALING.filter((d) => med[d.name]?.W7_rps !== undefined);
+  const lines = [...header, "", markdownTable(raw, rows, flagged)];
+  const w7 = scaling.filter((row) => med[row.key]?.W7_rps !== undefined);
   if (w7.length) {
     lines.push(
       "",
       "W7 (--workers): keep-alive 1 KiB, server on both CPUs, wrk -t1 -c50 unpinned",
       "",
     );
-    lines.push("| server | req/s | ratio |", "| --- | ---: | ---: |");
-    for (const d of w7) {
-      const base = d.name.startsWith("tcpkit") ? med["tcpkit-1w"]?.W7_rps : med["nginx-1w"]?.W7_rps;
-      const v = med[d.name].W7_rps;
+    lines.push("| server | runtime | req/s | ratio |", "| --- | --- | ---: | ---: |");
+    for (const row of w7) {
+      // each --workers auto row against 1 worker on the same runtime
+      const oneKey = row.key.replace(/-auto(@|$)/, "-1w$1");
+      const base = oneKey === row.key ? undefined : med[oneKey]?.W7_rps;
+      const v = med[row.key].W7_rps;
       lines.push(
-        `| ${d.name}${flagged.has(d.name) ? " (!)" : ""} | ${Math.round(v).toLocaleString("en-US")} | ${base ? (v / base).toFixed(2) + "x 1 worker" : "–"} |`,
+        `| ${row.server}${flagged.has(row.key) ? " (!)" : ""} | ${row.runtime} | ${Math.round(v).toLocaleString("en-US")} | ${base ? (v / base).toFixed(2) + "x 1 worker" : "–"} |`,
       );
     }
   }
@@ -431,33 +443,58 @@ function report(stamp, secs) {
     for (const n of seen.values()) lines.push(`- ${n.server} (rep ${n.reps.join(",")}): ${n.text}`);
   }
   const ratios = [];
-  for (const [m, label] of [
+  const WORKLOADS = [
     ["W1_rps", "keep-alive 1 KiB"],
     ["W2_rps", "HTTP/1.0 ab"],
     ["W3_MBps", "64 MiB file"],
     ["W4_rps", "404 keep-alive"],
-  ]) {
-    const t = med.tcpkit?.[m];
-    const n = med.nginx?.[m];
-    if (t !== undefined && n) ratios.push(`RATIO tcpkit/nginx ${label}: ${(t / n).toFixed(2)}`);
+  ];
+  const tcpkitKeys = rows.filter((r) => r.server === "tcpkit").map((r) => r.key);
+  for (const key of tcpkitKeys) {
+    for (const [m, label] of WORKLOADS) {
+      const t = med[key]?.[m];
+      const n = med.nginx?.[m];
+      if (t !== undefined && n) ratios.push(`RATIO ${key}/nginx ${label}: ${(t / n).toFixed(2)}`);
+    }
+    const p = med[key]?.W1_p99_ms;
+    const np = med.nginx?.W1_p99_ms;
+    if (p !== undefined && np)
+      ratios.push(`RATIO ${key}/nginx keep-alive p99: ${(p / np).toFixed(2)}`);
   }
-  const tl = med["tcpkit-log"]?.W1_rps;
-  if (tl !== undefined && med.tcpkit?.W1_rps)
-    ratios.push(`RATIO tcpkit-log/tcpkit keep-alive: ${(tl / med.tcpkit.W1_rps).toFixed(2)}`);
-  for (const peer of ["sirv", "http-server", "serve"]) {
-    const p = med[peer]?.W1_rps;
-    if (p && med.tcpkit?.W1_rps)
-      ratios.push(`RATIO tcpkit/${peer} keep-alive: ${(med.tcpkit.W1_rps / p).toFixed(2)}`);
+  // runtimes against the first one named, measured in the same repetitions
+  const [first, ...others] = tcpkitKeys;
+  for (const key of others) {
+    for (const [m, label] of WORKLOADS) {
+      const t = med[key]?.[m];
+      const f = med[first]?.[m];
+      if (t !== undefined && f)
+        ratios.push(`RATIO ${key}/${first} ${label}: ${(t / f).toFixed(2)}`);
+    }
   }
-  const wa = med["tcpkit-auto"]?.W7_rps;
-  if (wa && med["tcpkit-1w"]?.W7_rps)
-    ratios.push(
-      `RATIO tcpkit --workers auto / 1 worker: ${(wa / med["tcpkit-1w"].W7_rps).toFixed(2)}`,
-    );
-  if (flagged.has("tcpkit"))
-    ratios.push(
-      "WARNING: tcpkit gave wrong answers or failed (see notes); its ratios are not valid",
-    );
+  for (const row of rows.filter((r) => r.server === "tcpkit-log")) {
+    const base = row.key.replace("tcpkit-log", "tcpkit");
+    const tl = med[row.key]?.W1_rps;
+    if (tl !== undefined && med[base]?.W1_rps)
+      ratios.push(`RATIO ${row.key}/${base} keep-alive: ${(tl / med[base].W1_rps).toFixed(2)}`);
+  }
+  for (const key of tcpkitKeys) {
+    for (const peer of ["sirv", "http-server", "serve"]) {
+      const p = med[peer]?.W1_rps;
+      if (p && med[key]?.W1_rps)
+        ratios.push(`RATIO ${key}/${peer} keep-alive: ${(med[key].W1_rps / p).toFixed(2)}`);
+    }
+  }
+  for (const row of scaling.filter((r) => r.server === "tcpkit-auto")) {
+    const one = row.key.replace("tcpkit-auto", "tcpkit-1w");
+    const wa = med[row.key]?.W7_rps;
+    if (wa && med[one]?.W7_rps)
+      ratios.push(`RATIO ${row.key} / ${one}: ${(wa / med[one].W7_rps).toFixed(2)}`);
+  }
+  for (const key of tcpkitKeys)
+    if (flagged.has(key))
+      ratios.push(
+        `WARNING: ${key} gave wrong answers or failed (see notes); its ratios are not valid`,
+      );
   lines.push("", ...ratios);
   const text = lines.join("\n") + "\n";
   process.stdout.write("\n" + text);
@@ -472,6 +509,7 @@ function report(stamp, secs) {
         reps: REPS,
         quick: QUICK,
         host: header[0],
+        rows: [...rows, ...scaling].map(rowInfo),
         raw,
         medians: med,
         notes,
@@ -483,7 +521,7 @@ function report(stamp, secs) {
   );
   fs.writeFileSync(
     `${file}.svg`,
-    svgChart(raw, order, {
+    svgChart(raw, rows, {
       title: `tcpkit serve vs nginx and Node servers, 1 KiB file${QUICK ? " (quick)" : ""}`,
       subtitle: `medians of ${REPS} · server on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU} · ${header[0].split(" · ").slice(0, 2).join(" · ")}`,
     }),

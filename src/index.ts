@@ -21,6 +21,15 @@ export { chain, withMethods } from "./http/handler-chain.js";
 export { errorPlan, statusForFileError } from "./http/error-plan.js";
 export { reasonPhrase } from "./http/status.js";
 export { serveStatic, type ListingExtra, type ServeStaticOptions } from "./static/serve-static.js";
+export { reverseProxy, type ReverseProxyOptions } from "./proxy/reverse-proxy.js";
+export { parseProxyRoute, type ProxyRoute } from "./proxy/proxy-route.js";
+export { liveReload, type LiveReloadOptions } from "./live/live-reload.js";
+export {
+  serveArchives,
+  type ArchiveWing,
+  type ServeArchivesOptions,
+} from "./archive/serve-archives.js";
+export { serveUpload, type UploadOptions, type UploadWing } from "./upload/serve-upload.js";
 // Building blocks for handlers of one's own (RFC 9110 ranges, preconditions, media types).
 export {
   parseRange,

@@ -10,7 +10,6 @@ import { run } from "./proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WRK_LUA = path.join(HERE, "..", "wrk-report.lua");
-const IDLE_SRC = path.join(HERE, "..", "c", "idle-conns.c");
 
 /**
  * wrk -t1 -cC -dSs against `url`, pinned to `cpus` (undefined: not pinned). Resolves with
@@ -67,16 +66,20 @@ export async function ab(url, { requests, conns, cpus }) {
   };
 }
 
-/** Builds (once, cached by source hash) and returns the path of the idle-connection client. */
-export async function idleConnsBinary() {
-  const src = fs.readFileSync(IDLE_SRC);
+/** Builds bench/c/NAME.c (once, cached by source hash) and returns the path of the binary. */
+export async function cBinary(name) {
+  const srcPath = path.join(HERE, "..", "c", `${name}.c`);
+  const src = fs.readFileSync(srcPath);
   const hash = crypto.createHash("sha256").update(src).digest("hex").slice(0, 12);
-  const bin = path.join(os.tmpdir(), `tcpkit-bench-idle-conns-${hash}`);
+  const bin = path.join(os.tmpdir(), `tcpkit-bench-${name}-${hash}`);
   if (fs.existsSync(bin)) return bin;
-  const r = await run("gcc", ["-O2", "-Wall", "-o", bin, IDLE_SRC], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`cannot build ${IDLE_SRC}: ${r.stderr.trim()}`);
+  const r = await run("gcc", ["-O2", "-Wall", "-o", bin, srcPath], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`cannot build ${srcPath}: ${r.stderr.trim()}`);
   return bin;
 }
+
+/** The idle-connection client of W6 (bench/c/idle-conns.c). */
+export const idleConnsBinary = () => cBinary("idle-conns");
 
 /**
  * W6: holds `conns` idle keep-alive connections (one GET each) and samples the server tree's RSS.

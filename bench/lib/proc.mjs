@@ -82,18 +82,36 @@ export function freePort() {
 
 /**
  * Starts `argv` pinned to `cpus` (taskset list, e.g. "0") with the soft fd limit raised to the
- * hard limit, output to `logFile`. Resolves with { pid, child } once the port accepts, or
- * { error } if the process exits first or is not ready within 15 s (then it is stopped).
+ * hard limit, output to `logFile`. With `onLine`, the output also goes through a pipe and each
+ * line is passed to `onLine` as it arrives. Resolves with { pid, child } once the port accepts,
+ * or { error } if the process exits first or is not ready within 15 s (then it is stopped).
  */
-export async function startServer({ argv, cpus, port, logFile, env, cwd }) {
+export async function startServer({ argv, cpus, port, logFile, env, cwd, onLine }) {
   const fd = fs.openSync(logFile, "w");
   // exec chain keeps one PID: bash -> taskset -> the server
   const child = spawn(
     "bash",
     ["-c", 'ulimit -n "$(ulimit -Hn)"; exec taskset -c "$0" "$@"', cpus, ...argv],
-    { stdio: ["ignore", fd, fd], env: { ...process.env, ...env }, cwd },
+    {
+      stdio: ["ignore", onLine ? "pipe" : fd, onLine ? "pipe" : fd],
+      env: { ...process.env, ...env },
+      cwd,
+    },
   );
-  fs.closeSync(fd);
+  if (onLine) {
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = "";
+      stream.setEncoding("utf8").on("data", (d) => {
+        fs.writeSync(fd, d);
+        buf += d;
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    }
+    child.once("close", () => fs.closeSync(fd));
+  } else fs.closeSync(fd);
   let exited = false;
   child.once("exit", () => (exited = true));
   child.once("error", () => (exited = true));

@@ -34,18 +34,19 @@ export function medians(raw) {
 }
 
 /**
- * A Markdown table: one row per server, "median (ratio to nginx)" for throughput metrics and
- * "median [min–max]" spread in a second table when asked. Servers flagged as giving wrong
- * answers are marked with "(!)".
+ * A Markdown table: one row per server and runtime (`rows`: { key, server, runtime } in order,
+ * bench/lib/runtime-rows.mjs), "median (ratio to nginx)" for throughput metrics, ` ±N%` when the
+ * repetitions spread by more than 10 %. Rows flagged as giving wrong answers are marked "(!)".
  */
-export function markdownTable(raw, order, flagged, { ref = "nginx", metrics = METRICS } = {}) {
+export function markdownTable(raw, rows, flagged, { ref = "nginx", metrics = METRICS } = {}) {
   const med = medians(raw);
-  const servers = order.filter((s) => raw[s]);
+  const present = rows.filter((row) => raw[row.key]);
+  const servers = present.map((row) => row.key);
   const cols = metrics.filter((m) => servers.some((s) => med[s]?.[m.key] !== undefined));
   const lines = [];
-  lines.push(`| server | ${cols.map((c) => c.label).join(" | ")} |`);
-  lines.push(`| --- | ${cols.map(() => "---:").join(" | ")} |`);
-  for (const s of servers) {
+  lines.push(`| server | runtime | ${cols.map((c) => c.label).join(" | ")} |`);
+  lines.push(`| --- | --- | ${cols.map(() => "---:").join(" | ")} |`);
+  for (const { key: s, server, runtime } of present) {
     const cells = cols.map((c) => {
       const v = med[s]?.[c.key];
       const vals = raw[s]?.[c.key] ?? [];
@@ -58,7 +59,7 @@ export function markdownTable(raw, order, flagged, { ref = "nginx", metrics = ME
       if (c.ratio && v !== undefined && r && s !== ref) text += ` (${(v / r).toFixed(2)}x)`;
       return text;
     });
-    lines.push(`| ${s}${flagged.has(s) ? " (!)" : ""} | ${cells.join(" | ")} |`);
+    lines.push(`| ${server}${flagged.has(s) ? " (!)" : ""} | ${runtime} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
 }
@@ -66,17 +67,20 @@ export function markdownTable(raw, order, flagged, { ref = "nginx", metrics = ME
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /**
- * An SVG chart: one panel per metric, a horizontal bar per server scaled to the panel's largest
- * value, labelled with the median and its ratio to nginx. tcpkit bars are highlighted.
+ * An SVG chart: one panel per metric, a horizontal bar per row (server and runtime) scaled to
+ * the panel's largest value, labelled with the median and its ratio to nginx. tcpkit bars are
+ * highlighted.
  */
-export function svgChart(raw, order, { title, subtitle, ref = "nginx" }) {
+export function svgChart(raw, rows, { title, subtitle, ref = "nginx" }) {
   const med = medians(raw);
-  const servers = order.filter((s) => raw[s]);
+  const present = rows.filter((row) => raw[row.key]);
+  const servers = present.map((row) => row.key);
+  const label = new Map(present.map((row) => [row.key, `${row.server} · ${row.runtime}`]));
   const panels = METRICS.filter((m) =>
     ["W1_rps", "W2_rps", "W3_MBps", "W4_rps", "W6_rss_mib"].includes(m.key),
   ).filter((m) => servers.some((s) => med[s]?.[m.key] !== undefined));
-  const W = 760;
-  const labelW = 110;
+  const W = 900;
+  const labelW = 250;
   const barW = 470;
   const rowH = 18;
   let y = 56;
@@ -95,7 +99,7 @@ export function svgChart(raw, order, { title, subtitle, ref = "nginx" }) {
       const ratio = r && s !== ref ? ` (${(v / r).toFixed(2)}x ${ref})` : "";
       const cls = s.startsWith("tcpkit") ? "t" : s === ref ? "r" : "b";
       parts.push(
-        `<text x="${labelW - 6}" y="${y + 13}" class="l">${esc(s)}</text>` +
+        `<text x="${labelW - 6}" y="${y + 13}" class="l">${esc(label.get(s))}</text>` +
           `<rect x="${labelW}" y="${y + 2}" width="${w}" height="${rowH - 4}" class="${cls}"/>` +
           `<text x="${labelW + w + 5}" y="${y + 13}" class="v">${esc(fmt(v, p.dec))}${esc(ratio)}</text>`,
       );

@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, "..", "..");
 const BIN = path.join(REPO, "node_modules", ".bin");
-const NODE = process.execPath;
 export const NGINX = "/usr/sbin/nginx";
 
 /** Sizes of the fixture files (bytes). */
@@ -101,37 +100,44 @@ export const tcpkitServeArgs = (root, port, extra) => [
   String(port),
   ...extra,
 ];
-const tcpkitArgv = (root, port, extra) => [NODE, ...tcpkitServeArgs(root, port, extra)];
+const tcpkitArgv = (rt, root, port, extra) => [rt.exe, ...tcpkitServeArgs(root, port, extra)];
 
 /**
  * Server definitions. `files`: serves files from disk (W3 applies); `what` describes it in the
- * report. `argv(ctx, port)` returns the command; ctx has { root, tmp }.
+ * report. `runs`: "tcpkit" for tcpkit itself (run once per runtime of --runtime), "node" for the
+ * Node peers (always Node 24), "native" otherwise. `argv(ctx, port, rt)` returns the command;
+ * ctx has { root, tmp, node } (node: the Node 24 runtime of scripts/runtimes.mjs), rt is the
+ * runtime a tcpkit row runs on.
  */
 export const SERVERS = [
   {
     name: "nginx",
     what: "nginx 1 worker, sendfile, no access log",
+    runs: "native",
     files: true,
     argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
   },
   {
     name: "tcpkit",
     what: "tcpkit serve --log off",
+    runs: "tcpkit",
     files: true,
-    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off"]),
+    argv: (ctx, port, rt) => tcpkitArgv(rt, ctx.root, port, ["--log", "off"]),
   },
   {
     name: "tcpkit-log",
     what: "tcpkit serve, default access log (stdout to a file)",
+    runs: "tcpkit",
     files: true,
-    argv: (ctx, port) => tcpkitArgv(ctx.root, port, []),
+    argv: (ctx, port, rt) => tcpkitArgv(rt, ctx.root, port, []),
   },
   {
     name: "node-net",
     what: "minimal node:net server from memory",
+    runs: "node",
     files: false,
     argv: (ctx, port) => [
-      NODE,
+      ctx.node.exe,
       path.join(HERE, "..", "baselines", "node-net-memory.mjs"),
       ctx.root,
       String(port),
@@ -140,9 +146,10 @@ export const SERVERS = [
   {
     name: "node-http",
     what: "minimal node:http server from memory",
+    runs: "node",
     files: false,
     argv: (ctx, port) => [
-      NODE,
+      ctx.node.exe,
       path.join(HERE, "..", "baselines", "node-http-memory.mjs"),
       ctx.root,
       String(port),
@@ -151,9 +158,10 @@ export const SERVERS = [
   {
     name: "sirv",
     what: "sirv-cli 3 (-q)",
+    runs: "node",
     files: true,
     argv: (ctx, port) => [
-      NODE,
+      ctx.node.exe,
       path.join(BIN, "sirv"),
       ctx.root,
       "--host",
@@ -166,9 +174,10 @@ export const SERVERS = [
   {
     name: "http-server",
     what: "http-server 14 (-s)",
+    runs: "node",
     files: true,
     argv: (ctx, port) => [
-      NODE,
+      ctx.node.exe,
       path.join(BIN, "http-server"),
       ctx.root,
       "-a",
@@ -181,13 +190,14 @@ export const SERVERS = [
   {
     name: "serve",
     what: "serve 14 (-L, cleanUrls off)",
+    runs: "node",
     files: true,
     argv: (ctx, port) => {
       const conf = path.join(ctx.tmp, "serve.json");
       // serve redirects /index.html to / by default (cleanUrls); measure the file itself
       fs.writeFileSync(conf, '{ "cleanUrls": false }\n');
       return [
-        NODE,
+        ctx.node.exe,
         path.join(BIN, "serve"),
         "-l",
         `tcp://127.0.0.1:${port}`,
@@ -211,19 +221,23 @@ export const SERVERS = [
 export const SCALING = [
   {
     name: "nginx-1w",
+    runs: "native",
     argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
   },
   {
     name: "nginx-auto",
+    runs: "native",
     argv: (ctx, port) =>
       nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port, { workers: "auto" }),
   },
   {
     name: "tcpkit-1w",
-    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off"]),
+    runs: "tcpkit",
+    argv: (ctx, port, rt) => tcpkitArgv(rt, ctx.root, port, ["--log", "off"]),
   },
   {
     name: "tcpkit-auto",
-    argv: (ctx, port) => tcpkitArgv(ctx.root, port, ["--log", "off", "--workers", "auto"]),
+    runs: "tcpkit",
+    argv: (ctx, port, rt) => tcpkitArgv(rt, ctx.root, port, ["--log", "off", "--workers", "auto"]),
   },
 ];

@@ -5,6 +5,11 @@
  * flushed on exit. The buffer holds bytes, not the line strings: hundreds of small strings kept
  * alive until the next flush would be copied by every young-generation GC (measured: the log
  * tripled the server's GC time under keep-alive load).
+ *
+ * A reader that stops reading (`tcpkit serve | less` left unscrolled, a blocked log shipper)
+ * must not grow the server's memory: past MAX_QUEUED_BYTES waiting in the stream, lines are
+ * dropped and counted, and one line on stderr gives the count when the reader catches up (or at
+ * exit), at most once a minute.
  */
 import type { ExchangeRecord } from "../http/server/exchange-record.js";
 import { errorLine } from "./error-line.js";
@@ -17,6 +22,9 @@ export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = ["common", "combin
 
 const FLUSH_MS = 100;
 const FLUSH_BYTES = 64 * 1024;
+/** Bytes the stream may hold for a slow reader before lines are dropped. */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
+const REPORT_EVERY_MS = 60_000;
 
 /** A buffered access log (see createAccessLog). */
 export interface AccessLog {
@@ -29,8 +37,12 @@ export interface AccessLog {
 /** Where log lines go: a stream such as process.stdout, or anything with `write`. */
 export interface LogSink {
   write(text: string): unknown;
+  /** Bytes written but not yet taken by the reader (streams have it). */
+  readonly writableLength?: number;
   /** Streams report a failed write (EPIPE when the reader of a pipe has gone) as 'error'. */
   on?(event: "error", listener: (err: Error) => void): unknown;
+  /** And 'drain' when a slow reader has taken everything written. */
+  on?(event: "drain", listener: () => void): unknown;
 }
 
 /**
@@ -45,6 +57,9 @@ export function createAccessLog(
 ): AccessLog {
   const buffer = Buffer.allocUnsafe(FLUSH_BYTES);
   let used = 0;
+  let lines = 0;
+  let dropped = 0;
+  let reportedAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let broken = false;
   out.on?.("error", (err: Error) => {
@@ -53,15 +68,38 @@ export function createAccessLog(
     used = 0;
     warn(errorLine(`access log stopped: cannot write it: ${err.message}`));
   });
+  const reportDropped = (): void => {
+    reportedAt = Date.now();
+    warn(errorLine(`access log: ${dropped} lines dropped: its reader did not keep up`));
+    dropped = 0;
+  };
+  /** Hands `text` (`n` lines) to the stream, or drops it while the reader is too far behind. */
+  const send = (text: string, n: number): void => {
+    if ((out.writableLength ?? 0) > MAX_QUEUED_BYTES) {
+      dropped += n;
+      return;
+    }
+    if (dropped > 0 && Date.now() - reportedAt >= REPORT_EVERY_MS) reportDropped();
+    out.write(text);
+  };
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (used === 0 || broken) return;
     const text = buffer.toString("utf8", 0, used);
+    const n = lines;
     used = 0;
-    out.write(text);
+    lines = 0;
+    send(text, n);
   };
-  process.once("exit", flush);
+  // The reader caught up: the count now, not only with the next line logged.
+  out.on?.("drain", () => {
+    if (dropped > 0 && !broken && Date.now() - reportedAt >= REPORT_EVERY_MS) reportDropped();
+  });
+  process.once("exit", () => {
+    flush();
+    if (dropped > 0 && !broken) reportDropped();
+  });
   const formatLine =
     format === "json" ? formatJson : format === "combined" ? formatCombined : formatCommon;
   return {
@@ -71,10 +109,11 @@ export function createAccessLog(
       // UTF-8 takes at most 3 bytes per UTF-16 unit: flush first unless the line surely fits.
       if (used + line.length * 3 > FLUSH_BYTES) flush();
       if (line.length * 3 > FLUSH_BYTES) {
-        out.write(line);
+        send(line, 1);
         return;
       }
       used += buffer.write(line, used, "utf8");
+      lines++;
       if (timer === undefined) {
         timer = setTimeout(flush, FLUSH_MS);
         timer.unref();
@@ -109,6 +148,8 @@ export function formatJson(r: ExchangeRecord): string {
       version: r.version === undefined ? null : r.version === 10 ? "HTTP/1.0" : "HTTP/1.1",
       status: r.status,
       bytes: r.bodyBytes,
+      // What the client sent (head and body): an upload's size shows here.
+      received: r.bytesReceived,
       referer: r.referer ?? null,
       userAgent: r.userAgent ?? null,
       durationMs: r.durationMs,

@@ -1,16 +1,24 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { ARCHIVE_FLAGS } from "./archive-flags.js";
+import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
 import { defineCommand } from "./command.js";
 import { listenFlags } from "./listen-flags.js";
+import { METRICS_FLAGS, metricsFrom } from "./metrics-flags.js";
+import { REACH_FLAGS, readinessText, servePort } from "./reach-flags.js";
 import { SERVER_FLAGS, serverOptionsFrom } from "./server-flags.js";
+import { LIVE_FLAGS } from "./live-flags.js";
+import { browserUrl, OPEN_FLAG, openInBrowser } from "./open-flag.js";
+import { PROXY_FLAGS } from "./proxy-flags.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
+import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
+import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
-import { formatUrl } from "../net/address.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
 import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
@@ -19,7 +27,21 @@ export const serveCommand = defineCommand({
   usage: "[ROOT] [OPTIONS]",
   description:
     "Serves the files under ROOT (default: the current directory) over HTTP/1.0 and HTTP/1.1.",
-  flags: { ...listenFlags(8080), ...WORKERS_FLAG, ...SERVER_FLAGS, ...STATIC_FLAGS },
+  flags: {
+    ...listenFlags(8080),
+    ...WORKERS_FLAG,
+    ...SERVER_FLAGS,
+    ...TLS_AUTO_FLAGS,
+    ...STATIC_FLAGS,
+    ...PROXY_FLAGS,
+    ...LIVE_FLAGS,
+    ...OPEN_FLAG,
+    ...ARCHIVE_FLAGS,
+    ...UPLOAD_FLAGS,
+    ...REACH_FLAGS,
+    ...AUTH_FLAGS,
+    ...METRICS_FLAGS,
+  },
   maxPositionals: 1,
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
@@ -28,6 +50,9 @@ export const serveCommand = defineCommand({
     ["tcpkit serve . --port 0 --log json --trace", "a free port, JSON log, heads on stderr"],
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
     ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
+    ["tcpkit serve . --tls auto", "HTTPS on localhost, certificate made once"],
+    ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
+    ["tcpkit serve site --live", "pages reload when a file changes"],
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
@@ -39,19 +64,31 @@ export const serveCommand = defineCommand({
         seeHelp: false,
       });
     }
-    const { host, port } = values;
+    const { host } = values;
+    const port = servePort(values.port);
     const { options, log } = serverOptionsFrom(values);
+    const printCa = applyTlsAuto(values, options);
+    if (printCa !== undefined) {
+      process.stdout.write(printCa);
+      return EXIT_OK;
+    }
     const scheme = options.tls === undefined ? "http" : "https";
-    const readiness = (h: string, p: number): string =>
-      `tcpkit serve: listening on ${formatUrl(scheme, h, p)} (root ${root})\n`;
+    const readiness = (h: string, p: number): string => {
+      if (values.open) openInBrowser(browserUrl(scheme, h, p));
+      return readinessText(scheme, root, h, p, values.qr);
+    };
     keepYoungGenerationSmall();
+    const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
+    if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
     const { server, bound } = await leaveClusterOnFailure(async () => {
+      const counted = metricsFrom(values, options);
       const server = createHttpServer(
         { ...options, host, port, reclaimReadBuffers: true },
-        serveHandler(root, values),
+        serveHandler(root, values, counted?.metrics),
       );
+      counted?.attach(server);
       return { server, bound: await server.listen() };
     });
     const stop = async (): Promise<void> => {

@@ -6,18 +6,61 @@
  * Each wing adds one line here (its handler, or undefined when its flags leave it off) and
  * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
  */
+import { archiveWingFrom, type ARCHIVE_FLAGS } from "./archive-flags.js";
+import type { AUTH_FLAGS } from "./auth-flags.js";
+import { authHandlerFrom, hostGuardFrom } from "./auth-flags.js";
 import type { FlagValues } from "./flags.js";
+import { liveHandler, type LIVE_FLAGS } from "./live-flags.js";
+import {
+  healthHandlerFrom,
+  isMetricsRequest,
+  metricsHandlerFrom,
+  type METRICS_FLAGS,
+} from "./metrics-flags.js";
+import { proxyHandler, type PROXY_FLAGS } from "./proxy-flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
+import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 import { chain } from "../http/handler-chain.js";
 import type { Handler } from "../http/types.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
+import { secureHeaders } from "../hardening/secure-headers.js";
 import { serveStatic } from "../static/serve-static.js";
+import { serveUpload } from "../upload/serve-upload.js";
 
-/** serve's handler for ROOT and the parsed flags. */
-export function serveHandler(root: string, values: FlagValues<typeof STATIC_FLAGS>): Handler {
-  const files = serveStatic(root, staticOptionsFrom(values));
+/** The flags serveHandler reads: the site's and each wing's. */
+export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
+  FlagValues<typeof AUTH_FLAGS> &
+  FlagValues<typeof METRICS_FLAGS> &
+  FlagValues<typeof PROXY_FLAGS> &
+  FlagValues<typeof LIVE_FLAGS> &
+  FlagValues<typeof ARCHIVE_FLAGS> &
+  FlagValues<typeof UPLOAD_FLAGS> & { host: string; "secure-headers": boolean };
+
+/** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
+export function serveHandler(
+  root: string,
+  values: ServeHandlerValues,
+  metrics?: ServerMetrics,
+): Handler {
+  const archive = archiveWingFrom(root, values);
+  const uploadOptions = uploadOptionsFrom(values);
+  const upload = uploadOptions === undefined ? undefined : serveUpload(root, uploadOptions);
+  const listingExtras = [upload?.listingExtra, archive?.listingExtra].filter(
+    (e) => e !== undefined,
+  );
+  const files = serveStatic(root, { ...staticOptionsFrom(values), listingExtras });
   const wings: (Handler | undefined)[] = [
-    // auth, proxy, live, upload, archive: in this order, each undefined when off
+    // In this order, each undefined when off:
+    values["secure-headers"] ? secureHeaders() : undefined, // outermost: on every answer
+    hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
+    healthHandlerFrom(values), // before auth: probes carry no credentials
+    authHandlerFrom(values, isMetricsRequest(values)),
+    metricsHandlerFrom(values, metrics),
+    proxyHandler(values),
+    liveHandler(root, values),
+    upload?.handler,
+    archive?.handler,
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);

@@ -2,15 +2,16 @@
  * Proactive negotiation (RFC 9110 §12.5): the quality a client gives a media type (Accept) or a
  * content coding (Accept-Encoding). Pure.
  */
+import { trimOws } from "./header-fields.js";
 import { splitList } from "./header-lookup.js";
 
 /** Splits "type;q=0.5" into the lower-cased value and its weight (1 when absent or invalid). */
 function member(item: string): { value: string; q: number } {
   const parts = item.split(";");
-  const value = (parts[0] ?? "").trim().toLowerCase();
+  const value = trimOws(parts[0] ?? "").toLowerCase();
   let q = 1;
   for (const p of parts.slice(1)) {
-    const m = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p);
+    const m = /^[ \t]*q[ \t]*=[ \t]*([01](?:\.\d{0,3})?)[ \t]*$/i.exec(p);
     if (m !== null) q = Math.min(1, Number(m[1]));
   }
   return { value, q };

@@ -3,6 +3,7 @@
  * If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since and If-Range, evaluated in the
  * order of RFC 9110 §13.2.2 with a tri-state per header, as Go's checkPreconditions does. Pure.
  */
+import { trimOws } from "./header-fields.js";
 import { getField, splitList } from "./header-lookup.js";
 import { parseHttpDate } from "./http-date.js";
 import type { RequestHead } from "./types.js";
@@ -53,7 +54,7 @@ export function evaluatePreconditions(head: RequestHead, v: Validators): Precond
 
 function checkIfMatch(value: string | undefined, v: Validators): Cond {
   if (value === undefined) return "none";
-  if (value.trim() === "*") return "true";
+  if (trimOws(value) === "*") return "true";
   for (const tag of splitList(value)) if (strongMatch(tag, v.etag)) return "true";
   return "false";
 }
@@ -67,7 +68,7 @@ function checkIfUnmodifiedSince(value: string | undefined, v: Validators): Cond 
 
 function checkIfNoneMatch(value: string | undefined, v: Validators): Cond {
   if (value === undefined) return "none";
-  if (value.trim() === "*") return "false";
+  if (trimOws(value) === "*") return "false";
   for (const tag of splitList(value)) if (weakMatch(tag, v.etag)) return "false";
   return "true";
 }
@@ -85,7 +86,7 @@ function checkIfModifiedSince(value: string | undefined, v: Validators): Cond {
  */
 function checkIfRange(value: string | undefined, v: Validators): Cond {
   if (value === undefined) return "none";
-  const ir = value.trim();
+  const ir = trimOws(value);
   if (ir.startsWith('"') || ir.startsWith("W/")) return strongMatch(ir, v.etag) ? "true" : "false";
   const t = parseHttpDate(ir);
   if (t === undefined) return "false";

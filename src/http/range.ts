@@ -3,6 +3,7 @@
  * length: parsing with the algorithm of Go's net/http parseRange, and the multipart/byteranges
  * framing (RFC 9110 §14.6). Pure.
  */
+import { trimOws } from "./header-fields.js";
 
 /** Bytes [start, end) of the representation. */
 export interface ByteRange {
@@ -46,21 +47,21 @@ const DIGITS = /^\d+$/;
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   if (header === undefined) return WHOLE;
-  const value = header.trim();
+  const value = trimOws(header);
   const eq = value.indexOf("=");
-  if (eq < 0 || value.slice(0, eq).trim().toLowerCase() !== "bytes") return WHOLE;
+  if (eq < 0 || trimOws(value.slice(0, eq)).toLowerCase() !== "bytes") return WHOLE;
   if (size === 0) return WHOLE;
   const ranges: ByteRange[] = [];
   let noOverlap = false;
   let parts = 0;
   for (const raw of value.slice(eq + 1).split(",")) {
-    const spec = raw.trim();
+    const spec = trimOws(raw);
     if (spec === "") continue;
     if (++parts > MAX_RANGES) return WHOLE;
     const dash = spec.indexOf("-");
     if (dash < 0) return WHOLE;
-    const first = spec.slice(0, dash).trim();
-    const last = spec.slice(dash + 1).trim();
+    const first = trimOws(spec.slice(0, dash));
+    const last = trimOws(spec.slice(dash + 1));
     if (first === "") {
       if (!DIGITS.test(last)) return WHOLE;
       const n = Math.min(Number(last), size);

@@ -1,8 +1,13 @@
-/** Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 431 from RFC 6585 §5). */
+/**
+ * Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 431 from RFC 6585 §5; 103 from
+ * RFC 8297; 104 from draft-ietf-httpbis-resumable-upload; 507 from RFC 4918 §11.5).
+ */
 
 const REASONS: Readonly<Record<number, string>> = {
   100: "Continue",
   101: "Switching Protocols",
+  103: "Early Hints",
+  104: "Upload Resumption Supported",
   200: "OK",
   201: "Created",
   202: "Accepted",
@@ -45,6 +50,7 @@ const REASONS: Readonly<Record<number, string>> = {
   503: "Service Unavailable",
   504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
+  507: "Insufficient Storage",
 };
 
 /**

@@ -15,6 +15,8 @@ export type TraceDirection = "sent" | "received";
  * Formats one message head (status or request line plus fields, without the final blank line
  * or with it; either is accepted) as marked lines, optionally followed by a body summary.
  * C0 and C1 control bytes are shown as \xNN so a hostile peer cannot drive the terminal.
+ * Credentials never reach the trace: an Authorization or Proxy-Authorization value keeps only
+ * its scheme ("Authorization: Basic [redacted]").
  */
 export function formatTrace(
   direction: TraceDirection,
@@ -26,7 +28,7 @@ export function formatTrace(
   const lines = head.split("\r\n");
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let out = "";
-  for (const line of lines) out += prefix + escapeControls(line) + "\n";
+  for (const line of lines) out += prefix + escapeControls(redacted(line)) + "\n";
   if (options.bodyBytes === "stream") out += `${prefix}[body streamed]\n`;
   else if (options.bodyBytes !== undefined && options.bodyBytes > 0) {
     out += `${prefix}[body ${options.bodyBytes} bytes]\n`;
@@ -41,4 +43,12 @@ const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 function escapeControls(line: string): string {
   return line.replace(CONTROL_BYTES, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+const CREDENTIALS = /^((?:proxy-)?authorization[ \t]*:[ \t]*)(\S*).*$/i;
+
+/** The line with a credentials field's value cut to its scheme. */
+function redacted(line: string): string {
+  const m = CREDENTIALS.exec(line);
+  return m === null ? line : `${m[1]}${m[2]} [redacted]`;
 }

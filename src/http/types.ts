@@ -34,6 +34,11 @@ export interface FileRange {
   readonly path: string;
   readonly start: number;
   readonly end: number;
+  /**
+   * Opens the file instead of open(path, "r"): a handler that must check what was opened (a
+   * file beneath a root, a regular file) does it here. Errors answer as file errors do.
+   */
+  readonly open?: (done: (err: NodeJS.ErrnoException | null, fd: number) => void) => void;
 }
 
 /** What a response carries. HEAD requests get the same plan; the server omits the body. */

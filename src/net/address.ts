@@ -1,5 +1,5 @@
 /** Host and port formatting shared by servers' readiness lines, logs and clients. */
-import { isIPv6 } from "node:net";
+import { isIPv4, isIPv6 } from "node:net";
 
 /** "127.0.0.1:8080", or "[::1]:8080" for IPv6 literals (RFC 3986 §3.2.2 brackets). */
 export function formatHostPort(host: string, port: number): string {
@@ -15,4 +15,14 @@ export function formatUrl(scheme: string, host: string, port: number): string {
 export function displayAddress(address: string | undefined): string {
   if (address === undefined) return "-";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+/** True for a loopback address or name: 127.0.0.0/8, ::1 (also IPv4-mapped), localhost names. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
+  if (isIPv4(v4)) return v4.startsWith("127.");
+  const name = h.replace(/\.$/, "");
+  return name === "localhost" || name.endsWith(".localhost");
 }

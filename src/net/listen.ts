@@ -5,6 +5,7 @@
 import type { Server } from "node:net";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { formatHostPort } from "./address.js";
+import { applyBacklogOnBun } from "./bun-backlog.js";
 
 /**
  * Listen backlog. Node's default (511) is clamped by the kernel's somaxconn (4096 on current
@@ -41,11 +42,13 @@ export function listen(server: Server, options: ListenOptions): Promise<BoundAdd
         reject(new TcpkitError("ERR_LISTEN", `cannot listen on ${where}: no address`));
         return;
       }
-      resolve({
+      const bound: BoundAddress = {
         host: addr.address,
         port: addr.port,
         family: addr.family === "IPv6" ? "IPv6" : "IPv4",
-      });
+      };
+      // Bun listens with 512 whatever it is asked: ask again (bun-backlog.ts)
+      void applyBacklogOnBun(server, options.backlog ?? DEFAULT_BACKLOG).then(() => resolve(bound));
     }
     server.once("error", onError);
     server.once("listening", onListening);

@@ -5,11 +5,21 @@
  * next request; the slow path (realpath, containment, reading) runs only when that stat differs.
  * Lookups of one dispatch turn share their stats (turn-stat.ts), which is as fresh.
  */
-import type { Stats } from "node:fs";
-import { open, realpath, stat, type FileHandle } from "node:fs/promises";
+import { close, fstat, read, type Stats } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
+import { promisify } from "node:util";
+import type { FileRange } from "../http/types.js";
+import {
+  openBeneath,
+  openBeneathAsync,
+  type OpenBeneathOptions,
+  type OpenedBeneath,
+} from "../util/open-beneath.js";
 import { formatHttpDate } from "../http/http-date.js";
 import { statusForFileError } from "../http/error-plan.js";
+import type { CompressJob } from "./compress-queue.js";
+import type { FileErrorReporter } from "./file-error-log.js";
 import { mediaTypeFor } from "./media-type.js";
 import { TurnStat } from "./turn-stat.js";
 
@@ -43,9 +53,11 @@ export interface FileEntry {
   /** The whole file, when small. */
   readonly bytes: Buffer | undefined;
   /** Compressed copies made by --compress, by coding; dropped with the entry. */
-  readonly compressed: Map<string, Promise<Buffer | undefined>>;
+  readonly compressed: Map<string, CompressJob>;
   /** Identity of the stat this entry was built from; undefined: re-read at the next request. */
   readonly identity: StatIdentity | undefined;
+  /** Opens the file to send it, checked beneath the root (FileRange.open). */
+  readonly open: NonNullable<FileRange["open"]>;
   /** Bytes held in `compressed`, for the table's budget. */
   compressedBytes: number;
   /** The lookup result naming this entry, made once. */
@@ -68,6 +80,8 @@ export interface FileTableOptions {
   readonly dotfiles: boolean;
   /** Header lines every file response carries (Cache-Control, CORS, --header), prebuilt. */
   readonly siteHeaders: string;
+  /** Told of each lookup or open that answers 403 or 500. */
+  readonly onError?: FileErrorReporter;
 }
 
 const MISSING: Lookup = { kind: "missing" };
@@ -118,10 +132,12 @@ export class FileTable {
     { readonly identity: StatIdentity; readonly found: Lookup }
   >();
   readonly #stats = new TurnStat();
+  readonly #openOptions: OpenBeneathOptions;
   #bytes = 0;
 
   constructor(options: FileTableOptions) {
     this.#options = options;
+    this.#openOptions = { allowOutside: options.followSymlinks };
   }
 
   /**
@@ -149,7 +165,7 @@ export class FileTable {
     try {
       current = this.#stats.stat(candidate);
     } catch (err) {
-      return errorLookup(err);
+      return this.#errorLookup(candidate, err);
     }
     if (current === undefined) return MISSING;
     const cached = this.#entries.get(cacheKey);
@@ -171,14 +187,9 @@ export class FileTable {
       real = await realpath(candidate);
       s = await stat(real);
     } catch (err) {
-      return errorLookup(err);
+      return this.#errorLookup(candidate, err);
     }
-    const rel = relative(this.#options.realRoot, real);
-    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
-    if (outside && !this.#options.followSymlinks) return MISSING;
-    if (!outside && !this.#options.dotfiles && rel.split(sep).some((p) => p.startsWith("."))) {
-      return MISSING;
-    }
+    if (!this.#allowed(real)) return MISSING;
     if (s.isDirectory()) {
       const found: Lookup = { kind: "directory", realPath: real };
       if (this.#folders.size >= TABLE_MAX_ENTRIES) this.#folders.clear();
@@ -186,28 +197,59 @@ export class FileTable {
       return found;
     }
     if (!s.isFile()) return MISSING;
-    const name = segments[segments.length - 1] ?? "";
-    const entry = await this.#buildEntry(cacheKey, real, s, name);
-    if (entry === undefined) return ERROR;
-    this.#remember(cacheKey, entry);
-    return entry.found;
+    // The entry is built from what was opened, checked beneath the root (open-beneath.ts), never
+    // from the path's stat: a folder swapped for a symlink between realpath and here is caught.
+    let opened: OpenedBeneath;
+    try {
+      opened = await openBeneathAsync(this.#options.realRoot, real, this.#openOptions);
+    } catch (err) {
+      return this.#errorLookup(real, err);
+    }
+    try {
+      if (!this.#allowed(opened.realPath)) return MISSING;
+      const name = segments[segments.length - 1] ?? "";
+      const entry = await this.#buildEntry(cacheKey, opened, name);
+      this.#remember(cacheKey, entry);
+      return entry.found;
+    } catch (err) {
+      return this.#errorLookup(real, err);
+    } finally {
+      await closeFd(opened.fd);
+    }
   }
 
-  /** Builds an entry; small files are read through one descriptor so bytes and stat agree. */
-  async #buildEntry(
-    cacheKey: string,
-    real: string,
-    s: Stats,
-    name: string,
-  ): Promise<FileEntry | undefined> {
+  /** A real path may be served: beneath the root (or symlinks followed), and no hidden part. */
+  #allowed(real: string): boolean {
+    const rel = relative(this.#options.realRoot, real);
+    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
+    if (outside) return this.#options.followSymlinks;
+    return this.#options.dotfiles || !rel.split(sep).some((p) => p.startsWith("."));
+  }
+
+  /**
+   * Opens an entry's file to send it, with the same check as when the entry was built: the
+   * path may have been swapped since (a cached entry never sends what now lies outside).
+   */
+  openEntry(entry: FileEntry, done: (err: NodeJS.ErrnoException | null, fd: number) => void): void {
+    openBeneath(this.#options.realRoot, entry.realPath, this.#openOptions, (err, opened) => {
+      if (err !== null) {
+        const status = statusForFileError(err);
+        if (status !== 404) this.#options.onError?.(status, entry.realPath, err);
+      }
+      done(err, opened?.fd ?? -1);
+    });
+  }
+
+  /** Builds an entry from an opened file; small files are read from it so bytes and stat agree. */
+  async #buildEntry(cacheKey: string, opened: OpenedBeneath, name: string): Promise<FileEntry> {
     let bytes: Buffer | undefined;
-    let final = s;
-    if (s.size <= SMALL_FILE_BYTES) {
-      const read = await readSmallFile(real);
-      if (read === undefined) return undefined;
+    let final = opened.stat;
+    if (final.size <= SMALL_FILE_BYTES) {
+      const read = await readSmallFile(opened.fd, final);
       bytes = read.bytes;
       final = read.stat;
     }
+    const real = opened.realPath;
     const type = mediaTypeFor(name);
     const etag = makeEtag(final);
     const lastModified = formatHttpDate(final.mtimeMs);
@@ -232,9 +274,21 @@ export class FileTable {
       identity:
         final.size <= SMALL_FILE_BYTES && bytes === undefined ? undefined : identityOf(final),
       compressedBytes: 0,
+      open: (done) => this.openEntry(entry as FileEntry, done),
     };
     entry.found = { kind: "file", entry: entry as FileEntry };
     return entry as FileEntry;
+  }
+
+  /**
+   * File-system errors to what the client may learn: nothing of the OS text (DESIGN §3); a 403
+   * or 500 is told to the operator (file-error-log.ts) with the path and the cause.
+   */
+  #errorLookup(path: string, err: unknown): Lookup {
+    const status = statusForFileError(err);
+    if (status === 404) return MISSING;
+    this.#options.onError?.(status, path, err);
+    return status === 403 ? FORBIDDEN : ERROR;
   }
 
   /** Accounts for a compressed copy kept in `entry` (made by --compress). */
@@ -266,33 +320,31 @@ export class FileTable {
 }
 
 /**
- * Reads a small file through one descriptor, with fstat before and after, so bytes and stat
- * agree. `bytes` is undefined when the file changed while being read or has grown past
- * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); undefined
- * overall when it cannot be opened or read.
+ * Reads a small file from its descriptor, with fstat before and after, so bytes and stat agree.
+ * `bytes` is undefined when the file changed while being read or has grown past
+ * SMALL_FILE_BYTES (it is then sent from disk, and read again by a later request); throws when
+ * it cannot be read.
  */
-async function readSmallFile(path: string): Promise<{ bytes?: Buffer; stat: Stats } | undefined> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, "r");
-    const before = await handle.stat();
-    if (before.size > SMALL_FILE_BYTES) return { stat: before };
-    const buf = Buffer.allocUnsafe(before.size);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesRead } = await handle.read(buf, off, buf.length - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    const after = await handle.stat();
-    const intact = off === buf.length && sameIdentity(identityOf(before), after);
-    return intact ? { bytes: buf, stat: after } : { stat: after };
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close().catch(() => {});
+async function readSmallFile(fd: number, before: Stats): Promise<{ bytes?: Buffer; stat: Stats }> {
+  if (before.size > SMALL_FILE_BYTES) return { stat: before };
+  const buf = Buffer.allocUnsafe(before.size);
+  let off = 0;
+  while (off < buf.length) {
+    const bytesRead = await readAt(fd, buf, off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
   }
+  const after = await fstatAsync(fd);
+  const intact = off === buf.length && sameIdentity(identityOf(before), after);
+  return intact ? { bytes: buf, stat: after } : { stat: after };
 }
+
+const readAt = (fd: number, buf: Buffer, off: number): Promise<number> =>
+  new Promise((resolve, reject) =>
+    read(fd, buf, off, buf.length - off, off, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+const fstatAsync = promisify(fstat);
+const closeFd = (fd: number): Promise<void> => new Promise((resolve) => close(fd, () => resolve()));
 
 /**
  * `"size-mtime-inode"` in base 36. Strong: a file rewritten with the same size within the same
@@ -301,16 +353,4 @@ async function readSmallFile(path: string): Promise<{ bytes?: Buffer; stat: Stat
 export function makeEtag(s: Stats): string {
   const micros = Math.floor(s.mtimeMs * 1000);
   return `"${s.size.toString(36)}-${micros.toString(36)}-${s.ino.toString(36)}"`;
-}
-
-/** File-system errors to what the client may learn: nothing of the OS text (DESIGN §3). */
-function errorLookup(err: unknown): Lookup {
-  switch (statusForFileError(err)) {
-    case 404:
-      return MISSING;
-    case 403:
-      return FORBIDDEN;
-    case 500:
-      return ERROR;
-  }
 }

@@ -3,18 +3,18 @@
  * (`file.br`, `file.gz`) when Accept-Encoding allows it, else a copy compressed on the fly with
  * --compress, else the file itself. Each variant has its own validators and header block.
  */
-import { readFile, stat } from "node:fs/promises";
-import { promisify } from "node:util";
-import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import { getField } from "../http/header-lookup.js";
 import { codingQuality } from "../http/negotiation.js";
 import type { RequestHead } from "../http/types.js";
+import type { CompressJob, CompressQueue } from "./compress-queue.js";
 import type { FileEntry, FileTable, Lookup } from "./file-table.js";
 
 /** What the response carries: bytes in memory or a file on disk, and how to describe them. */
 export interface Representation {
   /** The file to read when `bytes` is undefined. */
   readonly path: string;
+  /** Opens `path` checked beneath the root (FileTable.openEntry). */
+  readonly open: FileEntry["open"];
   readonly bytes: Buffer | undefined;
   readonly size: number;
   readonly etag: string;
@@ -75,6 +75,7 @@ export function selectRepresentation(
 
 interface SelectOptions {
   readonly table: FileTable;
+  readonly queue: CompressQueue;
   readonly compress: boolean;
   readonly siteHeaders: string;
 }
@@ -118,7 +119,10 @@ function compressOrIdentity(
   }
   return (async () => {
     for (const { coding } of wanted) {
-      const bytes = await compressed(entry, coding, options.table);
+      const job = compressJob(entry, coding, options);
+      // Queued behind other files' copies (or the queue is full): the file as it is, now.
+      if (job === undefined || !job.started) return identity(entry);
+      const bytes = await job.promise;
       if (bytes !== undefined) return onTheFly(entry, coding, bytes, options.siteHeaders);
     }
     return identity(entry);
@@ -130,6 +134,7 @@ function identity(entry: FileEntry): Representation {
   if (rep === undefined) {
     rep = {
       path: entry.realPath,
+      open: entry.open,
       bytes: entry.bytes,
       size: entry.size,
       etag: entry.etag,
@@ -154,6 +159,7 @@ function sibling(original: FileEntry, sib: FileEntry, coding: string): Represent
       : `Vary: Accept-Encoding\r\n${sib.validatorBlock}`;
     rep = {
       path: sib.realPath,
+      open: sib.open,
       bytes: sib.bytes,
       size: sib.size,
       etag: sib.etag,
@@ -182,6 +188,7 @@ function onTheFly(
     `Vary: Accept-Encoding\r\n${siteHeaders}`;
   return {
     path: entry.realPath,
+    open: entry.open,
     bytes,
     size: bytes.length,
     etag,
@@ -194,43 +201,20 @@ function onTheFly(
   };
 }
 
-const brotli = promisify(brotliCompress);
-const gzipAsync = promisify(gzip);
-
-/** The compressed bytes of `entry` in `coding`, made once per file version (kept in the entry). */
-function compressed(
+/** The job making `entry`'s copy in `coding`, made once per file version (kept in the entry). */
+function compressJob(
   entry: FileEntry,
   coding: string,
-  table: FileTable,
-): Promise<Buffer | undefined> {
-  let pending = entry.compressed.get(coding);
-  if (pending === undefined) {
-    pending = compress(entry, coding).then((b) => {
-      if (b !== undefined) table.noteCompressed(entry, b.length);
-      return b;
+  options: SelectOptions,
+): CompressJob | undefined {
+  let job = entry.compressed.get(coding);
+  if (job === undefined) {
+    job = options.queue.submit(entry, coding);
+    if (job === undefined) return undefined;
+    void job.promise.then((b) => {
+      if (b !== undefined) options.table.noteCompressed(entry, b.length);
     });
-    entry.compressed.set(coding, pending);
+    entry.compressed.set(coding, job);
   }
-  return pending;
-}
-
-async function compress(entry: FileEntry, coding: string): Promise<Buffer | undefined> {
-  try {
-    const source = entry.bytes ?? (await readFile(entry.realPath));
-    const after = await stat(entry.realPath);
-    // Changed since the entry was built: the next request builds a new entry and compresses that.
-    if (source.length !== entry.size || after.mtimeMs !== entry.mtimeMs) return undefined;
-    const out =
-      coding === "br"
-        ? await brotli(source, {
-            params: {
-              [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
-              [zlibConstants.BROTLI_PARAM_SIZE_HINT]: source.length,
-            },
-          })
-        : await gzipAsync(source, { level: 6 });
-    return out.length < source.length ? out : undefined;
-  } catch {
-    return undefined;
-  }
+  return job;
 }

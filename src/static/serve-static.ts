@@ -12,11 +12,13 @@ import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
 import { errorPlanFor, prefersHtml } from "../http/error-page.js";
-import { errorPlan } from "../http/error-plan.js";
+import { errorPlan, statusForFileError } from "../http/error-plan.js";
 import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { folderUrl, renderListing, type ListingExtra } from "./directory-listing.js";
 import { ListingReader } from "./listing-reader.js";
+import { CompressQueue } from "./compress-queue.js";
+import { stderrFileErrors, type FileErrorReporter } from "./file-error-log.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
 import {
   encodePathSegments,
@@ -55,6 +57,11 @@ export interface ServeStaticOptions {
    * heading; "" for nothing. static knows nothing of what they are.
    */
   listingExtras?: readonly ListingExtra[];
+  /**
+   * Told of each file or folder that answers 403 (unreadable) or 500, with its file-system path
+   * and the error. Default: one rate-limited line on stderr (file-error-log.ts).
+   */
+  onFileError?: FileErrorReporter;
 }
 
 /** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
@@ -89,6 +96,8 @@ const TARGET_MEMO_KEY_BYTES = 256;
 class StaticSite {
   readonly #table: FileTable;
   readonly #listings: ListingReader;
+  readonly #compressQueue = new CompressQueue();
+  readonly #onFileError: FileErrorReporter;
   readonly #realRoot: string;
   readonly #listing: boolean;
   readonly #listingExtras: readonly ListingExtra[];
@@ -116,6 +125,7 @@ class StaticSite {
         cause: err,
       });
     }
+    this.#onFileError = options.onFileError ?? stderrFileErrors();
     this.#listing = options.listing ?? true;
     this.#listingExtras = options.listingExtras ?? [];
     this.#dotfiles = options.dotfiles ?? false;
@@ -144,6 +154,7 @@ class StaticSite {
       followSymlinks: options.followSymlinks ?? false,
       dotfiles: this.#dotfiles,
       siteHeaders: this.#fileHeaders,
+      onError: this.#onFileError,
     });
     this.#listings = new ListingReader({
       realRoot: this.#realRoot,
@@ -235,8 +246,11 @@ class StaticSite {
     let listing;
     try {
       listing = await this.#listings.read(realPath);
-    } catch {
-      return errorPlanFor(head, 403, this.#allHeaders);
+    } catch (err) {
+      const status = statusForFileError(err);
+      if (status === 404) return this.#notFound(head, segments);
+      this.#onFileError(status, realPath, err);
+      return errorPlanFor(head, status, this.#allHeaders);
     }
     const { type, bytes } = renderListing(listing, segments, head, this.#listingExtras);
     return {
@@ -317,6 +331,7 @@ class StaticSite {
   #serveFile(head: RequestHead, entry: FileEntry): ResponsePlan | Promise<ResponsePlan> {
     const rep = selectRepresentation(head, entry, {
       table: this.#table,
+      queue: this.#compressQueue,
       compress: this.#compress,
       siteHeaders: this.#fileHeaders,
     });
@@ -385,14 +400,14 @@ function isFileSync(path: string): boolean {
 }
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {
-  return { kind: "file", path: e.realPath, start, end };
+  return { kind: "file", path: e.realPath, start, end, open: e.open };
 }
 
 function repPiece(rep: Representation, start: number, end: number): Buffer | FileRange {
   if (rep.bytes !== undefined) {
     return start === 0 && end === rep.bytes.length ? rep.bytes : rep.bytes.subarray(start, end);
   }
-  return { kind: "file", path: rep.path, start, end };
+  return { kind: "file", path: rep.path, start, end, open: rep.open };
 }
 
 function repBody(rep: Representation, start: number, end: number): ResponsePlan["body"] {

@@ -2,6 +2,7 @@
  * The fixed responses serveStatic gives besides files and errors (http/error-plan.ts): redirects,
  * 304 and CORS preflight. Each carries the site's own header lines.
  */
+import { trimOws } from "../http/header-fields.js";
 import { ALLOW_HEADER, ALLOWED_METHODS } from "../http/method-policy.js";
 import type { ResponsePlan } from "../http/types.js";
 
@@ -29,7 +30,7 @@ export function notModifiedPlan(etag: string, vary: boolean, siteHeaders: string
 }
 
 /** Request headers a preflight may ask for that are echoed back only when they are tokens. */
-const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
+const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
 
 /**
  * The answer to a CORS preflight (Fetch standard §3.2.3): any origin, the site's methods, the
@@ -40,8 +41,8 @@ export function preflightPlan(
   siteHeaders: string,
 ): ResponsePlan {
   const allowHeaders =
-    requestHeaders !== undefined && TOKEN_LIST.test(requestHeaders.trim())
-      ? `Access-Control-Allow-Headers: ${requestHeaders.trim()}\r\n`
+    requestHeaders !== undefined && TOKEN_LIST.test(trimOws(requestHeaders))
+      ? `Access-Control-Allow-Headers: ${trimOws(requestHeaders)}\r\n`
       : "";
   return {
     status: 204,

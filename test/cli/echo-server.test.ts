@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { processMemory, runCli, startCli, type RunningServer } from "../support/cli.js";
@@ -62,6 +63,15 @@ describe("tcpkit echo-server", () => {
   it("prints one readiness line with the real port", () => {
     assert.match(server.line, /^tcpkit echo-server: listening on tcp:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(server.port, 0);
+  });
+
+  it("gets the listen backlog it asks for (4,096, or the kernel's somaxconn), on Bun too", async () => {
+    // Bun listens with 512 whatever it is asked; net/bun-backlog.ts asks again. The kernel's own
+    // figure (ss: Send-Q of a listening socket) is what a burst of connects meets.
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"));
+    const ss = await runTool("ss", ["-Hltn", `sport = :${server.port}`], Buffer.alloc(0));
+    const fields = ss.stdout.toString().trim().split(/\s+/);
+    assert.equal(Number(fields[2]), Math.min(4096, somaxconn), ss.stdout.toString());
   });
 
   it("echoes all 256 byte values exactly, then closes after the client's half-close", async () => {

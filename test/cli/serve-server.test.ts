@@ -120,7 +120,7 @@ describe("tcpkit serve operation", () => {
   });
 
   it("stops on SIGTERM: finishes the response in flight, flushes the log, exits 0", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0"]);
+    const s = await startCli(["serve", ROOT, "--port", "0", "--allowed-hosts", "any"]);
     const idle = await RawConnection.open(s.port);
     await idle.send("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert.equal((await idle.readResponse("GET")).status, 200);
@@ -139,7 +139,16 @@ describe("tcpkit serve operation", () => {
   it("writes common, combined and JSON access logs, or none", async () => {
     const lines: Record<string, string> = {};
     for (const format of ["common", "combined", "json", "off"]) {
-      const s = await startCli(["serve", ROOT, "--port", "0", "--log", format]);
+      const s = await startCli([
+        "serve",
+        ROOT,
+        "--port",
+        "0",
+        "--allowed-hosts",
+        "any",
+        "--log",
+        format,
+      ]);
       await exchange(s.port, [
         "GET /hello.txt HTTP/1.0\r\nUser-Agent: t/1\r\nReferer: http://r/\r\n\r\n",
       ]);
@@ -200,7 +209,18 @@ describe("tcpkit serve operation", () => {
   });
 
   it("listens on IPv6 loopback", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--host", "::1", "--log", "off"]);
+    const s = await startCli([
+      "serve",
+      ROOT,
+      "--port",
+      "0",
+      "--allowed-hosts",
+      "any",
+      "--host",
+      "::1",
+      "--log",
+      "off",
+    ]);
     try {
       assert.equal(s.line, `tcpkit serve: listening on http://[::1]:${s.port} (root ${ROOT})`);
       const r = await runTool("curl", ["-sS", `http://[::1]:${s.port}/hello.txt`]);

@@ -55,9 +55,12 @@ async function getIndex(port: number): Promise<string> {
 
 describe("tcpkit serve --workers", () => {
   it("runs N workers on one port, prints one readiness line, stops them all on SIGTERM", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--workers", "2", "--log", "off"], {
-      timeoutMs: 20_000,
-    });
+    const s = await startCli(
+      ["serve", ROOT, "--port", "0", "--allowed-hosts", "any", "--workers", "2", "--log", "off"],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     const pid = s.child.pid as number;
     let workers: number[] = [];
     try {
@@ -85,9 +88,12 @@ describe("tcpkit serve --workers", () => {
   });
 
   it("replaces a worker that dies and keeps serving", async () => {
-    const s = await startCli(["serve", ROOT, "--port", "0", "--workers", "2", "--log", "off"], {
-      timeoutMs: 20_000,
-    });
+    const s = await startCli(
+      ["serve", ROOT, "--port", "0", "--allowed-hosts", "any", "--workers", "2", "--log", "off"],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     const pid = s.child.pid as number;
     try {
       const before = await waitFor(
@@ -129,9 +135,12 @@ describe("tcpkit serve --workers", () => {
 
   it("--workers auto starts one worker per CPU", async () => {
     const cpus = availableParallelism();
-    const s = await startCli(["serve", ROOT, "--port", "0", "--workers", "auto", "--log", "off"], {
-      timeoutMs: 20_000,
-    });
+    const s = await startCli(
+      ["serve", ROOT, "--port", "0", "--allowed-hosts", "any", "--workers", "auto", "--log", "off"],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     try {
       // one CPU: auto means a single process, no primary
       const want = cpus > 1 ? cpus : 0;

@@ -118,7 +118,17 @@ describe("tcpkit serve static flags", () => {
   });
 
   it("--spa before ROOT does not swallow ROOT, and serves the app for routes", async () => {
-    const s = await startCli(["serve", "--spa", SITE, "--port", "0", "--log", "off"]);
+    const s = await startCli([
+      "serve",
+      "--spa",
+      SITE,
+      "--port",
+      "0",
+      "--allowed-hosts",
+      "any",
+      "--log",
+      "off",
+    ]);
     try {
       assert.match(s.line, new RegExp(`\\(root ${SITE}\\)$`));
       const [route] = await runSteps(s.port, "fresh", [
@@ -156,7 +166,17 @@ describe("tcpkit serve static flags", () => {
 
   it("--spa FILE.html names the app file; --spa=FILE too", async () => {
     for (const flags of [["--spa", "index.html"], ["--spa=index.html"]]) {
-      const s = await startCli(["serve", ...flags, SITE, "--port", "0", "--log", "off"]);
+      const s = await startCli([
+        "serve",
+        ...flags,
+        SITE,
+        "--port",
+        "0",
+        "--allowed-hosts",
+        "any",
+        "--log",
+        "off",
+      ]);
       try {
         const [route] = await runSteps(s.port, "fresh", [
           { request: "GET /a/route HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\n\r\n" },

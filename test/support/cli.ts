@@ -79,13 +79,22 @@ const READY = /listening on (?:[a-z]+):\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)/;
  */
 export function startCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Run as this user and group (the test runs as root): privileges dropped, as setpriv does. */
+    uid?: number;
+    gid?: number;
+  } = {},
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(CLI_RUNTIME, [CLI_PATH, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
     let out = "";
     let err = "";
@@ -149,5 +158,15 @@ export async function processMemory(
 
 /** `tcpkit serve ROOT --port 0 --log off FLAGS...`: a quiet server on a free port. */
 export function startServe(root: string, ...flags: string[]): Promise<RunningServer> {
-  return startCli(["serve", root, "--port", "0", "--log", "off", ...flags]);
+  return startCli([
+    "serve",
+    root,
+    "--port",
+    "0",
+    "--log",
+    "off",
+    "--allowed-hosts",
+    "any",
+    ...flags,
+  ]);
 }

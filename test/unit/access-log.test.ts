@@ -53,6 +53,7 @@ describe("access log formats", () => {
     assert.equal(o.status, 200);
     assert.equal(o.version, "HTTP/1.1");
     assert.equal(o.target, '/a"b');
+    assert.equal(o.received, 40);
   });
   it("buffers lines and writes them together on flush", () => {
     const writes: string[] = [];

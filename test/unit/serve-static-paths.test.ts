@@ -7,6 +7,7 @@ import { mkdirSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSyn
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { serveStatic } from "../../src/static/serve-static.js";
+import type { FileRange } from "../../src/http/types.js";
 import { TcpkitError } from "../../src/util/tcpkit-error.js";
 import {
   planBody,
@@ -36,12 +37,19 @@ describe("serveStatic: files", () => {
   it("serves a large file as a file range, not from memory", async () => {
     const p = await get("/big.bin");
     assert.equal(p.status, 200);
-    assert.deepEqual(p.body, {
-      kind: "file",
-      path: join(site.fx.root, "big.bin"),
-      start: 0,
-      end: site.fx.big.length,
-    });
+    assert.equal(p.body.kind, "file");
+    const { kind, path, start, end, open } = p.body as FileRange;
+    assert.deepEqual(
+      { kind, path, start, end },
+      {
+        kind: "file",
+        path: join(site.fx.root, "big.bin"),
+        start: 0,
+        end: site.fx.big.length,
+      },
+    );
+    // Opened through the file table's check beneath the root (issue 18 #2).
+    assert.equal(typeof open, "function");
     assert.equal(planHeader(p, "content-type"), "application/octet-stream");
   });
 

@@ -18,6 +18,13 @@ import type { FileRange, ResponsePlan } from "../types.js";
 
 /** File read size: big enough for few syscalls, small enough to bound memory per connection. */
 export const FILE_CHUNK_BYTES = 256 * 1024;
+/**
+ * File chunk size until the client has shown it reads: a write the kernel cannot take keeps its
+ * whole buffer alive, so a client that never reads would pin a 256 KiB chunk for as long as the
+ * send deadline allows (2,000 of them: +509 MiB). A client earns 256 KiB chunks with its first
+ * 'drain'; one that stalls at once pins 32 KiB.
+ */
+export const CAUTIOUS_CHUNK_BYTES = 32 * 1024;
 /** Bodies up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -56,6 +63,10 @@ export class ResponseWriter {
    * body ends, so idle connections hold none.
    */
   private spare: Buffer | undefined;
+  /** The client has drained the socket at least once (it reads): full-size file chunks. */
+  private reads = false;
+  /** The current wait is for bytes the kernel did not take (not just past the high-water mark). */
+  private blocked = false;
   private stream: NodeJS.ReadableStream | undefined;
   private streamChunked = false;
   private streamRemaining = -1;
@@ -118,6 +129,7 @@ export class ResponseWriter {
   onDrain(): boolean {
     const waiting = this.waiting;
     this.waiting = "";
+    if (this.blocked) this.reads = true;
     switch (waiting) {
       case "parts":
         this.continueParts();
@@ -182,7 +194,8 @@ export class ResponseWriter {
       this.fileEnd = part.end;
       this.filePos = part.start;
       this.ioInFlight = true;
-      openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
+      if (part.open !== undefined) part.open((err, fd) => this.onFileOpen(err, fd));
+      else openFile(part.path, "r", (err, fd) => this.onFileOpen(err, fd));
       return;
     }
     this.parts = [];
@@ -198,7 +211,8 @@ export class ResponseWriter {
   }
 
   private readFileChunk(): void {
-    const length = Math.min(FILE_CHUNK_BYTES, this.fileEnd - this.filePos);
+    const chunk = this.reads ? FILE_CHUNK_BYTES : CAUTIOUS_CHUNK_BYTES;
+    const length = Math.min(chunk, this.fileEnd - this.filePos);
     // Only a socket with nothing left to write has let go of the spare buffer's bytes.
     const spare = this.socket.writableLength === 0 ? this.spare : undefined;
     const buffer =
@@ -225,6 +239,9 @@ export class ResponseWriter {
 
   private wait(what: Exclude<Waiting, "">): void {
     this.waiting = what;
+    // A write the kernel took whole still returns false past the high-water mark; 'drain'
+    // follows at once. Only a write left partly in user space shows the client reading.
+    this.blocked = this.socket.writableLength > 0;
     this.report.responseStalled();
   }
 

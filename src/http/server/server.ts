@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
-import { createSecureContext, createServer as createTlsServer } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { ServerConnection } from "./connection.js";
 import type { ExchangeRecord } from "./exchange-record.js";
 import { prebuiltResponse } from "./prebuilt-response.js";
@@ -18,6 +18,7 @@ import type { Handler } from "../types.js";
 import { ConnectionRegistry } from "../../net/connection-registry.js";
 import { listen, type BoundAddress } from "../../net/listen.js";
 import { reportServerError } from "../../net/server-errors.js";
+import { TlsHandshakes } from "../../net/tls-handshakes.js";
 import { enableReadBufferReclaim } from "../../util/runtime-tuning.js";
 import { TcpkitError } from "../../util/tcpkit-error.js";
 
@@ -66,6 +67,8 @@ export interface HttpServer {
   close(): Promise<void>;
   /** Connections currently open. */
   readonly connectionCount: number;
+  /** Connections accepted since listen() (refused ones included), for metrics. */
+  readonly connectionsAccepted: number;
   /** True when serving HTTPS. */
   readonly secure: boolean;
 }
@@ -93,7 +96,9 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     fallback: () => notFound,
   };
 
+  let accepted = 0;
   const onSocket = (socket: Socket): void => {
+    accepted++;
     if (registry.isDraining) {
       socket.on("error", ignoreError);
       socket.destroy();
@@ -103,20 +108,30 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
       refuse(socket);
       return;
     }
-    // TCP_NODELAY is already on: both servers below pass noDelay, applied at accept.
+    // TCP_NODELAY is already on: the server below passes noDelay, applied at accept.
     new ServerConnection(socket, ctx);
   };
 
-  let server: Server;
+  // With TLS, a socket counts toward maxConnections from accept, not from the end of its
+  // handshake, and an unfinished handshake ends within headTimeoutMs (net/tls-handshakes.ts).
+  let handshakes: TlsHandshakes | undefined;
   if (options.tls !== undefined) {
-    const { cert, key } = loadTlsMaterial(options.tls);
-    // Nagle's algorithm must not hold the handshake's writes or a response's.
-    server = createTlsServer({ cert, key, allowHalfOpen: true, noDelay: true }, onSocket);
-    // Handshake failures (a plain-HTTP client, a bad ClientHello) concern that client only.
-    server.on("tlsClientError", ignoreError);
-  } else {
-    server = createNetServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+    handshakes = new TlsHandshakes(loadTlsMaterial(options.tls), limits.headTimeoutMs, onSocket);
   }
+  const onAccept = (socket: Socket): void => {
+    if (handshakes === undefined) return onSocket(socket);
+    if (registry.isDraining) return onSocket(socket);
+    // Full: a handshake still unfinished gives its slot up before a client is turned away.
+    if (registry.size + handshakes.size >= limits.maxConnections && !handshakes.evictOldest()) {
+      // No plain-text 503 can be read by a TLS client: just close.
+      socket.on("error", ignoreError);
+      socket.destroy();
+      return;
+    }
+    handshakes.begin(socket);
+  };
+  // Nagle's algorithm must not hold the handshake's writes or a response's.
+  const server: Server = createNetServer({ allowHalfOpen: true, noDelay: true }, onAccept);
   const onServerError = options.onServerError ?? reportServerError("HTTP server");
 
   const sweepMs = Math.max(
@@ -138,6 +153,9 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
     get connectionCount() {
       return registry.size;
     },
+    get connectionsAccepted() {
+      return accepted;
+    },
     secure,
     async listen() {
       const bound = await listen(server, {
@@ -151,6 +169,7 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
       return bound;
     },
     async close() {
+      handshakes?.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(limits.drainTimeoutMs);
       if (sweepTimer !== undefined) clearInterval(sweepTimer);
@@ -167,11 +186,11 @@ function refuse(socket: Socket): void {
   socket.resume();
 }
 
-function loadTlsMaterial(tls: HttpTlsOptions): { cert: Buffer; key: Buffer } {
+function loadTlsMaterial(tls: HttpTlsOptions): SecureContext {
   const cert = readPem(tls.cert, "certificate");
   const key = readPem(tls.key, "key");
   try {
-    createSecureContext({ cert, key });
+    return createSecureContext({ cert, key });
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const why = /mismatch/i.test(text)
@@ -179,7 +198,6 @@ function loadTlsMaterial(tls: HttpTlsOptions): { cert: Buffer; key: Buffer } {
       : `not a usable PEM certificate and key (${text})`;
     throw new TcpkitError("ERR_TLS_CONFIG", `TLS: ${why}`, { cause: err });
   }
-  return { cert, key };
 }
 
 function readPem(source: string | Buffer, what: string): Buffer {
@@ -196,7 +214,8 @@ function readPem(source: string | Buffer, what: string): Buffer {
   }
 }
 
-function defaultHandlerError(err: unknown): void {
+/** The default onHandlerError: one line on stderr. */
+export function defaultHandlerError(err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`tcpkit: handler error: ${text.split("\n")[0] ?? text}\n`);
 }

@@ -1,0 +1,106 @@
+/**
+ * The access-control flags of `tcpkit serve` (--auth, --auth-file, --auth-scope) and the auth
+ * wing they build (src/auth/). A bad --auth or a bad htpasswd line is a usage error (exit 2)
+ * naming the line.
+ */
+import { readFileSync } from "node:fs";
+import { errorLine } from "./error-line.js";
+import { checkedBy, flag, section, type FlagValues } from "./flags.js";
+import { UsageError } from "./usage-error.js";
+import { basicAuth } from "../auth/basic-auth.js";
+import { CredentialStore } from "../auth/credential-store.js";
+import { hostGuard } from "../auth/host-guard.js";
+import { parseHtpasswd, parseUserPassword, type PasswordVerifier } from "../auth/htpasswd.js";
+import type { Handler, RequestHead } from "../http/types.js";
+import { isLoopback } from "../net/address.js";
+
+/** Methods that only read: what --auth-scope upload leaves public. Every other method writes. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The auth flags, spread into the serve command's flag table. */
+export const AUTH_FLAGS = section("Access control", {
+  auth: flag.list({
+    metavar: "USER:PASSWORD",
+    help: "require HTTP Basic credentials: this user and password",
+  }),
+  "auth-file": flag.text({
+    metavar: "FILE",
+    help: "require HTTP Basic credentials from an htpasswd file (bcrypt or {SHA} lines)",
+  }),
+  "auth-scope": flag.choice(["all", "upload"], {
+    metavar: "all|upload",
+    default: "all",
+    help: "what needs credentials: every request, or only uploads and other writes",
+  }),
+  "allowed-hosts": flag.list({
+    metavar: "NAMES",
+    help: "on a loopback address, Host names answered besides loopback ones (comma-separated; .example.com: and subdomains; any: all, turning the DNS-rebinding guard off)",
+    convert: (text) =>
+      text
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== ""),
+  }),
+});
+
+type AuthValues = FlagValues<typeof AUTH_FLAGS>;
+
+/**
+ * The auth wing for these flags, or undefined when neither --auth nor --auth-file is given.
+ * `alsoProtect` names requests that need credentials whatever the scope (the metrics endpoint).
+ */
+export function authHandlerFrom(
+  values: AuthValues,
+  alsoProtect: (head: RequestHead) => boolean = () => false,
+): Handler | undefined {
+  const users = new Map<string, PasswordVerifier>();
+  const file = values["auth-file"];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`--auth-file: cannot read ${file}: ${(err as Error).message}`);
+    }
+    for (const [user, verifier] of checkedBy(`--auth-file ${file}`, () => parseHtpasswd(text))) {
+      users.set(user, verifier);
+    }
+  }
+  for (const pair of values.auth) {
+    const [user, verifier] = checkedBy("--auth", () => parseUserPassword(pair));
+    if (users.has(user)) throw new UsageError(`--auth: user '${user}' is given twice`);
+    users.set(user, verifier);
+  }
+  if (users.size === 0) {
+    if (file !== undefined) throw new UsageError(`--auth-file: no users in ${file}`);
+    return undefined;
+  }
+  const protects =
+    values["auth-scope"] === "upload"
+      ? (head: RequestHead) => !READ_METHODS.has(head.method) || alsoProtect(head)
+      : () => true;
+  return basicAuth({ credentials: new CredentialStore(users), protects });
+}
+
+/**
+ * The start-up warning when credentials would cross the network in clear text: auth on, no
+ * TLS, a non-loopback address. Undefined when there is nothing to say.
+ */
+export function authWarning(values: AuthValues, host: string, tls: boolean): string | undefined {
+  const on = values.auth.length > 0 || values["auth-file"] !== undefined;
+  if (!on || tls || isLoopback(host)) return undefined;
+  return errorLine(
+    `warning: --auth without TLS on ${host}: passwords cross the network readable (add --tls-cert and --tls-key)`,
+  );
+}
+
+/**
+ * The DNS-rebinding guard (auth/host-guard.ts) when `host` is a loopback address, unless
+ * `--allowed-hosts any`; undefined otherwise (a server on a LAN address is reached by names
+ * it cannot know).
+ */
+export function hostGuardFrom(values: AuthValues, host: string): Handler | undefined {
+  const allowed = values["allowed-hosts"].flat();
+  if (!isLoopback(host) || allowed.includes("any")) return undefined;
+  return hostGuard(allowed);
+}

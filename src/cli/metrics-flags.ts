@@ -1,0 +1,96 @@
+/**
+ * The operating flags of `tcpkit serve` (--health, --metrics) and the metrics wing they build
+ * (src/metrics/): the endpoints' handlers, and the counters fed by the server's onExchange.
+ */
+import { flag, section, type FlagValues } from "./flags.js";
+import { UsageError } from "./usage-error.js";
+import type { HttpServer, HttpServerOptions } from "../http/server/server.js";
+import { defaultHandlerError } from "../http/server/server.js";
+import type { Handler, RequestHead } from "../http/types.js";
+import { healthEndpoint, metricsEndpoint } from "../metrics/endpoints.js";
+import { ServerMetrics } from "../metrics/server-metrics.js";
+
+// An absolute path of unreserved and sub-delim characters: compared with the request's path as
+// sent, so it must be one a client sends unchanged (no query, no percent-encoding).
+const ENDPOINT_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
+
+function endpointPath(text: string, name: string): string {
+  if (!ENDPOINT_PATH.test(text)) {
+    throw new UsageError(`${name} must be a path such as /healthz, not '${text}'`);
+  }
+  return text;
+}
+
+/** The operating flags, spread into the serve command's flag table. */
+export const METRICS_FLAGS = section("Operating", {
+  health: flag.custom({
+    metavar: "PATH",
+    help: "answer GET PATH with 200 ok while serving, 503 once stopping (no credentials needed)",
+    convert: endpointPath,
+  }),
+  metrics: flag.custom({
+    metavar: "PATH",
+    help: "Prometheus metrics at PATH (behind --auth when it is on)",
+    convert: endpointPath,
+  }),
+  "secure-headers": flag.bool({
+    help: "nosniff, X-Frame-Options DENY, frame-ancestors 'none', Referrer-Policy no-referrer; HSTS over TLS",
+  }),
+});
+
+type MetricsValues = FlagValues<typeof METRICS_FLAGS>;
+
+/** The health endpoint, first in the chain (before auth), or undefined. */
+export function healthHandlerFrom(values: MetricsValues): Handler | undefined {
+  return values.health === undefined ? undefined : healthEndpoint(values.health);
+}
+
+/** Whether a request is for the metrics endpoint (auth protects it whatever its scope). */
+export function isMetricsRequest(values: MetricsValues): (head: RequestHead) => boolean {
+  const path = values.metrics;
+  return (head) => path !== undefined && head.path === path;
+}
+
+/** The metrics endpoint, after auth, or undefined. */
+export function metricsHandlerFrom(
+  values: MetricsValues,
+  metrics: ServerMetrics | undefined,
+): Handler | undefined {
+  return values.metrics === undefined || metrics === undefined
+    ? undefined
+    : metricsEndpoint(values.metrics, metrics);
+}
+
+/**
+ * The counters for --metrics, hooked into the server options (onExchange beside the access
+ * log, onHandlerError beside its stderr line), or undefined without the flag. Call
+ * `attach(server)` once the server exists, for the connection gauges.
+ */
+export function metricsFrom(
+  values: MetricsValues,
+  options: Omit<HttpServerOptions, "host" | "port">,
+): { metrics: ServerMetrics; attach(server: HttpServer): void } | undefined {
+  if (values.metrics === undefined) return undefined;
+  const metrics = new ServerMetrics();
+  const log = options.onExchange;
+  options.onExchange =
+    log === undefined
+      ? metrics.record
+      : (r) => {
+          log(r);
+          metrics.record(r);
+        };
+  const reported = options.onHandlerError ?? defaultHandlerError;
+  options.onHandlerError = (err) => {
+    metrics.handlerError();
+    reported(err);
+  };
+  return {
+    metrics,
+    attach: (server) =>
+      metrics.useGauges({
+        connectionsOpen: () => server.connectionCount,
+        connectionsAccepted: () => server.connectionsAccepted,
+      }),
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Live reload (docs/front-end.md): a handler that answers the events endpoint (LIVE_PATH) with
+ * a Server-Sent Events stream, and puts the client script into every full HTML page the rest of
+ * the chain answers; a watcher on ROOT sends `css` when only stylesheets changed (the page swaps
+ * them without reloading) and `reload` for anything else.
+ *
+ * Injection applies to 200 answers to GET with Content-Type text/html and no Range in the request;
+ * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
+ * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
+ * never mixes the plain and the injected bytes; Accept-Ranges is dropped. HEAD, ranges, 304 and
+ * everything else pass untouched.
+ */
+import { open } from "node:fs/promises";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { getField } from "../http/header-lookup.js";
+import type { Handler, ResponsePlan } from "../http/types.js";
+import { watchTree, type WatchOptions } from "./file-watcher.js";
+import { LiveEvents } from "./live-events.js";
+import { injectScript, LIVE_PATH } from "./live-script.js";
+
+export interface LiveReloadOptions extends Omit<WatchOptions, "debounceMs"> {
+  /** The folder to watch (serve's ROOT). */
+  readonly root: string;
+}
+
+/** Pages larger than this are passed on without the script (nobody edits those by hand). */
+const MAX_INJECTED_BYTES = 8 * 1024 * 1024;
+const HTML = /(?:^|\n)content-type:[ \t]*text\/html/i;
+
+/** The live-reload handler; `close()` stops the watcher and ends the event streams. */
+export function liveReload(options: LiveReloadOptions): Handler & { close(): void } {
+  const events = new LiveEvents();
+  const stopWatching = watchTree(options.root, options, (paths) => {
+    const cssOnly = paths.every((p) => p.toLowerCase().endsWith(".css"));
+    events.broadcast(cssOnly ? "css" : "reload", cssOnly ? paths.join(" ").slice(0, 1000) : "");
+  });
+  let drainingWatched = false;
+  const close = (): void => {
+    stopWatching();
+    events.close();
+  };
+  const handler: Handler = (head, context, next) => {
+    if (!drainingWatched) {
+      drainingWatched = true;
+      context.draining.addEventListener("abort", close, { once: true });
+    }
+    if (head.path === LIVE_PATH && (head.method === "GET" || head.method === "HEAD")) {
+      return {
+        status: 200,
+        headers: "Content-Type: text/event-stream\r\nCache-Control: no-store\r\n",
+        body: { kind: "stream", stream: events.open(context.signal) },
+      };
+    }
+    if (head.method !== "GET" || getField(head, "range") !== undefined) return next();
+    const planned = next();
+    return planned instanceof Promise ? planned.then(inject) : inject(planned);
+  };
+  return Object.assign(handler, { close });
+}
+
+function inject(plan: ResponsePlan): ResponsePlan | Promise<ResponsePlan> {
+  if (plan.status !== 200 || !HTML.test(`\n${plan.headers}`)) return plan;
+  const body = plan.body;
+  if (body.kind === "bytes") return injected(plan, body.bytes);
+  if (body.kind === "file" && body.end - body.start <= MAX_INJECTED_BYTES) {
+    return readRange(body.path, body.start, body.end).then(
+      (bytes) => injected(plan, bytes),
+      () => plan, // gone meanwhile: the server's own file error handling answers
+    );
+  }
+  return plan;
+}
+
+/** The plan with the script in its page, uncompressed, with its own ETag. */
+function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
+  const coding = /(?:^|\n)content-encoding:[ \t]*([a-z-]+)/i.exec(`\n${plan.headers}`)?.[1];
+  let page: Buffer;
+  try {
+    if (coding === undefined) page = raw;
+    else if (coding.toLowerCase() === "gzip") page = gunzipSync(raw);
+    else if (coding.toLowerCase() === "br") page = brotliDecompressSync(raw);
+    else return plan;
+  } catch {
+    return plan;
+  }
+  const headers = plan.headers
+    .split("\r\n")
+    .filter((line) => !/^(?:content-encoding|accept-ranges|content-length):/i.test(line))
+    .map((line) => line.replace(/^(etag:[ \t]*(?:W\/)?"[^"]*)"/i, '$1-live"'))
+    .join("\r\n");
+  return { ...plan, headers, body: { kind: "bytes", bytes: injectScript(page) } };
+}
+
+async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  const file = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(end - start);
+    let done = 0;
+    while (done < buffer.length) {
+      const { bytesRead } = await file.read(buffer, done, buffer.length - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buffer.subarray(0, done);
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The header fields a reverse proxy forwards (RFC 9110 §7.6), both ways. Pure: fields in, a
+ * header block out. Hop-by-hop fields (§7.6.1: Connection and the fields it names, Keep-Alive,
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and the proxy credentials fields)
+ * describe one connection and are never passed on; framing is the receiving side's own (the
+ * request framing here, the response framing by the server). Via is added both ways (§7.6.3);
+ * the client's address and the front end's scheme and Host go to the back end as
+ * X-Forwarded-For/-Proto/-Host and Forwarded (RFC 7239), replacing whatever the client sent
+ * unless the proxy in front of tcpkit is trusted to have set them.
+ */
+import { isIPv6 } from "node:net";
+import { getField, splitList } from "../http/header-lookup.js";
+
+/** Our Via entry (RFC 9110 §7.6.3: protocol version and a pseudonym). */
+export const VIA = "1.1 tcpkit";
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authenticate",
+  "proxy-authorization",
+]);
+
+/** Request fields set by the proxy itself (framing, Host, the forwarding fields, Expect). */
+const SET_ON_REQUESTS = new Set(["host", "content-length", "expect", "via"]);
+const FORWARDING = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "forwarded",
+]);
+/** Response fields the server writes itself (framing, Date) or the proxy rewrites (Via). */
+const SET_ON_RESPONSES = new Set(["content-length", "date", "via"]);
+
+/** What the back end's request head is built from besides the client's fields. */
+export interface ForwardRequest {
+  readonly method: string;
+  /** The back end's request-target. */
+  readonly target: string;
+  /** The client's request fields (a RequestHead's flat list). */
+  readonly fields: readonly string[];
+  /** Host for the back end: its authority, or the client's Host with --proxy-keep-host. */
+  readonly host: string;
+  readonly clientAddress: string;
+  /** "https" when the client came over TLS. */
+  readonly proto: "http" | "https";
+  /** Append to the client's X-Forwarded-For/Forwarded (a trusted proxy set them) or replace. */
+  readonly trustForwarded: boolean;
+  /** Content-Length of the body to send, "chunked" for one of unknown length, or none. */
+  readonly framing: number | "chunked" | "none";
+  /** The Upgrade value to pass on (a WebSocket handshake), or undefined. */
+  readonly upgrade: string | undefined;
+}
+
+/** The back end's request head, ending with the blank line. */
+export function upstreamRequestHead(r: ForwardRequest): string {
+  const head = { fields: r.fields };
+  const named = connectionNamed(head);
+  let out = `${r.method} ${r.target} HTTP/1.1\r\nHost: ${r.host}\r\n`;
+  const f = r.fields;
+  for (let i = 0; i < f.length; i += 2) {
+    const name = f[i] as string;
+    if (HOP_BY_HOP.has(name) || SET_ON_REQUESTS.has(name) || named.has(name)) continue;
+    // The forwarding fields are set below: replaced, or appended to when trusted.
+    if (FORWARDING.has(name)) continue;
+    out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
+  }
+  out += `Via: ${joined(getField(head, "via"), VIA)}\r\n`;
+  const host = getField(head, "host");
+  const earlier = r.trustForwarded ? getField(head, "x-forwarded-for") : undefined;
+  out += `X-Forwarded-For: ${joined(earlier, r.clientAddress)}\r\n`;
+  const proto = r.trustForwarded ? (getField(head, "x-forwarded-proto") ?? r.proto) : r.proto;
+  out += `X-Forwarded-Proto: ${proto}\r\n`;
+  const forwardedHost = r.trustForwarded ? (getField(head, "x-forwarded-host") ?? host) : host;
+  if (forwardedHost !== undefined) out += `X-Forwarded-Host: ${forwardedHost}\r\n`;
+  const earlierForwarded = r.trustForwarded ? getField(head, "forwarded") : undefined;
+  out += `Forwarded: ${joined(earlierForwarded, forwardedElement(r.clientAddress, r.proto, host))}\r\n`;
+  if (typeof r.framing === "number") out += `Content-Length: ${r.framing}\r\n`;
+  else if (r.framing === "chunked") out += "Transfer-Encoding: chunked\r\n";
+  if (r.upgrade !== undefined) out += `Connection: Upgrade\r\nUpgrade: ${r.upgrade}\r\n`;
+  return out + "\r\n";
+}
+
+/**
+ * The header block of the client's response from the back end's fields: hop-by-hop and framing
+ * fields dropped, Via appended, a Location that points at the back end mapped by `location`.
+ */
+export function downstreamHeaders(
+  fields: readonly string[],
+  location: (value: string) => string,
+): string {
+  const head = { fields };
+  const named = connectionNamed(head);
+  let out = "";
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (HOP_BY_HOP.has(name) || SET_ON_RESPONSES.has(name) || named.has(name)) continue;
+    const value = fields[i + 1] as string;
+    out += `${canonicalName(name)}: ${name === "location" ? location(value) : value}\r\n`;
+  }
+  return out + `Via: ${joined(getField(head, "via"), VIA)}\r\n`;
+}
+
+/** The field names a Connection field lists (RFC 9110 §7.6.1), lower-cased. */
+function connectionNamed(head: { fields: readonly string[] }): Set<string> {
+  const value = getField(head, "connection");
+  if (value === undefined) return EMPTY;
+  return new Set(splitList(value).map((n) => n.toLowerCase()));
+}
+const EMPTY = new Set<string>();
+
+function joined(earlier: string | undefined, entry: string): string {
+  return earlier === undefined || earlier === "" ? entry : `${earlier}, ${entry}`;
+}
+
+/** One Forwarded element (RFC 7239 §4): IPv6 addresses and host values quoted. */
+function forwardedElement(address: string, proto: string, host: string | undefined): string {
+  const node = isIPv6(address) ? `"[${address}]"` : address;
+  const hostPart = host === undefined ? "" : `;host=${quoteIfNeeded(host)}`;
+  return `for=${node}${hostPart};proto=${proto}`;
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)
+    ? value
+    : `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** "content-type" → "Content-Type" (field names are case-insensitive; this is for readers). */
+export function canonicalName(name: string): string {
+  let out = "";
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i] as string;
+    out += upper ? c.toUpperCase() : c;
+    upper = c === "-";
+  }
+  return out;
+}

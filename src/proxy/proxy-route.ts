@@ -1,0 +1,112 @@
+/**
+ * One `--proxy PREFIX=URL` route: which request paths it takes and the back end's target for
+ * each. Pure. The rule is nginx's `proxy_pass`: a URL without a path keeps the request's path
+ * (`/api=http://b:3000`: /api/x → /api/x); a URL with one replaces the prefix
+ * (`/api=http://b:3000/v1`: /api/x → /v1/x), and redirects are mapped back the same way.
+ */
+import { parseRequestUrl, type RequestUrl } from "../client/request-url.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+
+/** A parsed route. */
+export interface ProxyRoute {
+  /** The path prefix, "/api" (no trailing slash unless it is "/"). */
+  readonly prefix: string;
+  /** The back end: scheme, host, port, authority ("host:port" as Host sends it). */
+  readonly upstream: RequestUrl;
+  /** The path that replaces `prefix`, or undefined to keep the request's path as it is. */
+  readonly replace: string | undefined;
+  /** "http://b:3000", the back end's origin, for messages and Location rewriting. */
+  readonly origin: string;
+}
+
+/** Parses "PREFIX=URL"; throws TcpkitError (ERR_INVALID_ARGUMENT) with a one-line reason. */
+export function parseProxyRoute(text: string): ProxyRoute {
+  const eq = text.indexOf("=");
+  if (eq < 0) throw invalid(`'${text}' is not PREFIX=URL (e.g. /api=http://127.0.0.1:3000)`);
+  let prefix = text.slice(0, eq);
+  const urlText = text.slice(eq + 1);
+  if (!prefix.startsWith("/") || /[\s?#%]/.test(prefix) || hasDotSegment(prefix)) {
+    throw invalid(`prefix '${prefix}' must be a plain path starting with /`);
+  }
+  if (prefix.length > 1 && prefix.endsWith("/")) prefix = prefix.slice(0, -1);
+  let upstream: RequestUrl;
+  try {
+    upstream = parseRequestUrl(urlText);
+  } catch (err) {
+    throw invalid(`'${urlText}': ${(err as Error).message}`);
+  }
+  if (/[?#]/.test(urlText)) throw invalid(`'${urlText}': a back end URL has no query`);
+  // Whether the text names a path: "http://b:3000" and "http://b:3000/" differ, as in nginx.
+  const afterScheme = urlText.slice(urlText.indexOf("//") + 2);
+  const slash = afterScheme.indexOf("/");
+  let replace: string | undefined;
+  if (slash >= 0) {
+    replace = afterScheme.slice(slash);
+    if (replace.length > 1 && replace.endsWith("/")) replace = replace.slice(0, -1);
+    if (replace === "/") replace = "";
+  }
+  const origin = `${upstream.scheme}://${upstream.authority}`;
+  return { prefix, upstream, replace, origin };
+}
+
+/** True when `path` (still percent-encoded) is under the route's prefix, on a segment boundary. */
+export function routeMatches(route: ProxyRoute, path: string): boolean {
+  const prefix = route.prefix;
+  if (prefix === "/") return true;
+  if (!path.startsWith(prefix)) return false;
+  return path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f;
+}
+
+/** The back end's request-target for `path` and `query` (path already matched). */
+export function upstreamTarget(route: ProxyRoute, path: string, query: string): string {
+  let out = path;
+  if (route.replace !== undefined) {
+    const rest = route.prefix === "/" ? path : path.slice(route.prefix.length);
+    out = route.replace + rest;
+    if (out === "") out = "/";
+  }
+  return query === "" ? out : `${out}?${query}`;
+}
+
+/**
+ * A dot segment ("." or "..", also percent-encoded) in a path: refused for proxied requests,
+ * so that /api/../admin cannot step outside what a path-replacing route maps.
+ */
+export function hasDotSegment(path: string): boolean {
+  for (const segment of path.split("/")) {
+    const s = segment.toLowerCase();
+    if (s === "." || s === ".." || s === "%2e" || s === "%2e%2e" || s === ".%2e" || s === "%2e.")
+      return true;
+  }
+  return false;
+}
+
+/**
+ * The front end's URL for a `Location` that points at the back end (nginx's `proxy_redirect
+ * default`): the back end's origin becomes `front` ("http://localhost:8080"), and a replaced
+ * path prefix becomes the route's prefix again. Anything else is returned unchanged.
+ */
+export function rewriteLocation(route: ProxyRoute, location: string, front: string): string {
+  let rest: string;
+  if (location.startsWith(route.origin + "/") || location === route.origin) {
+    rest = location.slice(route.origin.length);
+  } else if (location.startsWith("/") && !location.startsWith("//")) {
+    rest = location;
+  } else {
+    return location;
+  }
+  if (route.replace !== undefined) {
+    const base = route.replace;
+    const prefix = route.prefix === "/" ? "" : route.prefix;
+    if (base === "") rest = prefix + rest;
+    else if (rest === base || rest.startsWith(base + "/") || /^[?#]/.test(rest.slice(base.length)))
+      rest = prefix + rest.slice(base.length);
+    else if (location.startsWith("/")) return location;
+  }
+  if (rest === "") rest = "/";
+  return location.startsWith("/") ? rest : front + rest;
+}
+
+function invalid(message: string): TcpkitError {
+  return new TcpkitError("ERR_INVALID_ARGUMENT", message);
+}

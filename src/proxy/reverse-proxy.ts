@@ -1,0 +1,176 @@
+/**
+ * The reverse proxy (docs/front-end.md): requests under a route's prefix go to its back end, any
+ * method, bodies streamed both ways; everything else goes to next(). A back end that cannot be
+ * reached, fails before its head or sends a malformed one gives 502, one too slow gives 504, each
+ * with one log line naming it; a request is sent twice only when it is idempotent, has no body,
+ * and went out on a kept-alive connection the back end had closed meanwhile (RFC 9112 §9.3.1).
+ * Upgrades (WebSocket) are tunnelled after the back end's 101.
+ */
+import { errorPlan } from "../http/error-plan.js";
+import { withMethods } from "../http/handler-chain.js";
+import { getField, hasToken } from "../http/header-lookup.js";
+import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import type { TcpkitError } from "../util/tcpkit-error.js";
+import { downstreamHeaders, upstreamRequestHead } from "./forward-fields.js";
+import {
+  hasDotSegment,
+  rewriteLocation,
+  routeMatches,
+  upstreamTarget,
+  type ProxyRoute,
+} from "./proxy-route.js";
+import { tunnel } from "./tunnel.js";
+import { callUpstream, NoResponseError, type UpstreamResponse } from "./upstream-call.js";
+import { UpstreamPool, type UpstreamConnection } from "./upstream-pool.js";
+
+export interface ReverseProxyOptions {
+  /** The routes, most specific first is not required: the longest matching prefix wins. */
+  readonly routes: readonly ProxyRoute[];
+  /** Send the client's Host to the back end instead of the back end's own authority. */
+  readonly keepHost?: boolean;
+  /** Keep and append to the client's X-Forwarded-* and Forwarded (a proxy in front set them). */
+  readonly trustForwarded?: boolean;
+  /** To connect, TLS included (default 10 s; past it 504). */
+  readonly connectTimeoutMs?: number;
+  /** For the response head and any silence in the body (default 60 s; 504 before the head). */
+  readonly readTimeoutMs?: number;
+  /** One line per failed request, naming the back end (the CLI prints it on stderr). */
+  readonly onError?: (line: string) => void;
+}
+
+/** Methods forwarded (TRACE is not: it would echo the front's credentials back, XST). */
+export const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+/** A request body's own limit: the back end decides; memory is bounded by backpressure. */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/** The proxy handler for `options.routes`. */
+export function reverseProxy(options: ReverseProxyOptions): Handler {
+  const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
+  const pool = new UpstreamPool(
+    options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs },
+  );
+  let poolWatched = false;
+  return withMethods(PROXY_METHODS, (head, context, next) => {
+    const route = routes.find((r) => routeMatches(r, head.path));
+    if (route === undefined) return next();
+    if (!poolWatched) {
+      poolWatched = true;
+      context.draining.addEventListener("abort", () => pool.close(), { once: true });
+    }
+    return forward(route, head, context, pool, options);
+  });
+}
+
+async function forward(
+  route: ProxyRoute,
+  head: RequestHead,
+  context: RequestContext,
+  pool: UpstreamPool,
+  options: ReverseProxyOptions,
+): Promise<ResponsePlan> {
+  if (hasDotSegment(head.path)) return errorPlan(400);
+  const target = upstreamTarget(route, head.path, head.query);
+  const upgrade = upgradeOf(head);
+  const length = context.body.length;
+  const framing =
+    length === undefined
+      ? "chunked"
+      : length > 0
+        ? length
+        : getField(head, "content-length") !== undefined
+          ? 0
+          : "none";
+  const proto = context.secure ? "https" : "http";
+  const requestHead = upstreamRequestHead({
+    method: head.method,
+    target,
+    fields: head.fields,
+    host:
+      options.keepHost === true
+        ? (getField(head, "host") ?? route.upstream.authority)
+        : route.upstream.authority,
+    clientAddress: context.remoteAddress,
+    proto,
+    trustForwarded: options.trustForwarded === true,
+    framing,
+    upgrade,
+  });
+  const body =
+    (typeof framing === "number" && framing > 0) || framing === "chunked"
+      ? context.body.stream({ limit: NO_LIMIT })
+      : undefined;
+  const canRetry = body === undefined && IDEMPOTENT.has(head.method);
+  let conn: UpstreamConnection | undefined;
+  let response: UpstreamResponse;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      conn = await pool.acquire(route.upstream, route.origin, context.signal);
+      const reused = conn.reused;
+      const held = conn;
+      const onAbort = (): void => held.destroy();
+      context.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        response = await callUpstream(conn, head.method, requestHead, {
+          body,
+          chunked: framing === "chunked",
+          readTimeoutMs: options.readTimeoutMs ?? 60_000,
+          onInterim: (h) =>
+            context.sendInterim(
+              h.status,
+              downstreamHeaders(h.fields, (v) => v),
+            ),
+          onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
+        });
+      } catch (err) {
+        if (err instanceof NoResponseError && reused && canRetry && attempt === 0) continue;
+        throw err;
+      } finally {
+        context.signal.removeEventListener("abort", onAbort);
+      }
+      break;
+    } catch (err) {
+      if (context.signal.aborted) return errorPlan(502); // nobody is waiting for it
+      const status = (err as TcpkitError).code === "ERR_TIMEOUT" ? 504 : 502;
+      options.onError?.(`proxy ${route.origin}${target}: ${(err as Error).message} (${status})`);
+      return { ...errorPlan(status), close: body !== undefined };
+    }
+  }
+  const front = `${proto}://${getField(head, "host") ?? route.upstream.authority}`;
+  const rh = response.head;
+  let headers = downstreamHeaders(rh.fields, (v) => rewriteLocation(route, v, front));
+  if (rh.status === 101) {
+    const upstreamSocket = (conn as UpstreamConnection).detach();
+    if (upgrade === undefined) {
+      upstreamSocket.destroy();
+      options.onError?.(
+        `proxy ${route.origin}${target}: 101 to a request that asked for no upgrade (502)`,
+      );
+      return errorPlan(502);
+    }
+    headers += `Connection: Upgrade\r\nUpgrade: ${getField(rh, "upgrade") ?? upgrade}\r\n`;
+    const rest = response.rest;
+    context.signal.addEventListener("abort", () => upstreamSocket.destroy(), { once: true });
+    return {
+      status: 101,
+      headers,
+      body: {
+        kind: "upgrade",
+        onUpgrade: (socket, buffered) =>
+          tunnel(socket, buffered, upstreamSocket, rest, context.draining),
+      },
+    };
+  }
+  const bodyAllowed = rh.status >= 200 && rh.status !== 204 && rh.status !== 304;
+  if (!bodyAllowed) return { status: rh.status, headers, body: { kind: "none" } };
+  const stream = response.body;
+  return response.length === undefined
+    ? { status: rh.status, headers, body: { kind: "stream", stream } }
+    : { status: rh.status, headers, body: { kind: "stream", stream, length: response.length } };
+}
+
+/** The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. */
+function upgradeOf(head: RequestHead): string | undefined {
+  if (head.version !== 11 || !hasToken(head, "connection", "upgrade")) return undefined;
+  return getField(head, "upgrade");
+}

@@ -1,0 +1,127 @@
+/**
+ * Keep-alive connections to the back ends (RFC 9112 §9.3), per origin: a request takes an idle
+ * one (the most recently used, the likeliest to be alive) or dials a new one; a response that
+ * leaves its connection reusable gives it back. At most `maxIdle` wait per origin and each for
+ * at most `idleMs`; an idle one that receives bytes or closes is dropped at once.
+ */
+import type { Socket } from "node:net";
+import { openConnection } from "../client/connect.js";
+import type { RequestUrl } from "../client/request-url.js";
+import { toNetworkError } from "../util/tcpkit-error.js";
+
+/** What an upstream connection reports to whoever holds it (an exchange, or the pool). */
+export interface ConnectionOwner {
+  onData(chunk: Buffer): void;
+  /** The back end closed or the socket failed (`err`). */
+  onEnd(err: Error | undefined): void;
+  onTimeout(): void;
+  onDrain(): void;
+}
+
+/** One socket to a back end, its listeners attached once and dispatched to its owner. */
+export class UpstreamConnection {
+  owner: ConnectionOwner | undefined;
+  closed = false;
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.owner?.onData(chunk),
+    end: () => this.ended(undefined),
+    close: () => this.ended(undefined),
+    error: (err: Error) => this.ended(toNetworkError(err, this.peer)),
+    timeout: () => this.owner?.onTimeout(),
+    drain: () => this.owner?.onDrain(),
+  };
+
+  constructor(
+    readonly socket: Socket,
+    readonly origin: string,
+    readonly peer: string,
+    /** True when this connection carried a response before (it may have been closed meanwhile). */
+    public reused = false,
+  ) {
+    for (const [event, fn] of Object.entries(this.listeners)) socket.on(event, fn);
+  }
+
+  /** Takes the socket away from the pool's bookkeeping (an upgrade's tunnel now owns it). */
+  detach(): Socket {
+    for (const [event, fn] of Object.entries(this.listeners)) this.socket.off(event, fn);
+    this.socket.on("error", () => {}); // the tunnel adds its own; never an unhandled 'error'
+    this.socket.setTimeout(0);
+    this.owner = undefined;
+    return this.socket;
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private ended(err: Error | undefined): void {
+    if (this.closed && err === undefined && this.owner === undefined) return;
+    this.closed = true;
+    const owner = this.owner;
+    this.owner = undefined;
+    owner?.onEnd(err);
+    this.socket.destroy();
+  }
+}
+
+export interface PoolOptions {
+  /** Idle connections kept per origin (nginx's `keepalive` is per worker; 32 is its example). */
+  readonly maxIdle?: number;
+  /** How long an idle connection is kept (nginx's keepalive_timeout default: 60 s). */
+  readonly idleMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+/** The pool. One per proxy handler; `close()` drops every idle connection. */
+export class UpstreamPool {
+  private readonly idle = new Map<string, UpstreamConnection[]>();
+  private readonly maxIdle: number;
+  private readonly idleMs: number;
+  private readonly connectTimeoutMs: number;
+
+  constructor(options: PoolOptions = {}) {
+    this.maxIdle = options.maxIdle ?? 32;
+    this.idleMs = options.idleMs ?? 30_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /** An idle connection to `upstream`'s origin, or a new one (rejects with a TcpkitError). */
+  async acquire(
+    upstream: RequestUrl,
+    origin: string,
+    signal: AbortSignal,
+  ): Promise<UpstreamConnection> {
+    const list = this.idle.get(origin);
+    while (list !== undefined && list.length > 0) {
+      const conn = list.pop() as UpstreamConnection;
+      if (conn.closed) continue;
+      conn.owner = undefined;
+      conn.socket.setTimeout(0);
+      return conn;
+    }
+    const socket = await openConnection(upstream, this.connectTimeoutMs, {}, undefined, signal);
+    return new UpstreamConnection(socket, origin, upstream.authority);
+  }
+
+  /** Gives a connection whose last response ended cleanly back for the next request. */
+  release(conn: UpstreamConnection): void {
+    if (conn.closed) return;
+    let list = this.idle.get(conn.origin);
+    if (list === undefined) this.idle.set(conn.origin, (list = []));
+    if (list.length >= this.maxIdle) return conn.destroy();
+    conn.reused = true;
+    const drop = (): void => {
+      const at = list.indexOf(conn);
+      if (at >= 0) list.splice(at, 1);
+      conn.destroy();
+    };
+    conn.owner = { onData: drop, onEnd: drop, onTimeout: drop, onDrain: () => {} };
+    conn.socket.setTimeout(this.idleMs);
+    list.push(conn);
+  }
+
+  close(): void {
+    for (const list of this.idle.values()) for (const conn of list.splice(0)) conn.destroy();
+  }
+}

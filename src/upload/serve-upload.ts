@@ -1,0 +1,198 @@
+/**
+ * serveUpload(root, options): the upload wing (issue 14, docs/uploads.md). PUT writes its body to
+ * a file; POST of multipart/form-data (the listing's form) writes each file part into the folder
+ * it was posted to. Requests outside the upload folder, and every other method, go to `next`.
+ *
+ * Nothing is buffered whole: the body stream is read with a limit (413 past it, checked against
+ * Content-Length before a byte is written), and written through TempFile (upload-file.ts), which
+ * keeps at most about 1 MiB in memory.
+ */
+import { realpathSync, statSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { errorPlan } from "../http/error-plan.js";
+import { getField } from "../http/header-lookup.js";
+import { withMethods } from "../http/handler-chain.js";
+import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+import { receiveForm } from "./form-upload.js";
+import { refuse, statusForBodyError, tooLarge, type UploadSite } from "./upload-site.js";
+import { encodeSegments, uploadFormHtml } from "./upload-form.js";
+import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
+import { resolveUploadPath } from "./upload-name.js";
+import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
+
+/** Options of serveUpload; every one has a safe default. */
+export interface UploadOptions {
+  /** The folder uploads may land in, relative to root (default: root itself). */
+  dir?: string;
+  /** Replace existing files (default false: 409 for PUT, a free name for the form). */
+  overwrite?: boolean;
+  /** The largest upload in bytes (default 1 GiB); 413 past it. */
+  maxBytes?: number;
+  /** Accept names starting with "." (default false: 400). */
+  dotfiles?: boolean;
+  /** How long an unfinished resumable upload is kept, in ms (default 24 h). */
+  expireMs?: number;
+}
+
+/** The upload wing: its handler, and the form it adds to listings under the upload folder. */
+export interface UploadWing {
+  readonly handler: Handler;
+  /** A ServeStaticOptions.listingExtras entry: the upload form, for folders it applies to. */
+  readonly listingExtra: (folderPath: string) => string;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
+export const DEFAULT_UPLOAD_EXPIRE_MS = 24 * 3600 * 1000;
+
+/** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
+export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
+  const site = uploadSite(root, options);
+  const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
+    if (head.method === "PUT") return put(site, head, context, next);
+    if (head.method === "POST") return postForm(site, head, context, next);
+    if (head.method === "OPTIONS") return optionsPlan(site, head, next);
+    const resource = resourceOf(site, head.path);
+    if (resource !== undefined) return uploadResource(site, head, context, ...resource);
+    return head.method === "GET" || head.method === "HEAD" || head.method === "OPTIONS"
+      ? next()
+      : elsewhere(next);
+  });
+  const prefix = encodeSegments(site.dirSegments) + "/";
+  const listingExtra = (folderPath: string): string =>
+    folderPath.startsWith(prefix) ? uploadFormHtml(folderPath) : "";
+  return { handler, listingExtra };
+}
+
+function uploadSite(root: string, options: UploadOptions): UploadSite {
+  let realRoot: string;
+  let realUploadDir: string;
+  try {
+    realRoot = realpathSync(root);
+    realUploadDir = realpathSync(resolve(realRoot, options.dir ?? "."));
+    if (!statSync(realUploadDir).isDirectory()) throw new Error("not a directory");
+  } catch (err) {
+    throw new TcpkitError("ERR_FILE", `upload folder is not a folder: ${options.dir ?? root}`, {
+      cause: err,
+    });
+  }
+  const rel = relative(realRoot, realUploadDir);
+  if (rel.startsWith("..") || resolve(realRoot, rel) !== realUploadDir) {
+    throw new TcpkitError("ERR_FILE", `upload folder is outside the root: ${options.dir}`);
+  }
+  return {
+    realRoot,
+    realUploadDir,
+    dirSegments: rel === "" ? [] : rel.split(sep),
+    overwrite: options.overwrite ?? false,
+    maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    dotfiles: options.dotfiles ?? false,
+    expireMs: options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS,
+  };
+}
+
+async function put(
+  site: UploadSite,
+  head: RequestHead,
+  context: RequestContext,
+  next: () => ResponsePlan | Promise<ResponsePlan>,
+): Promise<ResponsePlan> {
+  const target = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, false);
+  if (target.kind === "elsewhere") return elsewhere(next);
+  if (target.kind === "bad") return refuse(400);
+  if (getField(head, "content-range") !== undefined) return refuse(400); // RFC 9110 §14.5
+  const resumable = sfBoolean(getField(head, "upload-complete"));
+  if (resumable !== undefined) {
+    return createUpload(site, head, context, target.folder, target.name, resumable);
+  }
+  if (tooLarge(site, context)) return refuse(413);
+  let folder: string;
+  try {
+    folder = await uploadFolder(site.realRoot, site.realUploadDir, target.folder);
+    if (!site.overwrite && (await nameTaken(folder, target.name))) return refuse(409);
+  } catch (err) {
+    return refuse(statusForWriteError(err));
+  }
+  const stored = await storeBody(context.body.stream({ limit: site.maxBytes }), folder, (temp) =>
+    temp.commit(folder, target.name, site.overwrite),
+  );
+  if (typeof stored === "number") return refuse(stored);
+  if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
+  return errorPlan(201, `Location: ${encodeSegments([...target.folder, target.name])}\r\n`);
+}
+
+/**
+ * OPTIONS under the upload folder: the methods it takes, and (draft §4.1.4) Accept-Patch naming
+ * application/partial-upload with the Upload-Limit, so a client learns resumable uploads work.
+ */
+function optionsPlan(
+  site: UploadSite,
+  head: RequestHead,
+  next: () => ResponsePlan | Promise<ResponsePlan>,
+): ResponsePlan | Promise<ResponsePlan> {
+  const target = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, true);
+  const file = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, false);
+  if (target.kind !== "ok" && file.kind !== "ok") return next();
+  return {
+    status: 200,
+    headers:
+      "Allow: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE\r\n" +
+      "Accept-Patch: application/partial-upload\r\n" +
+      `Upload-Limit: max-size=${site.maxBytes}\r\n`,
+    body: { kind: "none" },
+  };
+}
+
+/** The folder and ID of an upload resource ("/in/.tcpkit-upload-ID.part"), else undefined. */
+function resourceOf(site: UploadSite, path: string): [string[], string] | undefined {
+  const slash = path.lastIndexOf("/");
+  const id = RESOURCE_NAME.exec(path.slice(slash + 1))?.[1];
+  if (id === undefined) return undefined;
+  const folder = resolveUploadPath(path.slice(0, slash + 1), site.dirSegments, site.dotfiles, true);
+  return folder.kind === "ok" ? [[...folder.folder], id] : undefined;
+}
+
+/**
+ * Not under the upload folder: what the rest of the chain says (static's 405), with a close so
+ * that the body is not read just to be thrown away (without --upload the server does the same).
+ */
+async function elsewhere(next: () => ResponsePlan | Promise<ResponsePlan>): Promise<ResponsePlan> {
+  const plan = await next();
+  return plan.close === true ? plan : { ...plan, close: true };
+}
+
+/**
+ * Writes `source` to a new temporary file in `folder` and hands it to `commit`; the status of a
+ * failure otherwise (the temporary file removed). `source` is consumed either way.
+ */
+export async function storeBody(
+  source: AsyncIterable<Buffer>,
+  folder: string,
+  commit: (temp: TempFile) => Promise<boolean>,
+): Promise<{ readonly replaced: boolean; readonly bytes: number } | number> {
+  let temp: TempFile | undefined;
+  try {
+    temp = await TempFile.create(folder);
+    for await (const chunk of source) await temp.write(chunk);
+    await temp.finish();
+    const replaced = await commit(temp);
+    return { replaced, bytes: temp.bytes };
+  } catch (err) {
+    await temp?.discard();
+    (source as Partial<Readable>).destroy?.();
+    return statusForBodyError(err);
+  }
+}
+
+async function postForm(
+  site: UploadSite,
+  head: RequestHead,
+  context: RequestContext,
+  next: () => ResponsePlan | Promise<ResponsePlan>,
+): Promise<ResponsePlan> {
+  const target = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, true);
+  if (target.kind === "elsewhere") return elsewhere(next);
+  if (target.kind === "bad") return refuse(400);
+  return receiveForm(site, head, context, target.folder);
+}

@@ -1,0 +1,204 @@
+/**
+ * Writing one uploaded file safely (issue 14): never outside the upload folder, never a partial
+ * file under its final name, never over an existing file unless asked.
+ *
+ * The target folder's real path must lie inside the upload folder's; the bytes go to a new
+ * temporary file beside the target, opened O_CREAT|O_EXCL|O_NOFOLLOW (a name that exists, or a
+ * symlink planted under it, fails rather than being followed); fsynced, then moved into place
+ * with link() when the name must be new (EEXIST: someone else's file, or a concurrent upload
+ * that won) or rename() when it may be replaced. Both act on names in the folder itself and never
+ * follow a symlink at the final name. Any failure removes the temporary file.
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { link, lstat, open, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
+import { join, sep } from "node:path";
+
+/** Temporary files start with this (a dotfile: hidden from listings and never served). */
+export const TEMP_PREFIX = ".tcpkit-upload-";
+
+/** Why an upload failed, as the status a client is told. */
+export class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The status for a file-system error while writing: 507 (disk full, quota, size limit), 403, 409, 500. */
+export function statusForWriteError(err: unknown): number {
+  if (err instanceof UploadError) return err.status;
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EFBIG": // the process's file-size limit: the server's storage, not the client's fault
+      return 507;
+    case "EACCES":
+    case "EPERM":
+      return 403;
+    case "EEXIST":
+    case "EISDIR":
+    case "ENOTDIR":
+    case "ENOENT":
+    case "ENOTEMPTY":
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+/**
+ * The real path of the folder `segments` under `realRoot`, checked to be the upload folder
+ * (`realUploadDir`) or inside it. A missing folder is a 409 (parents are not created), one that
+ * leaves the upload folder through a symlink a 403.
+ */
+export async function uploadFolder(
+  realRoot: string,
+  realUploadDir: string,
+  segments: readonly string[],
+): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(join(realRoot, ...segments));
+  } catch (err) {
+    throw new UploadError(statusForWriteError(err), "the target folder does not exist");
+  }
+  if (real !== realUploadDir && !real.startsWith(realUploadDir + sep)) {
+    throw new UploadError(403, "the target folder is outside the upload folder");
+  }
+  if (!(await lstat(real)).isDirectory()) throw new UploadError(409, "not a folder");
+  return real;
+}
+
+/** Whether something (a file, folder, symlink) already has `name` in `folder`. */
+export async function nameTaken(folder: string, name: string): Promise<boolean> {
+  try {
+    await lstat(join(folder, name));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const OPEN_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+
+/** Bytes gathered before one writev: fewer thread-pool round trips, memory still bounded. */
+const BATCH_BYTES = 512 * 1024;
+
+/** A temporary file being written, with one write in flight while the next batch gathers. */
+export class TempFile {
+  readonly path: string;
+  readonly #handle: FileHandle;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #inFlight: Promise<unknown> = Promise.resolve();
+  bytes = 0;
+
+  private constructor(path: string, handle: FileHandle) {
+    this.path = path;
+    this.#handle = handle;
+  }
+
+  /** A new temporary file in the (real, checked) `folder`, named by `id` (default: random). */
+  static async create(folder: string, id = randomBytes(9).toString("hex")): Promise<TempFile> {
+    const path = join(folder, `${TEMP_PREFIX}${id}.part`);
+    return new TempFile(path, await open(path, OPEN_FLAGS, 0o644));
+  }
+
+  /** An existing temporary file (a resumable upload's), written at its end; `bytes` is its size. */
+  static async append(path: string): Promise<TempFile> {
+    const handle = await open(path, APPEND_FLAGS);
+    const file = new TempFile(path, handle);
+    file.bytes = (await handle.stat()).size;
+    return file;
+  }
+
+  /** Writes what was received and closes, keeping the file (an interrupted resumable upload). */
+  async keep(): Promise<void> {
+    try {
+      await this.#flush();
+      await this.#inFlight;
+      await this.#handle.sync();
+    } finally {
+      await this.#handle.close().catch(() => {});
+    }
+  }
+
+  /** Queues `chunk` (the caller may not reuse it); resolves when memory allows more. */
+  async write(chunk: Buffer): Promise<void> {
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    this.bytes += chunk.length;
+    if (this.#batchBytes >= BATCH_BYTES) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    await this.#inFlight;
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#inFlight = writeAll(this.#handle, batch);
+    // Surface a failure (ENOSPC) at the next flush; never leave a rejection unobserved.
+    this.#inFlight.catch(() => {});
+  }
+
+  /** Writes the rest, fsyncs and closes. */
+  async finish(): Promise<void> {
+    await this.#flush();
+    await this.#inFlight;
+    await this.#handle.sync();
+    await this.#handle.close();
+  }
+
+  /**
+   * Moves the finished file to `name` in its folder: link() when the name must be new (409 if
+   * taken, even by a concurrent upload that finished first), rename() when it may be replaced
+   * (409 if it is a folder). Returns whether a file was replaced.
+   */
+  async commit(folder: string, name: string, overwrite: boolean): Promise<boolean> {
+    const target = join(folder, name);
+    if (!overwrite) {
+      await link(this.path, target).catch((err: unknown) => {
+        throw new UploadError(statusForWriteError(err), "the name is taken");
+      });
+      await unlink(this.path);
+      return false;
+    }
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
+    await rename(this.path, target);
+    return existing !== undefined;
+  }
+
+  /** Closes and removes the temporary file, whatever state it is in. */
+  async discard(): Promise<void> {
+    await this.#inFlight.catch(() => {});
+    await this.#handle.close().catch(() => {});
+    await unlink(this.path).catch(() => {});
+  }
+}
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending);
+    pending = skipBytes(pending, bytesWritten);
+  }
+}
+
+/** What is left of `buffers` after their first `n` bytes. */
+function skipBytes(buffers: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < buffers.length && n >= (buffers[i] as Buffer).length)
+    n -= (buffers[i++] as Buffer).length;
+  if (i === buffers.length) return [];
+  const rest = buffers.slice(i);
+  rest[0] = (rest[0] as Buffer).subarray(n);
+  return rest;
+}

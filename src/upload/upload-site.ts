@@ -1,0 +1,46 @@
+/**
+ * What the PUT and form paths share: the upload site's settings and how a failure is answered.
+ */
+import { errorPlan } from "../http/error-plan.js";
+import type { RequestContext, ResponsePlan } from "../http/types.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
+import { statusForWriteError, UploadError } from "./upload-file.js";
+
+/** Settings shared by the PUT and form paths. */
+export interface UploadSite {
+  readonly realRoot: string;
+  readonly realUploadDir: string;
+  readonly dirSegments: readonly string[];
+  readonly overwrite: boolean;
+  readonly maxBytes: number;
+  readonly dotfiles: boolean;
+  /** How long an unfinished resumable upload is kept, from its creation. */
+  readonly expireMs: number;
+}
+
+/** A refusal before the body is read: the connection closes, so the client need not send it. */
+export function refuse(status: number): ResponsePlan {
+  return { ...errorPlan(status), close: true };
+}
+
+/** 413 when the declared length is over the limit, before anything is created. */
+export function tooLarge(site: UploadSite, context: RequestContext): boolean {
+  const length = context.body.length;
+  return length !== undefined && length > site.maxBytes;
+}
+
+/** What a client is told when its body or the disk failed the upload. */
+export function statusForBodyError(err: unknown): number {
+  if (err instanceof TcpkitError) {
+    switch (err.code) {
+      case "ERR_BODY_TOO_LARGE":
+        return 413;
+      case "ERR_TIMEOUT":
+        return 408;
+      default:
+        return 400; // malformed, cut short
+    }
+  }
+  if (err instanceof UploadError) return err.status;
+  return statusForWriteError(err);
+}

@@ -1,0 +1,189 @@
+/**
+ * `tcpkit serve --live` in a real headless Chromium (playwright-core, /usr/bin/chromium): a page
+ * reloads when a file changes, a CSS-only change restyles the page without a navigation, a page
+ * without </body> reloads too, 50 files written in a burst give one reload; and with curl and raw
+ * sockets: the injected page's framing and ETag, HEAD and ranges untouched, a precompressed
+ * variant injected uncompressed, --live-poll, and 200 idle event streams in bounded memory.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Socket } from "node:net";
+import { gzipSync } from "node:zlib";
+import { after, before, describe, it } from "node:test";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { processMemory, runCli, startServe, type RunningServer } from "../support/cli.js";
+import { openSocket } from "../support/raw-socket.js";
+import { runTool } from "../support/tools.js";
+
+const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-live-"));
+const page1 = (text: string): string =>
+  `<!doctype html><html><head><link rel="stylesheet" href="/style.css"></head>` +
+  `<body><p id="t">${text}</p></body></html>\n`;
+writeFileSync(join(ROOT, "index.html"), page1("one"));
+writeFileSync(join(ROOT, "style.css"), "p { color: rgb(255, 0, 0); }\n");
+writeFileSync(join(ROOT, "bare.html"), "<p id=t>bare one</p>");
+mkdirSync(join(ROOT, "burst"));
+const ZIPPED = `<html><body><p id="t">zipped</p></body></html>\n`;
+writeFileSync(join(ROOT, "zipped.html"), ZIPPED);
+writeFileSync(join(ROOT, "zipped.html.gz"), gzipSync(ZIPPED));
+
+let server: RunningServer;
+let browser: BrowserContext;
+let page: Page;
+let profile: string;
+let base: string;
+
+before(async () => {
+  server = await startServe(ROOT, "--live");
+  base = `http://127.0.0.1:${server.port}`;
+  profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    timeout: 60_000,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(ROOT, { recursive: true, force: true });
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+});
+
+/** Loads `path` and waits until its event stream is open (the page is listening). */
+async function open(path: string): Promise<void> {
+  const connected = page.waitForResponse((r) => r.url().endsWith("/.tcpkit%2Flive"));
+  await page.goto(base + path);
+  await connected;
+  await page.evaluate("window.marker = 1");
+}
+
+const marker = (): Promise<unknown> => page.evaluate("window.marker");
+const text = (want: string): string =>
+  `document.getElementById("t")?.textContent === ${JSON.stringify(want)}`;
+const COLOR = `getComputedStyle(document.getElementById("t")).color`;
+
+describe("live reload in Chromium", () => {
+  it("reloads the page when it changes", async () => {
+    await open("/");
+    writeFileSync(join(ROOT, "index.html"), page1("two"));
+    await page.waitForFunction(text("two"));
+    assert.equal(await marker(), undefined, "the page was not reloaded");
+  });
+
+  it("swaps stylesheets for a CSS-only change, without a navigation", async () => {
+    await open("/");
+    const color = (): Promise<string> => page.evaluate(COLOR);
+    assert.equal(await color(), "rgb(255, 0, 0)");
+    writeFileSync(join(ROOT, "style.css"), "p { color: rgb(0, 0, 255); }\n");
+    await page.waitForFunction(`${COLOR} === "rgb(0, 0, 255)"`);
+    assert.equal(await marker(), 1, "the page navigated");
+    assert.equal(await page.$$eval('link[rel="stylesheet"]', (l) => l.length), 1);
+  });
+
+  it("reloads a page without </body> or </html>", async () => {
+    await open("/bare.html");
+    writeFileSync(join(ROOT, "bare.html"), "<p id=t>bare two</p>");
+    await page.waitForFunction(text("bare two"));
+  });
+
+  it("reloads once for 50 files written in a burst", async () => {
+    await open("/");
+    let loads = 0;
+    const onLoad = (): void => void loads++;
+    page.on("load", onLoad);
+    const reloaded = page.waitForEvent("load");
+    for (let i = 0; i < 50; i++) writeFileSync(join(ROOT, "burst", `f${i}.js`), `// ${i}\n`);
+    await reloaded;
+    // a second reload would follow within the debounce's 1 s bound; wait past it
+    await new Promise((r) => setTimeout(r, 2000));
+    page.off("load", onLoad);
+    assert.equal(loads, 1);
+  });
+});
+
+describe("live reload's HTTP side", () => {
+  it("injects with a right Content-Length and a distinct ETag; HEAD and ranges untouched", async () => {
+    const plain = await runTool("curl", ["-sS", "-i", `${base}/zipped.html`]);
+    const [head, body] = plain.stdout.toString("latin1").split("\r\n\r\n") as [string, string];
+    assert.match(body, /<script data-tcpkit-live>[^]*<\/script><\/body><\/html>\n$/);
+    assert.equal(Number(/\r\nContent-Length: (\d+)/.exec(head)?.[1]), Buffer.byteLength(body));
+    assert.match(head, /\r\nETag: "[^"]+-live"\r\n/);
+    assert.doesNotMatch(head, /Accept-Ranges/);
+    const zipped = await runTool("curl", [
+      "-sS",
+      "-i",
+      "-H",
+      "Accept-Encoding: gzip",
+      `${base}/zipped.html`,
+    ]);
+    const zippedText = zipped.stdout.toString("latin1");
+    assert.doesNotMatch(zippedText, /Content-Encoding/i);
+    assert.match(zippedText, /<p id="t">zipped<\/p><script data-tcpkit-live>/);
+    const headOnly = await runTool("curl", ["-sS", "-I", `${base}/zipped.html`]);
+    assert.match(
+      headOnly.stdout.toString(),
+      new RegExp(`\r\nContent-Length: ${ZIPPED.length}\r\n`),
+    );
+    const range = await runTool("curl", ["-sS", "-r", "0-5", `${base}/zipped.html`]);
+    assert.equal(range.stdout.toString(), ZIPPED.slice(0, 6));
+  });
+
+  it("holds 200 idle event streams in bounded memory, and reaches all of them", async () => {
+    const pid = server.child.pid as number;
+    const before = await processMemory(pid, "VmRSS");
+    const sockets: Socket[] = [];
+    const seen: string[] = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        const s = await openSocket(server.port);
+        seen.push("");
+        s.setEncoding("latin1");
+        s.on("data", (c: string) => (seen[i] += c));
+        s.write("GET /.tcpkit%2Flive HTTP/1.1\r\nHost: x\r\n\r\n");
+        sockets.push(s);
+      }
+      for (let i = 0; i < 100 && !seen.every((t) => t.includes("tcpkit live reload")); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(seen.every((t) => /^HTTP\/1\.1 200 OK\r\n[^]*text\/event-stream/.test(t)));
+      const grown = (await processMemory(pid, "VmRSS")) - before;
+      assert.ok(grown < 24 * 1024 * 1024, `RSS grew ${grown} bytes for 200 streams`);
+      writeFileSync(join(ROOT, "burst", "ping.txt"), String(Date.now()));
+      for (let i = 0; i < 100 && !seen.every((t) => t.includes("event: reload")); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.equal(seen.filter((t) => t.includes("event: reload")).length, 200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  it("polls with --live-poll, and refuses --live-poll without --live", async () => {
+    const polled = await startServe(ROOT, "--live", "--live-poll", "100");
+    try {
+      const s = await openSocket(polled.port);
+      let text = "";
+      s.setEncoding("latin1");
+      s.on("data", (c: string) => (text += c));
+      s.write("GET /.tcpkit%2Flive HTTP/1.1\r\nHost: x\r\n\r\n");
+      for (let i = 0; i < 100 && !text.includes("tcpkit live reload"); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300)); // the first walk is the baseline
+      writeFileSync(join(ROOT, "burst", "polled.txt"), String(Date.now()));
+      for (let i = 0; i < 100 && !text.includes("event: reload"); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      s.destroy();
+      assert.match(text, /event: reload/);
+    } finally {
+      await polled.stop();
+    }
+    const r = await runCli(["serve", ROOT, "--live-poll", "100"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--live-poll needs --live/);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * `tcpkit serve --auth / --auth-file / --auth-scope` from the outside: curl -u against bcrypt and
+ * {SHA} lines written by Apache's own htpasswd, identical 401s for every kind of failure, the
+ * slow-down after repeated failures, credentials kept out of the log and the trace, the
+ * clear-text warning, start-up errors naming the bad line, and Chromium's login flow.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import { runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
+import { exchange } from "../support/raw-socket.js";
+import { runTool } from "../support/tools.js";
+
+let dir: string;
+let root: string;
+let htpasswd: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tcpkit-auth-"));
+  root = join(dir, "www");
+  await runTool("mkdir", [root]);
+  writeFileSync(join(root, "hello.txt"), "hello\n");
+  htpasswd = join(dir, "users");
+  // Apache's own tool writes the file: bcrypt ($2y$, cost 5 to keep the test quick) and {SHA}.
+  for (const args of [
+    ["-cbB", "-C", "5", htpasswd, "alice", "s3cret:with colon"],
+    ["-bs", htpasswd, "bob", "pässword"],
+  ]) {
+    const r = await runTool("htpasswd", args);
+    assert.equal(r.code, 0, r.stderr);
+  }
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function curl(url: string, ...args: string[]): Promise<{ status: number; body: string }> {
+  const r = await runTool("curl", ["-s", "-w", "\n%{http_code}", ...args, url]);
+  const text = r.stdout.toString("utf8");
+  const cut = text.lastIndexOf("\n");
+  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
+}
+
+describe("serve --auth-file and --auth", () => {
+  let s: RunningServer;
+  let url: string;
+  before(async () => {
+    s = await startCli([
+      "serve",
+      root,
+      "--port",
+      "0",
+      "--auth-file",
+      htpasswd,
+      "--auth",
+      "carol:plain pw",
+      "--trace",
+    ]);
+    url = `http://127.0.0.1:${s.port}/hello.txt`;
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it("lets in each kind of user with curl -u", async () => {
+    for (const user of ["alice:s3cret:with colon", "bob:pässword", "carol:plain pw"]) {
+      assert.deepEqual(await curl(url, "-u", user), { status: 200, body: "hello\n" }, user);
+    }
+  });
+
+  it("answers every failure with the same 401 and challenge", async () => {
+    const answers = new Set<string>();
+    for (const args of [
+      [],
+      ["-u", "alice:wrong"],
+      ["-u", "nobody:s3cret:with colon"],
+      ["-H", "Authorization: Basic !!!"],
+      ["-H", "Authorization: Bearer abc"],
+    ]) {
+      const r = await runTool("curl", ["-s", "-i", ...args, url]);
+      const head = r.stdout.toString("latin1").replace(/^Date: .*\r\n/m, "");
+      assert.match(head, /^HTTP\/1\.1 401 Unauthorized\r\n/);
+      assert.match(head, /\r\nWWW-Authenticate: Basic realm="tcpkit", charset="UTF-8"\r\n/);
+      answers.add(head);
+    }
+    assert.equal(answers.size, 1, "no hint of which part was wrong");
+  });
+
+  it("keeps a verified login on a keep-alive connection", async () => {
+    const auth = `Basic ${Buffer.from("alice:s3cret:with colon").toString("base64")}`;
+    const req = `GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\n\r\n`;
+    const r = await exchange(s.port, [req + req + req], { quietMs: 2000 });
+    assert.equal(r.data.toString("latin1").match(/HTTP\/1\.1 200 OK/g)?.length, 3);
+  });
+
+  it("never writes the credentials to the access log or the trace", async () => {
+    await curl(url, "-u", "carol:plain pw");
+    await curl(url, "-u", "carol:wrong pw");
+    const secret = Buffer.from("carol:plain pw").toString("base64");
+    const wrong = Buffer.from("carol:wrong pw").toString("base64");
+    const all = s.stdout() + s.stderr();
+    assert.match(s.stderr(), /< Authorization: Basic \[redacted\]\n/);
+    for (const leak of [secret, wrong, "plain pw", "wrong pw"])
+      assert.ok(!all.includes(leak), leak);
+  });
+});
+
+describe("serve --auth slow-down", () => {
+  it("allows 10 failures from one address at once, then one a second, and 429 when far behind", async () => {
+    const s = await startServe(root, "--auth", "u:p");
+    try {
+      const url = `http://127.0.0.1:${s.port}/hello.txt`;
+      // 10 + 1 per second: 12 failures cannot be over in less than 2 s, however fast the client.
+      const started = Date.now();
+      for (let i = 0; i < 12; i++) assert.equal((await curl(url, "-u", "u:x")).status, 401);
+      assert.ok(Date.now() - started >= 1900, `12 failures in ${Date.now() - started} ms`);
+      // 35 attempts at once: those that would wait past 30 s are refused at once.
+      const statuses = await Promise.all(
+        Array.from({ length: 35 }, () =>
+          runTool("curl", [
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-m",
+            "2",
+            "-u",
+            "u:x",
+            url,
+          ]),
+        ),
+      );
+      assert.ok(statuses.some((r) => r.stdout.toString() === "429"));
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("serve --auth-scope upload", () => {
+  it("leaves reads public and still asks for writes", async () => {
+    const s = await startServe(root, "--auth", "u:p", "--auth-scope", "upload");
+    try {
+      const url = `http://127.0.0.1:${s.port}/hello.txt`;
+      assert.deepEqual(await curl(url), { status: 200, body: "hello\n" });
+      assert.equal((await curl(url, "-I")).status, 200);
+      // Without an upload wing no handler takes DELETE: the server's 405 comes first.
+      assert.equal((await curl(url, "-X", "DELETE")).status, 405);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe("serve --auth start-up", () => {
+  it("warns once without TLS on a non-loopback address, not on loopback", async () => {
+    const open = await startCli([
+      "serve",
+      root,
+      "--port",
+      "0",
+      "--host",
+      "0.0.0.0",
+      "--auth",
+      "u:p",
+    ]);
+    const local = await startServe(root, "--auth", "u:p");
+    const [a, b] = [await open.stop(), await local.stop()];
+    assert.match(
+      a.stderr,
+      /^tcpkit: warning: --auth without TLS on 0\.0\.0\.0: passwords cross the network readable/,
+    );
+    assert.equal(a.stderr.split("\n").length, 2);
+    assert.equal(b.stderr, "");
+  });
+
+  it("refuses a bad htpasswd line, an unreadable file and a bad --auth with exit 2", async () => {
+    const bad = join(dir, "bad");
+    writeFileSync(bad, `alice:$2y$05$${"a".repeat(53)}\nbob:$apr1$x$y\n`);
+    const cases: [string[], RegExp][] = [
+      [
+        ["--auth-file", bad],
+        /^tcpkit: --auth-file .*bad: line 2: Apache MD5 \(\$apr1\$\) is not supported; use bcrypt \(htpasswd -B\)/,
+      ],
+      [["--auth-file", join(dir, "none")], /^tcpkit: --auth-file: cannot read .*none: /],
+      [["--auth", "justapassword"], /^tcpkit: --auth: expected 'USER:PASSWORD'/],
+      [["--auth", "a:1", "--auth", "a:2"], /^tcpkit: --auth: user 'a' is given twice/],
+      [["--auth-scope", "some"], /^tcpkit: --auth-scope must be one of all, upload, not 'some'/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runCli(["serve", root, "--port", "0", ...flags]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.split("\n").length, 2);
+      assert.ok(!r.stderr.includes("justapassword"));
+    }
+  });
+});
+
+describe("serve --auth in Chromium", () => {
+  it("shows 401 without credentials and the page with them", async () => {
+    const s = await startServe(root, "--auth-file", htpasswd);
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      timeout: 60_000,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+    });
+    try {
+      const url = `http://127.0.0.1:${s.port}/hello.txt`;
+      const user = await browser.newContext({
+        httpCredentials: { username: "alice", password: "s3cret:with colon" },
+      });
+      const page = await user.newPage();
+      assert.equal((await page.goto(url))?.status(), 200);
+      assert.equal((await page.textContent("body"))?.trim(), "hello");
+      // Without credentials Chromium gets the challenge (a person would see the login prompt;
+      // headless, the navigation ends with ERR_INVALID_AUTH_CREDENTIALS).
+      const stranger = await (await browser.newContext()).newPage();
+      const challenged = stranger.waitForResponse(url);
+      await stranger.goto(url).catch(() => undefined);
+      const refused = await challenged;
+      assert.equal(refused.status(), 401);
+      assert.equal(refused.headers()["www-authenticate"], 'Basic realm="tcpkit", charset="UTF-8"');
+    } finally {
+      await browser.close();
+      await s.stop();
+    }
+  });
+});

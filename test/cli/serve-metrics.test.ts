@@ -1,0 +1,140 @@
+/**
+ * `tcpkit serve --health / --metrics` from the outside: the health answer without credentials
+ * (and 503 once a graceful stop began), the metrics text read by a real Prometheus text parser
+ * (parse-prometheus-text-format, prom2json's shape) with counts that follow what was sent, and
+ * --auth in front of the metrics.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import parsePrometheus, { type PrometheusFamily } from "parse-prometheus-text-format";
+import { openSocket } from "../support/raw-socket.js";
+import { runCli, startServe } from "../support/cli.js";
+import { runTool } from "../support/tools.js";
+
+let root: string;
+before(() => {
+  root = mkdtempSync(join(tmpdir(), "tcpkit-metrics-"));
+  writeFileSync(join(root, "hello.txt"), "hello\n");
+  writeFileSync(join(root, "big.bin"), Buffer.alloc(16 * 1024 * 1024, 1));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function get(url: string, ...args: string[]): Promise<{ status: number; body: string }> {
+  const r = await runTool("curl", ["-s", "-w", "\n%{http_code}", ...args, url]);
+  const text = r.stdout.toString("utf8");
+  const cut = text.lastIndexOf("\n");
+  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
+}
+
+function family(families: PrometheusFamily[], name: string): PrometheusFamily {
+  const f = families.find((x) => x.name === name);
+  assert.ok(f !== undefined, `no ${name}`);
+  return f;
+}
+
+function value(
+  families: PrometheusFamily[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const m = family(families, name).metrics.find((s) =>
+    Object.entries(labels).every(([k, v]) => s.labels?.[k] === v),
+  );
+  return Number(m?.value ?? 0);
+}
+
+describe("serve --health and --metrics", () => {
+  it("answers health without credentials and metrics only with them, parsed by a Prometheus parser", async () => {
+    const s = await startServe(
+      root,
+      "--auth",
+      "ops:pw",
+      "--health",
+      "/healthz",
+      "--metrics",
+      "/metrics",
+    );
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: "ok\n" });
+      assert.equal((await get(`${base}/metrics`)).status, 401);
+      for (let i = 0; i < 3; i++) await get(`${base}/hello.txt`, "-u", "ops:pw");
+      await get(`${base}/missing`, "-u", "ops:pw");
+      await get(`${base}/hello.txt`, "-u", "ops:pw", "-X", "BREW");
+      const r = await runTool("curl", ["-s", "-i", "-u", "ops:pw", `${base}/metrics`]);
+      const [head, text] = r.stdout.toString("utf8").split("\r\n\r\n") as [string, string];
+      assert.match(head, /\r\nContent-Type: text\/plain; version=0\.0\.4; charset=utf-8\r\n/);
+      assert.match(head, /\r\nCache-Control: no-store\r\n/);
+      const families = parsePrometheus(text);
+      assert.equal(family(families, "tcpkit_http_requests_total").type, "COUNTER");
+      // health 200, metrics 401, 3 files, this scrape is not yet counted
+      assert.equal(
+        value(families, "tcpkit_http_requests_total", { method: "GET", code: "2xx" }),
+        4,
+      );
+      assert.equal(
+        value(families, "tcpkit_http_requests_total", { method: "GET", code: "4xx" }),
+        2,
+      );
+      assert.equal(
+        value(families, "tcpkit_http_requests_total", { method: "other", code: "5xx" }),
+        1,
+      );
+      assert.ok(value(families, "tcpkit_http_received_bytes_total") > 6 * 60);
+      assert.ok(value(families, "tcpkit_http_sent_bytes_total") > 3 * 6);
+      assert.ok(value(families, "tcpkit_http_connections_total") >= 7);
+      assert.equal(value(families, "tcpkit_http_connections_open"), 1);
+      const histogram = family(families, "tcpkit_http_request_duration_seconds");
+      assert.equal(histogram.type, "HISTOGRAM");
+      const h = histogram.metrics[0]!;
+      assert.equal(h.count, "7");
+      assert.equal(h.buckets?.["+Inf"], "7");
+      const counts = Object.entries(h.buckets ?? {})
+        .map(([le, n]) => [Number(le === "+Inf" ? Infinity : le), Number(n)] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map(([, n]) => n);
+      assert.deepEqual(
+        counts,
+        [...counts].sort((a, b) => a - b),
+        "cumulative buckets",
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("answers health 503 once a graceful stop began", async () => {
+    const s = await startServe(root, "--health", "/healthz");
+    // A 16 MiB response the client does not read holds the stop; health is pipelined behind it.
+    const socket = await openSocket(s.port);
+    const received: Buffer[] = [];
+    socket.pause();
+    socket.write(
+      "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = s.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.on("data", (c: Buffer) => received.push(c));
+    socket.on("error", () => {});
+    socket.resume();
+    await closed;
+    await stopped;
+    const tail = Buffer.concat(received)
+      .subarray(16 * 1024 * 1024)
+      .toString("latin1");
+    assert.match(tail, /HTTP\/1\.1 503 Service Unavailable\r\n[^]*\r\n\r\ndraining\n$/);
+  });
+
+  it("refuses an endpoint that is not a plain path with exit 2", async () => {
+    for (const bad of ["healthz", "/a b", "/x?y", "/%41"]) {
+      const r = await runCli(["serve", root, "--port", "0", "--health", bad]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^tcpkit: --health must be a path such as \/healthz, not '/);
+    }
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * `tcpkit serve --proxy PREFIX=URL` against real back ends started here (a node:http app, a
+ * WebSocket echo server from `ws`, python3 http.server), with curl, raw sockets and a real
+ * WebSocket client: RFC 9110 §7.6 fields both ways, bodies streamed both ways with backpressure,
+ * HTTP/1.0 clients, 1xx, redirects, 502/504, a back end dying mid-response, keep-alive upstream,
+ * and WebSocket pass-through.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { runCli, startServe, type RunningServer } from "../support/cli.js";
+import { startBackend, type Backend } from "../support/proxy-backends.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
+import { exchange, openSocket } from "../support/raw-socket.js";
+import { runTool } from "../support/tools.js";
+
+const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-proxy-"));
+writeFileSync(join(ROOT, "index.html"), "<!doctype html><title>front</title>\n");
+mkdirSync(join(ROOT, "py"));
+writeFileSync(join(ROOT, "py", "file.txt"), "from python\n");
+const BIG = join(ROOT, "64mib.bin");
+const fd = openSync(BIG, "w");
+ftruncateSync(fd, 64 * 1024 * 1024); // sparse: 64 MiB of zeros, no disk used
+closeSync(fd);
+const ZEROS_64MIB_SHA256 = createHash("sha256")
+  .update(Buffer.alloc(64 * 1024 * 1024))
+  .digest("hex");
+
+interface Echoed {
+  method: string;
+  url: string;
+  headers: string[];
+  bytes: number;
+  sha256: string;
+}
+
+function fieldsOf(raw: string[]): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    map.set(name, [...(map.get(name) ?? []), raw[i + 1] as string]);
+  }
+  return map;
+}
+
+async function curl(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runTool("curl", ["-sS", ...args], { timeoutMs: 60_000 });
+  return { code: r.code, out: r.stdout.toString("latin1"), err: r.stderr };
+}
+
+describe("tcpkit serve --proxy", () => {
+  let back: Backend;
+  let py: Awaited<ReturnType<typeof startPythonHttpServer>>;
+  let s: RunningServer;
+  let deadPort: number;
+  const front = (path: string): string => `http://127.0.0.1:${s.port}${path}`;
+
+  before(async () => {
+    back = await startBackend();
+    py = await startPythonHttpServer(join(ROOT, "py"));
+    // a port nothing listens on: bound, read, closed
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    deadPort = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    s = await startServe(
+      ROOT,
+      "--spa",
+      "--proxy",
+      `/api=http://127.0.0.1:${back.port}`,
+      "--proxy",
+      `/v2=http://127.0.0.1:${back.port}/real/v2`,
+      "--proxy",
+      `/py=http://127.0.0.1:${py.port}/`,
+      "--proxy",
+      `/down=http://127.0.0.1:${deadPort}`,
+      "--proxy-timeout",
+      "1",
+    );
+  });
+  after(async () => {
+    await s.stop();
+    py.child.kill();
+    await back.close();
+  });
+
+  it("forwards method, target and fields per RFC 9110 §7.6, both ways", async () => {
+    const r = await curl([
+      "-i",
+      "-H",
+      "Connection: X-Secret",
+      "-H",
+      "X-Secret: hop",
+      "-H",
+      "Keep-Alive: timeout=5",
+      "-H",
+      "TE: trailers",
+      "-H",
+      "Proxy-Authorization: Basic eDp5",
+      "-H",
+      "X-Forwarded-For: 6.6.6.6",
+      "-H",
+      "Forwarded: for=6.6.6.6",
+      "-H",
+      "X-Custom: kept",
+      front("/api/echo?q=1&r=%20"),
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const [head, body] = r.out.split("\r\n\r\n") as [string, string];
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /\r\nVia: 1\.1 tcpkit\r\n/);
+    assert.match(head, /\r\nX-End: kept\r\n/);
+    assert.doesNotMatch(head, /X-Hop|Keep-Alive/i);
+    const echoed = JSON.parse(body) as Echoed;
+    assert.equal(echoed.method, "GET");
+    assert.equal(echoed.url, "/api/echo?q=1&r=%20");
+    const f = fieldsOf(echoed.headers);
+    assert.deepEqual(f.get("host"), [`127.0.0.1:${back.port}`]);
+    assert.deepEqual(f.get("x-custom"), ["kept"]);
+    for (const hop of ["x-secret", "keep-alive", "te", "proxy-authorization"])
+      assert.equal(f.get(hop), undefined, hop);
+    assert.deepEqual(f.get("via"), ["1.1 tcpkit"]);
+    assert.deepEqual(f.get("x-forwarded-for"), ["127.0.0.1"]);
+    assert.deepEqual(f.get("x-forwarded-proto"), ["http"]);
+    assert.deepEqual(f.get("x-forwarded-host"), [`127.0.0.1:${s.port}`]);
+    assert.deepEqual(f.get("forwarded"), [`for=127.0.0.1;host="127.0.0.1:${s.port}";proto=http`]);
+  });
+
+  it("maps a prefix onto the back end's path, and its redirects back", async () => {
+    const r = await curl(["-i", front("/v2/items?x=1")]);
+    assert.equal(
+      (JSON.parse(r.out.split("\r\n\r\n")[1] as string) as Echoed).url,
+      "/real/v2/items?x=1",
+    );
+    const redirect = await curl(["-i", front("/v2/a/redirect")]);
+    assert.match(
+      redirect.out,
+      new RegExp(`\r\nLocation: http://127\\.0\\.0\\.1:${s.port}/v2/a/target\r\n`),
+    );
+    const same = await curl(["-i", front("/api/redirect")]);
+    assert.match(
+      same.out,
+      new RegExp(`\r\nLocation: http://127\\.0\\.0\\.1:${s.port}/api/target\r\n`),
+    );
+  });
+
+  it("streams a 64 MiB POST (Content-Length and chunked) and a 32 MiB response, exact bytes", async () => {
+    for (const extra of [[], ["-H", "Transfer-Encoding: chunked"]]) {
+      const r = await curl(["-X", "POST", "-T", BIG, ...extra, front("/api/upload")]);
+      assert.equal(r.code, 0, r.err);
+      const echoed = JSON.parse(r.out) as Echoed;
+      assert.equal(echoed.bytes, 64 * 1024 * 1024);
+      assert.equal(echoed.sha256, ZEROS_64MIB_SHA256);
+      const te = fieldsOf(echoed.headers).get("transfer-encoding");
+      assert.deepEqual(te, extra.length === 0 ? undefined : ["chunked"]);
+    }
+    const down = await curl([
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_download} %{http_code}",
+      front("/api/big?mib=32"),
+    ]);
+    assert.equal(down.out, `${32 * 1024 * 1024} 200`);
+  });
+
+  it("keeps connections to the back end alive between requests", async () => {
+    const before = back.connections;
+    const urls = Array.from({ length: 20 }, (_, i) => front(`/api/k${i}`));
+    const r = await curl(["-o", "/dev/null", ...urls.flatMap((u) => [u, "-o", "/dev/null"])]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(back.connections - before <= 2, `${back.connections - before} new connections`);
+  });
+
+  it("re-frames a chunked response for an HTTP/1.0 client (close-delimited, complete)", async () => {
+    const r = await exchange(s.port, ["GET /api/chunked HTTP/1.0\r\n\r\n"], { quietMs: 3000 });
+    const text = r.data.toString("latin1");
+    assert.ok(r.closed);
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(text, /Transfer-Encoding/i);
+    assert.ok(text.endsWith("\r\n\r\nfirst part\nsecond part\n"), text);
+    const chunked = await curl(["-i", front("/api/chunked")]);
+    assert.match(chunked.out, /\r\nTransfer-Encoding: chunked\r\n[^]*first part\nsecond part\n$/);
+  });
+
+  it("passes 103 Early Hints on before the final response", async () => {
+    const r = await exchange(
+      s.port,
+      ["GET /api/early HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+      {
+        quietMs: 3000,
+      },
+    );
+    assert.match(
+      r.data.toString("latin1"),
+      /^HTTP\/1\.1 103 Early Hints\r\nLink: <\/app\.css>; rel=preload\r\n(?:Via: [^\r]*\r\n)?\r\nHTTP\/1\.1 200 OK\r\n/,
+    );
+  });
+
+  it("holds a slow reader's back end by backpressure, not memory", async () => {
+    back.flooded = 0;
+    const socket = await openSocket(s.port);
+    socket.pause();
+    socket.write("GET /api/flood HTTP/1.1\r\nHost: x\r\n\r\n");
+    // wait until the back end's writes stop (its socket is full), bounded
+    let last = -1;
+    for (let i = 0; i < 50 && back.flooded !== last; i++) {
+      last = back.flooded;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(back.flooded > 0 && back.flooded < 96 * 1024 * 1024, `${back.flooded} bytes`);
+    socket.destroy();
+    // the client's departure reaches the back end
+    for (let i = 0; i < 50 && back.flooded > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(back.flooded < 0, "back end's response was not cut");
+  });
+
+  it("answers 502 for a back end that is down and 504 for one too slow, with a log line", async () => {
+    const down = await curl(["-i", front("/down/x")]);
+    assert.match(down.out, /^HTTP\/1\.1 502 Bad Gateway\r\n[^]*\r\n\r\n502 Bad Gateway\n$/);
+    const slow = await curl(["-i", front("/api/hang")]);
+    assert.match(slow.out, /^HTTP\/1\.1 504 Gateway Timeout\r\n[^]*\r\n\r\n504 Gateway Timeout\n$/);
+    assert.match(
+      s.stderr(),
+      new RegExp(
+        `tcpkit: proxy http://127\\.0\\.0\\.1:${deadPort}/down/x: connection refused [^\\n]*\\(502\\)\\n`,
+      ),
+    );
+    assert.match(s.stderr(), /tcpkit: proxy http:\/\/127\.0\.0\.1:\d+\/api\/hang: [^\n]*\(504\)\n/);
+  });
+
+  it("cuts the client's connection when the back end dies mid-response", async () => {
+    const length = await curl(["-o", "/dev/null", front("/api/die-length")]);
+    assert.equal(length.code, 18, length.err); // partial file
+    const chunked = await curl(["-o", "/dev/null", front("/api/die-chunked")]);
+    assert.ok(chunked.code === 18 || chunked.code === 56, `curl ${chunked.code}: ${chunked.err}`);
+  });
+
+  it("proxies python3 http.server (an HTTP/1.0 back end)", async () => {
+    const r = await curl(["-i", front("/py/file.txt")]);
+    const [head, body] = r.out.split("\r\n\r\n") as [string, string];
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /\r\nContent-Length: 12(?:\r\n|$)/);
+    assert.equal(body, "from python\n");
+  });
+
+  it("serves the rest from ROOT; --spa does not swallow proxied paths; dot segments refused", async () => {
+    assert.match((await curl([front("/some/page")])).out, /<title>front<\/title>/);
+    const post = await curl(["-i", "-X", "POST", "-d", "x", front("/index.html")]);
+    assert.match(post.out, /^HTTP\/1\.1 405 /);
+    const dots = await exchange(s.port, [
+      "GET /api/../etc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ]);
+    assert.match(dots.data.toString("latin1"), /^HTTP\/1\.1 400 /);
+  });
+
+  it("passes a WebSocket through: bytes both ways, closing together", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/api/socket`);
+    const messages: { data: Buffer; binary: boolean }[] = [];
+    const waiters: (() => void)[] = [];
+    ws.on("message", (data, binary) => {
+      messages.push({ data: data as Buffer, binary });
+      waiters.shift()?.();
+    });
+    const next = async (): Promise<{ data: Buffer; binary: boolean }> => {
+      if (messages.length === 0) await new Promise<void>((r) => waiters.push(r));
+      return messages.shift() as { data: Buffer; binary: boolean };
+    };
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    assert.equal((await next()).data.toString(), "hello /api/socket 127.0.0.1");
+    ws.send("ping");
+    assert.equal((await next()).data.toString(), "ping");
+    const payload = createHash("sha512").update("seed").digest();
+    const big = Buffer.concat(Array.from({ length: 16 * 1024 }, () => payload)); // 1 MiB
+    ws.send(big);
+    const echoed = await next();
+    assert.ok(echoed.binary);
+    assert.ok(echoed.data.equals(big));
+    const closed = back.wsClosed;
+    ws.close(1000, "bye");
+    await new Promise<void>((r) => ws.once("close", () => r()));
+    await closed;
+  });
+
+  it("refuses a malformed --proxy with a usage error", async () => {
+    for (const bad of ["api=http://x", "/api", "/api=ftp://x", "/api=http://x/?q"]) {
+      const r = await runCli(["serve", ROOT, "--proxy", bad]);
+      assert.equal(r.code, 2, bad);
+      assert.match(r.stderr, /^tcpkit: --proxy: /, r.stderr);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The listing's upload form in a real headless Chromium (Debian's, via playwright-core): pick two
+ * files, submit without JavaScript of ours, land back on the listing (303) and see them listed;
+ * the stored bytes equal the picked ones.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type RunningServer, startServe } from "../support/cli.js";
+
+let root: string;
+let profile: string;
+let server: RunningServer;
+let browser: BrowserContext;
+let page: Page;
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), "tcpkit-upload-browser-"));
+  server = await startServe(root, "--upload");
+  profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    timeout: 60_000,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(root, { recursive: true, force: true });
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+});
+
+describe("the upload form in Chromium", () => {
+  it("uploads two picked files and shows them in the listing", async () => {
+    const url = `http://127.0.0.1:${server.port}/`;
+    const binary = randomBytes(300_000);
+    await page.goto(url);
+    await page.setInputFiles("form.upload input[type=file]", [
+      { name: "photo €.bin", mimeType: "application/octet-stream", buffer: binary },
+      { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello\n") },
+    ]);
+    await Promise.all([page.waitForURL(url), page.click("form.upload button[type=submit]")]);
+    const names = await page.$$eval("tbody tr td:first-child a", (a) =>
+      a.map((x) => x.textContent ?? ""),
+    );
+    assert.ok(names.includes("photo €.bin"), names.join(", "));
+    assert.ok(names.includes("notes.txt"), names.join(", "));
+    assert.ok(readFileSync(join(root, "photo €.bin")).equals(binary));
+    assert.equal(readFileSync(join(root, "notes.txt"), "utf8"), "hello\n");
+  });
+});

@@ -1,0 +1,132 @@
+/** The proxy's pure parts: routes (PREFIX=URL), target mapping, Location rewriting, fields. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { downstreamHeaders, upstreamRequestHead } from "../../src/proxy/forward-fields.js";
+import {
+  hasDotSegment,
+  parseProxyRoute,
+  rewriteLocation,
+  routeMatches,
+  upstreamTarget,
+} from "../../src/proxy/proxy-route.js";
+
+describe("proxy routes", () => {
+  it("keeps the path for a URL without one, replaces the prefix for a URL with one", () => {
+    const keep = parseProxyRoute("/api=http://127.0.0.1:3000");
+    assert.equal(keep.replace, undefined);
+    assert.equal(upstreamTarget(keep, "/api/x", "q=1"), "/api/x?q=1");
+    const swap = parseProxyRoute("/api/=http://b:3000/v1/");
+    assert.equal(swap.prefix, "/api");
+    assert.equal(upstreamTarget(swap, "/api/x", ""), "/v1/x");
+    assert.equal(upstreamTarget(swap, "/api", ""), "/v1");
+    const root = parseProxyRoute("/api=http://b/");
+    assert.equal(upstreamTarget(root, "/api/x", ""), "/x");
+    assert.equal(upstreamTarget(root, "/api", ""), "/");
+  });
+
+  it("matches on segment boundaries only", () => {
+    const r = parseProxyRoute("/api=http://b");
+    assert.ok(routeMatches(r, "/api"));
+    assert.ok(routeMatches(r, "/api/"));
+    assert.ok(routeMatches(r, "/api/x"));
+    assert.ok(!routeMatches(r, "/apix"));
+    assert.ok(!routeMatches(r, "/ap"));
+    assert.ok(routeMatches(parseProxyRoute("/=http://b"), "/anything"));
+  });
+
+  it("refuses malformed routes and finds dot segments, encoded too", () => {
+    for (const bad of ["api=http://b", "/api", "/a b=http://b", "/api=ftp://b", "/api=http://b/?x"])
+      assert.throws(() => parseProxyRoute(bad), { code: "ERR_INVALID_ARGUMENT" }, bad);
+    for (const p of ["/api/../x", "/api/%2e%2E/x", "/api/./x", "/api/.%2e"])
+      assert.ok(hasDotSegment(p), p);
+    assert.ok(!hasDotSegment("/api/..x/.y"));
+  });
+
+  it("rewrites a Location at the back end to the front (nginx's proxy_redirect default)", () => {
+    const swap = parseProxyRoute("/api=http://b:3000/v1");
+    const front = "http://localhost:8080";
+    assert.equal(rewriteLocation(swap, "http://b:3000/v1/login?x", front), `${front}/api/login?x`);
+    assert.equal(rewriteLocation(swap, "/v1/login", front), "/api/login");
+    assert.equal(rewriteLocation(swap, "https://elsewhere/v1", front), "https://elsewhere/v1");
+    const keep = parseProxyRoute("/api=http://b:3000");
+    assert.equal(rewriteLocation(keep, "http://b:3000/api/x", front), `${front}/api/x`);
+    assert.equal(rewriteLocation(keep, "http://b:3000", front), `${front}/`);
+  });
+});
+
+describe("forwarded fields", () => {
+  const base = {
+    method: "POST",
+    target: "/x",
+    host: "b:3000",
+    clientAddress: "::1",
+    proto: "https" as const,
+    framing: 5,
+    upgrade: undefined,
+  };
+
+  it("drops hop-by-hop fields and those Connection names; sets Via and forwarding fields", () => {
+    const fields = [
+      "connection",
+      "x-a, keep-alive",
+      "x-a",
+      "1",
+      "te",
+      "trailers",
+      "host",
+      "front",
+      "x-forwarded-for",
+      "6.6.6.6",
+      "transfer-encoding",
+      "chunked",
+      "expect",
+      "100-continue",
+      "x-b",
+      "2",
+    ];
+    const head = upstreamRequestHead({ ...base, fields, trustForwarded: false });
+    assert.equal(
+      head,
+      "POST /x HTTP/1.1\r\nHost: b:3000\r\nX-B: 2\r\nVia: 1.1 tcpkit\r\nX-Forwarded-For: ::1\r\n" +
+        'X-Forwarded-Proto: https\r\nX-Forwarded-Host: front\r\nForwarded: for="[::1]";host=front;proto=https\r\n' +
+        "Content-Length: 5\r\n\r\n",
+    );
+    const trusted = upstreamRequestHead({ ...base, fields, trustForwarded: true });
+    assert.match(trusted, /\r\nX-Forwarded-For: 6\.6\.6\.6, ::1\r\n/);
+  });
+
+  it("passes an Upgrade on; strips framing, Date and hop-by-hop fields from responses", () => {
+    const up = upstreamRequestHead({
+      ...base,
+      method: "GET",
+      fields: [],
+      trustForwarded: false,
+      framing: "none",
+      upgrade: "websocket",
+    });
+    assert.match(up, /\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n$/);
+    const down = downstreamHeaders(
+      [
+        "content-type",
+        "text/plain",
+        "content-length",
+        "5",
+        "date",
+        "x",
+        "connection",
+        "close, x-z",
+        "x-z",
+        "1",
+        "via",
+        "1.0 other",
+        "location",
+        "/a",
+      ],
+      (v) => `L${v}`,
+    );
+    assert.equal(
+      down,
+      "Content-Type: text/plain\r\nLocation: L/a\r\nVia: 1.0 other, 1.1 tcpkit\r\n",
+    );
+  });
+});
