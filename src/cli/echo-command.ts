@@ -7,6 +7,7 @@ import { defineCommand } from "./command.js";
 import { ECHO_FLAGS } from "./echo-flags.js";
 import { runMeasurement, selectMode } from "./echo-modes.js";
 import { toJson } from "./echo-output.js";
+import { unbracket } from "./listen-flags.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import type { EchoClientOptions } from "../echo/client-socket.js";
 import { echoMessage, echoStream } from "../echo/echo-message.js";
@@ -42,7 +43,7 @@ connection, an unknown host, a timeout or failed connections, 2 usage error.`,
       if (given.has("host") || given.has("port")) {
         throw new UsageError(`HOST PORT given both as arguments and as --host/--port`);
       }
-      host = positionals[0] as string;
+      host = unbracket(positionals[0] as string);
       port = Number(portArg);
       positionals = positionals.slice(2);
     }

@@ -1,6 +1,7 @@
 /** The flags of `tcpkit echo`, declared once (flags.ts); echo-command.ts and echo-modes.ts read them. */
 import { byteCountFlag, parseBenchBudget, parseRate, percentilesFlag } from "./echo-values.js";
 import { flag, section, type FlagValues } from "./flags.js";
+import { unbracket } from "./listen-flags.js";
 import { DEFAULT_CLIENT_TIMEOUT_MS, DEFAULT_WINDOW_BYTES } from "../echo/client-socket.js";
 import { DEFAULT_ECHO_PORT } from "../echo/echo-server.js";
 import { DEFAULT_PERCENTILES } from "../echo/latency-histogram.js";
@@ -8,7 +9,12 @@ import { PATTERN_PERIOD } from "../echo/payload-pattern.js";
 import { MAX_UDP_SIZE } from "../echo/udp-probe.js";
 
 export const ECHO_FLAGS = {
-  host: flag.text({ metavar: "HOST", default: "127.0.0.1", help: "server" }),
+  host: flag.custom({
+    metavar: "HOST",
+    default: "127.0.0.1",
+    help: "server (an IPv6 address with or without brackets)",
+    convert: unbracket,
+  }),
   port: flag.port({ short: "p", default: DEFAULT_ECHO_PORT, help: "port" }),
   timeout: flag.seconds({
     default: DEFAULT_CLIENT_TIMEOUT_MS,

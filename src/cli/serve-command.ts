@@ -1,4 +1,5 @@
 /** `tcpkit serve [ROOT]`: the static file server (DESIGN §7). */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ARCHIVE_FLAGS } from "./archive-flags.js";
 import { AUTH_FLAGS, authWarning } from "./auth-flags.js";
@@ -15,7 +16,7 @@ import { serveHandler } from "./serve-handler.js";
 import { STATIC_FLAGS } from "./static-flags.js";
 import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
 import { UPLOAD_FLAGS } from "./upload-flags.js";
-import { EXIT_OK } from "./usage-error.js";
+import { EXIT_OK, UsageError } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
 import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
@@ -55,6 +56,14 @@ export const serveCommand = defineCommand({
   ],
   async run({ values, positionals }) {
     const root = resolve(positionals[0] ?? ".");
+    const given = positionals[0];
+    // `serve 8000`, as python -m http.server and http-server take a port: a bare number that is
+    // no folder here was meant as one.
+    if (given !== undefined && /^\d{1,5}$/.test(given) && !existsSync(root)) {
+      throw new UsageError(`there is no folder '${given}'; did you mean --port ${given}?`, {
+        seeHelp: false,
+      });
+    }
     const { host } = values;
     const port = servePort(values.port);
     const { options, log } = serverOptionsFrom(values);

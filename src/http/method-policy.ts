@@ -4,8 +4,9 @@
  * Allow of the declared ones; methods nobody registered get 501. Shared with handlers so that
  * they answer OPTIONS and 405 the same way.
  */
+import { errorPlanFor, prefersHtml } from "./error-page.js";
 import { errorPlan } from "./error-plan.js";
-import type { ResponsePlan } from "./types.js";
+import type { RequestHead, ResponsePlan } from "./types.js";
 
 /** What a read-only handler answers, and what a handler that declares nothing is taken to. */
 export const DEFAULT_METHODS: readonly string[] = ["GET", "HEAD", "OPTIONS"];
@@ -89,10 +90,18 @@ export class MethodPolicy {
     return REGISTERED_METHODS.has(method) ? "not-allowed" : "not-implemented";
   }
 
-  /** The server's refusal of `method` (405 or 501), or undefined when it is served. */
-  refusal(method: string): ResponsePlan | undefined {
+  /**
+   * The server's refusal of `method` (405 or 501), or undefined when it is served; an HTML page
+   * when `head`'s client prefers one (error-page.ts).
+   */
+  refusal(method: string, head?: RequestHead): ResponsePlan | undefined {
     const decision = this.decide(method);
     if (decision === "serve") return undefined;
+    if (head !== undefined && prefersHtml(head)) {
+      return decision === "not-allowed"
+        ? errorPlanFor(head, 405, this.allowHeader)
+        : errorPlanFor(head, 501);
+    }
     return decision === "not-allowed" ? this.#notAllowed : errorPlan(501);
   }
 }

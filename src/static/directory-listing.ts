@@ -1,53 +1,75 @@
 /**
- * Directory listings: reading a folder (without dotfiles unless allowed) and rendering it as HTML
- * (breadcrumbs, folders first, sortable by name, size and date through plain links, no JavaScript),
- * JSON or plain text. Names are escaped; no absolute server path ever appears.
+ * Directory listings rendered (listing-reader.ts reads them) as HTML (breadcrumbs, an entry
+ * count, folders first, sortable by name, size and date through plain links, no JavaScript), JSON
+ * or plain text. Names are escaped; no absolute server path ever appears.
  */
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { getField } from "../http/header-lookup.js";
+import { escapeHtml, htmlPage } from "../http/html-page.js";
+import { mediaTypeQuality } from "../http/negotiation.js";
+import type { RequestHead } from "../http/types.js";
 import { encodeSegment } from "./resolve-path.js";
+import { MAX_LISTING_ENTRIES, type Listing, type ListingEntry } from "./listing-reader.js";
 import { formatSize } from "../util/format.js";
 
-/** One row of a listing. */
-export interface ListingEntry {
-  readonly name: string;
-  readonly isDirectory: boolean;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
+export { escapeHtml } from "../http/html-page.js";
+export type { ListingEntry } from "./listing-reader.js";
 
 /** Column a listing is sorted by (the `sort` query parameter). */
 export type SortKey = "name" | "size" | "date";
 /** Direction of the sort (the `order` query parameter). */
 export type SortOrder = "asc" | "desc";
 
-/** Rows beyond this are left out (and the listing says so): a listing is for people. */
-export const MAX_LISTING_ENTRIES = 5000;
+/** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
+export type ListingExtra = (folderPath: string) => string;
+
+/** Rendered bodies kept per listing read: sort × order × form, per folder path and extras. */
+const RENDERED_PER_LISTING = 24;
+const rendered = new WeakMap<Listing, Map<string, RenderedListing>>();
+
+/** A listing's body in the form the client prefers, and its Content-Type. */
+export interface RenderedListing {
+  readonly type: string;
+  readonly bytes: Buffer;
+}
 
 /**
- * Reads the folder at `realPath`. Entries that cannot be stat'ed (dangling symlinks, races) are
- * left out; dotfiles are left out unless `dotfiles`.
+ * The listing as `head` asks for it (`sort`/`order` in the query; JSON, text or HTML by Accept).
+ * A body is rendered once per listing read (listing-reader.ts shares those) and reused while that
+ * read is current, so a burst of requests for one folder sorts and renders it once.
  */
-export async function readListing(
-  realPath: string,
-  dotfiles: boolean,
-): Promise<{ entries: ListingEntry[]; truncated: boolean }> {
-  const names = (await readdir(realPath)).filter((n) => dotfiles || !n.startsWith("."));
-  const truncated = names.length > MAX_LISTING_ENTRIES;
-  const picked = names.sort().slice(0, MAX_LISTING_ENTRIES);
-  const entries: ListingEntry[] = [];
-  await Promise.all(
-    picked.map(async (name) => {
-      try {
-        const s = await stat(join(realPath, name));
-        if (!s.isDirectory() && !s.isFile()) return;
-        entries.push({ name, isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs });
-      } catch {
-        // Gone or unreadable since readdir: not listed.
-      }
-    }),
-  );
-  return { entries, truncated };
+export function renderListing(
+  listing: Listing,
+  segments: readonly string[],
+  head: RequestHead,
+  listingExtras: readonly ListingExtra[],
+): RenderedListing {
+  const { sort, order } = parseSortQuery(head.query);
+  const accept = getField(head, "accept");
+  const html = mediaTypeQuality(accept, "text/html");
+  const json = mediaTypeQuality(accept, "application/json");
+  const text = mediaTypeQuality(accept, "text/plain");
+  const form = json > html && json >= text ? "json" : text > html ? "text" : "html";
+  const folderPath = folderUrl(segments);
+  const extras = form === "html" ? listingExtras.map((extra) => extra(folderPath)).join("") : "";
+  const key = `${form}\0${sort}\0${order}\0${folderPath}\0${extras}`;
+  let forListing = rendered.get(listing);
+  const known = forListing?.get(key);
+  if (known !== undefined) return known;
+  const entries = sortEntries(listing.entries, sort, order);
+  let out: RenderedListing;
+  if (form === "json") {
+    const body = renderJson(segments, entries, listing.truncated);
+    out = { type: "application/json; charset=utf-8", bytes: Buffer.from(body, "utf8") };
+  } else if (form === "text") {
+    out = { type: "text/plain; charset=utf-8", bytes: Buffer.from(renderText(entries), "utf8") };
+  } else {
+    const body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
+    out = { type: "text/html; charset=utf-8", bytes: Buffer.from(body, "utf8") };
+  }
+  if (forListing === undefined) rendered.set(listing, (forListing = new Map()));
+  if (forListing.size >= RENDERED_PER_LISTING) forListing.clear();
+  forListing.set(key, out);
+  return out;
 }
 
 /** Reads `sort` and `order` from a query string; anything unknown gives name ascending. */
@@ -81,18 +103,6 @@ export function sortEntries(
   });
 }
 
-/** Escapes text for HTML content and double-quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
-}
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
 /** "2026-11-24 05:03" in UTC. */
 export function formatTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
@@ -103,9 +113,20 @@ export function folderUrl(segments: readonly string[]): string {
   return "/" + segments.map((s) => encodeSegment(s) + "/").join("");
 }
 
+/** "2 folders, 3 files" (singulars as they should be). */
+export function entryCount(entries: readonly ListingEntry[]): string {
+  let folders = 0;
+  for (const e of entries) if (e.isDirectory) folders++;
+  const files = entries.length - folders;
+  const count = (n: number, one: string): string => `${n} ${one}${n === 1 ? "" : "s"}`;
+  return `${count(folders, "folder")}, ${count(files, "file")}`;
+}
+
 /**
- * The HTML page. `segments` are the folder's decoded URL path segments; `extras` is trusted HTML
- * other wings add under the heading (ServeStaticOptions.listingExtras).
+ * The HTML page (html-page.ts' look): breadcrumbs, the entry count, what other wings add
+ * (`extras`, trusted HTML: ServeStaticOptions.listingExtras), then the table. Names wrap; sizes
+ * and dates never do; on a phone the date column is hidden. `segments` are the folder's decoded
+ * URL path segments.
  */
 export function renderHtml(
   segments: readonly string[],
@@ -122,39 +143,40 @@ export function renderHtml(
       `<a href="${escapeHtml(folderUrl(segments.slice(0, i + 1)))}">${escapeHtml(segments[i] as string)}/</a>`,
     );
   }
-  const header = (key: SortKey, label: string): string => {
+  const header = (key: SortKey, label: string, cls: string): string => {
     const next: SortOrder = sort === key && order === "asc" ? "desc" : "asc";
     const mark = sort === key ? (order === "asc" ? " ▲" : " ▼") : "";
-    return `<th><a href="?sort=${key}&amp;order=${next}">${label}</a>${mark}</th>`;
+    const current = sort === key ? ` aria-sort="${order}ending"` : "";
+    return `<th class="${cls}"${current}><a href="?sort=${key}&amp;order=${next}">${label}</a>${mark}</th>`;
   };
   const rows: string[] = [];
   if (segments.length > 0) {
-    rows.push(`<tr><td><a href="../">../</a></td><td></td><td></td></tr>`);
+    rows.push(
+      `<tr class="dir up"><td class="name"><a href="../">../</a></td><td class="size num nowrap"></td><td class="date nowrap wide"></td></tr>`,
+    );
   }
   for (const e of entries) {
     const href = encodeSegment(e.name) + (e.isDirectory ? "/" : "");
     const label = escapeHtml(e.name) + (e.isDirectory ? "/" : "");
     const size = e.isDirectory ? "-" : formatSize(e.size);
+    const iso = new Date(e.mtimeMs).toISOString();
     rows.push(
-      `<tr class="${e.isDirectory ? "dir" : "file"}"><td><a href="${escapeHtml(href)}">${label}</a></td>` +
-        `<td class="size" data-bytes="${e.isDirectory ? "" : e.size}">${size}</td>` +
-        `<td><time>${formatTime(e.mtimeMs)}</time></td></tr>`,
+      `<tr class="${e.isDirectory ? "dir" : "file"}"><td class="name"><a href="${escapeHtml(href)}">${label}</a></td>` +
+        `<td class="size num nowrap" data-bytes="${e.isDirectory ? "" : e.size}">${size}</td>` +
+        `<td class="date nowrap wide"><time datetime="${iso}">${formatTime(e.mtimeMs)}</time></td></tr>`,
     );
   }
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${escapeHtml(title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:52rem;padding:0 1rem;color:#222}
-nav a{text-decoration:none}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .75rem .25rem 0}
-th{border-bottom:1px solid #ccc}td.size,th:nth-child(2){text-align:right;font-variant-numeric:tabular-nums}tr.dir a{font-weight:600}</style>
-</head><body>
-<h1>Index of <nav style="display:inline">${crumbs.join(" ")}</nav></h1>
-${extras}<table><thead><tr>${header("name", "Name")}${header("size", "Size")}${header("date", "Modified")}</tr></thead>
+  const count =
+    entryCount(entries) + (truncated ? `; only the first ${MAX_LISTING_ENTRIES} are shown` : "");
+  return htmlPage(
+    title,
+    `<h1>Index of <nav style="display:inline">${crumbs.join(" ")}</nav></h1>
+<p class="meta count">${count}</p>
+${extras}<table><thead><tr>${header("name", "Name", "name")}${header("size", "Size", "size num")}${header("date", "Modified", "date wide")}</tr></thead>
 <tbody>
 ${rows.join("\n")}
-</tbody></table>
-${truncated ? `<p>Only the first ${MAX_LISTING_ENTRIES} entries are shown.</p>\n` : ""}</body></html>
-`;
+</tbody></table>`,
+  );
 }
 
 /** The JSON form: `{ path, entries: [{ name, type, size, modified }], truncated }`. */
@@ -177,12 +199,17 @@ export function renderJson(
   );
 }
 
-/** The plain-text form: one "name[/]\tsize\tmodified" line per entry. */
+/**
+ * The plain-text form: one "name[/]\tsize\tmodified" line per entry. Listed names carry no C0
+ * control (listing-reader.ts leaves those out); a C1 control (U+0080-U+009F, which a terminal may
+ * read as CSI and the like) is shown as "?", so no name byte reaches a terminal as a control.
+ */
 export function renderText(entries: readonly ListingEntry[]): string {
   return entries
     .map(
       (e) =>
-        `${e.name.replace(/[\r\n\t]/g, "?")}${e.isDirectory ? "/" : ""}\t${e.size}\t${new Date(e.mtimeMs).toISOString()}\n`,
+        // eslint-disable-next-line no-control-regex
+        `${e.name.replace(/[\x00-\x1f\x7f-\x9f]/g, "?")}${e.isDirectory ? "/" : ""}\t${e.size}\t${new Date(e.mtimeMs).toISOString()}\n`,
     )
     .join("");
 }

@@ -50,6 +50,14 @@ export function resolveRequestPath(encodedPath: string): ResolvedPath {
   return { kind: "ok", segments, trailingSlash, hasDotSegment };
 }
 
+/**
+ * Whether a request path can name `name` as one segment: false for names with a character
+ * resolveRequestPath refuses, and for "." and "..". Listings leave such names out.
+ */
+export function isServableName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." && !FORBIDDEN.test(name);
+}
+
 /** NUL and the other C0 controls, DEL, and the backslash. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\x00-\x1f\x7f\\]/;

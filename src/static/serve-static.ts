@@ -4,25 +4,19 @@
  * requests, ranges, precompressed or compressed variants, listings, SPA fallback and 404.html.
  */
 import { randomBytes } from "node:crypto";
-import { realpathSync, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getField } from "../http/header-lookup.js";
 import { ALLOW_HEADER, DEFAULT_METHODS, optionsPlan } from "../http/method-policy.js";
 import { mediaTypeQuality } from "../http/negotiation.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
 import { contentRange, multipartByteranges, parseRange } from "../http/range.js";
+import { errorPlanFor, prefersHtml } from "../http/error-page.js";
 import { errorPlan, statusForFileError } from "../http/error-plan.js";
 import type { FileRange, Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
-import {
-  parseSortQuery,
-  folderUrl,
-  readListing,
-  renderHtml,
-  renderJson,
-  renderText,
-  sortEntries,
-} from "./directory-listing.js";
+import { folderUrl, renderListing, type ListingExtra } from "./directory-listing.js";
+import { ListingReader } from "./listing-reader.js";
 import { CompressQueue } from "./compress-queue.js";
 import { stderrFileErrors, type FileErrorReporter } from "./file-error-log.js";
 import { FileTable, type FileEntry, type Lookup } from "./file-table.js";
@@ -71,11 +65,11 @@ export interface ServeStaticOptions {
 }
 
 /** HTML another wing adds to the listing of the folder at `folderPath` (see listingExtras). */
-export type ListingExtra = (folderPath: string) => string;
+export type { ListingExtra } from "./directory-listing.js";
 
 /**
  * Creates the static-file handler for `root`. Throws ERR_FILE when root is not a readable folder
- * and ERR_INVALID_ARGUMENT for a bad header or SPA path.
+ * or the SPA file is not a file under it, and ERR_INVALID_ARGUMENT for a bad header or SPA path.
  */
 export function serveStatic(root: string, options: ServeStaticOptions = {}): Handler {
   const site = new StaticSite(root, options);
@@ -101,6 +95,7 @@ const TARGET_MEMO_KEY_BYTES = 256;
 /** One served directory and its settings. */
 class StaticSite {
   readonly #table: FileTable;
+  readonly #listings: ListingReader;
   readonly #compressQueue = new CompressQueue();
   readonly #onFileError: FileErrorReporter;
   readonly #realRoot: string;
@@ -123,6 +118,8 @@ class StaticSite {
     try {
       this.#realRoot = realpathSync(root);
       if (!statSync(this.#realRoot).isDirectory()) throw new Error("not a directory");
+      // Refused at start, like a missing root, rather than answering 403 to every request.
+      accessSync(this.#realRoot, constants.R_OK | constants.X_OK);
     } catch (err) {
       throw new TcpkitError("ERR_FILE", `root is not a readable directory: ${root}`, {
         cause: err,
@@ -141,7 +138,15 @@ class StaticSite {
     });
     this.#fileHeaders = built.fileHeaders;
     this.#allHeaders = built.allHeaders;
-    if (options.spa !== undefined && options.spa !== false) this.#spa = resolveSpaFile(options.spa);
+    if (options.spa !== undefined && options.spa !== false) {
+      this.#spa = resolveSpaFile(options.spa);
+      if (!isFileSync(join(this.#realRoot, ...this.#spa))) {
+        throw new TcpkitError(
+          "ERR_FILE",
+          `the SPA file ${this.#spa.join("/")} is not a file under the root: ${root}`,
+        );
+      }
+    }
     this.#plain404 = errorPlan(404, this.#allHeaders);
     this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
     this.#table = new FileTable({
@@ -150,6 +155,11 @@ class StaticSite {
       dotfiles: this.#dotfiles,
       siteHeaders: this.#fileHeaders,
       onError: this.#onFileError,
+    });
+    this.#listings = new ListingReader({
+      realRoot: this.#realRoot,
+      followSymlinks: options.followSymlinks ?? false,
+      dotfiles: this.#dotfiles,
     });
   }
 
@@ -165,12 +175,12 @@ class StaticSite {
         : optionsPlan(this.#allHeaders);
     }
     if (head.method !== "GET" && head.method !== "HEAD") {
-      return errorPlan(405, ALLOW_HEADER + this.#allHeaders);
+      return errorPlanFor(head, 405, ALLOW_HEADER + this.#allHeaders);
     }
     const target = this.#target(head.path);
     const resolved = target.resolved;
-    if (resolved.kind === "bad") return errorPlan(400, this.#allHeaders);
-    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound();
+    if (resolved.kind === "bad") return errorPlanFor(head, 400, this.#allHeaders);
+    if (resolved.hasDotSegment && !this.#dotfiles) return this.#notFound(head, resolved.segments);
     const found = this.#table.lookupAt(target.candidate, target.cacheKey, resolved.segments);
     return found instanceof Promise
       ? found.then((f) => this.#dispatch(head, resolved, f))
@@ -205,7 +215,7 @@ class StaticSite {
     switch (found.kind) {
       case "file":
         // "/file.txt/" names a folder that does not exist.
-        if (resolved.trailingSlash) return this.#notFound();
+        if (resolved.trailingSlash) return this.#notFound(head, resolved.segments);
         return this.#serveFile(head, found.entry);
       case "directory":
         if (!resolved.trailingSlash) return this.#redirectToFolder(head, resolved.segments);
@@ -213,9 +223,9 @@ class StaticSite {
       case "missing":
         return this.#missing(head, resolved.segments);
       case "forbidden":
-        return errorPlan(403, this.#allHeaders);
+        return errorPlanFor(head, 403, this.#allHeaders);
       case "error":
-        return errorPlan(500, this.#allHeaders);
+        return errorPlanFor(head, 500, this.#allHeaders);
     }
   }
 
@@ -232,40 +242,21 @@ class StaticSite {
   ): Promise<ResponsePlan> {
     const index = await this.#table.lookup([...segments, "index.html"]);
     if (index.kind === "file") return this.#serveFile(head, index.entry);
-    if (!this.#listing) return this.#notFound();
+    if (!this.#listing) return this.#notFound(head, segments);
     let listing;
     try {
-      listing = await readListing(realPath, this.#dotfiles);
+      listing = await this.#listings.read(realPath);
     } catch (err) {
       const status = statusForFileError(err);
-      if (status === 404) return this.#notFound();
+      if (status === 404) return this.#notFound(head, segments);
       this.#onFileError(status, realPath, err);
-      return errorPlan(status, this.#allHeaders);
+      return errorPlanFor(head, status, this.#allHeaders);
     }
-    const { sort, order } = parseSortQuery(head.query);
-    const entries = sortEntries(listing.entries, sort, order);
-    const accept = getField(head, "accept");
-    const html = mediaTypeQuality(accept, "text/html");
-    const json = mediaTypeQuality(accept, "application/json");
-    const text = mediaTypeQuality(accept, "text/plain");
-    let type: string;
-    let body: string;
-    if (json > html && json >= text) {
-      type = "application/json; charset=utf-8";
-      body = renderJson(segments, entries, listing.truncated);
-    } else if (text > html) {
-      type = "text/plain; charset=utf-8";
-      body = renderText(entries);
-    } else {
-      type = "text/html; charset=utf-8";
-      const folderPath = folderUrl(segments);
-      const extras = this.#listingExtras.map((extra) => extra(folderPath)).join("");
-      body = renderHtml(segments, entries, sort, order, listing.truncated, extras);
-    }
+    const { type, bytes } = renderListing(listing, segments, head, this.#listingExtras);
     return {
       status: 200,
       headers: `Content-Type: ${type}\r\nVary: Accept\r\n${this.#fileHeaders}`,
-      body: { kind: "bytes", bytes: Buffer.from(body, "utf8") },
+      body: { kind: "bytes", bytes },
     };
   }
 
@@ -277,36 +268,63 @@ class StaticSite {
       !last.includes(".") &&
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
     ) {
-      return this.#serveSpa(head, this.#spa);
+      return this.#serveSpa(head, this.#spa, segments);
     }
-    return this.#notFound();
+    return this.#notFound(head, segments);
   }
 
-  async #serveSpa(head: RequestHead, spa: readonly string[]): Promise<ResponsePlan> {
+  async #serveSpa(
+    head: RequestHead,
+    spa: readonly string[],
+    segments: readonly string[],
+  ): Promise<ResponsePlan> {
     const app = await this.#table.lookup(spa);
     if (app.kind === "file") return this.#serveFile(head, app.entry);
-    return this.#notFound();
+    return this.#notFound(head, segments);
   }
 
   /**
    * 404, with the root's 404.html as its body when there is one. Synchronous when the table
    * answers synchronously (no 404.html, or a cached one), so a flood of 404s costs no promise.
    */
-  #notFound(): ResponsePlan | Promise<ResponsePlan> {
+  #notFound(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
     const page = this.#table.lookupAt(this.#notFoundPath, "404.html", NOT_FOUND_PAGE);
     return page instanceof Promise
-      ? page.then((p) => this.#notFoundWith(p))
-      : this.#notFoundWith(page);
+      ? page.then((p) => this.#notFoundWith(p, head, segments))
+      : this.#notFoundWith(page, head, segments);
   }
 
-  #notFoundWith(page: Lookup): ResponsePlan {
-    if (page.kind !== "file") return this.#plain404;
+  #notFoundWith(
+    page: Lookup,
+    head: RequestHead,
+    segments: readonly string[],
+  ): ResponsePlan | Promise<ResponsePlan> {
+    if (page.kind !== "file") {
+      if (!prefersHtml(head)) return this.#plain404;
+      return this.#nearestFolder(segments).then((folder) =>
+        errorPlanFor(head, 404, this.#allHeaders, folder),
+      );
+    }
     const e = page.entry;
     return {
       status: 404,
       headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
       body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
     };
+  }
+
+  /**
+   * The URL path of the deepest existing folder above `segments` (for a 404 page's link): "/"
+   * when listings are off or nothing above exists. At most NEAREST_FOLDER_TRIES lookups.
+   */
+  async #nearestFolder(segments: readonly string[]): Promise<string> {
+    if (!this.#listing) return "/";
+    const stop = Math.max(0, segments.length - NEAREST_FOLDER_TRIES);
+    for (let n = segments.length - 1; n > stop; n--) {
+      const up = segments.slice(0, n);
+      if ((await this.#table.lookup(up)).kind === "directory") return folderUrl(up);
+    }
+    return "/";
   }
 
   /** A file: choose the variant (sibling, compressed, identity), then respond. */
@@ -325,14 +343,14 @@ class StaticSite {
   /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
   #respond(head: RequestHead, rep: Representation): ResponsePlan {
     const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
-    if (pre.kind === "precondition-failed") return errorPlan(412, this.#allHeaders);
+    if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
     switch (range.kind) {
       case "whole":
         return wholePlan(rep);
       case "unsatisfiable":
-        return errorPlan(416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
+        return errorPlanFor(head, 416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
       case "ranges": {
         const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
         if (only !== undefined) {
@@ -357,6 +375,8 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+/** Folders a 404 page looks up for its link before it settles for "/". */
+const NEAREST_FOLDER_TRIES = 8;
 /** The root's custom 404 page. */
 const NOT_FOUND_PAGE = ["404.html"] as const;
 
@@ -369,6 +389,14 @@ function wholePlan(rep: Representation): ResponsePlan {
     wholePlans.set(rep, plan);
   }
   return plan;
+}
+
+function isFileSync(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function fileBody(e: FileEntry, start: number, end: number): FileRange {

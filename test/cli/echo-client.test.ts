@@ -58,6 +58,23 @@ describe("tcpkit echo against tcpkit echo-server", () => {
     assert.equal(r.stdout, "Received: hello, echo\n");
   });
 
+  it("takes an IPv6 address in brackets, as URLs write it, on both sides", async () => {
+    const v6 = await startCli(["echo-server", "--host", "[::1]", "--port", "0"]);
+    try {
+      const port = String(v6.port);
+      for (const args of [
+        ["--host", "[::1]", "--port", port, "hi"],
+        ["[::1]", port, "hi"],
+      ]) {
+        const r = await runCli(["echo", ...args]);
+        assert.equal(r.stderr, "", args.join(" "));
+        assert.equal(r.stdout, "Received: hi\n");
+      }
+    } finally {
+      await v6.stop();
+    }
+  });
+
   it("joins several words like echo(1), and handles UTF-8", async () => {
     const r = await runCli(["echo", "--port", String(server.port), "héllo", "wörld", "✓"]);
     assert.equal(r.code, 0);

@@ -31,6 +31,16 @@ describe("tcpkit (top level)", () => {
     }
   });
 
+  it("ships the MIT LICENSE that package.json promises", () => {
+    const pkg = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, "utf8")) as {
+      license: string;
+    };
+    assert.equal(pkg.license, "MIT");
+    const license = readFileSync(`${REPO_ROOT}/LICENSE`, "utf8");
+    assert.match(license, /^MIT License\n/);
+    assert.match(license, /Permission is hereby granted, free of charge/);
+  });
+
   it("prints the package version", async () => {
     const pkg = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, "utf8")) as {
       version: string;

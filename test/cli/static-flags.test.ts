@@ -1,7 +1,11 @@
 /** The static-site flags of `tcpkit serve`: validation (exit 2, one line), a bad ROOT, --spa. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { REPO_ROOT, runCli, startCli, startServe } from "../support/cli.js";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { CLI_PATH, REPO_ROOT, runCli, startCli, startServe } from "../support/cli.js";
+import { CLI_RUNTIME } from "../support/runtime.js";
 import { runSteps, type Step } from "../support/connection-modes.js";
 import { makeStaticFixture } from "../support/static-fixture.js";
 import { join } from "node:path";
@@ -51,6 +55,66 @@ describe("tcpkit serve static flags", () => {
       r.stderr,
       `tcpkit: root is not a readable directory: ${join(SITE, "hello.txt")}\n`,
     );
+  });
+
+  it("refuses an unreadable ROOT at start as it refuses a missing one", async () => {
+    const base = mkdtempSync(join(tmpdir(), "tcpkit-unreadable-"));
+    const locked = join(base, "locked");
+    mkdirSync(locked, { mode: 0o000 });
+    chmodSync(base, 0o755);
+    try {
+      // As root (CI) every folder is readable: run the CLI as nobody through setpriv.
+      const asUser = process.getuid?.() === 0;
+      const run = (root: string): ReturnType<typeof spawnSync> =>
+        asUser
+          ? spawnSync(
+              "setpriv",
+              [
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                CLI_RUNTIME,
+                CLI_PATH,
+                "serve",
+                root,
+                "--port",
+                "0",
+              ],
+              { encoding: "utf8", timeout: 20_000 },
+            )
+          : spawnSync(CLI_RUNTIME, [CLI_PATH, "serve", root, "--port", "0"], {
+              encoding: "utf8",
+              timeout: 20_000,
+            });
+      for (const root of [locked, join(base, "missing")]) {
+        const r = run(root);
+        assert.equal(r.status, 1, String(r.stderr));
+        assert.equal(r.stderr, `tcpkit: root is not a readable directory: ${root}\n`);
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses --spa FILE that is not a file under ROOT, at start", async () => {
+    const r = await runCli(["serve", SITE, "--port", "0", "--spa", "app.html"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `tcpkit: the SPA file app.html is not a file under the root: ${SITE}\n`);
+  });
+
+  it("takes `serve 8000` as a port meant, when there is no folder 8000", async () => {
+    const r = await runCli(["serve", "8000"], { cwd: SITE });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "tcpkit: there is no folder '8000'; did you mean --port 8000?\n");
+  });
+
+  it("accepts --host [::1] as written in URLs, and -p for --port", async () => {
+    const s = await startCli(["serve", SITE, "--host", "[::1]", "-p", "0", "--log", "off"]);
+    try {
+      assert.match(s.line, /listening on http:\/\/\[::1\]:\d+ /);
+    } finally {
+      await s.stop();
+    }
   });
 
   it("--spa before ROOT does not swallow ROOT, and serves the app for routes", async () => {

@@ -221,7 +221,11 @@ describe("serveStatic: folders", () => {
     };
     const html = planBody(await get("/%C3%A9vent%20space/", {}, { listingExtras: [extra] }));
     assert.deepEqual(seen, ["/%C3%A9vent%20space/"]);
-    assert.match(html.toString(), /<\/h1>\n<p id="extra">for \/%C3%A9vent%20space\/<\/p>/);
+    // Under the heading and the entry count, above the table.
+    assert.match(
+      html.toString(),
+      /<\/h1>\n<p class="meta count">[^<]*<\/p>\n<p id="extra">for \/%C3%A9vent%20space\/<\/p><table>/,
+    );
     const json = await get("/docs/", { accept: "application/json" }, { listingExtras: [extra] });
     assert.doesNotMatch(planBody(json).toString(), /extra/);
   });

@@ -203,7 +203,7 @@ export class ServerConnection
     this.state = "handling";
     // The request is complete as far as dispatch goes: no head deadline while it waits.
     this.deadline = 0;
-    const refusal = this.ctx.methods.refusal(parsed.head.method);
+    const refusal = this.ctx.methods.refusal(parsed.head.method, parsed.head);
     // RFC 9110 §10.1.1: a client waiting for 100 Continue is refused without its body.
     if (refusal !== undefined) return this.answer(refusal, parsed.expectsContinue);
     if (parsed.head.path === "*") return this.answer(this.ctx.methods.optionsAsterisk);
