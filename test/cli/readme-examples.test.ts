@@ -194,7 +194,9 @@ before(async () => {
   // `node` found first is the runtime under test (Node, or Bun, which acts as node by that name).
   symlinkSync(CLI_PATH, join(bin, "tcpkit"));
   symlinkSync(CLI_RUNTIME, join(bin, "node"));
-  env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, NO_COLOR: "1" };
+  // HOME in the folder: `--tls auto` makes its CA under ~/.cache/tcpkit.
+  env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, NO_COLOR: "1", HOME: dir };
+  delete env.XDG_CACHE_HOME;
   for (const sub of ["public", "site", "dist", "share/incoming", "src"])
     mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "public/index.html"), "<!doctype html><title>public</title><p>hello\n");
@@ -281,7 +283,9 @@ async function runServerLine(line: string): Promise<void> {
   }
 }
 
-function runClientLine(line: string): Promise<{ code: number | null; output: string }> {
+function runClientLine(
+  line: string,
+): Promise<{ code: number | null; output: string; stdout: string }> {
   const command = rewrite(commandOf(line));
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", command], {
@@ -290,13 +294,17 @@ function runClientLine(line: string): Promise<{ code: number | null; output: str
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString("utf8")));
+    let stdout = "";
+    child.stdout.on("data", (c: Buffer) => {
+      output += c.toString("utf8");
+      stdout += c.toString("utf8");
+    });
     child.stderr.on("data", (c: Buffer) => (output += c.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      resolve({ code, output, stdout });
     });
   });
 }
@@ -310,6 +318,26 @@ describe("README examples, run as written", () => {
       assert.match(all, new RegExp(`^tcpkit ${name} `, "m"), `no tcpkit ${name} example found`);
     }
     assert.ok(blocks.length >= 8, `only ${blocks.length} sh blocks`);
+  });
+
+  it("every --help example is one of these lines, so it runs here too", async () => {
+    const lines = new Set(blocks.flat().map(commandOf));
+    const commands = ["serve", "get", "echo-server", "echo", "check"];
+    for (const name of commands) {
+      const { stdout } = await runClientLine(`tcpkit ${name} --help`);
+      const examples = stdout
+        .slice(stdout.indexOf("\nExamples:\n"))
+        .split("\n")
+        .filter((l) => l.startsWith("  tcpkit "))
+        .map((l) => commandOf(l.trim()).trim());
+      assert.ok(examples.length >= 2, `tcpkit ${name} --help has ${examples.length} examples`);
+      for (const example of examples) {
+        assert.ok(
+          lines.has(example),
+          `tcpkit ${name} --help's example is not a README line: ${example}`,
+        );
+      }
+    }
   });
 
   for (const [index, block] of blocks.entries()) {
