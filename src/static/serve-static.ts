@@ -28,6 +28,7 @@ import {
 } from "./resolve-path.js";
 import { buildSiteHeaders } from "./site-headers.js";
 import { notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
+import { ReprDigests } from "./repr-digest.js";
 import { selectRepresentation, type Representation } from "./representation.js";
 
 /** Options of serveStatic; every one has a safe default. */
@@ -97,6 +98,7 @@ class StaticSite {
   readonly #table: FileTable;
   readonly #listings: ListingReader;
   readonly #compressQueue = new CompressQueue();
+  readonly #digests = new ReprDigests();
   readonly #onFileError: FileErrorReporter;
   readonly #realRoot: string;
   readonly #listing: boolean;
@@ -341,7 +343,9 @@ class StaticSite {
   }
 
   /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
-  #respond(head: RequestHead, rep: Representation): ResponsePlan {
+  #respond(head: RequestHead, selected: Representation): ResponsePlan {
+    // With its Repr-Digest line once the digest is known (RFC 9530; repr-digest.ts).
+    const rep = this.#digests.forRequest(head, selected);
     const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
     if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
