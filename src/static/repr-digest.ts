@@ -41,6 +41,7 @@ export class ReprDigests {
   /** By the version's identity: its bytes in memory, or its entry's open function. */
   readonly #known = new WeakMap<object, Digests | "pending">();
   readonly #withField = new WeakMap<Representation, Map<Algorithm, Representation>>();
+  readonly #withSha256 = new WeakMap<Representation, Representation>();
   readonly #queue: (() => Promise<void>)[] = [];
   #running = 0;
 
@@ -49,7 +50,11 @@ export class ReprDigests {
    * digest is known and wanted, else `rep` itself (scheduling the digest when it is not known).
    */
   forRequest(head: RequestHead, rep: Representation): Representation {
-    const algorithm = chooseAlgorithm(getField(head, "want-repr-digest"));
+    const want = getField(head, "want-repr-digest");
+    // The usual request (no preference, digest known): one lookup.
+    const usual = want === undefined ? this.#withSha256.get(rep) : undefined;
+    if (usual !== undefined) return usual;
+    const algorithm = chooseAlgorithm(want);
     if (algorithm === undefined) return rep;
     const digests = this.#digestsOf(rep);
     if (digests === undefined) return rep;
@@ -67,6 +72,7 @@ export class ReprDigests {
         headerBlock: `Content-Type: ${rep.contentType}\r\n${rep.encodingLine}${line}${rep.validatorBlock}`,
       };
       variants.set(algorithm, out);
+      if (algorithm === "sha-256") this.#withSha256.set(rep, out);
     }
     return out;
   }
