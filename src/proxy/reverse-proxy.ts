@@ -173,6 +173,8 @@ async function forward(
   const bodyAllowed = rh.status >= 200 && rh.status !== 204 && rh.status !== 304;
   if (!bodyAllowed) return { status: rh.status, headers, body: { kind: "none" } };
   const stream = response.body;
+  if (Buffer.isBuffer(stream))
+    return { status: rh.status, headers, body: { kind: "bytes", bytes: stream } };
   return response.length === undefined
     ? { status: rh.status, headers, body: { kind: "stream", stream } }
     : { status: rh.status, headers, body: { kind: "stream", stream, length: response.length } };
