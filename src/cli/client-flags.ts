@@ -37,6 +37,9 @@ export function readCa(path: string, flagName = "--ca"): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read ${flagName} ${path}: ${(err as Error).message}`);
+    throw new TcpkitError(
+      "ERR_TLS_CONFIG",
+      `cannot read ${flagName} ${path}: ${(err as Error).message}`,
+    );
   }
 }

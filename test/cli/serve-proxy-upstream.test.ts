@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { runCli, startServe, type RunningServer } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 import { startBackend, type Backend } from "../support/proxy-backends.js";
 import { openSocket } from "../support/raw-socket.js";
 import { makeCa, makeLeaf } from "../support/tls-cert.js";
@@ -214,10 +215,7 @@ describe("tcpkit serve --proxy: connecting, and streams", () => {
     back = await startBackend();
     silent = await silentServer();
     full = await unacceptingPort();
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
-    deadPort = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
+    deadPort = await freePort(); // bound, released: nothing listens there
     s = await startServe(
       DIR,
       "--proxy",
