@@ -72,6 +72,11 @@ export function guardDescriptors(
       timer.unref();
     }
   });
-  server.once("close", () => clearTimeout(timer));
+  // Refusals still held back when the server stops are said then, not lost.
+  server.once("close", () => {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    report();
+  });
   return fdCap;
 }
