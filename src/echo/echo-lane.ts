@@ -99,10 +99,13 @@ export class EchoLane {
     return this.sent * this.size - this.receivedBytes;
   }
 
-  /** Writes the next `count` messages (one write; corked when several). */
-  send(count = 1): void {
+  /**
+   * Writes the next `count` messages (one write; corked when several). `now` is the caller's
+   * clock reading for this send, if it has one (one clock read per round trip, not two).
+   */
+  send(count = 1, now?: number): void {
     if (this.failed) return;
-    if (this.outstanding === 0) this.lastProgress = performance.now();
+    if (this.outstanding === 0) this.lastProgress = now ?? performance.now();
     if (count > 1) this.socket.cork();
     for (let i = 0; i < count; i++) {
       this.socket.write(patternAt(this.sent * this.size, this.size));
