@@ -31,6 +31,18 @@ function run(argv, timeoutMs) {
   });
 }
 
+/** The `ok=...` line of a load client's output, and its key=value pairs. */
+function resultLine(out) {
+  const line = out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
+  const kv = Object.fromEntries(
+    line
+      .split(" ")
+      .filter(Boolean)
+      .map((p) => p.split("=")),
+  );
+  return { line, kv };
+}
+
 const median = (xs) => {
   const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return null;
@@ -54,13 +66,7 @@ async function cClient({ load, port, conns, rounds, size, cpu }) {
     ],
     70_000,
   );
-  const line = r.out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
-  const kv = Object.fromEntries(
-    line
-      .split(" ")
-      .filter(Boolean)
-      .map((p) => p.split("=")),
-  );
+  const { line, kv } = resultLine(r.out);
   if (kv.ok !== "1") return { error: line || r.err.trim() };
   const n = Number(kv.roundtrips);
   return {
@@ -90,13 +96,7 @@ async function nodeFloorClient({ node, repo, port, conns, rounds, size, cpu }) {
     ],
     70_000,
   );
-  const line = r.out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
-  const kv = Object.fromEntries(
-    line
-      .split(" ")
-      .filter(Boolean)
-      .map((p) => p.split("=")),
-  );
+  const { line, kv } = resultLine(r.out);
   if (kv.ok !== "1") return { error: line || r.err.trim() };
   return {
     rtps: Number(kv.rtps),
