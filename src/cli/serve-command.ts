@@ -19,7 +19,12 @@ import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
 import { createHttpServer } from "../http/server/server.js";
-import { isWorkerProcess, leaveClusterOnFailure, stopWhenPrimaryAsks } from "../net/workers.js";
+import {
+  isWorkerProcess,
+  leaveClusterOnFailure,
+  relayToWorkers,
+  stopWhenPrimaryAsks,
+} from "../net/workers.js";
 import { keepYoungGenerationSmall } from "../util/runtime-tuning.js";
 
 /** The `serve` command: flags to serveStatic and server options, one readiness line, stop on a signal. */
@@ -81,7 +86,11 @@ export const serveCommand = defineCommand({
     const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
     if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
-    if (workers > 1 && !isWorkerProcess()) return runWorkerPrimary(workers, readiness);
+    if (workers > 1 && !isWorkerProcess()) {
+      // Each worker appends to --log-file itself; logrotate signals the primary.
+      if (values["log-file"] !== undefined) relayToWorkers("SIGHUP");
+      return runWorkerPrimary(workers, readiness);
+    }
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const counted = metricsFrom(values, options);
       const server = createHttpServer(

@@ -4,6 +4,7 @@
  */
 import { ACCESS_LOG_FORMATS, createAccessLog, type AccessLog } from "./access-log.js";
 import { flag, section, type FlagValues } from "./flags.js";
+import { openLogFile } from "./log-file.js";
 import { UsageError } from "./usage-error.js";
 import { DEFAULT_LIMITS as D } from "../http/limits.js";
 import type { HttpServerOptions } from "../http/server/server.js";
@@ -14,6 +15,10 @@ export const SERVER_FLAGS = {
     metavar: "FORMAT",
     default: "common",
     help: `access log on stdout: ${ACCESS_LOG_FORMATS.join(", ")}`,
+  }),
+  "log-file": flag.text({
+    metavar: "FILE",
+    help: "append the access log to FILE instead of stdout; SIGHUP reopens it (logrotate)",
   }),
   trace: flag.bool({ help: "print every request and response head on stderr" }),
   "tls-cert": flag.text({
@@ -73,7 +78,14 @@ export function serverOptionsFrom(values: FlagValues<typeof SERVER_FLAGS>): {
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError("--tls-cert and --tls-key go together");
   }
-  const log = values.log === "off" ? undefined : createAccessLog(values.log);
+  const logFile = values["log-file"];
+  if (logFile !== undefined && values.log === "off") {
+    throw new UsageError("--log-file needs an access log: --log is off");
+  }
+  const log =
+    values.log === "off"
+      ? undefined
+      : createAccessLog(values.log, logFile === undefined ? process.stdout : openLogFile(logFile));
   const options: Omit<HttpServerOptions, "host" | "port"> = {
     limits: {
       maxHeadBytes: values["max-head-bytes"],

@@ -11,6 +11,7 @@ import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
 import { displayAddress } from "../net/address.js";
 import { ConnectionRegistry, type TrackedConnection } from "../net/connection-registry.js";
 import { listen, type BoundAddress } from "../net/listen.js";
+import { guardDescriptors } from "../net/descriptor-guard.js";
 import { reportServerError } from "../net/server-errors.js";
 import { enableReadBufferReclaim } from "../util/runtime-tuning.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -137,6 +138,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   server.on("drop", () => void counters.connectionsRefused++);
+  guardDescriptors(server, { name: "echo server", headroom: 16 });
   const onServerError = options.onServerError ?? reportServerError("echo server");
   const { onConnection, onConnectionClose } = options;
   const wantsInfo =

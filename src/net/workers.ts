@@ -201,3 +201,13 @@ export function stopWhenPrimaryAsks(stop: () => Promise<void>): void {
   process.on("SIGTERM", run);
   process.on("SIGINT", () => {});
 }
+
+/**
+ * In the primary: passes `signal` on to every worker (each reacts as it would alone), so that
+ * `kill -HUP PRIMARY`, as logrotate sends it, reaches the workers that hold the log files.
+ */
+export function relayToWorkers(signal: NodeJS.Signals): void {
+  process.on(signal, () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  });
+}

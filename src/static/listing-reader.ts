@@ -8,7 +8,9 @@
  * not UTF-8) is left out, and so is a symlink leading outside the root (unless followed), to a
  * dotfile (unless served), or to anything but a file or folder.
  */
+import { closeSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import { openBeneathAsync } from "../util/open-beneath.js";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { isServableName } from "./resolve-path.js";
 
@@ -98,8 +100,25 @@ export class ListingReader {
     }
   }
 
+  /**
+   * Reads the folder opened beneath the root (open-beneath.ts), through its descriptor
+   * (`/proc/self/fd/N`): a folder swapped for a symlink out of the root after the request's
+   * check is refused, never listed (issue 18: names outside the root leaked under such swaps).
+   */
   async #readFolder(realPath: string): Promise<Listing> {
-    const raw = await readdir(realPath, { encoding: "buffer" });
+    const { fd } = await openBeneathAsync(this.#options.realRoot, realPath, {
+      kind: "directory",
+      allowOutside: this.#options.followSymlinks,
+    });
+    try {
+      return await this.#readOpened(`/proc/self/fd/${fd}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async #readOpened(folder: string): Promise<Listing> {
+    const raw = await readdir(folder, { encoding: "buffer" });
     const names: string[] = [];
     for (const bytes of raw) {
       const name = bytes.toString("utf8");
@@ -115,7 +134,7 @@ export class ListingReader {
     const worker = async (): Promise<void> => {
       while (next < picked.length) {
         const i = next++;
-        rows[i] = await this.#entry(realPath, picked[i] as string);
+        rows[i] = await this.#entry(folder, picked[i] as string);
       }
     };
     await Promise.all(Array.from({ length: Math.min(STATS_AT_ONCE, picked.length) }, worker));

@@ -35,6 +35,7 @@ before(async () => {
   writeFileSync(join(root, "d", "big.bin"), Buffer.alloc(BIG, "i"));
   writeFileSync(join(outside, "small.txt"), SMALL_OUT);
   writeFileSync(join(outside, "big.bin"), Buffer.alloc(BIG, "O"));
+  writeFileSync(join(outside, "outside-only-name.txt"), "x");
   symlinkSync(outside, join(root, "l"));
   // The FIFO case: x.bin (a regular file, large) and a FIFO exchanged; cold.bin served after.
   writeFileSync(join(root, "x.bin"), Buffer.alloc(BIG, "x"));
@@ -118,6 +119,17 @@ describe("serve: files swapped during requests (issue 18 #2)", () => {
       assert.equal((await fetchPath("/l/small.txt")).status, 404);
     },
   );
+
+  it("never lists the names of a folder outside ROOT swapped in for a listed one", async () => {
+    const loop = swapLoop(join(root, "d"), join(root, "l"), 3);
+    const results = await hammer(["/d/", "/d/?format=json", "/d/?format=text"], loop.done);
+    const swaps = await loop.done;
+    assert.ok(swaps > 100, `only ${swaps} swaps`);
+    assert.ok(results.length > 50, `only ${results.length} responses`);
+    const leaked = results.filter((r) => r.body.includes("outside-only-name"));
+    assert.equal(leaked.length, 0, `${leaked.length} of ${results.length} listed an outside name`);
+    assert.ok(results.some((r) => r.status === 200 && r.body.includes("small.txt")));
+  });
 
   it("never blocks an open on a FIFO swapped in for a file", async () => {
     assert.equal((await fetchPath("/fifo", 3000)).status, 404);

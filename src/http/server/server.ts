@@ -17,6 +17,7 @@ import { MethodPolicy } from "../method-policy.js";
 import type { Handler } from "../types.js";
 import { ConnectionRegistry } from "../../net/connection-registry.js";
 import { listen, type BoundAddress } from "../../net/listen.js";
+import { guardDescriptors } from "../../net/descriptor-guard.js";
 import { reportServerError } from "../../net/server-errors.js";
 import { TlsHandshakes } from "../../net/tls-handshakes.js";
 import { enableReadBufferReclaim } from "../../util/runtime-tuning.js";
@@ -133,6 +134,8 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   // Nagle's algorithm must not hold the handshake's writes or a response's.
   const server: Server = createNetServer({ allowHalfOpen: true, noDelay: true }, onAccept);
   const onServerError = options.onServerError ?? reportServerError("HTTP server");
+  // Descriptors kept for files being sent: past them a file answers 503, said on stderr.
+  guardDescriptors(server, { name: "HTTP server", headroom: 64 });
 
   const sweepMs = Math.max(
     50,
