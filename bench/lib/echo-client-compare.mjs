@@ -31,6 +31,18 @@ function run(argv, timeoutMs) {
   });
 }
 
+/** The `ok=...` line of a load client's output, and its key=value pairs. */
+function resultLine(out) {
+  const line = out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
+  const kv = Object.fromEntries(
+    line
+      .split(" ")
+      .filter(Boolean)
+      .map((p) => p.split("=")),
+  );
+  return { line, kv };
+}
+
 const median = (xs) => {
   const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return null;
@@ -54,13 +66,7 @@ async function cClient({ load, port, conns, rounds, size, cpu }) {
     ],
     70_000,
   );
-  const line = r.out.split("\n").find((l) => l.startsWith("ok=")) ?? "";
-  const kv = Object.fromEntries(
-    line
-      .split(" ")
-      .filter(Boolean)
-      .map((p) => p.split("=")),
-  );
+  const { line, kv } = resultLine(r.out);
   if (kv.ok !== "1") return { error: line || r.err.trim() };
   const n = Number(kv.roundtrips);
   return {
@@ -68,6 +74,35 @@ async function cClient({ load, port, conns, rounds, size, cpu }) {
     p50Us: Number(kv.p50_us),
     p99Us: Number(kv.p99_us),
     cpuUsPerRt: (r.cpuS * 1e6) / n,
+  };
+}
+
+/**
+ * One run of the minimal Node client (bench/peers/echo-client-min.mjs): round trips/s and CPU
+ * per round trip, the floor any Node client starts from (no p50: it records no latencies).
+ */
+async function nodeFloorClient({ node, repo, port, conns, rounds, size, cpu }) {
+  const r = await run(
+    [
+      "taskset",
+      "-c",
+      cpu,
+      node,
+      path.join(repo, "bench/peers/echo-client-min.mjs"),
+      String(port),
+      String(conns),
+      String(rounds),
+      String(size),
+    ],
+    70_000,
+  );
+  const { line, kv } = resultLine(r.out);
+  if (kv.ok !== "1") return { error: line || r.err.trim() };
+  return {
+    rtps: Number(kv.rtps),
+    p50Us: NaN,
+    p99Us: NaN,
+    cpuUsPerRt: (r.cpuS * 1e6) / Number(kv.roundtrips),
   };
 }
 
@@ -119,16 +154,19 @@ export async function compareClients({
   cpu,
   log,
 }) {
-  const raw = { c: [], tcpkit: [] };
+  const raw = { c: [], tcpkit: [], nodeFloor: [] };
+  const clients = { c: cClient, tcpkit: tcpkitClient, nodeFloor: nodeFloorClient };
   for (let rep = 1; rep <= reps; rep++) {
-    // Interleaved, and the order alternates, so a drift in the machine's load hits both.
-    const order = rep % 2 ? ["c", "tcpkit"] : ["tcpkit", "c"];
+    // Interleaved, and the order alternates, so a drift in the machine's load hits both. The
+    // minimal Node client runs last: it is context, not one of the two the targets compare.
+    const order = [...(rep % 2 ? ["c", "tcpkit"] : ["tcpkit", "c"]), "nodeFloor"];
     for (const who of order) {
       const args = { load, node, repo, port, conns, rounds, size, cpu };
-      const r = who === "c" ? await cClient(args) : await tcpkitClient(args);
+      const r = await clients[who](args);
       raw[who].push(r);
+      const p50 = Number.isNaN(r.p50Us) ? "" : `, p50 ${r.p50Us?.toFixed(1)} µs`;
       log(
-        `C1 rep ${rep}/${reps} ${who}: ${r.error ?? `${Math.round(r.rtps)} round trips/s, p50 ${r.p50Us.toFixed(1)} µs, client CPU ${r.cpuUsPerRt.toFixed(2)} µs per round trip`}`,
+        `C1 rep ${rep}/${reps} ${who}: ${r.error ?? `${Math.round(r.rtps)} round trips/s${p50}, client CPU ${r.cpuUsPerRt.toFixed(2)} µs per round trip`}`,
       );
       await new Promise((done) => setTimeout(done, 300));
     }
@@ -142,6 +180,7 @@ export async function compareClients({
   });
   const c = summary(raw.c);
   const t = summary(raw.tcpkit);
+  const floor = summary(raw.nodeFloor);
   const rateRatio = c.rtps && t.rtps ? t.rtps / c.rtps : null;
   const p50Ratio = c.p50Us && t.p50Us ? t.p50Us / c.p50Us : null;
   // Per repetition too: each pair ran back to back, so its ratio is the least disturbed figure.
@@ -155,6 +194,7 @@ export async function compareClients({
     `| --- | --- | --- | --- | --- |`,
     `| C load client (echo-load pingpong) | ${fmt(c.rtps)} | ${fmt(c.p50Us, 1)} µs | ${fmt(c.p99Us, 1)} µs | ${fmt(c.cpuUsPerRt, 2)} µs |`,
     `| tcpkit echo --connections ${conns} --count ${rounds} | ${fmt(t.rtps)} (${rateRatio?.toFixed(2) ?? "?"}x) | ${fmt(t.p50Us, 1)} µs (${p50Ratio?.toFixed(2) ?? "?"}x) | ${fmt(t.p99Us, 1)} µs | ${fmt(t.cpuUsPerRt, 2)} µs |`,
+    `| minimal Node client (bench/peers/echo-client-min.mjs: onread + socket.write, nothing checked or recorded) | ${fmt(floor.rtps)} (${c.rtps && floor.rtps ? (floor.rtps / c.rtps).toFixed(2) : "?"}x) | - | - | ${fmt(floor.cpuUsPerRt, 2)} µs |`,
     "",
   ];
   const verdict =
@@ -162,5 +202,10 @@ export async function compareClients({
       ? `C1: failed (${[...c.errors, ...t.errors].join("; ")})`
       : `C1 targets (median): tcpkit echo >= 0.8x the C client's round trips/s ${rateRatio >= 0.8 ? "met" : "missed"} (${rateRatio.toFixed(2)}x; per back-to-back pair ${pairRatios.map((x) => x.toFixed(2)).join(", ")}), ` +
         `p50 within 10 % ${Math.abs(p50Ratio - 1) <= 0.1 ? "met" : "missed"} (${p50Ratio.toFixed(2)}x)`;
-  return { rows, verdict, summary: { c, tcpkit: t, rateRatio, p50Ratio, pairRatios }, raw };
+  return {
+    rows,
+    verdict,
+    summary: { c, tcpkit: t, nodeFloor: floor, rateRatio, p50Ratio, pairRatios },
+    raw,
+  };
 }

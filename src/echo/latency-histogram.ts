@@ -47,29 +47,67 @@ export function percentileKey(p: number): string {
   return `p${p}`;
 }
 
+/**
+ * hdr-histogram-js finds a value's bucket with Math.log2 and two Math.pow calls (about 0.15 µs a
+ * sample, a measurable part of a round trip's cost). Values below 2^32 ns (4.3 s) are instead
+ * counted here, in HdrHistogram's own layout for 3 significant digits (2,048 sub-buckets, the
+ * bucket found with Math.clz32), and moved into the HDR histogram in one pass when it is read:
+ * the same buckets, so the same results. 22 buckets x 1,024 + 1,024 = 23,552 counters.
+ */
+const SUB_BUCKET_HALF_MAGNITUDE = 10;
+const SUB_BUCKET_HALF = 1 << SUB_BUCKET_HALF_MAGNITUDE;
+const PENDING_SLOTS = 23 * SUB_BUCKET_HALF;
+
 /** A histogram of latencies in milliseconds (stored as nanoseconds). */
 export class LatencyHistogram {
   private readonly hdr = new Histogram(1, HIGHEST_NS, SIGNIFICANT_DIGITS);
+  private pending: Float64Array | undefined;
+  private pendingCount = 0;
   private minNs = Infinity;
   private maxNs = 0;
   private sumNs = 0;
 
   get count(): number {
-    return this.hdr.totalCount;
+    return this.hdr.totalCount + this.pendingCount;
   }
 
   /** Records one latency in milliseconds (negative values count as 0). */
   record(ms: number): void {
     const ns = Math.min(HIGHEST_NS, Math.max(0, Math.round(ms * NS_PER_MS)));
-    this.hdr.recordValue(ns);
+    if (ns < 0x1_0000_0000) {
+      // HdrHistogram's index: bucket = floor(log2(ns)) - 10 (at least 0), sub-bucket = ns >> bucket.
+      const bucket = Math.max(0, 31 - Math.clz32(ns) - SUB_BUCKET_HALF_MAGNITUDE);
+      const index = (bucket + 1) * SUB_BUCKET_HALF + (ns >>> bucket) - SUB_BUCKET_HALF;
+      const pending = (this.pending ??= new Float64Array(PENDING_SLOTS));
+      pending[index] = (pending[index] as number) + 1;
+      this.pendingCount++;
+    } else {
+      this.hdr.recordValue(ns);
+    }
     this.sumNs += ns;
     if (ns < this.minNs) this.minNs = ns;
     if (ns > this.maxNs) this.maxNs = ns;
   }
 
+  /** Moves the counted-aside samples into the HDR histogram (each as its bucket's lowest value). */
+  private settle(): void {
+    const pending = this.pending;
+    if (pending === undefined || this.pendingCount === 0) return;
+    for (let index = 0; index < PENDING_SLOTS; index++) {
+      const n = pending[index] as number;
+      if (n === 0) continue;
+      const bucket = Math.max(0, Math.floor(index / SUB_BUCKET_HALF) - 1);
+      const sub = index - (bucket + 1) * SUB_BUCKET_HALF + SUB_BUCKET_HALF;
+      this.hdr.recordValueWithCount(sub * 2 ** bucket, n);
+    }
+    pending.fill(0);
+    this.pendingCount = 0;
+  }
+
   /** Adds every sample of `other` (an interval's histogram into the run's). */
   add(other: LatencyHistogram): void {
     if (other.count === 0) return;
+    other.settle();
     this.hdr.add(other.hdr);
     this.sumNs += other.sumNs;
     this.minNs = Math.min(this.minNs, other.minNs);
@@ -79,6 +117,8 @@ export class LatencyHistogram {
   /** Forgets every sample. */
   reset(): void {
     this.hdr.reset();
+    this.pending?.fill(0);
+    this.pendingCount = 0;
     this.minNs = Infinity;
     this.maxNs = 0;
     this.sumNs = 0;
@@ -87,6 +127,7 @@ export class LatencyHistogram {
   /** The value at percentile `p` (0-100), ms; NaN with no samples. */
   valueAt(p: number): number {
     if (this.count === 0) return NaN;
+    this.settle();
     // The histogram answers with its bucket's highest value; never past the largest sample.
     return Math.min(this.hdr.getValueAtPercentile(p), this.maxNs) / NS_PER_MS;
   }
@@ -94,6 +135,7 @@ export class LatencyHistogram {
   /** min / mean / max / stddev and `percentiles`, ms. */
   summary(percentiles: readonly number[] = DEFAULT_PERCENTILES): LatencySummary {
     const n = this.count;
+    this.settle();
     const out: Record<string, number> = {};
     for (const p of percentiles) out[percentileKey(p)] = this.valueAt(p);
     return {

@@ -92,8 +92,9 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
       finishLane();
       return;
     }
-    sentAt[i] = performance.now();
-    lane.send();
+    const now = performance.now();
+    sentAt[i] = now;
+    lane.send(1, now);
   };
   lanes = await EchoLane.openMany(target, connections, size, {
     onEchoed(lane, _n, now) {

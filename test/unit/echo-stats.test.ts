@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import hdrInt32Module from "hdr-histogram-js/dist/Int32Histogram.js";
 import {
   describeBytes,
   parseBenchBudget,
@@ -15,6 +16,8 @@ import { findPatternMismatch, patternAt, PATTERN_PERIOD } from "../../src/echo/p
 import { isReflectionRisk } from "../../src/echo/reflection-guard.js";
 import { checkDatagram, datagram } from "../../src/echo/udp-probe.js";
 import { UdpSequenceStats } from "../../src/echo/udp-sequence-stats.js";
+
+const Histogram = hdrInt32Module.default;
 
 /** Nearest-rank percentile of ascending `sorted`. */
 function exactPercentile(sorted: readonly number[], p: number): number {
@@ -44,6 +47,32 @@ describe("LatencyHistogram", () => {
           assert.equal(s.count, values.length);
           assert.ok(Math.abs(s.min - (sorted[0] as number)) <= 1e-6);
           assert.ok(Math.abs(s.max - (sorted[sorted.length - 1] as number)) <= 1e-6);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("gives exactly what hdr-histogram-js alone gives (its buckets, counted aside, then moved)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 7_200_000, noNaN: true }), { maxLength: 300 }),
+        fc.array(fc.integer({ min: 0, max: 5_000_000 }), { maxLength: 300 }),
+        (ms, ns) => {
+          const values = [...ms, ...ns.map((n) => n / 1e6)];
+          const h = new LatencyHistogram();
+          const plain = new Histogram(1, 3600 * 1e9, 3);
+          for (const v of values) {
+            h.record(v);
+            plain.recordValue(Math.min(3600 * 1e9, Math.round(v * 1e6)));
+          }
+          assert.equal(h.count, plain.totalCount);
+          if (values.length === 0) return;
+          for (const p of [0.1, 1, 50, 90, 99, 99.9, 99.99, 100]) {
+            const max = Math.min(3600 * 1e9, Math.round(Math.max(...values) * 1e6));
+            assert.equal(h.valueAt(p), Math.min(plain.getValueAtPercentile(p), max) / 1e6, `p${p}`);
+          }
+          assert.equal(h.summary().stddev, plain.stdDeviation / 1e6);
         },
       ),
       { numRuns: 200 },
@@ -144,6 +173,19 @@ describe("payload pattern", () => {
     assert.equal(findPatternMismatch(chunk, 1000), -1);
     chunk[123] = (chunk[123] as number) ^ 1;
     assert.equal(findPatternMismatch(chunk, 1000), 1123);
+  });
+  it("checks short spans (the byte loop) at any offset, across the period's end too", () => {
+    for (const offset of [0, 7, PATTERN_PERIOD - 10, 5 * PATTERN_PERIOD + 3]) {
+      const chunk = Buffer.from(patternAt(offset, 64));
+      assert.equal(findPatternMismatch(chunk, offset), -1);
+      for (const at of [0, 9, 63]) {
+        const bad = Buffer.from(chunk);
+        bad[at] = (bad[at] as number) ^ 0x80;
+        assert.equal(findPatternMismatch(bad, offset), offset + at);
+        // Only the first `length` bytes are checked.
+        assert.equal(findPatternMismatch(bad, offset, at), -1);
+      }
+    }
   });
   it("checks chunks longer than one period", () => {
     const long = Buffer.concat([patternAt(0, PATTERN_PERIOD), patternAt(0, 100)]);
