@@ -62,8 +62,11 @@ Exit codes:
   2  usage error`,
   examples: [
     ["tcpkit check http://127.0.0.1:8080/", "every probe against a local server"],
-    ["tcpkit check http://127.0.0.1:8080/ --only desync,framing --level must", "smuggling only"],
-    ["tcpkit check https://localhost:8443/ --ca cert.pem --json", "a JSON report over https"],
+    [
+      "tcpkit check https://localhost:8443/ --ca cert.pem --only desync,framing --level must",
+      "smuggling only",
+    ],
+    ["tcpkit check http://127.0.0.1:8080/ --json > report.json", "a JSON report"],
   ],
   async run({ values, positionals }) {
     const url = urlArgument(positionals);

@@ -27,10 +27,10 @@ Exit codes: 0 all bytes came back intact, 1 a mismatch, extra bytes, an early cl
 connection, an unknown host, a timeout or failed connections, 2 usage error.`,
   examples: [
     ["tcpkit echo localhost 7007 hello", "send hello, check it comes back (nc's order)"],
-    ["tcpkit echo -c 5 -s 1024 -i 200ms", "5 round trips of 1024 bytes, like ping"],
-    ["tcpkit echo --connections 50 --duration 10s", "closed-loop load, p50 to p99.99"],
+    ["tcpkit echo -c 10 -i 200ms -s 64", "10 round trips of 64 bytes, like ping"],
+    ["tcpkit echo --connections 50 -d 10s", "closed-loop load, p50 to p99.99"],
     ["tcpkit echo --rate 20000/s --connections 8 -d 30s", "open loop at a fixed rate"],
-    ["tcpkit echo --udp --rate 1000 -d 10s", "UDP loss, reordering, jitter"],
+    ["tcpkit echo --udp --host ::1 --rate 1000 -d 10s", "UDP loss, reordering, jitter"],
     ["tcpkit echo --bench 1G --connections 4", "throughput over 4 connections"],
   ],
   async run({ values, given, positionals: args }) {

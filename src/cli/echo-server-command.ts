@@ -56,12 +56,9 @@ totals on stderr, exit 0.
 
 Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage error.`,
   examples: [
-    ["tcpkit echo-server -p 0", "any free port"],
+    ["tcpkit echo-server -p 0 --verbose", "any free port, one line per client"],
     ["tcpkit echo-server --stats-interval 10s --json", "totals every 10 s as JSON on stderr"],
-    [
-      "tcpkit echo-server --host 0.0.0.0 --udp -v",
-      "TCP and UDP on every interface, one line per client",
-    ],
+    ["tcpkit echo-server --host ::1 --udp", "IPv6, and UDP echo on the same port"],
   ],
   async run({ values }) {
     const { host, port, verbose } = values;
@@ -96,7 +93,6 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
     const bound = await server.listen();
     const tcpUrl = formatUrl("tcp", bound.host, bound.port);
     const udpPart = values.udp ? ` and ${formatUrl("udp", bound.host, bound.port)}` : "";
-    process.stdout.write(`tcpkit echo-server: listening on ${tcpUrl}${udpPart}\n`);
     const stopReports = startServerReports(server, {
       udp: values.udp,
       json: values.json,
@@ -109,6 +105,8 @@ Exit codes: 0 stopped by a signal, 1 cannot listen (address in use...), 2 usage 
         formatServerReport("stopped", totals, values.udp, undefined, values.json),
       );
     });
+    // After the signal handlers: a script may signal as soon as it reads this line.
+    process.stdout.write(`tcpkit echo-server: listening on ${tcpUrl}${udpPart}\n`);
     return new Promise<number>(() => EXIT_OK);
   },
 });

@@ -161,7 +161,7 @@ Exit codes (with several URLs, the worst of them):
   examples: [
     ["tcpkit get http://127.0.0.1:8080/big.iso", "saves big.iso (or big.iso.1 if it exists)"],
     ["tcpkit get -c -x 4 http://127.0.0.1:8080/big.iso", "resumes over 4 connections"],
-    ["tcpkit get -qO- https://example.com/ | less", "the body on stdout"],
+    ["tcpkit get -qO- https://localhost:8443/ --ca cert.pem | head", "the body on stdout"],
     ["tcpkit get -i urls.txt --parallel 4", "every URL in urls.txt, 4 at a time"],
   ],
   async run({ values, positionals, given }) {

@@ -46,12 +46,12 @@ export const serveCommand = defineCommand({
   notes:
     "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot listen or bad TLS files, 2 usage error.",
   examples: [
-    ["tcpkit serve ./public", "http://127.0.0.1:8080/"],
+    ["tcpkit serve ./public --port 8080", "http://127.0.0.1:8080/"],
     ["tcpkit serve . --port 0 --log json --trace", "a free port, JSON log, heads on stderr"],
     ["tcpkit serve dist --spa --compress --host 0.0.0.0", "a single-page app, on every interface"],
-    ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem", "HTTPS"],
+    ["tcpkit serve . --tls-cert cert.pem --tls-key key.pem --port 8443", "HTTPS"],
     ["tcpkit serve . --tls auto", "HTTPS on localhost, certificate made once"],
-    ["tcpkit serve dist --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
+    ["tcpkit serve dist --spa --proxy /api=http://127.0.0.1:3000", "/api/... to a back end"],
     ["tcpkit serve site --live", "pages reload when a file changes"],
   ],
   async run({ values, positionals }) {

@@ -38,7 +38,8 @@ export async function runWorkerPrimary(
   const pool = startWorkerPool(count);
   const start = await pool.started;
   if (!start.ok) return start.exitCode;
-  process.stdout.write(readinessLine(start.host, start.port));
+  // Before the readiness line: a script may signal as soon as it reads it.
   onShutdownSignal(() => pool.stop());
+  process.stdout.write(readinessLine(start.host, start.port));
   return pool.failed;
 }

@@ -13,7 +13,7 @@ import { checkPartial } from "./content-range.js";
 import { copyBody } from "./copy-body.js";
 import { assertDigest, newHash, readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { statusError, type DownloadOptions } from "./download-job.js";
-import type { DownloadResult } from "./download.js";
+import type { DownloadResult } from "./download-finish.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { decideRetry } from "./retry-policy.js";
 import { validatorOf, type Validator } from "./validators.js";

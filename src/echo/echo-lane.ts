@@ -111,11 +111,25 @@ export class EchoLane {
     if (count > 1) this.socket.uncork();
   }
 
-  /** Closes the connection (a half-close first, so the server sees a clean end). */
-  close(): void {
+  /**
+   * Closes the connection (a half-close first, so the server sees a clean end) and resolves once
+   * the server has closed its side too, or after `graceMs`. A measurement returns only then, so
+   * the next one against a server that counts connections per client (--max-connections-per-ip)
+   * does not find this one's connections still open there.
+   */
+  close(graceMs = 1000): Promise<void> {
     this.failed = true;
-    this.socket.end();
-    this.socket.destroySoon();
+    const socket = this.socket;
+    if (socket.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), graceMs);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // No destroySoon(): that would close as soon as our FIN is out, before the server's.
+      socket.end();
+    });
   }
 
   /** Fails the lane with `err` (a stall seen by the mode's watchdog...). */

@@ -204,7 +204,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<OpenLoo
     disposeStop();
     stopReports();
     stopWatch();
-    for (const lane of lanes) lane.close();
+    await Promise.all(lanes.map((lane) => lane.close()));
   }
   if (failure !== undefined) throw failure;
   const end = lastEcho || started;

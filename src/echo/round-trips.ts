@@ -151,7 +151,7 @@ export async function measureRoundTrips(options: RoundTripOptions): Promise<Roun
     stopReports();
     stopWatch();
     for (const timer of timers) clearTimeout(timer);
-    for (const lane of lanes) lane.close();
+    await Promise.all(lanes.map((lane) => lane.close()));
   }
   if (failure !== undefined) throw failure;
   const cpu = process.cpuUsage(cpuAtStart);

@@ -19,7 +19,7 @@ import {
   createGzip,
   gzip,
 } from "node:zlib";
-import type { FileEntry } from "./file-table.js";
+import type { FileRange } from "../http/types.js";
 
 /** Compressions running at once (zlib work runs on the 4-thread libuv pool). */
 export const COMPRESS_CONCURRENCY = 2;
@@ -27,6 +27,14 @@ export const COMPRESS_CONCURRENCY = 2;
 export const COMPRESS_QUEUE_MAX = 256;
 /** Read size when streaming a file into the compressor. */
 const READ_CHUNK = 256 * 1024;
+
+/** What the queue needs of a file table entry: its bytes (small files) or a way to open it. */
+export interface CompressSource {
+  readonly bytes: Buffer | undefined;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly open: NonNullable<FileRange["open"]>;
+}
 
 /** One compressed copy being made (or made): `started` once it holds a slot. */
 export interface CompressJob {
@@ -49,7 +57,7 @@ export class CompressQueue {
    * A job making `entry`'s copy in `coding`; undefined when the queue is full. The job starts at
    * once if a slot is free, else when one frees up.
    */
-  submit(entry: FileEntry, coding: string): CompressJob | undefined {
+  submit(entry: CompressSource, coding: string): CompressJob | undefined {
     if (this.#running >= COMPRESS_CONCURRENCY && this.#waiting.length >= COMPRESS_QUEUE_MAX) {
       return undefined;
     }
@@ -94,7 +102,7 @@ function brotliParams(size: number): Record<number, number> {
  * The compressed bytes of `entry` in `coding`, or undefined when they would not be smaller or
  * the file changed since the entry was built (the next request builds a new entry).
  */
-async function compressEntry(entry: FileEntry, coding: string): Promise<Buffer | undefined> {
+async function compressEntry(entry: CompressSource, coding: string): Promise<Buffer | undefined> {
   if (entry.bytes !== undefined) {
     const out =
       coding === "br"
