@@ -31,6 +31,11 @@ export interface ServeArchivesOptions {
    * could not be read), with the request path; by default one `tcpkit: ...` line on stderr.
    */
   onError?: (message: string) => void;
+  /**
+   * Header lines every archive response carries besides its own (CORS, `--header`), as the
+   * site's other responses do; its Cache-Control stays `no-store` (an archive is made fresh).
+   */
+  siteHeaders?: string;
 }
 
 /** The archive handler and the listing extra that links to it. */
@@ -65,6 +70,7 @@ export function serveArchives(root: string, options: ServeArchivesOptions = {}):
   };
   const onError = options.onError ?? ((m: string) => void process.stderr.write(`tcpkit: ${m}\n`));
   const rootName = basename(realRoot) || "root";
+  const siteHeaders = options.siteHeaders ?? "";
 
   const handle = async (
     head: RequestHead,
@@ -86,7 +92,7 @@ export function serveArchives(root: string, options: ServeArchivesOptions = {}):
       headers:
         `Content-Type: ${MEDIA_TYPE[format]}\r\n` +
         `Content-Disposition: ${attachmentDisposition(name.slice(0, -1) + SUFFIX[format])}\r\n` +
-        "Cache-Control: no-store\r\n",
+        `Cache-Control: no-store\r\n${siteHeaders}`,
       body: { kind: "stream", stream: archiveStream(format, members, context.signal, report) },
     };
   };
@@ -94,7 +100,7 @@ export function serveArchives(root: string, options: ServeArchivesOptions = {}):
     if (head.method !== "GET" && head.method !== "HEAD") return next();
     const format = archiveParameter(head.query);
     if (format === undefined) return next();
-    if (!isFormat(format)) return badFormat(format);
+    if (!isFormat(format)) return badFormat(format, siteHeaders);
     return handle(head, context, next, format);
   };
   const listingExtra: ListingExtra = (folderPath) => {
@@ -131,13 +137,13 @@ function isFormat(text: string): text is ArchiveFormat {
   return (ARCHIVE_FORMATS as readonly string[]).includes(text);
 }
 
-function badFormat(format: string): ResponsePlan {
+function badFormat(format: string, siteHeaders: string): ResponsePlan {
   const shown = format.length > 40 ? format.slice(0, 40) + "..." : format;
 
   const text = `400 Bad Request: unknown archive type '${shown.replace(/[^\x20-\x7e]/g, "?")}' (use tar, tgz or zip)\n`;
   return {
     status: 400,
-    headers: "Content-Type: text/plain; charset=utf-8\r\n",
+    headers: `Content-Type: text/plain; charset=utf-8\r\n${siteHeaders}`,
     body: { kind: "bytes", bytes: Buffer.from(text, "latin1") },
   };
 }

@@ -7,6 +7,7 @@ import { flag, section, type FlagValues } from "./flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { UsageError } from "./usage-error.js";
 import { serveArchives, type ArchiveWing } from "../archive/serve-archives.js";
+import { buildSiteHeaders } from "../static/site-headers.js";
 
 /** The archive flags, spread into the serve command's flag table. */
 export const ARCHIVE_FLAGS = section("Folder archives", {
@@ -27,5 +28,8 @@ export function archiveWingFrom(
     dotfiles: values.dotfiles,
     followSymlinks: values["follow-symlinks"],
     onError: (message) => process.stderr.write(errorLine(message)),
+    // --cors and --header reach archives as they reach files (Cache-Control is the archive's).
+    siteHeaders: buildSiteHeaders({ cacheControl: "", cors: values.cors, headers: values.header })
+      .allHeaders,
   });
 }

@@ -32,11 +32,14 @@ export function urlArgument(positionals: readonly string[]): string {
   return url;
 }
 
-/** The contents of the --ca file; a file error is one line, exit 1. */
-export function readCa(path: string): string {
+/** The contents of the --ca file (or `flagName`'s); a file error is one line, exit 1. */
+export function readCa(path: string, flagName = "--ca"): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new TcpkitError("ERR_TLS_CONFIG", `cannot read --ca ${path}: ${(err as Error).message}`);
+    throw new TcpkitError(
+      "ERR_TLS_CONFIG",
+      `cannot read ${flagName} ${path}: ${(err as Error).message}`,
+    );
   }
 }

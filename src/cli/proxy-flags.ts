@@ -1,9 +1,14 @@
 /** The reverse-proxy flags of `tcpkit serve` (docs/front-end.md) and the handler they enable. */
+import { X509Certificate } from "node:crypto";
+import { rootCertificates } from "node:tls";
+import { readCa } from "./client-flags.js";
 import { errorLine } from "./error-line.js";
 import { checkedBy, flag, section, type FlagValues } from "./flags.js";
 import type { Handler } from "../http/types.js";
 import { parseProxyRoute } from "../proxy/proxy-route.js";
 import { reverseProxy } from "../proxy/reverse-proxy.js";
+import { UsageError } from "./usage-error.js";
+import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** The proxy's flags, spread into the serve command's flag table. */
 export const PROXY_FLAGS = section("Reverse proxy", {
@@ -14,6 +19,14 @@ export const PROXY_FLAGS = section("Reverse proxy", {
   }),
   "proxy-keep-host": flag.bool({
     help: "send the client's Host to the back end (default: the back end's)",
+  }),
+  "proxy-ca": flag.text({
+    metavar: "FILE",
+    help: "trust the CA certificate(s) in FILE (PEM) for https back ends, besides the system's",
+  }),
+  "proxy-connect-timeout": flag.seconds({
+    default: 10_000,
+    help: "to connect to a back end, TLS handshake included; past it 504 (refused: 502 at once)",
   }),
   "proxy-timeout": flag.seconds({
     default: 60_000,
@@ -26,12 +39,38 @@ export const PROXY_FLAGS = section("Reverse proxy", {
 
 /** The proxy handler, or undefined when no --proxy is given. */
 export function proxyHandler(values: FlagValues<typeof PROXY_FLAGS>): Handler | undefined {
-  if (values.proxy.length === 0) return undefined;
+  const ca = values["proxy-ca"];
+  if (values.proxy.length === 0) {
+    if (ca !== undefined) throw new UsageError("--proxy-ca goes with --proxy");
+    return undefined;
+  }
+  // Verification stays on: the file is trusted besides the system's CAs, never instead of checks.
+  const hint = "trust its CA with --proxy-ca FILE";
   return reverseProxy({
     routes: values.proxy,
     keepHost: values["proxy-keep-host"],
     trustForwarded: values["trust-proxy"],
     readTimeoutMs: values["proxy-timeout"],
+    connectTimeoutMs: values["proxy-connect-timeout"],
+    trust:
+      ca === undefined
+        ? { untrustedHint: hint }
+        : { ca: `${rootCertificates.join("\n")}\n${readCaCertificates(ca)}`, untrustedHint: hint },
     onError: (line) => process.stderr.write(errorLine(line)),
   });
+}
+
+/**
+ * The --proxy-ca file, checked to hold certificates: node:tls ignores a CA file without any,
+ * which would leave the user wondering why the back end is still refused.
+ */
+function readCaCertificates(path: string): string {
+  const pem = readCa(path, "--proxy-ca");
+  try {
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error("no PEM certificate in it");
+    new X509Certificate(pem);
+  } catch (err) {
+    throw new TcpkitError("ERR_TLS_CONFIG", `--proxy-ca ${path}: ${(err as Error).message}`);
+  }
+  return pem;
 }

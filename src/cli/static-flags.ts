@@ -19,7 +19,9 @@ export const STATIC_FLAGS = section("Files", {
   }),
   "follow-symlinks": flag.bool({ help: "follow symlinks that lead outside ROOT (default: 404)" }),
   "cache-control": flag.text({
-    help: 'Cache-Control of files (default "no-cache": revalidate every time)',
+    help:
+      'Cache-Control of files (default "no-cache": revalidate every time); "auto": HTML and ' +
+      "JSON no-cache, names with a content hash immutable for a year, the rest 5 minutes",
     check: (text, name) => {
       if (!isValidFieldValue(text)) {
         throw new UsageError(`${name}: the value has a control character`);

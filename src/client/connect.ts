@@ -14,6 +14,8 @@ export interface TlsTrust {
   readonly ca?: string | Buffer;
   /** Skip certificate verification entirely (like curl -k). Only for testing. */
   readonly insecure?: boolean;
+  /** How to trust a refused certificate, for the error line (default: the --ca/--insecure flags). */
+  readonly untrustedHint?: string;
 }
 
 /** When the connection's set-up phases ended (performance.now() milliseconds). */
@@ -106,7 +108,7 @@ export async function openConnection(
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       socket.destroy();
-      reject(tlsHint(toNetworkError(err, peer), url));
+      reject(tlsHint(toNetworkError(err, peer), url, trust.untrustedHint));
     };
     socket.once("error", onError);
     if (timings !== undefined) recordTimings(socket, timings);
@@ -148,7 +150,7 @@ function recordTimings(socket: Socket, timings: ConnectTimings): void {
  * TLS failures in one readable line: certificate problems with a hint at the flags that fix them
  * in a test setup, OpenSSL errors by their reason rather than OpenSSL's internal location.
  */
-function tlsHint(err: TcpkitError, url: RequestUrl): TcpkitError {
+function tlsHint(err: TcpkitError, url: RequestUrl, untrustedHint?: string): TcpkitError {
   if (url.scheme !== "https" || err.code !== "ERR_NETWORK") return err;
   const peer = formatHostPort(url.host, url.port);
   const cause = err.cause as (NodeJS.ErrnoException & { reason?: string }) | undefined;
@@ -156,7 +158,7 @@ function tlsHint(err: TcpkitError, url: RequestUrl): TcpkitError {
   if (/CERT|SIGNATURE|ISSUER|SELF_SIGNED|HOSTNAME|ALTNAME/.test(code)) {
     return new TcpkitError(
       "ERR_NETWORK",
-      `certificate of ${peer} not trusted: ${cause?.message ?? code} (trust it with --ca FILE, or --insecure)`,
+      `certificate of ${peer} not trusted: ${cause?.message ?? code} (${untrustedHint ?? "trust it with --ca FILE, or --insecure"})`,
       { cause },
     );
   }

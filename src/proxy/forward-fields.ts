@@ -131,8 +131,20 @@ function quoteIfNeeded(value: string): string {
     : `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
+/** Canonical forms of the names seen, so the common ones are built once (bounded: peers vary). */
+const CANONICAL = new Map<string, string>();
+const CANONICAL_MAX = 512;
+
 /** "content-type" → "Content-Type" (field names are case-insensitive; this is for readers). */
 export function canonicalName(name: string): string {
+  const known = CANONICAL.get(name);
+  if (known !== undefined) return known;
+  const out = spelled(name);
+  if (CANONICAL.size < CANONICAL_MAX) CANONICAL.set(name, out);
+  return out;
+}
+
+function spelled(name: string): string {
   let out = "";
   let upper = true;
   for (let i = 0; i < name.length; i++) {

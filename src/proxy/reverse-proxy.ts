@@ -6,6 +6,7 @@
  * and went out on a kept-alive connection the back end had closed meanwhile (RFC 9112 §9.3.1).
  * Upgrades (WebSocket) are tunnelled after the back end's 101.
  */
+import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { getField, hasToken } from "../http/header-lookup.js";
@@ -32,6 +33,11 @@ export interface ReverseProxyOptions {
   readonly trustForwarded?: boolean;
   /** To connect, TLS included (default 10 s; past it 504). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Trust for https back ends (default: the system's CAs). `ca` replaces them, as in node:tls;
+   * `untrustedHint` ends the error line of a refused certificate.
+   */
+  readonly trust?: TlsTrust;
   /** For the response head and any silence in the body (default 60 s; 504 before the head). */
   readonly readTimeoutMs?: number;
   /** One line per failed request, naming the back end (the CLI prints it on stderr). */
@@ -47,9 +53,12 @@ const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 /** The proxy handler for `options.routes`. */
 export function reverseProxy(options: ReverseProxyOptions): Handler {
   const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
-  const pool = new UpstreamPool(
-    options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs },
-  );
+  const pool = new UpstreamPool({
+    ...(options.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.trust === undefined ? {} : { trust: options.trust }),
+  });
   let poolWatched = false;
   return withMethods(PROXY_METHODS, (head, context, next) => {
     const route = routes.find((r) => routeMatches(r, head.path));
@@ -164,6 +173,8 @@ async function forward(
   const bodyAllowed = rh.status >= 200 && rh.status !== 204 && rh.status !== 304;
   if (!bodyAllowed) return { status: rh.status, headers, body: { kind: "none" } };
   const stream = response.body;
+  if (Buffer.isBuffer(stream))
+    return { status: rh.status, headers, body: { kind: "bytes", bytes: stream } };
   return response.length === undefined
     ? { status: rh.status, headers, body: { kind: "stream", stream } }
     : { status: rh.status, headers, body: { kind: "stream", stream, length: response.length } };

@@ -17,8 +17,12 @@ import type { ConnectionOwner, UpstreamConnection } from "./upstream-pool.js";
 /** The back end's final response head, and how to get the rest. */
 export interface UpstreamResponse {
   readonly head: ResponseHead;
-  /** The body (ends when the back end's framing says so); empty for HEAD, 204, 304. */
-  readonly body: Readable;
+  /**
+   * The body (ends when the back end's framing says so); empty for HEAD, 204, 304. A Buffer when
+   * the whole body came with the head (a small response): no stream to pump, and the server
+   * sends it in one write with its own head.
+   */
+  readonly body: Readable | Buffer;
   /** Content-Length of the body when the back end framed it so (also for HEAD). */
   readonly length: number | undefined;
   /** After a 101: the bytes the back end sent after its head (the tunnel's first bytes). */
@@ -105,13 +109,33 @@ class UpstreamCall implements ConnectionOwner {
       this.settled = true;
       this.conn.owner = undefined;
       this.conn.socket.pause();
-      return this.resolve({ head, body: Readable.from([]), length: undefined, rest });
+      return this.resolve({ head, body: EMPTY, length: undefined, rest });
     }
     const framing = decideFraming(this.method, head);
     if (framing.kind === "error") return this.fail(framing.message);
     if (framing.kind === "close" || head.version === 10 || hasToken(head, "connection", "close"))
       this.reusable = false;
-    this.decoder = new BodyDecoder(framing);
+    const decoder = (this.decoder = new BodyDecoder(framing));
+    let length: number | undefined;
+    if (framing.kind === "length") length = framing.length;
+    else if (framing.kind === "none" && this.method === "HEAD") {
+      const cl = getField(head, "content-length");
+      if (cl !== undefined && /^\d{1,15}$/.test(cl)) length = Number(cl);
+    }
+    const pieces: Buffer[] = [];
+    if (framing.kind === "length" || framing.kind === "chunked") {
+      const first = decoder.push(rest, (data) => pieces.push(data));
+      if (first.kind === "error") return this.fail(`bad response body: ${first.message}`);
+      if (first.kind === "done") {
+        if (first.rest.length > 0) this.reusable = false; // bytes nobody asked for
+        const body = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+        this.settled = true;
+        this.responseDone = true;
+        this.resolve({ head, body, length: body.length, rest: EMPTY });
+        return this.maybeRelease();
+      }
+      rest = EMPTY; // decoded: its body bytes are in `pieces`
+    }
     const conn = this.conn;
     this.out = new Readable({
       read: () => conn.socket.resume(),
@@ -121,14 +145,9 @@ class UpstreamCall implements ConnectionOwner {
         callback(err);
       },
     });
-    let length: number | undefined;
-    if (framing.kind === "length") length = framing.length;
-    else if (framing.kind === "none" && this.method === "HEAD") {
-      const cl = getField(head, "content-length");
-      if (cl !== undefined && /^\d{1,15}$/.test(cl)) length = Number(cl);
-    }
     this.settled = true;
     this.resolve({ head, body: this.out, length, rest: EMPTY });
+    for (const data of pieces) if (!this.out.push(data)) conn.socket.pause();
     this.onBody(rest);
   }
 

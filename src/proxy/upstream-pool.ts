@@ -5,7 +5,7 @@
  * at most `idleMs`; an idle one that receives bytes or closes is dropped at once.
  */
 import type { Socket } from "node:net";
-import { openConnection } from "../client/connect.js";
+import { openConnection, type TlsTrust } from "../client/connect.js";
 import type { RequestUrl } from "../client/request-url.js";
 import { toNetworkError } from "../util/tcpkit-error.js";
 
@@ -70,7 +70,10 @@ export interface PoolOptions {
   readonly maxIdle?: number;
   /** How long an idle connection is kept (nginx's keepalive_timeout default: 60 s). */
   readonly idleMs?: number;
+  /** To connect, the TLS handshake included (nginx's proxy_connect_timeout covers both too). */
   readonly connectTimeoutMs?: number;
+  /** Trust for https back ends: the system's CAs, or `ca` (verification is never turned off). */
+  readonly trust?: TlsTrust;
 }
 
 /** The pool. One per proxy handler; `close()` drops every idle connection. */
@@ -79,11 +82,13 @@ export class UpstreamPool {
   private readonly maxIdle: number;
   private readonly idleMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly trust: TlsTrust;
 
   constructor(options: PoolOptions = {}) {
     this.maxIdle = options.maxIdle ?? 32;
     this.idleMs = options.idleMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.trust = options.trust ?? {};
   }
 
   /** An idle connection to `upstream`'s origin, or a new one (rejects with a TcpkitError). */
@@ -100,7 +105,13 @@ export class UpstreamPool {
       conn.socket.setTimeout(0);
       return conn;
     }
-    const socket = await openConnection(upstream, this.connectTimeoutMs, {}, undefined, signal);
+    const socket = await openConnection(
+      upstream,
+      this.connectTimeoutMs,
+      this.trust,
+      undefined,
+      signal,
+    );
     return new UpstreamConnection(socket, origin, upstream.authority);
   }
 

@@ -48,6 +48,8 @@ export interface FileEntry {
    * --header). A 206 or a compressed variant puts its own lines in front.
    */
   readonly validatorBlock: string;
+  /** The site's lines within validatorBlock (this file's Cache-Control, CORS, --header). */
+  readonly siteHeaders: string;
   /** "Content-Type: ...\r\n" + validatorBlock: the whole header block of a 200. */
   readonly headerBlock: string;
   /** The whole file, when small. */
@@ -78,8 +80,8 @@ export interface FileTableOptions {
   readonly realRoot: string;
   readonly followSymlinks: boolean;
   readonly dotfiles: boolean;
-  /** Header lines every file response carries (Cache-Control, CORS, --header), prebuilt. */
-  readonly siteHeaders: string;
+  /** Header lines the file named so carries (Cache-Control, CORS, --header), prebuilt. */
+  readonly siteHeadersFor: (fileName: string) => string;
   /** Told of each lookup or open that answers 403 or 500. */
   readonly onError?: FileErrorReporter;
 }
@@ -253,10 +255,11 @@ export class FileTable {
     const type = mediaTypeFor(name);
     const etag = makeEtag(final);
     const lastModified = formatHttpDate(final.mtimeMs);
+    const siteHeaders = this.#options.siteHeadersFor(name);
     const validatorBlock =
       `Last-Modified: ${lastModified}\r\nETag: ${etag}\r\nAccept-Ranges: bytes\r\n` +
       (type.compressible ? "Vary: Accept-Encoding\r\n" : "") +
-      this.#options.siteHeaders;
+      siteHeaders;
     const entry: Omit<FileEntry, "found"> & { found?: FileEntry["found"] } = {
       cacheKey,
       realPath: real,
@@ -266,6 +269,7 @@ export class FileTable {
       lastModified,
       contentType: type.contentType,
       compressible: type.compressible,
+      siteHeaders,
       validatorBlock,
       headerBlock: `Content-Type: ${type.contentType}\r\n${validatorBlock}`,
       bytes: final.size <= SMALL_FILE_BYTES ? bytes : undefined,

@@ -29,6 +29,8 @@ export interface Representation {
   readonly headerBlock: string;
   /** The response varies with Accept-Encoding. */
   readonly vary: boolean;
+  /** The site's lines for this file (its Cache-Control, CORS, --header): a 304 carries them. */
+  readonly siteHeaders: string;
 }
 
 /** Files smaller than this are not compressed on the fly: the saving is lost in packet overhead. */
@@ -77,7 +79,6 @@ interface SelectOptions {
   readonly table: FileTable;
   readonly queue: CompressQueue;
   readonly compress: boolean;
-  readonly siteHeaders: string;
 }
 
 type Coding = (typeof CODINGS)[number];
@@ -123,7 +124,7 @@ function compressOrIdentity(
       // Queued behind other files' copies (or the queue is full): the file as it is, now.
       if (job === undefined || !job.started) return identity(entry);
       const bytes = await job.promise;
-      if (bytes !== undefined) return onTheFly(entry, coding, bytes, options.siteHeaders);
+      if (bytes !== undefined) return onTheFly(entry, coding, bytes);
     }
     return identity(entry);
   })();
@@ -144,6 +145,7 @@ function identity(entry: FileEntry): Representation {
       validatorBlock: entry.validatorBlock,
       headerBlock: entry.headerBlock,
       vary: entry.compressible,
+      siteHeaders: entry.siteHeaders,
     };
     identityReps.set(entry, rep);
   }
@@ -169,18 +171,15 @@ function sibling(original: FileEntry, sib: FileEntry, coding: string): Represent
       validatorBlock,
       headerBlock: `Content-Type: ${original.contentType}\r\n${encodingLine}${validatorBlock}`,
       vary: true,
+      siteHeaders: sib.siteHeaders,
     };
     siblingReps.set(sib, rep);
   }
   return rep;
 }
 
-function onTheFly(
-  entry: FileEntry,
-  coding: string,
-  bytes: Buffer,
-  siteHeaders: string,
-): Representation {
+function onTheFly(entry: FileEntry, coding: string, bytes: Buffer): Representation {
+  const siteHeaders = entry.siteHeaders;
   const etag = `${entry.etag.slice(0, -1)}-${coding}"`;
   const encodingLine = `Content-Encoding: ${coding}\r\n`;
   const validatorBlock =
@@ -198,6 +197,7 @@ function onTheFly(
     validatorBlock,
     headerBlock: `Content-Type: ${entry.contentType}\r\n${encodingLine}${validatorBlock}`,
     vary: true,
+    siteHeaders,
   };
 }
 

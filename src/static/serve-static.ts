@@ -28,6 +28,7 @@ import {
 } from "./resolve-path.js";
 import { buildSiteHeaders } from "./site-headers.js";
 import { notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
+import { ReprDigests } from "./repr-digest.js";
 import { selectRepresentation, type Representation } from "./representation.js";
 
 /** Options of serveStatic; every one has a safe default. */
@@ -38,7 +39,7 @@ export interface ServeStaticOptions {
   dotfiles?: boolean;
   /** Follow symlinks that resolve outside the root (default false: 404). */
   followSymlinks?: boolean;
-  /** Cache-Control of file responses (default "no-cache": always revalidate; "" for none). */
+  /** Cache-Control of file responses (default "no-cache": always revalidate; "" for none; "auto": by name, cache-policy.ts). */
   cacheControl?: string;
   /**
    * Single-page-app fallback: a GET/HEAD for an extension-less path that matches nothing, from a
@@ -97,6 +98,7 @@ class StaticSite {
   readonly #table: FileTable;
   readonly #listings: ListingReader;
   readonly #compressQueue = new CompressQueue();
+  readonly #digests = new ReprDigests();
   readonly #onFileError: FileErrorReporter;
   readonly #realRoot: string;
   readonly #listing: boolean;
@@ -153,7 +155,7 @@ class StaticSite {
       realRoot: this.#realRoot,
       followSymlinks: options.followSymlinks ?? false,
       dotfiles: this.#dotfiles,
-      siteHeaders: this.#fileHeaders,
+      siteHeadersFor: built.fileHeadersFor,
       onError: this.#onFileError,
     });
     this.#listings = new ListingReader({
@@ -333,7 +335,6 @@ class StaticSite {
       table: this.#table,
       queue: this.#compressQueue,
       compress: this.#compress,
-      siteHeaders: this.#fileHeaders,
     });
     return rep instanceof Promise
       ? rep.then((r) => this.#respond(head, r))
@@ -341,10 +342,12 @@ class StaticSite {
   }
 
   /** Preconditions, then 200, 206 (one range or multipart) or 416 for the chosen representation. */
-  #respond(head: RequestHead, rep: Representation): ResponsePlan {
+  #respond(head: RequestHead, selected: Representation): ResponsePlan {
+    // With its Repr-Digest line once the digest is known (RFC 9530; repr-digest.ts).
+    const rep = this.#digests.forRequest(head, selected);
     const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
     if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
-    if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, this.#fileHeaders);
+    if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, rep.siteHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
     switch (range.kind) {
       case "whole":

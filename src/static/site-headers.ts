@@ -4,6 +4,7 @@
  */
 import { isToken, isValidFieldValue } from "../http/header-fields.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import { autoCacheControl, REVALIDATE } from "./cache-policy.js";
 
 /**
  * Fields the server itself owns (framing and connection management, RFC 9112 §6, §9): a custom
@@ -33,12 +34,25 @@ export function checkCustomHeader(name: string, value: string): void {
   }
 }
 
-/** Builds the lines every file response carries. */
+/** The site's header lines, prebuilt. */
+export interface SiteHeaders {
+  /** What listings, 404 pages and 304s without a file carry: Cache-Control and the rest. */
+  readonly fileHeaders: string;
+  /** What every other response carries: CORS and --header, no Cache-Control. */
+  readonly allHeaders: string;
+  /** What the file named `fileName` carries (with `auto`, its own Cache-Control). */
+  fileHeadersFor(fileName: string): string;
+}
+
+/**
+ * Builds the lines responses carry. `cacheControl` is a field value, "" for none, or "auto"
+ * (cache-policy.ts: by file name; listings and pages "no-cache").
+ */
 export function buildSiteHeaders(options: {
   cacheControl: string;
   cors: boolean;
   headers: readonly (readonly [string, string])[];
-}): { fileHeaders: string; allHeaders: string } {
+}): SiteHeaders {
   if (!isValidFieldValue(options.cacheControl)) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "invalid Cache-Control value");
   }
@@ -52,6 +66,23 @@ export function buildSiteHeaders(options: {
     checkCustomHeader(name, value);
     all += `${name}: ${value}\r\n`;
   }
+  if (options.cacheControl === "auto") {
+    const byPolicy = new Map<string, string>();
+    return {
+      fileHeaders: `Cache-Control: ${REVALIDATE}\r\n${all}`,
+      allHeaders: all,
+      fileHeadersFor(fileName) {
+        const value = autoCacheControl(fileName);
+        let lines = byPolicy.get(value);
+        if (lines === undefined) {
+          lines = `Cache-Control: ${value}\r\n${all}`;
+          byPolicy.set(value, lines);
+        }
+        return lines;
+      },
+    };
+  }
   const cache = options.cacheControl === "" ? "" : `Cache-Control: ${options.cacheControl}\r\n`;
-  return { fileHeaders: cache + all, allHeaders: all };
+  const fileHeaders = cache + all;
+  return { fileHeaders, allHeaders: all, fileHeadersFor: () => fileHeaders };
 }

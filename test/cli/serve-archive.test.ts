@@ -251,6 +251,31 @@ describe("tcpkit serve --archive --dotfiles --follow-symlinks", () => {
   });
 });
 
+describe("tcpkit serve --archive --cors --header", () => {
+  it("archives carry the site's headers as files do, and keep their own Cache-Control", async () => {
+    const other = await startServe(root, "--archive", "--cors", "--header", "X-Site: yes");
+    try {
+      for (const query of ["archive=zip", "archive=rar"]) {
+        const r = await runTool("curl", [
+          "-sS",
+          "-D",
+          "-",
+          "-o",
+          "/dev/null",
+          `http://127.0.0.1:${other.port}/?${query}`,
+        ]);
+        const head = r.stdout.toString("latin1");
+        assert.match(head, /^access-control-allow-origin: \*\r$/im, query);
+        assert.match(head, /^x-site: yes\r$/im, query);
+      }
+      const zip = await runTool("curl", ["-sSI", `http://127.0.0.1:${other.port}/?archive=zip`]);
+      assert.match(zip.stdout.toString("latin1"), /^cache-control: no-store\r$/im);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe("tcpkit serve --archive when things go wrong", () => {
   it("a file changed while archived ends the response short, with one log line", async () => {
     const grow = join(root, "changing", "grow.bin");

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer } from "ws";
 
@@ -20,7 +21,8 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export async function startBackend(): Promise<Backend> {
+/** The back end, over https when `tls` (PEM certificate chain and key) is given. */
+export async function startBackend(tls?: { cert: string; key: string }): Promise<Backend> {
   const sockets = new Set<Socket>();
   let resolveWsClosed = (): void => {};
   const state: Backend = {
@@ -35,10 +37,11 @@ export async function startBackend(): Promise<Backend> {
         server.close(() => resolve());
       }),
   };
-  const server: Server = createServer((req, res) => {
+  const app = (req: IncomingMessage, res: ServerResponse): void => {
     // a client the proxy cut (a test's slow reader) aborts the body: not a test failure
     route(req, res, state).catch(() => res.destroy());
-  });
+  };
+  const server: Server = tls === undefined ? createServer(app) : createHttpsServer(tls, app);
   server.keepAliveTimeout = 30_000;
   server.on("connection", (s: Socket) => {
     state.connections++;
@@ -80,6 +83,15 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Backend):
     res.writeHead(200, { "Content-Type": "text/plain" });
     res.write("first part\n");
     setTimeout(() => res.end("second part\n"), 50);
+    return;
+  }
+  if (path.endsWith("/events")) {
+    // Server-Sent Events: one event now, the last one and the end after ?ms= (default 1 s)
+    const ms = Number(new URLSearchParams(url.split("?")[1]).get("ms") ?? 1000);
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    res.write("data: one\n\n");
+    const timer = setTimeout(() => res.end("data: last\n\n"), ms);
+    res.on("close", () => clearTimeout(timer));
     return;
   }
   if (path.endsWith("/big")) {

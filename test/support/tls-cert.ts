@@ -31,3 +31,63 @@ export async function makeSelfSignedCert(dir: string): Promise<{ cert: string; k
   assert.equal(r.code, 0, r.stderr);
   return { cert, key };
 }
+
+/** A private CA (ca.pem, ca-key.pem in `dir`), as a company or a test setup has one. */
+export function makeCa(dir: string): Promise<{ cert: string; key: string }> {
+  return ecCertificate(dir, "ca", "tcpkit test CA", [
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+}
+
+/** A server certificate `name`.pem / `name`-key.pem issued by `ca` for the subjectAltName `san`. */
+export function makeLeaf(
+  dir: string,
+  ca: { cert: string; key: string },
+  name: string,
+  san: string,
+): Promise<{ cert: string; key: string }> {
+  return ecCertificate(dir, name, name, [
+    "-addext",
+    `subjectAltName=${san}`,
+    "-addext",
+    "extendedKeyUsage=serverAuth",
+    "-CA",
+    ca.cert,
+    "-CAkey",
+    ca.key,
+  ]);
+}
+
+/** `name`.pem and `name`-key.pem (ECDSA P-256, 2 days, CN=`cn`) with openssl req's `extra`. */
+async function ecCertificate(
+  dir: string,
+  name: string,
+  cn: string,
+  extra: string[],
+): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  const r = await runTool("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-subj",
+    `/CN=${cn}`,
+    ...extra,
+    "-days",
+    "2",
+    "-nodes",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return { cert, key };
+}
