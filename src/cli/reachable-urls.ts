@@ -4,7 +4,8 @@
  * then each interface's; and, with --qr, a QR code of the first LAN URL for a phone's camera.
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import QRCode from "qrcode";
+import { createRequire } from "node:module";
+import type QRCodeModule from "qrcode";
 import { formatUrl } from "../net/address.js";
 
 /**
@@ -40,6 +41,9 @@ export function lanUrl(urls: readonly string[]): string | undefined {
  * The encoding is the qrcode package's; this only draws its module matrix.
  */
 export function terminalQr(text: string): string {
+  // Loaded on first use: the package (with pngjs, and node:zlib under it) adds about 7 MiB to
+  // the resident memory of every serve process, and only --qr needs it (docs/BENCHMARKS.md).
+  const QRCode = createRequire(import.meta.url)("qrcode") as typeof QRCodeModule;
   const { modules } = QRCode.create(text, { errorCorrectionLevel: "L" });
   const size = modules.size;
   const quiet = 2;

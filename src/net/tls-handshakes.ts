@@ -11,7 +11,8 @@
  * milliseconds, so it is never the oldest for long, and an attacker holding slots loses them).
  */
 import type { Socket } from "node:net";
-import { TLSSocket, type SecureContext } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
+import { nodeTls } from "./node-tls.js";
 
 export class TlsHandshakes {
   /** Sockets mid-handshake with their start time, oldest first (Map keeps insertion order). */
@@ -33,7 +34,7 @@ export class TlsHandshakes {
   /** Starts the server side of a handshake on a socket just accepted. */
   begin(raw: Socket): void {
     const halfOpen = raw.allowHalfOpen;
-    const tls = new TLSSocket(raw, { isServer: true, secureContext: this.context });
+    const tls = new (nodeTls().TLSSocket)(raw, { isServer: true, secureContext: this.context });
     // Until the handshake completes, the peer's FIN ends the socket (no CLOSE-WAIT).
     tls.allowHalfOpen = false;
     this.#pending.set(tls, Date.now());

@@ -1,13 +1,15 @@
 /**
  * Dispatch turns: requests queued during a poll phase run together in the next check phase, in
  * order, inside one active turn (process-wide: currentTurn()); a request completed inside a turn
- * runs at once in it; the turn is inactive once it is over.
+ * runs at once in it; the turn is inactive once it is over; a turn holds at most TURN_MAX
+ * requests, the TURN_MAX-th dispatching them at once.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   currentTurn,
   dispatchOrQueue,
+  TURN_MAX,
   type DispatchTurn,
 } from "../../src/http/server/dispatch-turn.js";
 
@@ -92,5 +94,22 @@ describe("dispatch turns", () => {
     dispatchOrQueue({ dispatchQueued: () => (later = currentTurn()) });
     await nextTurn();
     assert.notEqual(later, outer);
+  });
+
+  it("dispatches TURN_MAX queued requests at once, in a turn of their own", async () => {
+    const turns: (DispatchTurn | undefined)[] = [];
+    const item = { dispatchQueued: () => turns.push(currentTurn()) };
+    for (let i = 0; i < TURN_MAX - 1; i++) dispatchOrQueue(item);
+    assert.equal(turns.length, 0, "below the bound, the requests wait for the check phase");
+    dispatchOrQueue(item);
+    assert.equal(turns.length, TURN_MAX, "the bound reached: all of them run now");
+    assert.equal(new Set(turns).size, 1, "in one turn");
+    assert.equal(turns[0]?.active, false, "over once they ran");
+    assert.equal(currentTurn(), undefined);
+    dispatchOrQueue(item);
+    assert.equal(turns.length, TURN_MAX, "the next request waits again");
+    await nextTurn();
+    assert.equal(turns.length, TURN_MAX + 1);
+    assert.notEqual(turns[TURN_MAX], turns[0], "in a turn of its own");
   });
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
-import { createSecureContext, type SecureContext } from "node:tls";
+import type { SecureContext } from "node:tls";
 import { ServerConnection } from "./connection.js";
 import type { ExchangeRecord } from "./exchange-record.js";
 import { prebuiltResponse } from "./prebuilt-response.js";
@@ -19,6 +19,7 @@ import { ConnectionRegistry } from "../../net/connection-registry.js";
 import { listen, type BoundAddress } from "../../net/listen.js";
 import { guardDescriptors } from "../../net/descriptor-guard.js";
 import { reportServerError } from "../../net/server-errors.js";
+import { nodeTls } from "../../net/node-tls.js";
 import { TlsHandshakes } from "../../net/tls-handshakes.js";
 import { enableReadBufferReclaim } from "../../util/runtime-tuning.js";
 import { TcpkitError } from "../../util/tcpkit-error.js";
@@ -193,7 +194,7 @@ function loadTlsMaterial(tls: HttpTlsOptions): SecureContext {
   const cert = readPem(tls.cert, "certificate");
   const key = readPem(tls.key, "key");
   try {
-    return createSecureContext({ cert, key });
+    return nodeTls().createSecureContext({ cert, key });
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const why = /mismatch/i.test(text)
