@@ -35,7 +35,7 @@ export interface DispatchTurn {
 }
 
 /** Requests per turn at most: the bound on how long a read request waits for its dispatch. */
-export const TURN_MAX = 16;
+export const TURN_MAX = 32;
 
 let queue: Dispatchable[] = [];
 /** The other array, reused so a turn allocates nothing but its marker. */
