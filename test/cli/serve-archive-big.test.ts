@@ -184,8 +184,11 @@ describe("tcpkit serve --archive: memory", () => {
 
 describe("tcpkit serve --archive: a 5 GiB sparse file as tar", () => {
   // After the memory check: streamed to a reader slower than the disk (python's tarfile reads 10
-  // KiB at a time; curl --limit-rate does the same), the server's RSS grows by ~60 MiB for a
-  // while, then falls back; not understood yet (the JS heap stays at 8 MiB), so not asserted.
+  // KiB at a time), the server's RSS grows for a while, then falls back: within 32 MiB on Node 24,
+  // 75 MiB on Node 22, over 64 MiB on Bun (2026-12-04), with the JS heap at 8 MiB, so not asserted
+  // yet. Likely read buffers that wait in the socket queue long enough to be promoted, which only
+  // a full collection frees: a full gc() whenever ArrayBuffer memory had grown by 24 MiB kept
+  // Node 22 within 32 MiB in one trial run (not adopted: not yet measured for its cost elsewhere).
   it("tar: its ustar size field holds 5 GiB; python's tarfile streams it back byte for byte", async () => {
     const out = await pipeline(
       `curl -sS --fail '${url}/big/?archive=tar' | python3 -c "${COMPARE}
