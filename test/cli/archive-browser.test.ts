@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromiumProfile } from "../support/chromium.js";
 import { type RunningServer, startServe } from "../support/cli.js";
 import { runTool } from "../support/tools.js";
 
@@ -25,13 +26,7 @@ before(async () => {
   writeFileSync(join(base, "www", "readme.txt"), "hello\n");
   server = await startServe(join(base, "www"), "--archive");
   url = `http://127.0.0.1:${server.port}`;
-  browser = await chromium.launchPersistentContext(join(base, "profile"), {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    acceptDownloads: true,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromiumProfile(join(base, "profile"), { acceptDownloads: true });
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(20_000);
 });

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromiumProfile } from "../support/chromium.js";
 import { processMemory, runCli, startServe, type RunningServer } from "../support/cli.js";
 import { openSocket } from "../support/raw-socket.js";
 import { runTool } from "../support/tools.js";
@@ -39,12 +40,7 @@ before(async () => {
   server = await startServe(ROOT, "--live");
   base = `http://127.0.0.1:${server.port}`;
   profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchChromiumProfile(profile);
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(20_000);
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/chromium.js";
 import { runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
 import { exchange } from "../support/raw-socket.js";
 import { runTool } from "../support/tools.js";
@@ -202,12 +202,7 @@ describe("serve --auth start-up", () => {
 describe("serve --auth in Chromium", () => {
   it("shows 401 without credentials and the page with them", async () => {
     const s = await startServe(root, "--auth-file", htpasswd);
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      timeout: 60_000,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
+    const browser = await launchChromium();
     try {
       const url = `http://127.0.0.1:${s.port}/hello.txt`;
       const user = await browser.newContext({

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromiumProfile } from "../support/chromium.js";
 import { runCli, startCli, type RunningServer } from "../support/cli.js";
 import { runTool } from "../support/tools.js";
 
@@ -63,11 +63,8 @@ describe("serve --tls auto", () => {
       assert.equal(spawnSync("certutil", ["-N", "-d", db, "--empty-password"]).status, 0);
       const added = spawnSync("certutil", ["-A", "-d", db, "-n", "tcpkit", "-t", "C,,", "-i", ca]);
       assert.equal(added.status, 0, added.stderr.toString());
-      const browser = await chromium.launchPersistentContext(join(home, "profile"), {
-        executablePath: "/usr/bin/chromium",
-        headless: true,
+      const browser = await launchChromiumProfile(join(home, "profile"), {
         env: { ...process.env, HOME: home },
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
       });
       try {
         const page = browser.pages()[0] ?? (await browser.newPage());

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type BrowserContext, type Page, type Response } from "playwright-core";
+import type { BrowserContext, Page, Response } from "playwright-core";
+import { launchChromiumProfile } from "../support/chromium.js";
 import { REPO_ROOT, type RunningServer, startServe } from "../support/cli.js";
 import { makeStaticFixture, type StaticFixture } from "../support/static-fixture.js";
 
@@ -25,20 +26,8 @@ before(async () => {
   server = await startServe(fx.root);
   url = `http://127.0.0.1:${server.port}`;
   profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    timeout: 60_000,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+  browser = await launchChromiumProfile(profile, {
+    args: ["--disable-quic", "--disable-component-update"],
   });
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(20_000);

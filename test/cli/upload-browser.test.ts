@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromiumProfile } from "../support/chromium.js";
 import { type RunningServer, startServe } from "../support/cli.js";
 
 let root: string;
@@ -22,12 +23,7 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), "tcpkit-upload-browser-"));
   server = await startServe(root, "--upload");
   profile = mkdtempSync(join(tmpdir(), "tcpkit-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    timeout: 60_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromiumProfile(profile);
   page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(20_000);
 });
