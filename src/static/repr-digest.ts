@@ -40,8 +40,11 @@ interface Digests {
 export class ReprDigests {
   /** By the version's identity: its bytes in memory, or its entry's open function. */
   readonly #known = new WeakMap<object, Digests | "pending">();
-  readonly #withField = new WeakMap<Representation, Map<Algorithm, Representation>>();
-  readonly #withSha256 = new WeakMap<Representation, Representation>();
+  /** `rep` with its Repr-Digest line, per algorithm sent. */
+  readonly #withField: Record<Algorithm, WeakMap<Representation, Representation>> = {
+    "sha-256": new WeakMap(),
+    "sha-512": new WeakMap(),
+  };
   readonly #queue: (() => Promise<void>)[] = [];
   #running = 0;
 
@@ -52,27 +55,21 @@ export class ReprDigests {
   forRequest(head: RequestHead, rep: Representation): Representation {
     const want = getField(head, "want-repr-digest");
     // The usual request (no preference, digest known): one lookup.
-    const usual = want === undefined ? this.#withSha256.get(rep) : undefined;
+    const usual = want === undefined ? this.#withField["sha-256"].get(rep) : undefined;
     if (usual !== undefined) return usual;
     const algorithm = chooseAlgorithm(want);
     if (algorithm === undefined) return rep;
-    const digests = this.#digestsOf(rep);
-    if (digests === undefined) return rep;
-    let variants = this.#withField.get(rep);
-    if (variants === undefined) {
-      variants = new Map();
-      this.#withField.set(rep, variants);
-    }
-    let out = variants.get(algorithm);
+    let out = this.#withField[algorithm].get(rep);
     if (out === undefined) {
+      const digests = this.#digestsOf(rep);
+      if (digests === undefined) return rep;
       const line = `Repr-Digest: ${digests[algorithm]}\r\n`;
       out = {
         ...rep,
         validatorBlock: line + rep.validatorBlock,
         headerBlock: `Content-Type: ${rep.contentType}\r\n${rep.encodingLine}${line}${rep.validatorBlock}`,
       };
-      variants.set(algorithm, out);
-      if (algorithm === "sha-256") this.#withSha256.set(rep, out);
+      this.#withField[algorithm].set(rep, out);
     }
     return out;
   }
