@@ -18,6 +18,9 @@ import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
+/** `openssl req` arguments for a new unencrypted P-256 key, written to the path that follows. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout"];
+
 export interface LocalCertificate {
   readonly dir: string;
   /** The CA certificate to trust (PEM file). */
@@ -68,12 +71,7 @@ export function ensureLocalCertificate(dir = certificateDir()): LocalCertificate
         "req",
         "-x509",
         "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+        ...NEW_EC_KEY,
         caKeyPath,
         "-out",
         caPath,
@@ -111,24 +109,7 @@ export function ensureLocalCertificate(dir = certificateDir()): LocalCertificate
         "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     );
     try {
-      openssl(
-        [
-          "req",
-          "-new",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          keyPath,
-          "-out",
-          csr,
-          "-subj",
-          "/CN=localhost",
-        ],
-        dir,
-      );
+      openssl(["req", "-new", ...NEW_EC_KEY, keyPath, "-out", csr, "-subj", "/CN=localhost"], dir);
       chmodSync(keyPath, 0o600);
       openssl(
         [
