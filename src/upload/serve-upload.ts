@@ -5,7 +5,7 @@
  *
  * Nothing is buffered whole: the body stream is read with a limit (413 past it, checked against
  * Content-Length before a byte is written), and written through TempFile (upload-file.ts), which
- * keeps at most about 1 MiB in memory.
+ * keeps a few hundred KiB in memory.
  */
 import { realpathSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
