@@ -16,7 +16,13 @@ import { withMethods } from "../http/handler-chain.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { receiveForm } from "./form-upload.js";
-import { refuse, statusForBodyError, tooLarge, type UploadSite } from "./upload-site.js";
+import {
+  refuse,
+  statusForBodyError,
+  tooLarge,
+  uploadLimit,
+  type UploadSite,
+} from "./upload-site.js";
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
 import { resolveUploadPath } from "./upload-name.js";
@@ -106,7 +112,7 @@ async function put(
   if (resumable !== undefined) {
     return createUpload(site, head, context, target.folder, target.name, resumable);
   }
-  if (tooLarge(site, context)) return refuse(413);
+  if (tooLarge(site, context)) return refuse(413, site);
   let folder: string;
   try {
     folder = await uploadFolder(site.realRoot, site.realUploadDir, target.folder);
@@ -117,7 +123,7 @@ async function put(
   const stored = await storeBody(context.body.stream({ limit: site.maxBytes }), folder, (temp) =>
     temp.commit(folder, target.name, site.overwrite),
   );
-  if (typeof stored === "number") return refuse(stored);
+  if (typeof stored === "number") return refuse(stored, site);
   if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
   return errorPlan(201, `Location: ${encodeSegments([...target.folder, target.name])}\r\n`);
 }
@@ -139,7 +145,7 @@ function optionsPlan(
     headers:
       "Allow: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE\r\n" +
       "Accept-Patch: application/partial-upload\r\n" +
-      `Upload-Limit: max-size=${site.maxBytes}\r\n`,
+      uploadLimit(site, site.expireMs / 1000),
     body: { kind: "none" },
   };
 }

@@ -104,7 +104,10 @@ export class TempFile {
   #batch: Buffer[] = [];
   #batchBytes = 0;
   #inFlight: Promise<unknown> = Promise.resolve();
+  /** Bytes given to write() (the file's size once all are written). */
   bytes = 0;
+  /** Bytes the file system has taken (written, not yet fsynced): what an offset may promise. */
+  written = 0;
 
   private constructor(path: string, handle: FileHandle) {
     this.path = path;
@@ -121,7 +124,7 @@ export class TempFile {
   static async append(path: string): Promise<TempFile> {
     const handle = await open(path, APPEND_FLAGS);
     const file = new TempFile(path, handle);
-    file.bytes = (await handle.stat()).size;
+    file.bytes = file.written = (await handle.stat()).size;
     return file;
   }
 
@@ -150,7 +153,7 @@ export class TempFile {
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    this.#inFlight = writeAll(this.#handle, batch);
+    this.#inFlight = writeAll(this.#handle, batch, (n) => (this.written += n));
     // Surface a failure (ENOSPC) at the next flush; never leave a rejection unobserved.
     this.#inFlight.catch(() => {});
   }
@@ -191,10 +194,15 @@ export class TempFile {
   }
 }
 
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+async function writeAll(
+  handle: FileHandle,
+  buffers: Buffer[],
+  onWritten: (bytes: number) => void,
+): Promise<void> {
   let pending = buffers;
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending);
+    onWritten(bytesWritten);
     pending = skipBytes(pending, bytesWritten);
   }
 }
