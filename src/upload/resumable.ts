@@ -20,6 +20,14 @@ import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { encodeSegments } from "./upload-form.js";
 import { TEMP_PREFIX, TempFile, UploadError, nameTaken, uploadFolder } from "./upload-file.js";
+import {
+  DigestMismatch,
+  DigestTap,
+  fileMatches,
+  loadDigest,
+  requestDigests,
+  storeDigest,
+} from "./upload-digest.js";
 import { problemPlan } from "./upload-problem.js";
 import {
   locked,
@@ -87,6 +95,8 @@ export async function createUpload(
     } else if (length !== undefined && declared > length) return inconsistent();
   }
   if ((length ?? 0) > site.maxBytes || (declared ?? 0) > site.maxBytes) return refuse(413, site);
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
   let folder: string;
   try {
     folder = await uploadFolder(site.realRoot, site.realUploadDir, segments);
@@ -95,7 +105,12 @@ export async function createUpload(
     return refuse(statusForBodyError(err));
   }
   const id = randomBytes(16).toString("hex");
-  const record: UploadRecord = { name, length, created: Date.now() };
+  const record: UploadRecord = {
+    name,
+    length,
+    created: Date.now(),
+    repr: storeDigest(digests.repr),
+  };
   let file: TempFile;
   try {
     await writeRecord(folder, id, record);
@@ -107,7 +122,10 @@ export async function createUpload(
   // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
   const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, head, record)}`;
   context.sendInterim(104, headers);
-  return locked(id, () => receive(site, context, folder, id, record, file, complete, headers));
+  const tap = new DigestTap([digests.content]);
+  return locked(id, () =>
+    receive(site, context, folder, id, record, file, complete, headers, tap, true),
+  );
 }
 
 /** HEAD, PATCH or DELETE on an upload resource in `segments` (the folder of its part file). */
@@ -173,6 +191,8 @@ async function append(
   if (complete === undefined || offset === undefined) return refuse(400);
   const declared = context.body.length;
   const chunked = getField(head, "transfer-encoding") !== undefined;
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
   if (record.complete === true) {
     // §4.4: a completed upload is not modified; appending bytes is an inconsistent length.
     return declared === 0 && !chunked
@@ -215,7 +235,8 @@ async function append(
     record.length = only;
     await writeRecord(folder, id, record, true);
   }
-  return receive(site, context, folder, id, record, file, complete, headers);
+  const tap = new DigestTap([digests.content]);
+  return receive(site, context, folder, id, record, file, complete, headers, tap, false);
 }
 
 /**
@@ -233,7 +254,10 @@ async function receive(
   file: TempFile,
   complete: boolean,
   headers: string,
+  tap: DigestTap,
+  creation: boolean,
 ): Promise<ResponsePlan> {
+  const start = file.bytes;
   // Past --max-upload-bytes the server core answers 413 itself; past the upload's own length
   // is the draft's inconsistent length, answered here.
   const body = context.body.stream({ limit: Math.max(0, site.maxBytes - file.bytes) });
@@ -242,6 +266,7 @@ async function receive(
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
+      tap.update(chunk);
       await file.write(chunk);
       if (file.written >= nextProgress) {
         // §4.4: progress interims carry the offset and never a Location.
@@ -263,6 +288,18 @@ async function receive(
     if (err instanceof UploadError && err.status === 400) return inconsistent();
     return refuse(statusForBodyError(err), site);
   }
+  if (!tap.matches()) {
+    // Draft §10.2: content that fails its Content-Digest is not appended. A creation's upload
+    // is removed; an append is cut back to where it began, for the client to send again.
+    if (creation) {
+      await file.discard();
+      await removeUpload(folder, id);
+    } else {
+      await file.truncate(start);
+      await file.keep();
+    }
+    return refuse(400);
+  }
   if (!complete) {
     await file.keep();
     return plan(201, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
@@ -273,9 +310,13 @@ async function receive(
     if (record.length !== undefined && file.bytes !== record.length) {
       throw new UploadError(400, "the upload ended short of its length");
     }
+    if (record.repr !== undefined && !(await fileMatches(file.path, loadDigest(record.repr)))) {
+      throw new DigestMismatch("Repr-Digest");
+    }
     replaced = await file.commit(folder, record.name, site.overwrite);
   } catch (err) {
     await removeUpload(folder, id);
+    if (err instanceof DigestMismatch) return refuse(400);
     if (err instanceof UploadError && err.status === 400) {
       return inconsistent("Upload-Complete: ?1\r\n");
     }

@@ -25,6 +25,7 @@ import {
 } from "./upload-site.js";
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
+import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
 
@@ -113,6 +114,9 @@ async function put(
     return createUpload(site, head, context, target.folder, target.name, resumable);
   }
   if (tooLarge(site, context)) return refuse(413, site);
+  // A plain PUT's content is the whole file: both digests are of the body.
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
   let folder: string;
   try {
     folder = await uploadFolder(site.realRoot, site.realUploadDir, target.folder);
@@ -120,8 +124,11 @@ async function put(
   } catch (err) {
     return refuse(statusForWriteError(err));
   }
-  const stored = await storeBody(context.body.stream({ limit: site.maxBytes }), folder, (temp) =>
-    temp.commit(folder, target.name, site.overwrite),
+  const stored = await storeBody(
+    context.body.stream({ limit: site.maxBytes }),
+    folder,
+    (temp) => temp.commit(folder, target.name, site.overwrite),
+    new DigestTap([digests.content, digests.repr]),
   );
   if (typeof stored === "number") return refuse(stored, site);
   if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
@@ -170,17 +177,23 @@ async function elsewhere(next: () => ResponsePlan | Promise<ResponsePlan>): Prom
 
 /**
  * Writes `source` to a new temporary file in `folder` and hands it to `commit`; the status of a
- * failure otherwise (the temporary file removed). `source` is consumed either way.
+ * failure otherwise (the temporary file removed): 400 when the bytes do not match `tap`'s
+ * digests. `source` is consumed either way.
  */
 export async function storeBody(
   source: AsyncIterable<Buffer>,
   folder: string,
   commit: (temp: TempFile) => Promise<boolean>,
+  tap: DigestTap,
 ): Promise<{ readonly replaced: boolean; readonly bytes: number } | number> {
   let temp: TempFile | undefined;
   try {
     temp = await TempFile.create(folder);
-    for await (const chunk of source) await temp.write(chunk);
+    for await (const chunk of source) {
+      tap.update(chunk);
+      await temp.write(chunk);
+    }
+    if (!tap.matches()) throw new DigestMismatch("digest");
     await temp.finish();
     const replaced = await commit(temp);
     return { replaced, bytes: temp.bytes };

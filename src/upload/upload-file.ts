@@ -158,6 +158,14 @@ export class TempFile {
     this.#inFlight.catch(() => {});
   }
 
+  /** Cuts the file back to `size` bytes (an append refused after it was written). */
+  async truncate(size: number): Promise<void> {
+    await this.#flush();
+    await this.#inFlight;
+    await this.#handle.truncate(size);
+    this.bytes = this.written = size;
+  }
+
   /** Writes the rest, fsyncs and closes. */
   async finish(): Promise<void> {
     await this.#flush();

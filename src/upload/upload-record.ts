@@ -12,6 +12,7 @@
 import { constants } from "node:fs";
 import { open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { StoredDigest } from "./upload-digest.js";
 import { TEMP_PREFIX } from "./upload-file.js";
 
 /** What the sidecar file says about an upload. */
@@ -21,6 +22,8 @@ export interface UploadRecord {
   readonly created: number;
   /** Completed and moved into place: only the record is left (HEAD says Upload-Complete: ?1). */
   complete?: boolean;
+  /** The creation request's Repr-Digest, checked when the upload completes. */
+  readonly repr?: StoredDigest | undefined;
 }
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
