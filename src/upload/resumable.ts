@@ -122,6 +122,7 @@ export async function createUpload(
   // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
   const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, head, record)}`;
   context.sendInterim(104, headers);
+  site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
   return locked(id, () =>
     receive(site, context, folder, id, record, file, complete, headers, tap, true),

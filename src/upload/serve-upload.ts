@@ -27,6 +27,7 @@ import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
 import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
+import { UploadExpiry } from "./upload-expiry.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
 
 /** Options of serveUpload; every one has a safe default. */
@@ -48,6 +49,8 @@ export interface UploadWing {
   readonly handler: Handler;
   /** A ServeStaticOptions.listingExtras entry: the upload form, for folders it applies to. */
   readonly listingExtra: (folderPath: string) => string;
+  /** Stops the expiry timer (it is unref'd: a process need not call this to exit). */
+  close(): void;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
@@ -69,7 +72,8 @@ export function serveUpload(root: string, options: UploadOptions = {}): UploadWi
   const prefix = encodeSegments(site.dirSegments) + "/";
   const listingExtra = (folderPath: string): string =>
     folderPath.startsWith(prefix) ? uploadFormHtml(folderPath) : "";
-  return { handler, listingExtra };
+  site.expiry.start(site.realUploadDir);
+  return { handler, listingExtra, close: () => site.expiry.stop() };
 }
 
 function uploadSite(root: string, options: UploadOptions): UploadSite {
@@ -84,6 +88,7 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
       cause: err,
     });
   }
+  const expireMs = options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS;
   const rel = relative(realRoot, realUploadDir);
   if (rel.startsWith("..") || resolve(realRoot, rel) !== realUploadDir) {
     throw new TcpkitError("ERR_FILE", `upload folder is outside the root: ${options.dir}`);
@@ -95,7 +100,8 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
     overwrite: options.overwrite ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     dotfiles: options.dotfiles ?? false,
-    expireMs: options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS,
+    expireMs,
+    expiry: new UploadExpiry(expireMs),
   };
 }
 

@@ -4,6 +4,7 @@
 import { errorPlan } from "../http/error-plan.js";
 import type { RequestContext, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import type { UploadExpiry } from "./upload-expiry.js";
 import { statusForWriteError, UploadError } from "./upload-file.js";
 
 /** Settings shared by the PUT and form paths. */
@@ -16,6 +17,8 @@ export interface UploadSite {
   readonly dotfiles: boolean;
   /** How long an unfinished resumable upload is kept, from its creation. */
   readonly expireMs: number;
+  /** The resumable uploads known, removed when they expire. */
+  readonly expiry: UploadExpiry;
 }
 
 /**

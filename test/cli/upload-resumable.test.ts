@@ -8,7 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -60,6 +69,15 @@ function patch(port: number, location: string, offset: number, complete: boolean
       `Upload-Complete: ?${complete ? 1 : 0}\nUpload-Offset: ${offset}\nContent-Length: ${body.length}\n`,
     body,
   );
+}
+
+/** Waits (bounded: 10 s) until `check` holds. */
+async function eventually(check: () => boolean): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!check()) {
+    assert.ok(Date.now() < until, "condition not met in 10 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The files in root holding the state of the upload at `location` ("/.tcpkit-upload-ID.part"). */
@@ -294,7 +312,7 @@ describe("resumable uploads", () => {
     assert.equal(sha(stored), sha(Buffer.concat([data, data])));
   });
 
-  it("an unfinished upload expires (--upload-expire)", async () => {
+  it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
     const quick = await startServe(root, "--upload", "--upload-expire", "1s");
     try {
       const create = await request(
@@ -303,12 +321,56 @@ describe("resumable uploads", () => {
         Buffer.from("a"),
       );
       const location = field(create.head, "Location") as string;
-      assert.equal((await offsetOf(quick.port, location)).status, 204);
-      await new Promise((r) => setTimeout(r, 1200));
+      // max-age: the whole seconds left (rounded down, never promising too much).
+      assert.match(field(create.head, "Upload-Limit") ?? "", /^max-size=\d+, max-age=[01]$/);
+      const done = await request(
+        quick.port,
+        "PUT /done.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\nContent-Length: 1\n",
+        Buffer.from("d"),
+      );
+      assert.equal(done.status, 201);
+      const doneAt = field(done.interims[0] ?? "", "Location") as string;
+      assert.deepEqual(stateFiles(location).length, 2);
+      assert.deepEqual(stateFiles(doneAt).length, 1);
+      // Nobody asks again: the timer removes both, within a few sweeps.
+      await eventually(() => stateFiles(location).length + stateFiles(doneAt).length === 0);
       assert.equal((await offsetOf(quick.port, location)).status, 404);
-      assert.deepEqual(stateFiles(location), []);
+      assert.equal(readFileSync(join(root, "done.txt"), "utf8"), "d");
     } finally {
       await quick.stop();
+    }
+  });
+
+  it("--upload-expire at start-up: a previous run's expired uploads and stale temporary files go", async () => {
+    const sub = join(root, "deep", "er");
+    mkdirSync(sub, { recursive: true });
+    const create = await request(
+      server.port,
+      "PUT /deep/er/old.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 1\n",
+      Buffer.from("a"),
+    );
+    const location = field(create.head, "Location") as string;
+    const id = location.slice("/deep/er/".length, -".part".length);
+    // A plain PUT's temporary file left by a crash, stale, and one being written right now.
+    const stale = join(sub, ".tcpkit-upload-0123456789abcdef01.part");
+    const fresh = join(sub, ".tcpkit-upload-fedcba9876543210fe.part");
+    writeFileSync(stale, "x");
+    const past = new Date(Date.now() - 1800_000);
+    utimesSync(stale, past, past);
+    await new Promise((r) => setTimeout(r, 1100)); // the upload is now older than 1 s
+    const later = await startServe(root, "--upload", "--upload-expire", "1h");
+    await later.stop();
+    assert.ok(existsSync(join(sub, `${id}.json`)), "within 1 h: kept");
+    assert.equal(existsSync(stale), true, "a temporary file younger than 1 h is kept");
+    writeFileSync(fresh, "x");
+    const quick = await startServe(root, "--upload", "--upload-expire", "1s");
+    try {
+      await eventually(() => !existsSync(join(sub, `${id}.json`)) && !existsSync(stale));
+      assert.equal(existsSync(join(sub, `${id}.part`)), false);
+      assert.equal(existsSync(fresh), true);
+    } finally {
+      await quick.stop();
+      rmSync(fresh);
     }
   });
 });
