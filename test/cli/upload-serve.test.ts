@@ -240,7 +240,7 @@ describe("the form with curl -F", () => {
 });
 
 describe("limits of the machine and the default", () => {
-  it("a file-size limit (ulimit -f) gives 507 and no temporary file; the server keeps serving", async () => {
+  it("a file-size limit (ulimit -f) gives 507 and no temporary file (PUT and resumable); the server keeps serving", async () => {
     const limited = mkdtempSync(join(tmpdir(), "tcpkit-upload-fsize-"));
     const child = spawn(
       "bash",
@@ -270,6 +270,16 @@ describe("limits of the machine and the default", () => {
       writeFileSync(join(base, "two-mb"), Buffer.alloc(2_000_000, 7));
       const r = await curl(["-T", join(base, "two-mb"), `http://127.0.0.1:${port}/full.bin`]);
       assert.equal(r.code, "507");
+      assert.deepEqual(readdirSync(limited), []);
+      // A resumable upload that hits the limit is removed too: its part file and its record.
+      const resumable = await curl([
+        "-T",
+        join(base, "two-mb"),
+        "-H",
+        "Upload-Complete: ?1",
+        `http://127.0.0.1:${port}/full.bin`,
+      ]);
+      assert.equal(resumable.code, "507");
       assert.deepEqual(readdirSync(limited), []);
       writeFileSync(join(base, "tiny"), "ok\n");
       assert.equal(
