@@ -113,8 +113,8 @@ export async function createUpload(
   };
   let file: TempFile;
   try {
-    await writeRecord(folder, id, record);
-    file = await TempFile.create(folder, id);
+    await writeRecord(site.realUploadDir, folder, id, record);
+    file = await TempFile.create(site.realUploadDir, folder, id);
   } catch (err) {
     await unlink(recordPath(folder, id)).catch(() => {});
     return refuse(statusForBodyError(err));
@@ -144,7 +144,7 @@ export async function uploadResource(
     return refuse(404);
   }
   return locked(id, async () => {
-    const record = await readRecord(folder, id);
+    const record = await readRecord(site.realUploadDir, folder, id);
     if (record === undefined) return refuse(404);
     if (Date.now() > record.created + site.expireMs) {
       await removeUpload(folder, id);
@@ -202,7 +202,7 @@ async function append(
   }
   let file: TempFile;
   try {
-    file = await TempFile.append(partPath(folder, id));
+    file = await TempFile.append(site.realUploadDir, partPath(folder, id));
   } catch {
     return refuse(404);
   }
@@ -234,7 +234,7 @@ async function append(
   }
   if (only !== undefined && record.length === undefined) {
     record.length = only;
-    await writeRecord(folder, id, record, true);
+    await writeRecord(site.realUploadDir, folder, id, record, true);
   }
   const tap = new DigestTap([digests.content]);
   return receive(site, context, folder, id, record, file, complete, headers, tap, false);
@@ -326,7 +326,7 @@ async function receive(
   // Kept, marked complete, until it expires: HEAD then says Upload-Complete: ?1 (§4).
   record.length = file.bytes;
   record.complete = true;
-  await writeRecord(folder, id, record, true).catch(() =>
+  await writeRecord(site.realUploadDir, folder, id, record, true).catch(() =>
     unlink(recordPath(folder, id)).catch(() => {}),
   );
   return plan(replaced ? 204 : 201, "Upload-Complete: ?1\r\n");

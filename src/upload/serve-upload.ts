@@ -14,6 +14,7 @@ import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import { withMethods } from "../http/handler-chain.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import { isBeneath } from "../util/open-beneath.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { receiveForm } from "./form-upload.js";
 import {
@@ -90,7 +91,7 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
   }
   const expireMs = options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS;
   const rel = relative(realRoot, realUploadDir);
-  if (rel.startsWith("..") || resolve(realRoot, rel) !== realUploadDir) {
+  if (!isBeneath(realRoot, realUploadDir)) {
     throw new TcpkitError("ERR_FILE", `upload folder is outside the root: ${options.dir}`);
   }
   return {
@@ -132,6 +133,7 @@ async function put(
   }
   const stored = await storeBody(
     context.body.stream({ limit: site.maxBytes }),
+    site.realUploadDir,
     folder,
     (temp) => temp.commit(folder, target.name, site.overwrite),
     new DigestTap([digests.content, digests.repr]),
@@ -182,19 +184,20 @@ async function elsewhere(next: () => ResponsePlan | Promise<ResponsePlan>): Prom
 }
 
 /**
- * Writes `source` to a new temporary file in `folder` and hands it to `commit`; the status of a
+ * Writes `source` to a new temporary file in `folder` (inside `realUploadDir`) and hands it to `commit`; the status of a
  * failure otherwise (the temporary file removed): 400 when the bytes do not match `tap`'s
  * digests. `source` is consumed either way.
  */
 export async function storeBody(
   source: AsyncIterable<Buffer>,
+  realUploadDir: string,
   folder: string,
   commit: (temp: TempFile) => Promise<boolean>,
   tap: DigestTap,
 ): Promise<{ readonly replaced: boolean; readonly bytes: number } | number> {
   let temp: TempFile | undefined;
   try {
-    temp = await TempFile.create(folder);
+    temp = await TempFile.create(realUploadDir, folder);
     for await (const chunk of source) {
       tap.update(chunk);
       await temp.write(chunk);

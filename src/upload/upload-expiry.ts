@@ -30,11 +30,14 @@ export class UploadExpiry {
   readonly #known = new Map<string, { readonly folder: string; readonly created: number }>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping = false;
+  /** The upload folder's real path (set by start). */
+  #root = "";
 
   constructor(private readonly expireMs: number) {}
 
   /** Starts the timer and the start-up walk of `uploadDir` (both in the background). */
   start(uploadDir: string): void {
+    this.#root = uploadDir;
     const every = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, this.expireMs / 2));
     this.#timer = setInterval(() => void this.sweep(), every);
     this.#timer.unref();
@@ -68,7 +71,7 @@ export class UploadExpiry {
       if (now <= created + this.expireMs || isBusy(id)) continue;
       this.#known.delete(id);
       await locked(id, async () => {
-        const record = await readRecord(folder, id);
+        const record = await readRecord(this.#root, folder, id);
         if (record === undefined || now > record.created + this.expireMs) {
           await removeUpload(folder, id);
         } else this.track(folder, id, record.created);
@@ -87,7 +90,7 @@ export class UploadExpiry {
       if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
       const id = RECORD.exec(entry.name)?.[1];
       if (id !== undefined) {
-        const record = await readRecord(folder, id);
+        const record = await readRecord(this.#root, folder, id);
         if (record !== undefined) this.track(folder, id, record.created);
         continue;
       }
@@ -97,7 +100,8 @@ export class UploadExpiry {
       if (part === undefined || this.#known.has(part)) continue;
       const path = join(folder, entry.name);
       const info = await stat(path).catch(() => undefined);
-      const hasRecord = part.length === 32 && (await readRecord(folder, part)) !== undefined;
+      const hasRecord =
+        part.length === 32 && (await readRecord(this.#root, folder, part)) !== undefined;
       if (info !== undefined && !hasRecord && Date.now() > info.mtimeMs + this.expireMs) {
         await unlink(path).catch(() => {});
       }

@@ -9,9 +9,11 @@
  * One request at a time touches an upload: `locked` is the access lock of the draft's §4.6
  * (Concurrency).
  */
-import { constants } from "node:fs";
-import { open, readFile, unlink } from "node:fs/promises";
+import { close, constants, readFile, writeFile } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { openBeneathAsync } from "../util/open-beneath.js";
 import type { StoredDigest } from "./upload-digest.js";
 import { TEMP_PREFIX } from "./upload-file.js";
 
@@ -27,6 +29,10 @@ export interface UploadRecord {
 }
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
+const closeFd = promisify(close);
+const writeFd = promisify(writeFile);
+const readFd = promisify(readFile);
 
 /** Requests in progress per upload ID (the access lock). */
 const busy = new Map<string, Promise<void>>();
@@ -59,26 +65,48 @@ export function recordPath(folder: string, id: string): string {
   return join(folder, `${TEMP_PREFIX}${id}.json`);
 }
 
-/** Writes the record: a new one (EEXIST if taken), or over the existing one with `replace`. */
+/**
+ * Writes the record: a new one (EEXIST if taken), or over the existing one with `replace`. Opened
+ * beneath the upload folder `realUploadDir` (util/open-beneath.ts), as every upload file is.
+ */
 export async function writeRecord(
+  realUploadDir: string,
   folder: string,
   id: string,
   record: UploadRecord,
   replace = false,
 ): Promise<void> {
   const flags = replace ? constants.O_TRUNC : constants.O_CREAT | constants.O_EXCL;
-  const handle = await open(recordPath(folder, id), constants.O_WRONLY | NOFOLLOW | flags, 0o644);
+  const path = recordPath(folder, id);
+  const { fd } = await openBeneathAsync(realUploadDir, path, {
+    flags: constants.O_WRONLY | NOFOLLOW | NONBLOCK | flags,
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    // Created, then refused as outside: remove it (the name is random; EEXIST is not ours).
+    if (!replace && err.code !== "EEXIST") await unlink(path).catch(() => {});
+    throw err;
+  });
   try {
-    await handle.writeFile(JSON.stringify(record));
+    await writeFd(fd, JSON.stringify(record));
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
 
 /** The record of upload `id`, or undefined when there is none (or it is unreadable). */
-export async function readRecord(folder: string, id: string): Promise<UploadRecord | undefined> {
+export async function readRecord(
+  realUploadDir: string,
+  folder: string,
+  id: string,
+): Promise<UploadRecord | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(recordPath(folder, id), "utf8")) as UploadRecord;
+    const { fd } = await openBeneathAsync(realUploadDir, recordPath(folder, id));
+    let text: string;
+    try {
+      text = await readFd(fd, "utf8");
+    } finally {
+      await closeFd(fd);
+    }
+    const parsed = JSON.parse(text) as UploadRecord;
     return typeof parsed.name === "string" && typeof parsed.created === "number"
       ? parsed
       : undefined;
