@@ -186,7 +186,8 @@ export class TempFile {
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    this.#inFlight = writeAll(this.#fd, batch, (n) => (this.written += n));
+    // At an explicit position (the bytes written so far), so a truncate() is followed exactly.
+    this.#inFlight = writeAll(this.#fd, batch, this.written, (n) => (this.written += n));
     // Surface a failure (ENOSPC) at the next flush; never leave a rejection unobserved.
     this.#inFlight.catch(() => {});
   }
@@ -250,13 +251,15 @@ function fdCall(call: (cb: (err: NodeJS.ErrnoException | null) => void) => void)
 async function writeAll(
   fd: number,
   buffers: Buffer[],
+  position: number,
   onWritten: (bytes: number) => void,
 ): Promise<void> {
   let pending = buffers;
   while (pending.length > 0) {
     const bytesWritten = await new Promise<number>((resolve, reject) =>
-      writev(fd, pending, (err, n) => (err === null ? resolve(n) : reject(err))),
+      writev(fd, pending, position, (err, n) => (err === null ? resolve(n) : reject(err))),
     );
+    position += bytesWritten;
     onWritten(bytesWritten);
     pending = skipBytes(pending, bytesWritten);
   }
