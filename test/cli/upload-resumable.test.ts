@@ -313,7 +313,7 @@ describe("resumable uploads", () => {
   });
 
   it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
-    const quick = await startServe(root, "--upload", "--upload-expire", "1s");
+    const quick = await startServe(root, "--upload", "--upload-expire", "3s");
     try {
       const create = await request(
         quick.port,
@@ -322,7 +322,7 @@ describe("resumable uploads", () => {
       );
       const location = field(create.head, "Location") as string;
       // max-age: the whole seconds left (rounded down, never promising too much).
-      assert.match(field(create.head, "Upload-Limit") ?? "", /^max-size=\d+, max-age=[01]$/);
+      assert.match(field(create.head, "Upload-Limit") ?? "", /^max-size=\d+, max-age=[0-3]$/);
       const done = await request(
         quick.port,
         "PUT /done.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\nContent-Length: 1\n",
@@ -332,7 +332,7 @@ describe("resumable uploads", () => {
       const doneAt = field(done.interims[0] ?? "", "Location") as string;
       assert.deepEqual(stateFiles(location).length, 2);
       assert.deepEqual(stateFiles(doneAt).length, 1);
-      // Nobody asks again: the timer removes both, within a few sweeps.
+      // Nobody asks again: the timer removes both, within a few sweeps (3 s + 1.5 s at most).
       await eventually(() => stateFiles(location).length + stateFiles(doneAt).length === 0);
       assert.equal((await offsetOf(quick.port, location)).status, 404);
       assert.equal(readFileSync(join(root, "done.txt"), "utf8"), "d");
@@ -362,7 +362,10 @@ describe("resumable uploads", () => {
     await later.stop();
     assert.ok(existsSync(join(sub, `${id}.json`)), "within 1 h: kept");
     assert.equal(existsSync(stale), true, "a temporary file younger than 1 h is kept");
+    // Being written "now": dated an hour ahead, so a slow start-up cannot age it past 1 s.
     writeFileSync(fresh, "x");
+    const ahead = new Date(Date.now() + 3600_000);
+    utimesSync(fresh, ahead, ahead);
     const quick = await startServe(root, "--upload", "--upload-expire", "1s");
     try {
       await eventually(() => !existsSync(join(sub, `${id}.json`)) && !existsSync(stale));
@@ -370,7 +373,7 @@ describe("resumable uploads", () => {
       assert.equal(existsSync(fresh), true);
     } finally {
       await quick.stop();
-      rmSync(fresh);
+      rmSync(fresh, { force: true });
     }
   });
 });
