@@ -108,9 +108,15 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
   });
   after(() => s.stop());
 
-  // Run on Bun too, but not yet met there: its sockets report a write the kernel did not take
-  // differently, and a stalled download still costs ~100 KiB (reported, issue 18 #8).
-  const onBun = CLI_RUNTIME_NAME === "bun" ? "not yet met with the CLI on Bun" : false;
+  // Run on Bun too, but not met there (Bun 1.4.5): node:net on Bun copies the part of a write the
+  // kernel refused into a native buffer of its own (buffered_data_for_node_net), so the file
+  // chunk the server wrote is dead at once and freed only when JavaScriptCore next collects:
+  // 54-95 KiB per stalled download (31 KiB after a forced Bun.gc(true)), against 29-40 on Node.
+  // Upstream: oven-sh/bun#35940 (hold queued node:net writes by reference, not a native copy).
+  // Forcing Bun.gc(true) every MiB of such chunks met the bound (31-61 KiB) but costs a ~20 ms
+  // full collection per 32 stalled clients, a lever for an attacker: not done.
+  const onBun =
+    CLI_RUNTIME_NAME === "bun" ? "Bun copies refused socket writes: oven-sh/bun#35940" : false;
   it(
     "costs under 64 KiB more per stalled download than per idle connection (400 of each)",
     { todo: onBun },
@@ -153,20 +159,16 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
 });
 
 describe("serve: an access-log reader that stops reading (issue 18 #5)", () => {
-  // Run on Bun too, but not yet met there: its stdout does not report the queue the same way.
-  const onBun = CLI_RUNTIME_NAME === "bun" ? "not yet met with the CLI on Bun" : false;
-  it(
-    "keeps memory bounded, drops lines, counts them and says so once (64 MiB of lines)",
-    { todo: onBun },
-    async () => {
-      const s = await startCli(["serve", ROOT, "--port", "0", "--allowed-hosts", "any"]);
-      try {
-        await stalledReader(s);
-      } finally {
-        await s.stop("SIGKILL");
-      }
-    },
-  );
+  // On Bun, process.stdout on a pipe reports writableLength 0 whatever it holds: the log counts
+  // its queue from the write callbacks too (cli/access-log.ts).
+  it("keeps memory bounded, drops lines, counts them and says so once (64 MiB of lines)", async () => {
+    const s = await startCli(["serve", ROOT, "--port", "0", "--allowed-hosts", "any"]);
+    try {
+      await stalledReader(s);
+    } finally {
+      await s.stop("SIGKILL");
+    }
+  });
 });
 
 async function stalledReader(s: RunningServer): Promise<void> {
