@@ -108,13 +108,14 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
   });
   after(() => s.stop());
 
-  // Run on Bun too, but not met there (Bun 1.4.5): node:net on Bun copies the part of a write the
-  // kernel refused into a native buffer of its own (buffered_data_for_node_net), so the file
-  // chunk the server wrote is dead at once and freed only when JavaScriptCore next collects:
-  // 54-95 KiB per stalled download (31 KiB after a forced Bun.gc(true)), against 29-40 on Node.
-  // Upstream: oven-sh/bun#35940 (hold queued node:net writes by reference, not a native copy).
-  // Forcing Bun.gc(true) every MiB of such chunks met the bound (31-61 KiB) but costs a ~20 ms
-  // full collection per 32 stalled clients, a lever for an attacker: not done.
+  // Run on Bun too, but not met there (Bun 1.4.5: 54-99 KiB per stalled download, Node 29-40).
+  // Bun's node:net copies the tail of a write the kernel refused into a native buffer of its own
+  // (oven-sh/bun#35940, open), so the chunk written is dead at once and freed only when
+  // JavaScriptCore collects: a forced Bun.gc(true) took 400 stalled downloads from 27.8 to
+  // 15.2 MiB of external memory. Tried and not kept: queueing one cautious chunk instead of two
+  // (writableLength 32 KiB instead of 64 at the stall; RSS unchanged, 58-72 KiB), 16 KiB cautious
+  // chunks (no change), Bun.gc(false) per MiB of dropped chunks (no change), and Bun.gc(true)
+  // per MiB (31-61 KiB, but a ~20 ms full collection per 32 stalled clients: an attacker's lever).
   const onBun =
     CLI_RUNTIME_NAME === "bun" ? "Bun copies refused socket writes: oven-sh/bun#35940" : false;
   it(
