@@ -7,7 +7,7 @@
  */
 import { close, fstat, read, type Stats } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type { FileRange } from "../http/types.js";
 import {
@@ -21,6 +21,7 @@ import { statusForFileError } from "../http/error-plan.js";
 import type { CompressJob } from "./compress-queue.js";
 import type { FileErrorReporter } from "./file-error-log.js";
 import { mediaTypeFor } from "./media-type.js";
+import { servesRealPath, type ServePolicy } from "./served-entry.js";
 import { TurnStat } from "./turn-stat.js";
 
 /** Files up to this size are kept in memory and sent from there (one write with the head). */
@@ -81,11 +82,7 @@ export type Lookup =
   | { readonly kind: "forbidden" }
   | { readonly kind: "error" };
 
-export interface FileTableOptions {
-  /** The root's real path (symlinks resolved). */
-  readonly realRoot: string;
-  readonly followSymlinks: boolean;
-  readonly dotfiles: boolean;
+export interface FileTableOptions extends ServePolicy {
   /** Header lines the file named so carries (Cache-Control, CORS, --header), prebuilt. */
   readonly siteHeadersFor: (fileName: string) => string;
   /** Told of each lookup or open that answers 403 or 500. */
@@ -226,12 +223,9 @@ export class FileTable {
     }
   }
 
-  /** A real path may be served: beneath the root (or symlinks followed), and no hidden part. */
+  /** A real path may be served (served-entry.ts). */
   #allowed(real: string): boolean {
-    const rel = relative(this.#options.realRoot, real);
-    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
-    if (outside) return this.#options.followSymlinks;
-    return this.#options.dotfiles || !rel.split(sep).some((p) => p.startsWith("."));
+    return servesRealPath(real, this.#options);
   }
 
   /**
