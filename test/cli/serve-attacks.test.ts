@@ -116,6 +116,8 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
   // (writableLength 32 KiB instead of 64 at the stall; RSS unchanged, 58-72 KiB), 16 KiB cautious
   // chunks (no change), Bun.gc(false) per MiB of dropped chunks (no change), and Bun.gc(true)
   // per MiB (31-61 KiB, but a ~20 ms full collection per 32 stalled clients: an attacker's lever).
+  // Nor runtime-tuning's full collection paced by 16 MiB of RSS growth, fed by stalled writes
+  // (59-92 KiB: the resident size hardly falls after it).
   const onBun =
     CLI_RUNTIME_NAME === "bun" ? "Bun copies refused socket writes: oven-sh/bun#35940" : false;
   it(
