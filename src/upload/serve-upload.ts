@@ -21,6 +21,7 @@ import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS } from "./upload-defaults.js";
 
 /** Options of serveUpload; every one has a safe default. */
 export interface UploadOptions {
@@ -43,8 +44,7 @@ export interface UploadWing {
   readonly listingExtra: (folderPath: string) => string;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
-export const DEFAULT_UPLOAD_EXPIRE_MS = 24 * 3600 * 1000;
+export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS };
 
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
