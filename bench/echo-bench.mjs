@@ -119,7 +119,7 @@ const selected = SERVERS.filter(
   }
   return true;
 });
-if (!fs.existsSync(path.join(REPO, "dist/bundle/main.js"))) {
+if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) {
   process.stderr.write("echo-bench: build first (npm run build)\n");
   process.exit(1);
 }

@@ -58,7 +58,7 @@ const TCPKIT = path.join(REPO, "bin", "tcpkit.js");
 
 const log = (text) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
-if (!fs.existsSync(path.join(REPO, "dist/bundle/main.js"))) {
+if (!fs.existsSync(path.join(REPO, "dist/cli/main.js"))) {
   process.stderr.write("get-bench: build first (npm run build)\n");
   process.exit(1);
 }

@@ -18,7 +18,7 @@ if (process.versions.bun !== undefined || !old || relaunched) {
   // 100 small files waits 30-40 ms less.
   const { default: module } = await import("node:module");
   module.enableCompileCache?.();
-  const { main } = await import("../dist/bundle/main.js");
+  const { main } = await import("../dist/cli/main.js");
   main(process.argv.slice(2));
 } else {
   const local = fileURLToPath(new URL("../node_modules/node/bin/node", import.meta.url));

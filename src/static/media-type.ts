@@ -22,10 +22,7 @@ export const DEFAULT_TYPE: TypeInfo = {
   compressible: false,
 };
 
-/**
- * Where the build writes the table: dist/media-types.json, one level above both dist/static/
- * (this module) and dist/bundle/ (the CLI's bundle of it).
- */
+/** Where the build writes the table: dist/media-types.json, one level above dist/static/. */
 const TABLE_URL = new URL("../media-types.json", import.meta.url);
 
 let table: MediaTypeTable | undefined;
