@@ -15,7 +15,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
 import { writeSeededFile } from "./lib/servers.mjs";
-import { freePort, sleep, startServer, stopServer, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
+import {
+  freePort,
+  sleep,
+  startServer,
+  statusKib,
+  stopServer,
+  treeStatusKib,
+  waitQuiet,
+} from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(HERE);
@@ -30,8 +38,10 @@ const HELP = `Usage: node bench/get-bench.mjs [options]   (npm run bench:get)
   --out DIR      results directory (default bench/results)
   -h, --help     this help
 
-Needs nginx, curl, wget, aria2c and taskset; a missing client is skipped with a note. Run it
-under flock /tmp/tcpkit-bench.lock on a shared machine.
+Needs nginx, curl, wget, aria2c and taskset; a missing client is skipped with a note. With
+perf installed, each client's CPU time (user + system, perf stat's task-clock) is reported too:
+on a shared machine it moves far less than the wall-clock time. Run it under
+flock /tmp/tcpkit-bench.lock on a shared machine.
 `;
 
 const { flag, option } = benchArgv(HELP);
@@ -164,14 +174,23 @@ const pick = (clients) =>
 const bigClients = pick(BIG_CLIENTS);
 const smallClients = pick(SMALL_CLIENTS);
 
+const PERF = have("perf");
+if (!PERF) notes.push("perf not installed: no CPU-time column");
+
 /**
  * Runs argv pinned to the client CPU in `cwd`, with a 10-minute bound; resolves with wall
- * seconds, exit code and peak RSS (VmHWM, sampled every 20 ms while it runs).
+ * seconds, exit code, peak RSS (VmHWM, sampled every 20 ms while it runs) and, with perf, the
+ * CPU milliseconds the client used (children included).
  */
 function timed(argv, cwd) {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    const child = spawn("taskset", ["-c", CLIENT_CPU, ...argv], {
+    const perfOut = path.join(tmp, "perf-stat.csv");
+    const pinned = ["taskset", "-c", CLIENT_CPU, ...argv];
+    const [exe, ...args] = PERF
+      ? ["perf", "stat", "-x", ",", "-e", "task-clock", "-o", perfOut, "--", ...pinned]
+      : pinned;
+    const child = spawn(exe, args, {
       cwd,
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -179,16 +198,35 @@ function timed(argv, cwd) {
     child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
     let peak = 0;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, treeStatusKib(child.pid, "VmHWM"));
+      // Under perf, the client's tree is what perf started, not perf itself.
+      const rss = treeStatusKib(child.pid, "VmHWM");
+      peak = Math.max(peak, PERF ? rss - statusKib(child.pid, "VmHWM") : rss);
     }, 20);
     const killer = setTimeout(() => child.kill("SIGKILL"), 600_000);
     child.once("close", (code) => {
       clearInterval(sampler);
       clearTimeout(killer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ seconds, code, rssKib: peak, stderr: stderr.trim().slice(0, 300) });
+      resolve({
+        seconds,
+        code,
+        rssKib: peak,
+        cpuMs: perfCpuMs(perfOut),
+        stderr: stderr.trim().slice(0, 300),
+      });
     });
   });
+}
+
+/** task-clock milliseconds from perf stat's CSV output (NaN without perf or on a failure). */
+function perfCpuMs(file) {
+  if (!PERF) return NaN;
+  const line =
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .find((l) => l.includes("task-clock")) ?? "";
+  return Number(line.split(",")[0]);
 }
 
 function emptyDir(dir) {
@@ -279,6 +317,7 @@ const summary = Object.fromEntries(
     name,
     {
       seconds: median(runs.map((r) => r.seconds)),
+      cpuMs: median(runs.map((r) => r.cpuMs)),
       rssMiB: Math.max(...runs.map((r) => r.rssKib)) / 1024,
       failed: runs.filter((r) => !r.ok).length,
       runs: runs.map((r) => Number(r.seconds.toFixed(4))),
@@ -287,6 +326,8 @@ const summary = Object.fromEntries(
 );
 const ratio = (a, b) =>
   summary[a] && summary[b] ? `${(summary[b].seconds / summary[a].seconds).toFixed(2)}x` : "n/a";
+const cpuRatio = (a, b) =>
+  summary[a] && summary[b] && PERF ? `${(summary[b].cpuMs / summary[a].cpuMs).toFixed(2)}x` : "n/a";
 const perFile = (name, start) =>
   summary[name]
     ? (
@@ -315,16 +356,17 @@ const lines = [
   "",
   `G2: ${SMALL_COUNT} files of 1 KiB, one connection (process start included)`,
   "",
-  "| client | seconds | files/s | peak RSS MiB | failed |",
-  "| ------ | ------: | ------: | -----------: | -----: |",
+  "| client | seconds | files/s | CPU ms | peak RSS MiB | failed |",
+  "| ------ | ------: | ------: | -----: | -----------: | -----: |",
   ...Object.keys(summary)
     .filter((n) => SMALL_CLIENTS.some((c) => c.name === n))
     .map(
       (n) =>
-        `| ${n} | ${summary[n].seconds.toFixed(3)} | ${(SMALL_COUNT / summary[n].seconds).toFixed(0)} | ${summary[n].rssMiB.toFixed(0)} | ${summary[n].failed} |`,
+        `| ${n} | ${summary[n].seconds.toFixed(3)} | ${(SMALL_COUNT / summary[n].seconds).toFixed(0)} | ${summary[n].cpuMs.toFixed(1)} | ${summary[n].rssMiB.toFixed(0)} | ${summary[n].failed} |`,
     ),
   "",
   `tcpkit / wget -i: ${ratio("tcpkit-100", "wget-100")} · tcpkit --pipeline / wget -i: ${ratio("tcpkit-100-pipeline", "wget-100")} · per file after start-up: tcpkit ${perFile("tcpkit-100", "tcpkit-start")} ms, wget ${perFile("wget-100")} ms`,
+  `CPU time, wget -i / tcpkit: ${cpuRatio("tcpkit-100", "wget-100")} (> 1 means tcpkit used less)`,
   ...notes.map((n) => `\nNote: ${n}`),
   "",
 ];

@@ -33,17 +33,20 @@ export function treePids(root) {
 /** Sum of a /proc/PID/status field in KiB (VmRSS, VmHWM) over the process tree. */
 export function treeStatusKib(root, key) {
   let total = 0;
-  for (const pid of treePids(root)) {
-    try {
-      const m = fs
-        .readFileSync(`/proc/${pid}/status`, "latin1")
-        .match(new RegExp(`^${key}:\\s+(\\d+)`, "m"));
-      if (m) total += Number(m[1]);
-    } catch {
-      // exited between the listing and the read
-    }
-  }
+  for (const pid of treePids(root)) total += statusKib(pid, key);
   return total;
+}
+
+/** One process's /proc/PID/status field in KiB; 0 once it has exited. */
+export function statusKib(pid, key) {
+  try {
+    const m = fs
+      .readFileSync(`/proc/${pid}/status`, "latin1")
+      .match(new RegExp(`^${key}:\\s+(\\d+)`, "m"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // exited between the listing and the read
+  }
 }
 
 function isAlive(pid) {

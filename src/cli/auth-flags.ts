@@ -1,16 +1,15 @@
 /**
  * The access-control flags of `tcpkit serve` (--auth, --auth-file, --auth-scope) and the auth
  * wing they build (src/auth/). A bad --auth or a bad htpasswd line is a usage error (exit 2)
- * naming the line.
+ * naming the line. The wing's modules (bcrypt among them) are loaded only when credentials are
+ * asked for; the DNS-rebinding guard, on by default, is small and loaded with the flags.
  */
 import { readFileSync } from "node:fs";
 import { errorLine } from "./error-line.js";
 import { checkedBy, flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
-import { basicAuth } from "../auth/basic-auth.js";
-import { CredentialStore } from "../auth/credential-store.js";
 import { hostGuard } from "../auth/host-guard.js";
-import { parseHtpasswd, parseUserPassword, type PasswordVerifier } from "../auth/htpasswd.js";
+import type { PasswordVerifier } from "../auth/htpasswd.js";
 import type { Handler, RequestHead } from "../http/types.js";
 import { isLoopback } from "../net/address.js";
 
@@ -49,12 +48,19 @@ type AuthValues = FlagValues<typeof AUTH_FLAGS>;
  * The auth wing for these flags, or undefined when neither --auth nor --auth-file is given.
  * `alsoProtect` names requests that need credentials whatever the scope (the metrics endpoint).
  */
-export function authHandlerFrom(
+export async function authHandlerFrom(
   values: AuthValues,
   alsoProtect: (head: RequestHead) => boolean = () => false,
-): Handler | undefined {
-  const users = new Map<string, PasswordVerifier>();
+): Promise<Handler | undefined> {
   const file = values["auth-file"];
+  if (file === undefined && values.auth.length === 0) return undefined;
+  const [{ basicAuth }, { CredentialStore }, { parseHtpasswd, parseUserPassword }] =
+    await Promise.all([
+      import("../auth/basic-auth.js"),
+      import("../auth/credential-store.js"),
+      import("../auth/htpasswd.js"),
+    ]);
+  const users = new Map<string, PasswordVerifier>();
   if (file !== undefined) {
     let text: string;
     try {

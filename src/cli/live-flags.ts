@@ -1,10 +1,12 @@
-/** The live-reload flags of `tcpkit serve` (docs/front-end.md) and the handler they enable. */
+/**
+ * The live-reload flags of `tcpkit serve` (docs/front-end.md) and the handler they enable, its
+ * modules loaded only with --live.
+ */
 import { errorLine } from "./error-line.js";
 import { flag, section, type FlagValues } from "./flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { UsageError } from "./usage-error.js";
 import type { Handler } from "../http/types.js";
-import { liveReload } from "../live/live-reload.js";
 
 /** The live-reload flags, spread into the serve command's flag table. */
 export const LIVE_FLAGS = section("Live reload", {
@@ -19,15 +21,16 @@ export const LIVE_FLAGS = section("Live reload", {
 });
 
 /** The live-reload handler for ROOT, or undefined without --live. */
-export function liveHandler(
+export async function liveHandler(
   root: string,
   values: FlagValues<typeof LIVE_FLAGS & typeof STATIC_FLAGS>,
-): Handler | undefined {
+): Promise<Handler | undefined> {
   const poll = values["live-poll"];
   if (!values.live) {
     if (poll !== undefined) throw new UsageError("--live-poll needs --live");
     return undefined;
   }
+  const { liveReload } = await import("../live/live-reload.js");
   return liveReload({
     root,
     dotfiles: values.dotfiles,

@@ -1,14 +1,14 @@
 /**
  * The operating flags of `tcpkit serve` (--health, --metrics) and the metrics wing they build
- * (src/metrics/): the endpoints' handlers, and the counters fed by the server's onExchange.
+ * (src/metrics/): the endpoints' handlers, and the counters fed by the server's onExchange. The
+ * wing's modules are loaded only when one of its flags is given.
  */
 import { flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
 import type { HttpServer, HttpServerOptions } from "../http/server/server.js";
 import { defaultHandlerError } from "../http/server/server.js";
 import type { Handler, RequestHead } from "../http/types.js";
-import { healthEndpoint, metricsEndpoint } from "../metrics/endpoints.js";
-import { ServerMetrics } from "../metrics/server-metrics.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
 
 // An absolute path of unreserved and sub-delim characters: compared with the request's path as
 // sent, so it must be one a client sends unchanged (no query, no percent-encoding).
@@ -41,8 +41,10 @@ export const METRICS_FLAGS = section("Operating", {
 type MetricsValues = FlagValues<typeof METRICS_FLAGS>;
 
 /** The health endpoint, first in the chain (before auth), or undefined. */
-export function healthHandlerFrom(values: MetricsValues): Handler | undefined {
-  return values.health === undefined ? undefined : healthEndpoint(values.health);
+export async function healthHandlerFrom(values: MetricsValues): Promise<Handler | undefined> {
+  if (values.health === undefined) return undefined;
+  const { healthEndpoint } = await import("../metrics/endpoints.js");
+  return healthEndpoint(values.health);
 }
 
 /** Whether a request is for the metrics endpoint (auth protects it whatever its scope). */
@@ -52,13 +54,13 @@ export function isMetricsRequest(values: MetricsValues): (head: RequestHead) => 
 }
 
 /** The metrics endpoint, after auth, or undefined. */
-export function metricsHandlerFrom(
+export async function metricsHandlerFrom(
   values: MetricsValues,
   metrics: ServerMetrics | undefined,
-): Handler | undefined {
-  return values.metrics === undefined || metrics === undefined
-    ? undefined
-    : metricsEndpoint(values.metrics, metrics);
+): Promise<Handler | undefined> {
+  if (values.metrics === undefined || metrics === undefined) return undefined;
+  const { metricsEndpoint } = await import("../metrics/endpoints.js");
+  return metricsEndpoint(values.metrics, metrics);
 }
 
 /**
@@ -66,11 +68,12 @@ export function metricsHandlerFrom(
  * log, onHandlerError beside its stderr line), or undefined without the flag. Call
  * `attach(server)` once the server exists, for the connection gauges.
  */
-export function metricsFrom(
+export async function metricsFrom(
   values: MetricsValues,
   options: Omit<HttpServerOptions, "host" | "port">,
-): { metrics: ServerMetrics; attach(server: HttpServer): void } | undefined {
+): Promise<{ metrics: ServerMetrics; attach(server: HttpServer): void } | undefined> {
   if (values.metrics === undefined) return undefined;
+  const { ServerMetrics } = await import("../metrics/server-metrics.js");
   const metrics = new ServerMetrics();
   const log = options.onExchange;
   options.onExchange =

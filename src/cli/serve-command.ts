@@ -72,7 +72,7 @@ export const serveCommand = defineCommand({
     const { host } = values;
     const port = servePort(values.port);
     const { options, log } = serverOptionsFrom(values);
-    const printCa = applyTlsAuto(values, options);
+    const printCa = await applyTlsAuto(values, options);
     if (printCa !== undefined) {
       process.stdout.write(printCa);
       return EXIT_OK;
@@ -92,10 +92,10 @@ export const serveCommand = defineCommand({
       return runWorkerPrimary(workers, readiness);
     }
     const { server, bound } = await leaveClusterOnFailure(async () => {
-      const counted = metricsFrom(values, options);
+      const counted = await metricsFrom(values, options);
       const server = createHttpServer(
         { ...options, host, port, reclaimReadBuffers: true },
-        serveHandler(root, values, counted?.metrics),
+        await serveHandler(root, values, counted?.metrics),
       );
       counted?.attach(server);
       return { server, bound: await server.listen() };

@@ -4,7 +4,10 @@
  * wing flag it is serveStatic alone, so POST, PUT and the rest get 405 exactly as before.
  *
  * Each wing adds one line here (its handler, or undefined when its flags leave it off) and
- * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags.
+ * declares its flags in a file of its own (cli/<wing>-flags.ts), spread into serve's flags. A
+ * wing's modules are loaded (dynamic import, in its *From function) only when its flags are on:
+ * a plain `tcpkit serve` holds the server and the static handler alone, which is most of what
+ * 10,000 idle connections cost besides the connections themselves (issue 10).
  */
 import { archiveWingFrom, type ARCHIVE_FLAGS } from "./archive-flags.js";
 import type { AUTH_FLAGS } from "./auth-flags.js";
@@ -26,7 +29,6 @@ import type { Handler } from "../http/types.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
 import { secureHeaders } from "../hardening/secure-headers.js";
 import { serveStatic } from "../static/serve-static.js";
-import { serveUpload } from "../upload/serve-upload.js";
 
 /** The flags serveHandler reads: the site's and each wing's. */
 export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
@@ -38,14 +40,17 @@ export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
   FlagValues<typeof UPLOAD_FLAGS> & { host: string; "secure-headers": boolean };
 
 /** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
-export function serveHandler(
+export async function serveHandler(
   root: string,
   values: ServeHandlerValues,
   metrics?: ServerMetrics,
-): Handler {
-  const archive = archiveWingFrom(root, values);
+): Promise<Handler> {
+  const archive = await archiveWingFrom(root, values);
   const uploadOptions = uploadOptionsFrom(values);
-  const upload = uploadOptions === undefined ? undefined : serveUpload(root, uploadOptions);
+  const upload =
+    uploadOptions === undefined
+      ? undefined
+      : (await import("../upload/serve-upload.js")).serveUpload(root, uploadOptions);
   const listingExtras = [upload?.listingExtra, archive?.listingExtra].filter(
     (e) => e !== undefined,
   );
@@ -54,11 +59,11 @@ export function serveHandler(
     // In this order, each undefined when off:
     values["secure-headers"] ? secureHeaders() : undefined, // outermost: on every answer
     hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
-    healthHandlerFrom(values), // before auth: probes carry no credentials
-    authHandlerFrom(values, isMetricsRequest(values)),
-    metricsHandlerFrom(values, metrics),
-    proxyHandler(values),
-    liveHandler(root, values),
+    await healthHandlerFrom(values), // before auth: probes carry no credentials
+    await authHandlerFrom(values, isMetricsRequest(values)),
+    await metricsHandlerFrom(values, metrics),
+    await proxyHandler(values),
+    await liveHandler(root, values),
     upload?.handler,
     archive?.handler,
   ];

@@ -1,6 +1,8 @@
-/** `serve --tls auto` and `--print-ca`: HTTPS on localhost without making certificates by hand. */
+/**
+ * `serve --tls auto` and `--print-ca`: HTTPS on localhost without making certificates by hand.
+ * local-cert.ts (node:crypto, openssl) is loaded only with --tls auto.
+ */
 import { flag, type FlagValues } from "./flags.js";
-import { ensureLocalCertificate, trustAdvice } from "./local-cert.js";
 import { UsageError } from "./usage-error.js";
 import type { HttpServerOptions } from "../http/server/server.js";
 import { isWorkerProcess } from "../net/workers.js";
@@ -18,16 +20,17 @@ export const TLS_AUTO_FLAGS = {
  * With --tls auto: makes or reuses the certificate, sets it in `options`, and says on stderr
  * what was made and how to trust the CA. Returns the text to print and exit with for --print-ca.
  */
-export function applyTlsAuto(
+export async function applyTlsAuto(
   values: FlagValues<typeof TLS_AUTO_FLAGS> & { "tls-cert": string | undefined },
   options: Pick<HttpServerOptions, "tls">,
-): string | undefined {
+): Promise<string | undefined> {
   if (values.tls === undefined) {
     if (values["print-ca"]) throw new UsageError("--print-ca goes with --tls auto");
     return undefined;
   }
   if (values["tls-cert"] !== undefined)
     throw new UsageError("--tls auto and --tls-cert exclude each other");
+  const { ensureLocalCertificate, trustAdvice } = await import("./local-cert.js");
   const local = ensureLocalCertificate();
   options.tls = { cert: local.certPath, key: local.keyPath };
   if (values["print-ca"]) return trustAdvice(local);

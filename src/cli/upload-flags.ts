@@ -1,10 +1,7 @@
 /** The upload flags of `tcpkit serve` (issue 14, docs/uploads.md) and their UploadOptions. */
 import { flag, section, type FlagValues } from "./flags.js";
-import {
-  DEFAULT_MAX_UPLOAD_BYTES,
-  DEFAULT_UPLOAD_EXPIRE_MS,
-  type UploadOptions,
-} from "../upload/serve-upload.js";
+import type { UploadOptions } from "../upload/serve-upload.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS } from "../upload/upload-defaults.js";
 
 export const UPLOAD_FLAGS = section("Uploads (off unless --upload; see docs/uploads.md)", {
   upload: flag.custom({

@@ -12,14 +12,9 @@ import { close, fstat, createReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import {
-  brotliCompress,
-  constants as zlibConstants,
-  createBrotliCompress,
-  createGzip,
-  gzip,
-} from "node:zlib";
+import type * as Zlib from "node:zlib";
 import type { FileRange } from "../http/types.js";
+import { nodeZlib as zlib } from "../util/lazy-builtin.js";
 
 /** Compressions running at once (zlib work runs on the 4-thread libuv pool). */
 export const COMPRESS_CONCURRENCY = 2;
@@ -87,14 +82,15 @@ export class CompressQueue {
   }
 }
 
-const brotli = promisify(brotliCompress);
-const gzipAsync = promisify(gzip);
 const fstatFd = promisify(fstat);
+let brotli: ((bytes: Buffer, options: Zlib.BrotliOptions) => Promise<Buffer>) | undefined;
+let gzipAsync: ((bytes: Buffer, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined;
 
 function brotliParams(size: number): Record<number, number> {
+  const { constants } = zlib();
   return {
-    [zlibConstants.BROTLI_PARAM_QUALITY]: 5,
-    [zlibConstants.BROTLI_PARAM_SIZE_HINT]: size,
+    [constants.BROTLI_PARAM_QUALITY]: 5,
+    [constants.BROTLI_PARAM_SIZE_HINT]: size,
   };
 }
 
@@ -106,8 +102,10 @@ async function compressEntry(entry: CompressSource, coding: string): Promise<Buf
   if (entry.bytes !== undefined) {
     const out =
       coding === "br"
-        ? await brotli(entry.bytes, { params: brotliParams(entry.size) })
-        : await gzipAsync(entry.bytes, { level: 6 });
+        ? await (brotli ??= promisify(zlib().brotliCompress))(entry.bytes, {
+            params: brotliParams(entry.size),
+          })
+        : await (gzipAsync ??= promisify(zlib().gzip))(entry.bytes, { level: 6 });
     return out.length < entry.size ? out : undefined;
   }
   // Opened with the file table's check beneath the root (open-beneath.ts).
@@ -117,8 +115,8 @@ async function compressEntry(entry: CompressSource, coding: string): Promise<Buf
   try {
     const zip =
       coding === "br"
-        ? createBrotliCompress({ params: brotliParams(entry.size), chunkSize: READ_CHUNK })
-        : createGzip({ level: 6, chunkSize: READ_CHUNK });
+        ? zlib().createBrotliCompress({ params: brotliParams(entry.size), chunkSize: READ_CHUNK })
+        : zlib().createGzip({ level: 6, chunkSize: READ_CHUNK });
     const chunks: Buffer[] = [];
     let length = 0;
     let read = 0;

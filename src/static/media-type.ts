@@ -1,8 +1,13 @@
 /**
  * Content-Type for a file name, from mime-db (DESIGN §4), with `charset=utf-8` on text types, and
- * whether a type is worth compressing.
+ * whether a type is worth compressing. The table is read on the first lookup from the compact
+ * form the build derives from mime-db (media-type-table.ts); where that file is missing (the
+ * sources compiled without `npm run build`) it is derived from mime-db here, the same way.
  */
-import db from "mime-db";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { MimeDatabase } from "mime-db";
+import { tableFromMimeDb, type MediaTypeTable } from "./media-type-table.js";
 
 interface TypeInfo {
   /** The full Content-Type value. */
@@ -17,41 +22,32 @@ export const DEFAULT_TYPE: TypeInfo = {
   compressible: false,
 };
 
-/**
- * Where mime-db lists an extension under several types, the one whose source is the most
- * authoritative wins (IANA, then Apache, then nginx); these are the exceptions where browsers
- * need the other one.
- */
-const OVERRIDES: Record<string, string> = { mp4: "video/mp4", m4v: "video/mp4" };
-const SOURCE_RANK: Record<string, number> = { iana: 3, apache: 2, nginx: 1 };
+/** Where the build writes the table: dist/media-types.json, one level above dist/static/. */
+const TABLE_URL = new URL("../media-types.json", import.meta.url);
 
-function buildTable(): Map<string, TypeInfo> {
-  const best = new Map<string, { type: string; rank: number }>();
-  for (const [type, entry] of Object.entries(db)) {
-    const rank = SOURCE_RANK[entry.source ?? ""] ?? 0;
-    for (const ext of entry.extensions ?? []) {
-      const prev = best.get(ext);
-      if (prev === undefined || rank > prev.rank) best.set(ext, { type, rank });
-    }
+let table: MediaTypeTable | undefined;
+/** One TypeInfo per Content-Type, made on first use. */
+const infos: (TypeInfo | undefined)[] = [];
+
+function loadTable(): MediaTypeTable {
+  try {
+    return JSON.parse(readFileSync(TABLE_URL, "utf8")) as MediaTypeTable;
+  } catch {
+    return tableFromMimeDb(createRequire(import.meta.url)("mime-db") as MimeDatabase);
   }
-  for (const [ext, type] of Object.entries(OVERRIDES)) best.set(ext, { type, rank: 99 });
-  const table = new Map<string, TypeInfo>();
-  for (const [ext, { type }] of best) {
-    const entry = db[type];
-    const textual = type.startsWith("text/") || entry?.charset?.toUpperCase() === "UTF-8";
-    table.set(ext, {
-      contentType: textual ? `${type}; charset=utf-8` : type,
-      compressible: entry?.compressible === true,
-    });
-  }
-  return table;
 }
-
-const TABLE = buildTable();
 
 /** The media type of `fileName` by its extension (case-insensitive). */
 export function mediaTypeFor(fileName: string): TypeInfo {
   const dot = fileName.lastIndexOf(".");
   if (dot < 0 || dot === fileName.length - 1) return DEFAULT_TYPE;
-  return TABLE.get(fileName.slice(dot + 1).toLowerCase()) ?? DEFAULT_TYPE;
+  table ??= loadTable();
+  const ext = fileName.slice(dot + 1).toLowerCase();
+  // An own property only: `x.constructor` is no extension of the table's object.
+  if (!Object.hasOwn(table.extensions, ext)) return DEFAULT_TYPE;
+  const index = table.extensions[ext] as number;
+  return (infos[index] ??= {
+    contentType: table.types[index] as string,
+    compressible: table.compressible[index] === true,
+  });
 }

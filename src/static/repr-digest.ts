@@ -13,12 +13,12 @@
  * Want-Repr-Digest (RFC 9530 §4) chooses the algorithm: the highest non-zero preference among
  * sha-256 and sha-512; an algorithm it rates 0 is never sent; without the field, sha-256.
  */
-import { createHash } from "node:crypto";
 import { close, fstat, read } from "node:fs";
 import { trimOws } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import type { RequestHead } from "../http/types.js";
 import type { Representation } from "./representation.js";
+import { nodeCrypto } from "../util/lazy-builtin.js";
 
 /** Files hashed at once (each reads sequentially; more would only share the disk). */
 const HASH_CONCURRENCY = 1;
@@ -135,8 +135,8 @@ export function chooseAlgorithm(want: string | undefined): Algorithm | undefined
 
 /** Both hashes over the same bytes, in one pass. */
 class BothHashes {
-  readonly #sha256 = createHash("sha256");
-  readonly #sha512 = createHash("sha512");
+  readonly #sha256 = nodeCrypto().createHash("sha256");
+  readonly #sha512 = nodeCrypto().createHash("sha512");
 
   update(bytes: Uint8Array): void {
     this.#sha256.update(bytes);

@@ -3,7 +3,6 @@
  * (DESIGN §4): safe path resolution, files from the file table with validators, conditional
  * requests, ranges, precompressed or compressed variants, listings, SPA fallback and 404.html.
  */
-import { randomBytes } from "node:crypto";
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { getField } from "../http/header-lookup.js";
@@ -29,6 +28,7 @@ import {
 import { buildSiteHeaders } from "./site-headers.js";
 import { notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
 import { ReprDigests } from "./repr-digest.js";
+import { nodeCrypto } from "../util/lazy-builtin.js";
 import { selectRepresentation, type Representation } from "./representation.js";
 
 /** Options of serveStatic; every one has a safe default. */
@@ -110,7 +110,8 @@ class StaticSite {
   /** Site headers for file-like responses (with Cache-Control) and for the rest. */
   readonly #fileHeaders: string;
   readonly #allHeaders: string;
-  readonly #boundary = randomBytes(12).toString("hex");
+  /** For multipart/byteranges, made by the first such answer (node:crypto loads only then). */
+  #boundary: string | undefined;
   readonly #targets = new Map<string, Target>();
   /** The plain 404 (no 404.html), built once. */
   readonly #plain404: ResponsePlan;
@@ -363,7 +364,12 @@ class StaticSite {
             body: repBody(rep, only.start, only.end),
           };
         }
-        const mp = multipartByteranges(range.ranges, rep.size, rep.contentType, this.#boundary);
+        const mp = multipartByteranges(
+          range.ranges,
+          rep.size,
+          rep.contentType,
+          (this.#boundary ??= nodeCrypto().randomBytes(12).toString("hex")),
+        );
         const segments = mp.pieces.map((p) =>
           Buffer.isBuffer(p) ? p : repPiece(rep, p.start, p.end),
         );

@@ -30,6 +30,7 @@ import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { UploadExpiry } from "./upload-expiry.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS } from "./upload-defaults.js";
 
 /** Options of serveUpload; every one has a safe default. */
 export interface UploadOptions {
@@ -54,8 +55,7 @@ export interface UploadWing {
   close(): void;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
-export const DEFAULT_UPLOAD_EXPIRE_MS = 24 * 3600 * 1000;
+export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS };
 
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {

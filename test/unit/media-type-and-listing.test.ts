@@ -1,6 +1,9 @@
 /** Media types from mime-db, and directory-listing rendering (escaping, order, forms). */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { describe, it } from "node:test";
+import type { MimeDatabase } from "mime-db";
 import { formatSize } from "../../src/util/format.js";
 import {
   escapeHtml,
@@ -12,6 +15,8 @@ import {
   type ListingEntry,
 } from "../../src/static/directory-listing.js";
 import { mediaTypeFor } from "../../src/static/media-type.js";
+import { tableFromMimeDb } from "../../src/static/media-type-table.js";
+import { REPO_ROOT } from "../support/cli.js";
 
 describe("mediaTypeFor", () => {
   const rows: [string, string, boolean][] = [
@@ -38,6 +43,22 @@ describe("mediaTypeFor", () => {
       assert.deepEqual(mediaTypeFor(name), { contentType: type, compressible });
     });
   }
+  it("is not fooled by names of Object.prototype's properties", () => {
+    for (const name of ["a.constructor", "a.__proto__", "a.toString", "a.hasOwnProperty"]) {
+      assert.deepEqual(mediaTypeFor(name), {
+        contentType: "application/octet-stream",
+        compressible: false,
+      });
+    }
+  });
+  it("the build's dist/media-types.json is the table the installed mime-db gives", () => {
+    // The CLI reads the precomputed table; here (sources compiled apart) it is derived at once.
+    const db = createRequire(import.meta.url)("mime-db") as MimeDatabase;
+    const built: unknown = JSON.parse(readFileSync(`${REPO_ROOT}dist/media-types.json`, "utf8"));
+    const table = tableFromMimeDb(db);
+    assert.deepEqual(built, table);
+    assert.ok(Object.keys(table.extensions).length > 1000, "about 1,200 extensions");
+  });
 });
 
 const ENTRIES: ListingEntry[] = [
