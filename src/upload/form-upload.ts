@@ -50,7 +50,7 @@ export async function receiveForm(
               throw new UploadError(400, "a refused file name");
             }
             name = filename;
-            temp = await TempFile.create(folder);
+            temp = await TempFile.create(site.realUploadDir, folder);
             break;
           }
           case "data":

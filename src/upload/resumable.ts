@@ -1,57 +1,53 @@
 /**
- * Resumable uploads (draft-ietf-httpbis-resumable-upload, docs/uploads.md): a PUT carrying
+ * Resumable uploads (draft-ietf-httpbis-resumable-upload-15, docs/uploads.md): a PUT carrying
  * `Upload-Complete` creates an upload resource, announced at once in a 104 (Upload Resumption
- * Supported) with its Location; the bytes go to the resource's temporary file beside the target.
- * If the connection drops, what arrived is kept (written and fsynced); the client asks HEAD for
- * `Upload-Offset`, appends the rest with PATCH (application/partial-upload, its Upload-Offset
- * checked: 409 with the right one otherwise), or cancels with DELETE. The request that completes
- * the upload moves the file into place (as a plain PUT would: link, or rename with --overwrite).
+ * Supported) with its Location and Upload-Limit (§4.2); the bytes go to the resource's temporary
+ * file beside the target, with a progress 104 carrying Upload-Offset every PROGRESS_EVERY_BYTES
+ * (§4.2, §4.4, §5). If the connection drops, what arrived is kept (written and fsynced); the
+ * client asks HEAD for `Upload-Offset` (§4.3), appends the rest with PATCH (§4.4,
+ * application/partial-upload, its Upload-Offset checked: 409 with the right one otherwise), or
+ * cancels with DELETE (§4.5). The request that completes the upload moves the file into place
+ * (as a plain PUT would: link, or rename with --overwrite). Errors the draft names carry its
+ * problem types (§7, upload-problem.ts).
  *
- * State lives on disk beside the target, so a restarted server resumes the same uploads:
- * `.tcpkit-upload-ID.part` (the bytes; its size is the offset) and `.tcpkit-upload-ID.json`
- * (the target name, the length once known, the creation time). The resource's URL is the part
- * file's path; ID is 128 random bits, so it cannot be guessed (draft §Security). One request at
- * a time per upload: a second waits for the first to end (an access lock, draft §Concurrency).
+ * State lives on disk beside the target (upload-record.ts). The resource's URL is the part file's
+ * path; ID is 128 random bits, so it cannot be guessed (the draft's Security Considerations).
  */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { open, readFile, stat, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { stat, unlink } from "node:fs/promises";
 import { getField } from "../http/header-lookup.js";
 import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { encodeSegments } from "./upload-form.js";
 import { TEMP_PREFIX, TempFile, UploadError, nameTaken, uploadFolder } from "./upload-file.js";
-import { refuse, statusForBodyError, type UploadSite } from "./upload-site.js";
+import {
+  DigestMismatch,
+  DigestTap,
+  fileMatches,
+  loadDigest,
+  requestDigests,
+  storeDigest,
+} from "./upload-digest.js";
+import { problemPlan } from "./upload-problem.js";
+import {
+  locked,
+  partPath,
+  readRecord,
+  recordPath,
+  removeUpload,
+  writeRecord,
+  type UploadRecord,
+} from "./upload-record.js";
+import { refuse, statusForBodyError, uploadLimit, type UploadSite } from "./upload-site.js";
 
 /** The last path segment of an upload resource. */
 export const RESOURCE_NAME = /^\.tcpkit-upload-([0-9a-f]{32})\.part$/;
 
-/** What the sidecar file says about an upload. */
-interface UploadRecord {
-  readonly name: string;
-  length: number | undefined;
-  readonly created: number;
-}
-
-const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-
-/** Requests in progress per upload ID (the access lock). */
-const busy = new Map<string, Promise<void>>();
-
-async function locked<T>(id: string, work: () => Promise<T>): Promise<T> {
-  for (let previous = busy.get(id); previous !== undefined; previous = busy.get(id)) {
-    await previous;
-  }
-  let release = (): void => {};
-  busy.set(id, new Promise<void>((r) => (release = r)));
-  try {
-    return await work();
-  } finally {
-    busy.delete(id);
-    release();
-  }
-}
+/**
+ * Bytes written between two progress 104s (draft §5: "regularly"): a 1 GiB upload gets 64 of
+ * them, a client learns how much it may forget, and small uploads get none.
+ */
+export const PROGRESS_EVERY_BYTES = 16 * 1024 * 1024;
 
 /** A structured-field Boolean (RFC 9651 §3.3.6): true, false, or undefined when absent/invalid. */
 export function sfBoolean(value: string | undefined): boolean | undefined {
@@ -65,8 +61,8 @@ export function sfInteger(value: string | undefined): number | undefined {
 
 /** Header lines every upload response carries: limits, no caching, the client's interop version. */
 function stateHeaders(site: UploadSite, head: RequestHead, record: UploadRecord): string {
-  const age = Math.max(0, Math.floor((record.created + site.expireMs - Date.now()) / 1000));
-  let lines = `Upload-Limit: max-size=${site.maxBytes}, max-age=${age}\r\nCache-Control: no-store\r\n`;
+  const age = (record.created + site.expireMs - Date.now()) / 1000;
+  let lines = `${uploadLimit(site, age)}Cache-Control: no-store\r\n`;
   const interop = sfInteger(getField(head, "upload-draft-interop-version"));
   if (interop !== undefined) lines += `Upload-Draft-Interop-Version: ${interop}\r\n`;
   return lines;
@@ -74,6 +70,11 @@ function stateHeaders(site: UploadSite, head: RequestHead, record: UploadRecord)
 
 function plan(status: number, headers: string): ResponsePlan {
   return { status, headers, body: { kind: "none" } };
+}
+
+/** Lengths that disagree (draft §4.1.3): 400 with the inconsistent-upload-length problem. */
+function inconsistent(headers = ""): ResponsePlan {
+  return problemPlan(400, "inconsistent-upload-length", headers);
 }
 
 /** A PUT with Upload-Complete to `name` in `segments`: creates the upload and receives its first bytes. */
@@ -87,11 +88,15 @@ export async function createUpload(
 ): Promise<ResponsePlan> {
   let length = sfInteger(getField(head, "upload-length"));
   const declared = context.body.length;
-  if (complete && declared !== undefined && getField(head, "transfer-encoding") === undefined) {
-    if (length !== undefined && length !== declared) return refuse(400);
-    length = declared;
+  if (declared !== undefined && getField(head, "transfer-encoding") === undefined) {
+    if (complete) {
+      if (length !== undefined && length !== declared) return inconsistent();
+      length = declared;
+    } else if (length !== undefined && declared > length) return inconsistent();
   }
-  if ((length ?? 0) > site.maxBytes || (declared ?? 0) > site.maxBytes) return refuse(413);
+  if ((length ?? 0) > site.maxBytes || (declared ?? 0) > site.maxBytes) return refuse(413, site);
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
   let folder: string;
   try {
     folder = await uploadFolder(site.realRoot, site.realUploadDir, segments);
@@ -100,29 +105,27 @@ export async function createUpload(
     return refuse(statusForBodyError(err));
   }
   const id = randomBytes(16).toString("hex");
-  const record: UploadRecord = { name, length, created: Date.now() };
+  const record: UploadRecord = {
+    name,
+    length,
+    created: Date.now(),
+    repr: storeDigest(digests.repr),
+  };
   let file: TempFile;
   try {
-    await writeRecord(folder, id, record);
-    file = await TempFile.create(folder, id);
+    await writeRecord(site.realUploadDir, folder, id, record);
+    file = await TempFile.create(site.realUploadDir, folder, id);
   } catch (err) {
     await unlink(recordPath(folder, id)).catch(() => {});
     return refuse(statusForBodyError(err));
   }
-  const location = `${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part`;
-  const headers = stateHeaders(site, head, record);
-  context.sendInterim(104, `Location: ${location}\r\n${headers}`);
+  // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
+  const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, head, record)}`;
+  context.sendInterim(104, headers);
+  site.expiry.track(folder, id, record.created);
+  const tap = new DigestTap([digests.content]);
   return locked(id, () =>
-    receive(
-      site,
-      context,
-      folder,
-      id,
-      record,
-      file,
-      complete,
-      `Location: ${location}\r\n${headers}`,
-    ),
+    receive(site, context, folder, id, record, file, complete, headers, tap, true),
   );
 }
 
@@ -141,9 +144,8 @@ export async function uploadResource(
     return refuse(404);
   }
   return locked(id, async () => {
-    const record = await readRecord(folder, id);
+    const record = await readRecord(site.realUploadDir, folder, id);
     if (record === undefined) return refuse(404);
-    const partPath = join(folder, `${TEMP_PREFIX}${id}.part`);
     if (Date.now() > record.created + site.expireMs) {
       await removeUpload(folder, id);
       return refuse(404);
@@ -151,15 +153,23 @@ export async function uploadResource(
     const headers = stateHeaders(site, head, record);
     switch (head.method) {
       case "DELETE":
+        // A completed upload's file stays where it was put: only the record goes.
         await removeUpload(folder, id);
         return { ...plan(204, ""), close: true };
       case "HEAD": {
-        const offset = (await stat(partPath)).size;
+        if (record.complete === true) {
+          const length = `Upload-Length: ${record.length}\r\n`;
+          return plan(
+            204,
+            `Upload-Offset: ${record.length}\r\nUpload-Complete: ?1\r\n${length}${headers}`,
+          );
+        }
+        const offset = (await stat(partPath(folder, id))).size;
         const length = record.length === undefined ? "" : `Upload-Length: ${record.length}\r\n`;
         return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
       }
       case "PATCH":
-        return append(site, head, context, folder, id, record, partPath, headers);
+        return append(site, head, context, folder, id, record, headers);
       default:
         return refuse(405);
     }
@@ -173,7 +183,6 @@ async function append(
   folder: string,
   id: string,
   record: UploadRecord,
-  partPath: string,
   headers: string,
 ): Promise<ResponsePlan> {
   const type = getField(head, "content-type")?.split(";")[0]?.trim().toLowerCase();
@@ -181,38 +190,61 @@ async function append(
   const complete = sfBoolean(getField(head, "upload-complete"));
   const offset = sfInteger(getField(head, "upload-offset"));
   if (complete === undefined || offset === undefined) return refuse(400);
+  const declared = context.body.length;
+  const chunked = getField(head, "transfer-encoding") !== undefined;
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
+  if (record.complete === true) {
+    // §4.4: a completed upload is not modified; appending bytes is an inconsistent length.
+    return declared === 0 && !chunked
+      ? problemPlan(400, "completed-upload", headers)
+      : inconsistent(headers);
+  }
   let file: TempFile;
   try {
-    file = await TempFile.append(partPath);
+    file = await TempFile.append(site.realUploadDir, partPath(folder, id));
   } catch {
     return refuse(404);
   }
   if (offset !== file.bytes) {
     await file.keep();
-    return { ...plan(409, `Upload-Offset: ${file.bytes}\r\n${headers}`), close: true };
+    return problemPlan(
+      409,
+      "mismatching-upload-offset",
+      `Upload-Offset: ${file.bytes}\r\n${headers}`,
+      {
+        "expected-offset": file.bytes,
+        "provided-offset": offset,
+      },
+    );
   }
   const length = sfInteger(getField(head, "upload-length"));
-  const declared = context.body.length;
   const known = [record.length, length];
-  if (complete && declared !== undefined && getField(head, "transfer-encoding") === undefined) {
-    known.push(offset + declared);
-  }
+  if (complete && declared !== undefined && !chunked) known.push(offset + declared);
   const lengths = new Set(known.filter((n) => n !== undefined));
-  if (lengths.size > 1) {
-    await file.keep();
-    return refuse(400); // inconsistent lengths (draft: inconsistent-upload-length)
-  }
   const [only] = lengths;
+  const over = only !== undefined && declared !== undefined && offset + declared > only;
+  if (lengths.size > 1 || over) {
+    await file.keep();
+    return inconsistent(headers);
+  }
+  if (declared !== undefined && offset + declared > site.maxBytes) {
+    await file.keep();
+    return refuse(413, site);
+  }
   if (only !== undefined && record.length === undefined) {
     record.length = only;
-    await writeRecord(folder, id, record, true);
+    await writeRecord(site.realUploadDir, folder, id, record, true);
   }
-  return receive(site, context, folder, id, record, file, complete, headers);
+  const tap = new DigestTap([digests.content]);
+  return receive(site, context, folder, id, record, file, complete, headers, tap, false);
 }
 
 /**
- * Appends the request body to `file` within the upload's limits. Completed: the file moves into
- * place. Cut off: what arrived is kept for the next PATCH. Past a limit: the upload is removed.
+ * Appends the request body to `file` within the upload's limits, sending a progress 104 every
+ * PROGRESS_EVERY_BYTES written. Completed: the file moves into place and the record is marked
+ * complete. Cut off: what arrived is kept for the next PATCH. Past a limit: the upload is removed
+ * (§4.4: an offset past the length deactivates the upload resource).
  */
 async function receive(
   site: UploadSite,
@@ -223,11 +255,26 @@ async function receive(
   file: TempFile,
   complete: boolean,
   headers: string,
+  tap: DigestTap,
+  creation: boolean,
 ): Promise<ResponsePlan> {
-  const limit = Math.min(site.maxBytes, record.length ?? Infinity) - file.bytes;
-  const body = context.body.stream({ limit: Math.max(0, limit) });
+  const start = file.bytes;
+  // Past --max-upload-bytes the server core answers 413 itself; past the upload's own length
+  // is the draft's inconsistent length, answered here.
+  const body = context.body.stream({ limit: Math.max(0, site.maxBytes - file.bytes) });
+  const length = record.length ?? Infinity;
+  let nextProgress = file.written + PROGRESS_EVERY_BYTES;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) await file.write(chunk);
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
+      tap.update(chunk);
+      await file.write(chunk);
+      if (file.written >= nextProgress) {
+        // §4.4: progress interims carry the offset and never a Location.
+        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n`);
+        nextProgress = file.written + PROGRESS_EVERY_BYTES;
+      }
+    }
   } catch (err) {
     body.destroy();
     const cut =
@@ -239,55 +286,48 @@ async function receive(
     }
     await file.discard();
     await unlink(recordPath(folder, id)).catch(() => {});
-    return refuse(statusForBodyError(err));
+    if (err instanceof UploadError && err.status === 400) return inconsistent();
+    return refuse(statusForBodyError(err), site);
+  }
+  if (!tap.matches()) {
+    // Draft §10.2: content that fails its Content-Digest is not appended. A creation's upload
+    // is removed; an append is cut back to where it began, for the client to send again.
+    if (creation) {
+      await file.discard();
+      await removeUpload(folder, id);
+    } else {
+      await file.truncate(start);
+      await file.keep();
+    }
+    return refuse(400);
   }
   if (!complete) {
     await file.keep();
     return plan(201, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
   }
+  let replaced: boolean;
   try {
     await file.finish();
     if (record.length !== undefined && file.bytes !== record.length) {
       throw new UploadError(400, "the upload ended short of its length");
     }
-    const replaced = await file.commit(folder, record.name, site.overwrite);
-    await unlink(recordPath(folder, id)).catch(() => {});
-    return plan(replaced ? 204 : 201, "Upload-Complete: ?1\r\n");
+    if (record.repr !== undefined && !(await fileMatches(file.path, loadDigest(record.repr)))) {
+      throw new DigestMismatch("Repr-Digest");
+    }
+    replaced = await file.commit(folder, record.name, site.overwrite);
   } catch (err) {
     await removeUpload(folder, id);
+    if (err instanceof DigestMismatch) return refuse(400);
+    if (err instanceof UploadError && err.status === 400) {
+      return inconsistent("Upload-Complete: ?1\r\n");
+    }
     return refuse(statusForBodyError(err));
   }
-}
-
-function recordPath(folder: string, id: string): string {
-  return join(folder, `${TEMP_PREFIX}${id}.json`);
-}
-
-async function writeRecord(
-  folder: string,
-  id: string,
-  record: UploadRecord,
-  replace = false,
-): Promise<void> {
-  const flags = replace ? constants.O_TRUNC : constants.O_CREAT | constants.O_EXCL;
-  const handle = await open(recordPath(folder, id), constants.O_WRONLY | NOFOLLOW | flags, 0o644);
-  try {
-    await handle.writeFile(JSON.stringify(record));
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readRecord(folder: string, id: string): Promise<UploadRecord | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(recordPath(folder, id), "utf8")) as UploadRecord;
-    return typeof parsed.name === "string" ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function removeUpload(folder: string, id: string): Promise<void> {
-  await unlink(join(folder, `${TEMP_PREFIX}${id}.part`)).catch(() => {});
-  await unlink(recordPath(folder, id)).catch(() => {});
+  // Kept, marked complete, until it expires: HEAD then says Upload-Complete: ?1 (§4).
+  record.length = file.bytes;
+  record.complete = true;
+  await writeRecord(site.realUploadDir, folder, id, record, true).catch(() =>
+    unlink(recordPath(folder, id)).catch(() => {}),
+  );
+  return plan(replaced ? 204 : 201, "Upload-Complete: ?1\r\n");
 }

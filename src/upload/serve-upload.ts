@@ -5,7 +5,7 @@
  *
  * Nothing is buffered whole: the body stream is read with a limit (413 past it, checked against
  * Content-Length before a byte is written), and written through TempFile (upload-file.ts), which
- * keeps at most about 1 MiB in memory.
+ * keeps a few hundred KiB in memory.
  */
 import { realpathSync, statSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
@@ -14,12 +14,21 @@ import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import { withMethods } from "../http/handler-chain.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import { isBeneath } from "../util/open-beneath.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { receiveForm } from "./form-upload.js";
-import { refuse, statusForBodyError, tooLarge, type UploadSite } from "./upload-site.js";
+import {
+  refuse,
+  statusForBodyError,
+  tooLarge,
+  uploadLimit,
+  type UploadSite,
+} from "./upload-site.js";
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
 import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
+import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
+import { UploadExpiry } from "./upload-expiry.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
 
 /** Options of serveUpload; every one has a safe default. */
@@ -41,6 +50,8 @@ export interface UploadWing {
   readonly handler: Handler;
   /** A ServeStaticOptions.listingExtras entry: the upload form, for folders it applies to. */
   readonly listingExtra: (folderPath: string) => string;
+  /** Stops the expiry timer (it is unref'd: a process need not call this to exit). */
+  close(): void;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
@@ -62,7 +73,8 @@ export function serveUpload(root: string, options: UploadOptions = {}): UploadWi
   const prefix = encodeSegments(site.dirSegments) + "/";
   const listingExtra = (folderPath: string): string =>
     folderPath.startsWith(prefix) ? uploadFormHtml(folderPath) : "";
-  return { handler, listingExtra };
+  site.expiry.start(site.realUploadDir);
+  return { handler, listingExtra, close: () => site.expiry.stop() };
 }
 
 function uploadSite(root: string, options: UploadOptions): UploadSite {
@@ -77,8 +89,9 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
       cause: err,
     });
   }
+  const expireMs = options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS;
   const rel = relative(realRoot, realUploadDir);
-  if (rel.startsWith("..") || resolve(realRoot, rel) !== realUploadDir) {
+  if (!isBeneath(realRoot, realUploadDir)) {
     throw new TcpkitError("ERR_FILE", `upload folder is outside the root: ${options.dir}`);
   }
   return {
@@ -88,7 +101,8 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
     overwrite: options.overwrite ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     dotfiles: options.dotfiles ?? false,
-    expireMs: options.expireMs ?? DEFAULT_UPLOAD_EXPIRE_MS,
+    expireMs,
+    expiry: new UploadExpiry(expireMs),
   };
 }
 
@@ -106,7 +120,10 @@ async function put(
   if (resumable !== undefined) {
     return createUpload(site, head, context, target.folder, target.name, resumable);
   }
-  if (tooLarge(site, context)) return refuse(413);
+  if (tooLarge(site, context)) return refuse(413, site);
+  // A plain PUT's content is the whole file: both digests are of the body.
+  const digests = requestDigests(head);
+  if (digests === undefined) return refuse(400);
   let folder: string;
   try {
     folder = await uploadFolder(site.realRoot, site.realUploadDir, target.folder);
@@ -114,10 +131,14 @@ async function put(
   } catch (err) {
     return refuse(statusForWriteError(err));
   }
-  const stored = await storeBody(context.body.stream({ limit: site.maxBytes }), folder, (temp) =>
-    temp.commit(folder, target.name, site.overwrite),
+  const stored = await storeBody(
+    context.body.stream({ limit: site.maxBytes }),
+    site.realUploadDir,
+    folder,
+    (temp) => temp.commit(folder, target.name, site.overwrite),
+    new DigestTap([digests.content, digests.repr]),
   );
-  if (typeof stored === "number") return refuse(stored);
+  if (typeof stored === "number") return refuse(stored, site);
   if (stored.replaced) return { status: 204, headers: "", body: { kind: "none" } };
   return errorPlan(201, `Location: ${encodeSegments([...target.folder, target.name])}\r\n`);
 }
@@ -139,7 +160,7 @@ function optionsPlan(
     headers:
       "Allow: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE\r\n" +
       "Accept-Patch: application/partial-upload\r\n" +
-      `Upload-Limit: max-size=${site.maxBytes}\r\n`,
+      uploadLimit(site, site.expireMs / 1000),
     body: { kind: "none" },
   };
 }
@@ -163,18 +184,25 @@ async function elsewhere(next: () => ResponsePlan | Promise<ResponsePlan>): Prom
 }
 
 /**
- * Writes `source` to a new temporary file in `folder` and hands it to `commit`; the status of a
- * failure otherwise (the temporary file removed). `source` is consumed either way.
+ * Writes `source` to a new temporary file in `folder` (inside `realUploadDir`) and hands it to `commit`; the status of a
+ * failure otherwise (the temporary file removed): 400 when the bytes do not match `tap`'s
+ * digests. `source` is consumed either way.
  */
 export async function storeBody(
   source: AsyncIterable<Buffer>,
+  realUploadDir: string,
   folder: string,
   commit: (temp: TempFile) => Promise<boolean>,
+  tap: DigestTap,
 ): Promise<{ readonly replaced: boolean; readonly bytes: number } | number> {
   let temp: TempFile | undefined;
   try {
-    temp = await TempFile.create(folder);
-    for await (const chunk of source) await temp.write(chunk);
+    temp = await TempFile.create(realUploadDir, folder);
+    for await (const chunk of source) {
+      tap.update(chunk);
+      await temp.write(chunk);
+    }
+    if (!tap.matches()) throw new DigestMismatch("digest");
     await temp.finish();
     const replaced = await commit(temp);
     return { replaced, bytes: temp.bytes };

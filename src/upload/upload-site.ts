@@ -4,6 +4,7 @@
 import { errorPlan } from "../http/error-plan.js";
 import type { RequestContext, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import type { UploadExpiry } from "./upload-expiry.js";
 import { statusForWriteError, UploadError } from "./upload-file.js";
 
 /** Settings shared by the PUT and form paths. */
@@ -16,11 +17,27 @@ export interface UploadSite {
   readonly dotfiles: boolean;
   /** How long an unfinished resumable upload is kept, from its creation. */
   readonly expireMs: number;
+  /** The resumable uploads known, removed when they expire. */
+  readonly expiry: UploadExpiry;
 }
 
-/** A refusal before the body is read: the connection closes, so the client need not send it. */
-export function refuse(status: number): ResponsePlan {
-  return { ...errorPlan(status), close: true };
+/**
+ * A refusal before the body is read: the connection closes, so the client need not send it. A
+ * 413 carries the site's `Upload-Limit` when `site` is given (draft-ietf-httpbis-resumable-upload
+ * -15 §4.1.4: a 413 caused by upload limits must name them).
+ */
+export function refuse(status: number, site?: UploadSite): ResponsePlan {
+  const headers = status === 413 && site !== undefined ? uploadLimit(site) : "";
+  return { ...errorPlan(status, headers), close: true };
+}
+
+/**
+ * The `Upload-Limit` header line (draft §4.1.4, a Structured Fields Dictionary): max-size is
+ * --max-upload-bytes; max-age, when given, the seconds an upload resource has left.
+ */
+export function uploadLimit(site: UploadSite, maxAge?: number): string {
+  const age = maxAge === undefined ? "" : `, max-age=${Math.max(0, Math.floor(maxAge))}`;
+  return `Upload-Limit: max-size=${site.maxBytes}${age}\r\n`;
 }
 
 /** 413 when the declared length is over the limit, before anything is created. */

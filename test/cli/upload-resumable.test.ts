@@ -2,11 +2,22 @@
  * Resumable uploads (draft-ietf-httpbis-resumable-upload) against `tcpkit serve --upload`: an
  * upload cut off mid-body keeps its bytes, HEAD tells the offset (also after a server restart),
  * PATCH appends the rest byte-exact; a wrong offset is 409 with the right one; uploads in parts;
- * DELETE cancels; an expired upload is gone; a length overrun removes the upload.
+ * DELETE cancels; an expired upload is gone; a length overrun removes the upload; the draft's
+ * problem types (problem+json), progress 104s, Upload-Limit on OPTIONS and 413, and a completed
+ * upload answering HEAD with Upload-Complete: ?1.
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -32,12 +43,18 @@ async function request(
   port: number,
   head: string,
   body: Buffer = Buffer.alloc(0),
-): Promise<{ status: number; head: string; interims: string[] }> {
+): Promise<{ status: number; head: string; body: string; interims: string[] }> {
   const r = await exchange(port, [head.replaceAll("\n", "\r\n") + "\r\n", body], { quietMs: 3000 });
   const heads = r.data.toString("latin1").split("\r\n\r\n");
   const interims = heads.filter((h) => /^HTTP\/1\.1 1\d\d /.test(h));
-  const final = heads.find((h) => /^HTTP\/1\.1 [2-5]\d\d /.test(h)) ?? "";
-  return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(final)?.[1] ?? 0), head: final, interims };
+  const at = heads.findIndex((h) => /^HTTP\/1\.1 [2-5]\d\d /.test(h));
+  const final = heads[at] ?? "";
+  return {
+    status: Number(/^HTTP\/1\.1 (\d+)/.exec(final)?.[1] ?? 0),
+    head: final,
+    body: at < 0 ? "" : heads.slice(at + 1).join("\r\n\r\n"),
+    interims,
+  };
 }
 
 function field(head: string, name: string): string | undefined {
@@ -52,6 +69,44 @@ function patch(port: number, location: string, offset: number, complete: boolean
       `Upload-Complete: ?${complete ? 1 : 0}\nUpload-Offset: ${offset}\nContent-Length: ${body.length}\n`,
     body,
   );
+}
+
+/** Waits (bounded: 10 s) until `check` holds. */
+async function eventually(check: () => boolean): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!check()) {
+    assert.ok(Date.now() < until, "condition not met in 10 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The files in root holding the state of the upload at `location` ("/.tcpkit-upload-ID.part"). */
+function stateFiles(location: string): string[] {
+  const id = location.slice(1, -".part".length);
+  return readdirSync(root).filter((n) => n.startsWith(id + "."));
+}
+
+/** The problem+json body of a response (RFC 9457). */
+function problemOf(r: { head: string; body: string }): Record<string, unknown> {
+  assert.equal(field(r.head, "Content-Type"), "application/problem+json");
+  return JSON.parse(r.body) as Record<string, unknown>;
+}
+
+/** Progress 104s of an upload of `total` bytes that began at `start`: each an Upload-Offset
+ * alone, rising by at least 16 MiB, within the bytes sent; two or more for 40 MiB. */
+function assertProgress(interims: string[], total: number, start = 0): void {
+  assert.ok(interims.length >= 2, `${interims.length} progress interims`);
+  let last = start;
+  for (const interim of interims) {
+    assert.match(interim, /^HTTP\/1\.1 104 Upload Resumption Supported\r\n/);
+    assert.equal(field(interim, "Location"), undefined);
+    const offset = Number(field(interim, "Upload-Offset"));
+    assert.ok(
+      offset >= last + 16 * 1024 * 1024 && offset <= total,
+      `offset ${offset} after ${last}`,
+    );
+    last = offset;
+  }
 }
 
 function offsetOf(port: number, location: string) {
@@ -111,16 +166,41 @@ describe("resumable uploads", () => {
     const wrong = await patch(server.port, location, offset + 1, true, data.subarray(offset + 1));
     assert.equal(wrong.status, 409);
     assert.equal(Number(field(wrong.head, "Upload-Offset")), offset);
+    assert.deepEqual(problemOf(wrong), {
+      type: "https://iana.org/assignments/http-problem-types#mismatching-upload-offset",
+      title: "Mismatching Upload Offset",
+      "expected-offset": offset,
+      "provided-offset": offset + 1,
+    });
 
     const done = await patch(server.port, location, offset, true, data.subarray(offset));
     assert.equal(done.status, 201);
     assert.equal(field(done.head, "Upload-Complete"), "?1");
     assert.equal(sha(readFileSync(join(root, "big.bin"))), sha(data));
-    assert.deepEqual(
-      readdirSync(root).filter((n) => n.startsWith(".tcpkit-upload-")),
-      [],
+    // Only the record is left, marked complete: a client that lost the 201 learns it is done.
+    const id = location.slice(1, -".part".length);
+    assert.deepEqual(stateFiles(location), [`${id}.json`]);
+    const completed = await offsetOf(server.port, location);
+    assert.equal(completed.status, 204);
+    assert.equal(field(completed.head, "Upload-Complete"), "?1");
+    assert.equal(field(completed.head, "Upload-Offset"), String(data.length));
+    assert.equal(field(completed.head, "Upload-Length"), String(data.length));
+    // Appending to it: nothing (completed-upload) or bytes (inconsistent length), both 400.
+    const empty = await patch(server.port, location, data.length, true, Buffer.alloc(0));
+    assert.equal(empty.status, 400);
+    assert.match(problemOf(empty).type as string, /#completed-upload$/);
+    const more = await patch(server.port, location, data.length, true, Buffer.from("x"));
+    assert.equal(more.status, 400);
+    assert.match(problemOf(more).type as string, /#inconsistent-upload-length$/);
+    assert.equal(sha(readFileSync(join(root, "big.bin"))), sha(data));
+    // DELETE forgets the upload, never the file it became.
+    assert.equal(
+      (await request(server.port, `DELETE ${location} HTTP/1.1\nHost: x\n`)).status,
+      204,
     );
     assert.equal((await offsetOf(server.port, location)).status, 404);
+    assert.equal(sha(readFileSync(join(root, "big.bin"))), sha(data));
+    assert.deepEqual(stateFiles(location), []);
   });
 
   it("uploads in parts (Upload-Complete: ?0), then refuses a bad PATCH, then completes", async () => {
@@ -144,13 +224,27 @@ describe("resumable uploads", () => {
     assert.equal(readFileSync(join(root, "parts.txt"), "utf8"), "abcdefghijkl");
   });
 
-  it("lengths must agree (400); a body past Upload-Length is 413 and removes the upload; DELETE cancels", async () => {
+  it("lengths must agree (400 inconsistent-upload-length); a body past Upload-Length removes the upload; DELETE cancels", async () => {
+    const mismatch = await request(
+      server.port,
+      "PUT /mismatch.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\nUpload-Length: 3\nContent-Length: 2\n",
+      Buffer.from("ab"),
+    );
+    assert.equal(mismatch.status, 400);
+    assert.equal(field(mismatch.head, "Content-Type"), "application/problem+json");
+    assert.match(problemOf(mismatch).type as string, /#inconsistent-upload-length$/);
+    assert.equal(existsSync(join(root, "mismatch.txt")), false);
     const create = await request(
       server.port,
       "PUT /short.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 3\nContent-Length: 0\n",
     );
     const location = field(create.head, "Location") as string;
-    assert.equal((await patch(server.port, location, 0, true, Buffer.from("toolong"))).status, 400);
+    const disagree = await patch(server.port, location, 0, true, Buffer.from("toolong"));
+    assert.equal(disagree.status, 400);
+    assert.deepEqual(problemOf(disagree), {
+      type: "https://iana.org/assignments/http-problem-types#inconsistent-upload-length",
+      title: "Inconsistent Upload Length Values",
+    });
     assert.equal(field((await offsetOf(server.port, location)).head, "Upload-Offset"), "0");
     const chunked = await request(
       server.port,
@@ -158,7 +252,8 @@ describe("resumable uploads", () => {
         "Upload-Complete: ?0\nUpload-Offset: 0\nTransfer-Encoding: chunked\n",
       Buffer.from("7\r\ntoolong\r\n0\r\n\r\n"),
     );
-    assert.equal(chunked.status, 413);
+    assert.equal(chunked.status, 400);
+    assert.match(problemOf(chunked).type as string, /#inconsistent-upload-length$/);
     assert.equal((await offsetOf(server.port, location)).status, 404);
 
     const other = await request(
@@ -174,10 +269,8 @@ describe("resumable uploads", () => {
     assert.equal(cancel.status, 204);
     assert.equal((await offsetOf(server.port, at)).status, 404);
     assert.equal(existsSync(join(root, "cancel.txt")), false);
-    assert.deepEqual(
-      readdirSync(root).filter((n) => n.startsWith(".tcpkit-upload-")),
-      [],
-    );
+    assert.deepEqual(stateFiles(at), []);
+    assert.deepEqual(stateFiles(location), []);
   });
 
   it("OPTIONS under the upload folder names PATCH and application/partial-upload", async () => {
@@ -185,11 +278,42 @@ describe("resumable uploads", () => {
     assert.equal(r.status, 200);
     assert.match(field(r.head, "Allow") ?? "", /PUT, POST, PATCH, DELETE/);
     assert.equal(field(r.head, "Accept-Patch"), "application/partial-upload");
-    assert.match(field(r.head, "Upload-Limit") ?? "", /^max-size=\d+$/);
+    assert.match(field(r.head, "Upload-Limit") ?? "", /^max-size=\d+, max-age=86400$/);
   });
 
-  it("an unfinished upload expires (--upload-expire)", async () => {
-    const quick = await startServe(root, "--upload", "--upload-expire", "1s");
+  it("a creation past --max-upload-bytes is 413 with Upload-Limit", async () => {
+    const r = await request(
+      server.port,
+      "PUT /huge.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\nUpload-Length: 9999999999999\n" +
+        "Transfer-Encoding: chunked\n",
+      Buffer.from("1\r\na\r\n0\r\n\r\n"),
+    );
+    assert.equal(r.status, 413);
+    assert.equal(field(r.head, "Upload-Limit"), `max-size=${1024 ** 3}`);
+    assert.deepEqual(r.interims, []);
+  });
+
+  it("sends a progress 104 with Upload-Offset (no Location) every 16 MiB of a long upload and of an append", async () => {
+    const size = 40 * 1024 * 1024;
+    const data = randomBytes(size);
+    const created = await request(
+      server.port,
+      `PUT /progress.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: ${size}\n`,
+      data,
+    );
+    assert.equal(created.status, 201);
+    const location = field(created.head, "Location") as string;
+    assertProgress(created.interims.slice(1), size);
+    assert.equal(field(created.interims[0] ?? "", "Location"), location);
+    const appended = await patch(server.port, location, size, true, data);
+    assert.equal(appended.status, 201);
+    assertProgress(appended.interims, 2 * size, size);
+    const stored = readFileSync(join(root, "progress.bin"));
+    assert.equal(sha(stored), sha(Buffer.concat([data, data])));
+  });
+
+  it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
+    const quick = await startServe(root, "--upload", "--upload-expire", "3s");
     try {
       const create = await request(
         quick.port,
@@ -197,15 +321,59 @@ describe("resumable uploads", () => {
         Buffer.from("a"),
       );
       const location = field(create.head, "Location") as string;
-      assert.equal((await offsetOf(quick.port, location)).status, 204);
-      await new Promise((r) => setTimeout(r, 1200));
-      assert.equal((await offsetOf(quick.port, location)).status, 404);
-      assert.deepEqual(
-        readdirSync(root).filter((n) => n.startsWith(".tcpkit-upload-")),
-        [],
+      // max-age: the whole seconds left (rounded down, never promising too much).
+      assert.match(field(create.head, "Upload-Limit") ?? "", /^max-size=\d+, max-age=[0-3]$/);
+      const done = await request(
+        quick.port,
+        "PUT /done.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\nContent-Length: 1\n",
+        Buffer.from("d"),
       );
+      assert.equal(done.status, 201);
+      const doneAt = field(done.interims[0] ?? "", "Location") as string;
+      assert.deepEqual(stateFiles(location).length, 2);
+      assert.deepEqual(stateFiles(doneAt).length, 1);
+      // Nobody asks again: the timer removes both, within a few sweeps (3 s + 1.5 s at most).
+      await eventually(() => stateFiles(location).length + stateFiles(doneAt).length === 0);
+      assert.equal((await offsetOf(quick.port, location)).status, 404);
+      assert.equal(readFileSync(join(root, "done.txt"), "utf8"), "d");
     } finally {
       await quick.stop();
+    }
+  });
+
+  it("--upload-expire at start-up: a previous run's expired uploads and stale temporary files go", async () => {
+    const sub = join(root, "deep", "er");
+    mkdirSync(sub, { recursive: true });
+    const create = await request(
+      server.port,
+      "PUT /deep/er/old.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 1\n",
+      Buffer.from("a"),
+    );
+    const location = field(create.head, "Location") as string;
+    const id = location.slice("/deep/er/".length, -".part".length);
+    // A plain PUT's temporary file left by a crash, stale, and one being written right now.
+    const stale = join(sub, ".tcpkit-upload-0123456789abcdef01.part");
+    const fresh = join(sub, ".tcpkit-upload-fedcba9876543210fe.part");
+    writeFileSync(stale, "x");
+    const past = new Date(Date.now() - 1800_000);
+    utimesSync(stale, past, past);
+    await new Promise((r) => setTimeout(r, 1100)); // the upload is now older than 1 s
+    const later = await startServe(root, "--upload", "--upload-expire", "1h");
+    await later.stop();
+    assert.ok(existsSync(join(sub, `${id}.json`)), "within 1 h: kept");
+    assert.equal(existsSync(stale), true, "a temporary file younger than 1 h is kept");
+    // Being written "now": dated an hour ahead, so a slow start-up cannot age it past 1 s.
+    writeFileSync(fresh, "x");
+    const ahead = new Date(Date.now() + 3600_000);
+    utimesSync(fresh, ahead, ahead);
+    const quick = await startServe(root, "--upload", "--upload-expire", "1s");
+    try {
+      await eventually(() => !existsSync(join(sub, `${id}.json`)) && !existsSync(stale));
+      assert.equal(existsSync(join(sub, `${id}.part`)), false);
+      assert.equal(existsSync(fresh), true);
+    } finally {
+      await quick.stop();
+      rmSync(fresh, { force: true });
     }
   });
 });
