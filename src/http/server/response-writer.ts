@@ -22,9 +22,17 @@ export const FILE_CHUNK_BYTES = 256 * 1024;
  * File chunk size until the client has shown it reads: a write the kernel cannot take keeps its
  * whole buffer alive, so a client that never reads would pin a 256 KiB chunk for as long as the
  * send deadline allows (2,000 of them: +509 MiB). A client earns 256 KiB chunks with its first
- * 'drain'; one that stalls at once pins 32 KiB.
+ * 'drain', or once the kernel has taken READER_PROOF_BYTES from it; one that stalls at once
+ * pins 32 KiB.
  */
 export const CAUTIOUS_CHUNK_BYTES = 32 * 1024;
+/**
+ * More than the kernel buffers for a client that never reads: its receive buffer (128 KiB) and
+ * our send buffer, which Linux grows to tcp_wmem's maximum (4 MiB) even then. A fast client
+ * (curl, a browser) may never fill the socket, so no 'drain' would ever earn it full chunks: it
+ * earns them with this many bytes (32 KiB reads cost twice the CPU per byte of 256 KiB reads).
+ */
+const READER_PROOF_BYTES = 8 * 1024 * 1024;
 /** Bodies up to this size are copied behind the head so both leave in one write. */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -65,6 +73,8 @@ export class ResponseWriter {
   private spare: Buffer | undefined;
   /** The client has drained the socket at least once (it reads): full-size file chunks. */
   private reads = false;
+  /** Bytes of cautious chunks the kernel took at once, towards READER_PROOF_BYTES. */
+  private cautiousTaken = 0;
   /** The current wait is for bytes the kernel did not take (not just past the high-water mark). */
   private blocked = false;
   private stream: NodeJS.ReadableStream | undefined;
@@ -229,6 +239,10 @@ export class ResponseWriter {
     if (err !== null || n === 0) return this.fail(err);
     this.filePos += n;
     const ok = this.write(n === buffer.length ? buffer : buffer.subarray(0, n));
+    if (!this.reads && ok && this.socket.writableLength === 0) {
+      this.cautiousTaken += n;
+      this.reads = this.cautiousTaken >= READER_PROOF_BYTES;
+    }
     if (this.filePos >= this.fileEnd) {
       this.releaseFile();
       if (ok) this.continueParts();
