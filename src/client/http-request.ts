@@ -4,7 +4,7 @@
  * a body is announced with `Expect: 100-continue` (RFC 9110 §10.1.1) and sent once the server
  * says 100, or after a second of silence (as curl does, for servers that never say it), and not
  * at all when a final response comes first (a 409 or 413 spares sending a 1 GiB body). A final
- * response that comes while the body is going out stops it (RFC 9112 §9.3: a client monitors the
+ * response that comes while the body is going out stops it (RFC 9112 §9.5: a client monitors the
  * connection for an error response while it sends). No redirect is followed.
  */
 import type { Socket } from "node:net";
