@@ -192,4 +192,32 @@ describe("tcpkit put --resumable", () => {
       await server.stop();
     }
   });
+
+  it("Ctrl-C (SIGINT) exits 130 with the line that resumes it, which then completes", async () => {
+    const server = await serve(0);
+    try {
+      const data = randomBytes(6 * 1024 * 1024);
+      const file = join(dir, "int.bin");
+      writeFileSync(file, data);
+      const url = `http://127.0.0.1:${server.port}/int.bin`;
+      const child = spawn(CLI_RUNTIME, [CLI_PATH, "put", "-r", "--limit-rate", "2M", file, url], {
+        cwd: REPO_ROOT,
+        env: env(),
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+      const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+      const deadline = Date.now() + 20_000;
+      while (partBytes() < 1024 * 1024 && Date.now() < deadline) await sleep(10);
+      child.kill("SIGINT");
+      assert.equal(await exited, 130, stderr);
+      assert.equal(stderr, `tcpkit: interrupted; resume with: tcpkit put -c ${file} ${url}\n`);
+      const r = await runCli(["put", "-c", file, url], { env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      assertDone("int.bin", data);
+    } finally {
+      await server.stop();
+    }
+  });
 });

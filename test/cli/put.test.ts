@@ -11,7 +11,10 @@ import { truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCli, startServe, type RunningServer } from "../support/cli.js";
+import { spawn } from "node:child_process";
+import { startCannedServer } from "../support/canned-server.js";
+import { CLI_PATH, runCli, startServe, type RunningServer } from "../support/cli.js";
+import { CLI_RUNTIME } from "../support/runtime.js";
 import { freePort } from "../support/ports.js";
 
 let dir: string;
@@ -164,5 +167,59 @@ describe("tcpkit put", () => {
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     }
+  });
+
+  it("gives up with exit 1 when the server stops taking the body, or never answers (--timeout)", async () => {
+    const path = join(dir, "src", "stall.bin");
+    writeFileSync(path, "");
+    truncateSync(path, 64 * 1024 * 1024);
+    const stalled = await startCannedServer((_request, socket) => {
+      socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+      socket.pause(); // never reads: the client's writes fill the socket buffers, then stop
+      return undefined;
+    });
+    const silent = await startCannedServer((_request, socket) => {
+      socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+      return undefined; // reads (and drops) the body, never answers
+    });
+    try {
+      const stall = await put(["--timeout", "1", path, stalled.url("/stall.bin")]);
+      assert.equal(stall.code, 1, stall.stderr);
+      assert.match(
+        stall.stderr,
+        /^tcpkit: 127\.0\.0\.1:\d+ took no body bytes for 1 s \(after \d+\)\n$/,
+      );
+      const small = source("silent.bin", randomBytes(1000));
+      const quiet = await put(["--timeout", "1", small, silent.url("/silent.bin")]);
+      assert.equal(quiet.code, 1, quiet.stderr);
+      assert.match(quiet.stderr, /^tcpkit: no response from 127\.0\.0\.1:\d+ within 1 s\n$/);
+    } finally {
+      await stalled.close();
+      await silent.close();
+    }
+  });
+
+  it("draws the progress line on a terminal and ends it with a newline", async () => {
+    const path = source("progress.bin", randomBytes(2 * 1024 * 1024));
+    const command = `${CLI_RUNTIME} ${CLI_PATH} put --limit-rate 1M ${path} ${base}/progress.bin`;
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn("script", ["-qfec", `stty cols 80 rows 20; ${command}`, "/dev/null"], {
+        env: env(),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let text = "";
+      child.stdout.on("data", (c: Buffer) => (text += c.toString("latin1")));
+      child.once("close", () => resolve(text));
+    });
+    // eslint-disable-next-line no-control-regex
+    const draws = [...out.matchAll(/\r\x1b\[2K([^\r\n]*)/g)].map((m) => m[1] ?? "");
+    const progress = draws.filter((d) => /%\s+[\d.]+ \w+ of 2\.0 MiB/.test(d));
+    assert.ok(progress.length >= 3, JSON.stringify(out));
+    assert.ok(
+      progress.some((d) => /^100%/.test(d)),
+      JSON.stringify(out),
+    );
+    assert.match(out, /\r?\n[^\n]*\/progress\.bin: 201 Created/);
+    assert.equal(await sha256File(join(root, "progress.bin")), await sha256File(path));
   });
 });
