@@ -8,14 +8,13 @@
 // VmRSS every 20 ms, minus its value just before). Prints a Markdown table and writes it with
 // the raw figures as JSON under bench/results/.
 import { spawn } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
-import { writeSeededFile } from "./lib/servers.mjs";
-import { freePort, startServer, stopServer, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
+import { sha256File, writeSeededFile } from "./lib/servers.mjs";
+import { freePort, settle, startServer, stopServer, treeStatusKib } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(HERE);
@@ -110,20 +109,6 @@ function timed(argv, serverPid) {
   });
 }
 
-function sha256File(file) {
-  const hash = crypto.createHash("sha256");
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (let n; (n = fs.readSync(fd, buf)) > 0;) hash.update(buf.subarray(0, n));
-  fs.closeSync(fd);
-  return hash.digest("hex");
-}
-
-async function settle() {
-  await new Promise((resolve) => spawn("sync", { stdio: "ignore" }).once("close", resolve));
-  await waitQuiet(quietMax, 15);
-}
-
 const port = await freePort();
 const server = await startServer({
   argv: [
@@ -179,7 +164,7 @@ try {
     for (const name of order) {
       const direction = DIRECTIONS[name];
       direction.before();
-      await settle();
+      await settle(quietMax);
       const r = await timed(direction.argv(), server.pid);
       const file = direction.result();
       const size = fs.existsSync(file) ? fs.statSync(file).size : -1;

@@ -9,7 +9,13 @@ import { errorLine } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
 import { EXIT_HTTP_STATUS, EXIT_INTERRUPTED, exitCodeOf } from "./get-batch.js";
 import { ProgressLine } from "./progress-line.js";
-import { readCa, TRUST_FLAGS, urlArgument } from "./client-flags.js";
+import {
+  interruptOnSignals,
+  noticeWriter,
+  readCa,
+  TRUST_FLAGS,
+  urlArgument,
+} from "./client-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { DEFAULT_TIMEOUT_MS } from "../client/http-get.js";
 import { targetUrl, upload, type PutOptions } from "../client/upload.js";
@@ -127,19 +133,8 @@ Exit codes:
     }
     const quiet = values.quiet || values.silent;
     const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
-    const notice = (message: string): void => {
-      if (quiet) return;
-      progress?.clear();
-      process.stderr.write(`tcpkit put: ${message}\n`);
-    };
-    const controller = new AbortController();
-    let interrupted = false;
-    const onInterrupt = (): void => {
-      interrupted = true;
-      controller.abort();
-    };
-    process.once("SIGINT", onInterrupt);
-    process.once("SIGTERM", onInterrupt);
+    const notice = noticeWriter("put", quiet, progress);
+    const interruption = interruptOnSignals();
     const timeoutMs = values.timeout;
     const options: PutOptions = {
       resumable,
@@ -151,7 +146,7 @@ Exit codes:
       ...(values["limit-rate"] !== undefined ? { bytesPerSecond: values["limit-rate"] } : {}),
       ...(values.ca !== undefined ? { ca: readCa(values.ca) } : {}),
       insecure: values.insecure,
-      signal: controller.signal,
+      signal: interruption.controller.signal,
       onNotice: notice,
       ...(progress !== undefined
         ? {
@@ -178,7 +173,7 @@ Exit codes:
     } catch (err) {
       progress?.finish();
       if (!(err instanceof TcpkitError)) throw err;
-      if (interrupted) {
+      if (interruption.interrupted) {
         const hint = resumable ? `; resume with: tcpkit put -c ${file} ${url}` : "";
         process.stderr.write(errorLine(`interrupted${hint}`));
         return EXIT_INTERRUPTED;
@@ -189,8 +184,7 @@ Exit codes:
       process.stderr.write(errorLine(`${err.message}${hint}`));
       return code;
     } finally {
-      process.off("SIGINT", onInterrupt);
-      process.off("SIGTERM", onInterrupt);
+      interruption.dispose();
     }
   },
 });
