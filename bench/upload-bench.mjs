@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run bench:upload: issue 14's speed target, in one run. One `tcpkit serve --upload` on
 // loopback; a 1 GiB file uploaded with `tcpkit put` and the same file downloaded with
-// `tcpkit get` from the same server, the two interleaved in every repetition (put then get, then
-// get then put, ...), the server pinned to CPU 0 and the client to CPU 1. Every transfer is
+// `tcpkit get` from the same server, and curl -T / curl -o beside them as the peer, interleaved
+// in every repetition (the order reversed every other one), the server pinned to CPU 0 and the
+// client to CPU 1. Every transfer is
 // checked (size; SHA-256 in the first repetition). Reports MiB/s both ways, the ratio put/get
 // (target >= 0.8) and the server's RSS growth during the upload (target < 64 MiB: sampled
 // VmRSS every 20 ms, minus its value just before). Prints a Markdown table and writes it with
@@ -155,12 +156,30 @@ const DIRECTIONS = {
     before: () => fs.rmSync(path.join(work, "downloaded.bin"), { force: true }),
     result: () => path.join(work, "downloaded.bin"),
   },
+  // The peer, to tell the client's share from the server's: curl -T and curl -o, same server.
+  "curl-T": {
+    tool: "curl",
+    argv: () => ["curl", "-sS", "-f", "-T", source, "-o", "/dev/null", `${url}/uploaded.bin`],
+    before: () => fs.rmSync(path.join(root, "uploaded.bin"), { force: true }),
+    result: () => path.join(root, "uploaded.bin"),
+  },
+  "curl-o": {
+    tool: "curl",
+    argv: () => ["curl", "-sS", "-f", "-o", path.join(work, "downloaded.bin"), `${url}/served.bin`],
+    before: () => fs.rmSync(path.join(work, "downloaded.bin"), { force: true }),
+    result: () => path.join(work, "downloaded.bin"),
+  },
 };
+const haveCurl = (process.env.PATH ?? "")
+  .split(":")
+  .some((dir) => fs.existsSync(path.join(dir, "curl")));
+const names = Object.keys(DIRECTIONS).filter((n) => DIRECTIONS[n].tool === undefined || haveCurl);
 
-const results = { put: [], get: [] };
+const results = Object.fromEntries(names.map((n) => [n, []]));
 try {
   for (let rep = 1; rep <= reps; rep++) {
-    const order = rep % 2 === 1 ? ["put", "get"] : ["get", "put"];
+    // Interleaved, the order reversed every other repetition.
+    const order = rep % 2 === 1 ? names : [...names].reverse();
     for (const name of order) {
       const direction = DIRECTIONS[name];
       direction.before();
@@ -205,12 +224,12 @@ const lines = [
   "",
   "| direction | seconds | MiB/s | server RSS growth MiB (max) | client peak RSS MiB | failed |",
   "| --------- | ------: | ----: | --------------------------: | ------------------: | -----: |",
-  ...["put", "get"].map(
+  ...names.map(
     (n) =>
-      `| tcpkit ${n} | ${summary[n].seconds.toFixed(2)} | ${summary[n].mibps.toFixed(0)} | ${summary[n].serverGrowthMiB.toFixed(1)} | ${summary[n].clientRssMiB.toFixed(0)} | ${summary[n].failed} |`,
+      `| ${DIRECTIONS[n].tool === undefined ? `tcpkit ${n}` : n.replace("-", " -")} | ${summary[n].seconds.toFixed(2)} | ${summary[n].mibps.toFixed(0)} | ${summary[n].serverGrowthMiB.toFixed(1)} | ${summary[n].clientRssMiB.toFixed(0)} | ${summary[n].failed} |`,
   ),
   "",
-  `upload / download speed: ${ratio.toFixed(2)}x (target >= 0.8: ${ratio >= 0.8 ? "met" : "NOT met"}) · server RSS growth during the upload: ${growth.toFixed(1)} MiB (target < 64: ${growth < 64 ? "met" : "NOT met"})`,
+  `${haveCurl ? `curl -T / curl -o: ${(summary["curl-T"].mibps / summary["curl-o"].mibps).toFixed(2)}x · tcpkit put / curl -T: ${(summary.put.mibps / summary["curl-T"].mibps).toFixed(2)}x · ` : "curl not installed: no peer rows · "}tcpkit put / tcpkit get: ${ratio.toFixed(2)}x (target >= 0.8: ${ratio >= 0.8 ? "met" : "NOT met"}) · server RSS growth during the upload: ${growth.toFixed(1)} MiB (target < 64: ${growth < 64 ? "met" : "NOT met"})`,
   "",
 ];
 const report = lines.join("\n");
@@ -223,4 +242,4 @@ fs.writeFileSync(
   `${JSON.stringify({ bytes: SIZE, reps, dir: base, node: process.versions.node, summary, results }, null, 2)}\n`,
 );
 fs.rmSync(tmp, { recursive: true, force: true });
-process.exitCode = summary.put.failed + summary.get.failed > 0 ? 1 : 0;
+process.exitCode = names.some((n) => summary[n].failed > 0) ? 1 : 0;
