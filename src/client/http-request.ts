@@ -28,6 +28,9 @@ import type { Readable } from "node:stream";
 /** How long a body waits for `100 Continue` before it is sent anyway (curl's default). */
 export const EXPECT_WAIT_MS = 1000;
 
+/** Fields that frame a body: set by sendRequest, never taken from the caller. */
+const FRAMING_FIELDS = new Set(["content-length", "transfer-encoding"]);
+
 /** A request body: its length (undefined: sent chunked) and how to write it. */
 export interface OutgoingBody {
   readonly length: number | undefined;
@@ -84,9 +87,14 @@ export async function sendRequest(
   // Expect only where there is something to spare, and never to an HTTP/1.0 server (§10.1.1).
   const expect = body !== undefined && body.length !== 0 && options.httpVersion !== "1.0";
   if (expect) framing.push(["Expect", "100-continue"]);
+  // The body's framing is the writer's alone: a caller's Content-Length or Transfer-Encoding
+  // beside ours would make the request ambiguous (RFC 9112 §6.3), so it is dropped.
+  const callerFields = (options.headers ?? []).filter(
+    ([name]) => !FRAMING_FIELDS.has(name.toLowerCase()),
+  );
   const head = serializeRequestHead(method, url, {
     httpVersion: options.httpVersion ?? "1.1",
-    headers: [...(options.headers ?? []), ...fields, ...framing],
+    headers: [...callerFields, ...fields, ...framing],
   });
   // Stops the body writer: a final response came, or the caller gave up.
   const stop = new AbortController();

@@ -17,7 +17,7 @@ import { getField } from "../http/header-lookup.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import type { TlsTrust } from "./connect.js";
 import { interrupted } from "./connect.js";
-import type { HttpGetOptions, TraceEvent } from "./http-get.js";
+import { originOf, withoutCredentials, type HttpGetOptions, type TraceEvent } from "./http-get.js";
 import { readShortBody, sendRequest, type OutgoingBody, type SendOptions } from "./http-request.js";
 import { writeChunkedBody, writeFileBody } from "./request-body.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
@@ -224,16 +224,20 @@ async function resumableUpload(job: Job): Promise<PutResult> {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", "resumable uploads need HTTP/1.1");
   }
   const statePath = recordPath(uploadStateDir(options.stateDir), file.path, target.href);
+  // The caller's credentials go only to the origin they named (as httpGet does on redirects):
+  // an upload resource the server placed on another origin does not get them.
+  const optionsFor = (url: RequestUrl): PutOptions =>
+    originOf(url) === originOf(target) ? options : withoutCredentials(options);
   let location: RequestUrl | undefined;
   const remembered = await readUploadRecord(statePath);
   if (remembered !== undefined) {
     if (options.resume !== true) {
       // A new upload was asked for: the old one is cancelled rather than left to expire.
-      await cancel(remembered.location, options);
+      await cancel(remembered.location, optionsFor);
       await removeUploadRecord(statePath);
     } else if (remembered.size !== file.size || remembered.mtimeMs !== file.mtimeMs) {
       options.onNotice?.(`${file.path} changed since the interrupted upload: starting again`);
-      await cancel(remembered.location, options);
+      await cancel(remembered.location, optionsFor);
       await removeUploadRecord(statePath);
     } else {
       location = parseRequestUrl(remembered.location);
@@ -252,7 +256,7 @@ async function resumableUpload(job: Job): Promise<PutResult> {
   };
   const result = await withRetries(job, async () => {
     if (location !== undefined) {
-      const offset = await offsetOf(location, job);
+      const offset = await offsetOf(location, job.file.size, optionsFor(location));
       if (offset !== undefined) {
         job.offset = offset;
         if (offset > 0) options.onNotice?.(`resuming at byte ${offset} of ${file.size}`);
@@ -266,7 +270,7 @@ async function resumableUpload(job: Job): Promise<PutResult> {
             ["Upload-Length", String(file.size)],
           ],
           fileBody(file, offset),
-          options,
+          optionsFor(location),
           progressBase(job),
         );
       }
@@ -302,32 +306,34 @@ async function resumableUpload(job: Job): Promise<PutResult> {
 }
 
 /** The resource's Upload-Offset (HEAD), or undefined when the server no longer has it (404/410). */
-async function offsetOf(location: RequestUrl, job: Job): Promise<number | undefined> {
-  const response = await sendRequest("HEAD", location, [], undefined, sendOptions(job.options));
+async function offsetOf(
+  location: RequestUrl,
+  size: number,
+  options: PutOptions,
+): Promise<number | undefined> {
+  const response = await sendRequest("HEAD", location, [], undefined, sendOptions(options));
   response.body.destroy();
   if (response.status === 404 || response.status === 410) return undefined;
   if (response.status >= 300) throw statusError(response.status, response.reason, location, "");
   const text = response.header("upload-offset");
   const offset = text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
-  if (offset === undefined || offset > job.file.size) {
+  if (offset === undefined || offset > size) {
     throw new TcpkitError(
       "ERR_HTTP_PROTOCOL",
-      `bad response from ${location.href}: Upload-Offset ${text ?? "missing"} for a file of ${job.file.size} bytes`,
+      `bad response from ${location.href}: Upload-Offset ${text ?? "missing"} for a file of ${size} bytes`,
     );
   }
   return offset;
 }
 
 /** DELETE of an upload resource nobody will finish; failures do not matter (it expires). */
-async function cancel(location: string, options: PutOptions): Promise<void> {
+async function cancel(
+  location: string,
+  optionsFor: (url: RequestUrl) => PutOptions,
+): Promise<void> {
   try {
-    const response = await sendRequest(
-      "DELETE",
-      parseRequestUrl(location),
-      [],
-      undefined,
-      sendOptions(options),
-    );
+    const url = parseRequestUrl(location);
+    const response = await sendRequest("DELETE", url, [], undefined, sendOptions(optionsFor(url)));
     response.body.destroy();
   } catch {
     // Unreachable or refused: the server removes it when it expires.

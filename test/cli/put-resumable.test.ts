@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
+import { startCannedServer } from "../support/canned-server.js";
 import { CLI_PATH, REPO_ROOT, runCli, startCli, type RunningServer } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
@@ -218,6 +219,49 @@ describe("tcpkit put --resumable", () => {
       assertDone("int.bin", data);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("sends -u credentials only to the origin named, not to an upload URL on another one", async () => {
+    const elsewhere = await startCannedServer(
+      () => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    const origin = await startCannedServer((_request, socket) => {
+      // Announces the upload on the other origin, then drops the connection mid-body.
+      socket.write(
+        `HTTP/1.1 104 Upload Resumption Supported\r\nLocation: ${elsewhere.url("/res")}\r\n\r\n`,
+      );
+      setTimeout(() => socket.destroy(), 50);
+      return undefined;
+    });
+    try {
+      const file = join(dir, "cred.bin");
+      writeFileSync(file, randomBytes(100_000));
+      const r = await runCli(
+        [
+          "put",
+          "-r",
+          "-u",
+          "ann:s3cret",
+          "--retry",
+          "1",
+          "--retry-delay",
+          "0.1",
+          file,
+          origin.url("/cred.bin"),
+        ],
+        { env: env() },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(elsewhere.requests.length, 1, "the retry asked the upload URL for its offset");
+      assert.equal(elsewhere.requests[0]?.method, "HEAD");
+      assert.equal(elsewhere.requests[0]?.field("authorization"), undefined);
+      assert.ok(
+        origin.requests.every((q) => q.field("authorization") === "Basic YW5uOnMzY3JldA=="),
+      );
+    } finally {
+      await origin.close();
+      await elsewhere.close();
     }
   });
 });

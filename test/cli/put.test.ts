@@ -222,4 +222,27 @@ describe("tcpkit put", () => {
     assert.match(out, /\r?\n[^\n]*\/progress\.bin: 201 Created/);
     assert.equal(await sha256File(join(root, "progress.bin")), await sha256File(path));
   });
+
+  it("keeps the body's framing its own: a -H Content-Length or Transfer-Encoding is dropped", async () => {
+    const data = randomBytes(70_000);
+    const path = source("framing.bin", data);
+    const r = await put([
+      "--trace",
+      "-H",
+      "Transfer-Encoding: chunked",
+      "-H",
+      "Content-Length: 1",
+      "-H",
+      "X-Note: kept",
+      path,
+      `${base}/framing.bin`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const sent = r.stderr.split("\n").map((l) => l.replace(/^\[[^\]]*\] /, ""));
+    assert.deepEqual(
+      sent.filter((l) => /^> (Content-Length|Transfer-Encoding|X-Note):/i.test(l)),
+      ["> X-Note: kept", "> Content-Length: 70000"],
+    );
+    assert.equal(await sha256File(join(root, "framing.bin")), await sha256File(path));
+  });
 });
