@@ -13,6 +13,7 @@ import { open, realpath, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { trimOws } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import type { TlsTrust } from "./connect.js";
@@ -382,7 +383,7 @@ async function sendOnce(
 
 /** "HTTP 413 Content Too Large from URL", with the first line of a short text body. */
 function statusError(status: number, reason: string, url: RequestUrl, text: string): TcpkitError {
-  const line = text.split("\n")[0]?.trim() ?? "";
+  const line = trimOws((text.split("\n")[0] ?? "").replace(/\r$/, ""));
   const useful = line !== "" && line !== `${status} ${reason}` && !line.startsWith("<");
   const detail = useful && line.length <= 200 ? `: ${line}` : "";
   return new TcpkitError("ERR_HTTP_STATUS", `HTTP ${status} ${reason} from ${url.href}${detail}`);
