@@ -46,7 +46,10 @@ export interface PutOptions extends TlsTrust {
   readonly headers?: readonly (readonly [string, string])[];
   /** Per-phase timeouts in ms; idleMs bounds both silences: the peer not reading, not answering. */
   readonly timeouts?: HttpGetOptions["timeouts"];
-  /** Try transient failures again (a resumable upload resumes; a plain one starts over). */
+  /**
+   * Try transient failures again: a resumable upload resumes, a plain one starts over, a stream
+   * (read once) is not retried.
+   */
   readonly retry?: RetryOptions;
   /** At most this many body bytes a second (0: no limit). */
   readonly bytesPerSecond?: number;
