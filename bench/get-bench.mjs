@@ -14,15 +14,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
-import { writeSeededFile } from "./lib/servers.mjs";
+import { sha256File, writeSeededFile } from "./lib/servers.mjs";
 import {
   freePort,
+  settle,
   sleep,
   startServer,
   statusKib,
   stopServer,
   treeStatusKib,
-  waitQuiet,
 } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -234,21 +234,6 @@ function emptyDir(dir) {
   fs.mkdirSync(dir, { recursive: true });
 }
 
-function sha256File(file) {
-  const hash = crypto.createHash("sha256");
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (let n; (n = fs.readSync(fd, buf)) > 0;) hash.update(buf.subarray(0, n));
-  fs.closeSync(fd);
-  return hash.digest("hex");
-}
-
-/** Flushes dirty pages of the previous download so it does not slow the next one. */
-async function settle() {
-  await new Promise((resolve) => spawn("sync", { stdio: "ignore" }).once("close", resolve));
-  await waitQuiet(quietMax, 15);
-}
-
 // --- run ------------------------------------------------------------------------------------------
 const port = await freePort();
 const nginx = await startServer({
@@ -271,7 +256,7 @@ try {
   for (let rep = 1; rep <= reps; rep++) {
     for (const client of bigClients) {
       emptyDir(work);
-      await settle();
+      await settle(quietMax);
       const file = path.join(work, "big.bin");
       const r = await timed(client.argv(`${base}/big.bin`, file), work);
       const size = fs.existsSync(file) ? fs.statSync(file).size : -1;
@@ -283,7 +268,7 @@ try {
     }
     for (const client of smallClients) {
       emptyDir(work);
-      await settle();
+      await settle(quietMax);
       const r = await timed(client.argv(smallUrls), work);
       const ok =
         r.code === 0 &&

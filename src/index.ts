@@ -75,6 +75,7 @@ export {
   type DownloadProgress,
   type DownloadResult,
 } from "./client/download.js";
+export { upload, type PutOptions, type PutProgress, type PutResult } from "./client/upload.js";
 export type { ResponseHead } from "./client/response-head-parser.js";
 export { checkServer, DEFAULT_PROBE_TIMEOUT_MS } from "./check/check-server.js";
 export type {

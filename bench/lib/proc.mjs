@@ -250,3 +250,12 @@ function tail(file) {
     return "";
   }
 }
+
+/**
+ * Flushes dirty pages of the previous transfer (so it does not slow the next), then waits up to
+ * `quietMax` s for the machine to be < 15% busy.
+ */
+export async function settle(quietMax) {
+  await new Promise((resolve) => spawn("sync", { stdio: "ignore" }).once("close", resolve));
+  await waitQuiet(quietMax, 15);
+}

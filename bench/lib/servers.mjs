@@ -52,6 +52,16 @@ export function writeSeededFile(file, size) {
   return hash.digest("hex");
 }
 
+/** The SHA-256 of `file`, read 1 MiB at a time. */
+export function sha256File(file) {
+  const hash = crypto.createHash("sha256");
+  const fd = fs.openSync(file, "r");
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let n; (n = fs.readSync(fd, buf)) > 0;) hash.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return hash.digest("hex");
+}
+
 /** Writes nginx's config for `port` under `dir` (1 worker by default, sendfile on, no access log). */
 function nginxArgv(dir, root, port, { workers = "1", accessLog = false } = {}) {
   fs.mkdirSync(dir, { recursive: true });

@@ -1,10 +1,12 @@
 /**
- * What the commands that talk to a URL (get, check) share: the URL argument, checked as a usage
- * error, and the https trust flags with the CA file they name read once.
+ * What the commands that talk to a URL (get, put, check) share: the URL argument, checked as a
+ * usage error, the https trust flags with the CA file they name read once, the notes on stderr,
+ * and stopping cleanly on Ctrl-C.
  */
 import { readFileSync } from "node:fs";
 import { flag } from "./flags.js";
 import { UsageError } from "./usage-error.js";
+import type { ProgressLine } from "./progress-line.js";
 import { parseRequestUrl } from "../client/request-url.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
@@ -42,4 +44,50 @@ export function readCa(path: string, flagName = "--ca"): string {
       `cannot read ${flagName} ${path}: ${(err as Error).message}`,
     );
   }
+}
+
+/** `tcpkit COMMAND: message` on stderr, after clearing the progress line; nothing when quiet. */
+export function noticeWriter(
+  command: string,
+  quiet: boolean,
+  progress: ProgressLine | undefined,
+): (message: string) => void {
+  return (message) => {
+    if (quiet) return;
+    progress?.clear();
+    process.stderr.write(`tcpkit ${command}: ${message}\n`);
+  };
+}
+
+/** Ctrl-C and SIGTERM, turned into an abort of `controller`, until dispose(). */
+export interface Interruption {
+  readonly controller: AbortController;
+  /** Whether a signal came (the exit code is then 130). */
+  readonly interrupted: boolean;
+  dispose(): void;
+}
+
+/**
+ * Listens for SIGINT and SIGTERM once: the transfer stops cleanly through the controller's
+ * signal, so that partial files, control files and upload records are written and can be resumed.
+ */
+export function interruptOnSignals(): Interruption {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    controller,
+    get interrupted() {
+      return interrupted;
+    },
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }

@@ -36,6 +36,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./get-command.js")).getCommand,
   },
   {
+    name: "put",
+    summary: "upload a file with PUT, resumably if asked (like curl -T)",
+    load: async () => (await import("./put-command.js")).putCommand,
+  },
+  {
     name: "check",
     summary: "probe an HTTP/1.1 server for RFC 9110/9112 conformance and request smuggling",
     load: async () => (await import("./check-command.js")).checkCommand,

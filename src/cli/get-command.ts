@@ -8,7 +8,7 @@ import { errorLine, systemErrorText } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
 import { EXIT_INTERRUPTED, runBatch } from "./get-batch.js";
 import { ProgressLine } from "./progress-line.js";
-import { readCa, TRUST_FLAGS } from "./client-flags.js";
+import { interruptOnSignals, noticeWriter, readCa, TRUST_FLAGS } from "./client-flags.js";
 import { checkCombinations, etagCondition, outputOf, readUrlList } from "./get-inputs.js";
 import { EXIT_FAILURE, UsageError } from "./usage-error.js";
 import { parseWriteOut } from "./write-out.js";
@@ -190,20 +190,9 @@ Exit codes (with several URLs, the worst of them):
     // Not when the body itself goes to the same terminal: the two would overwrite each other.
     const drawProgress = !quiet && process.stderr.isTTY && !(toStdout && process.stdout.isTTY);
     const progress = drawProgress ? new ProgressLine(process.stderr) : undefined;
-    const notice = (message: string): void => {
-      if (quiet) return;
-      progress?.clear();
-      process.stderr.write(`tcpkit get: ${message}\n`);
-    };
-    const controller = new AbortController();
-    let interrupted = false;
-    const onInterrupt = (): void => {
-      // Stop cleanly so that partial files and control files are flushed and can be resumed.
-      interrupted = true;
-      controller.abort();
-    };
-    process.once("SIGINT", onInterrupt);
-    process.once("SIGTERM", onInterrupt);
+    const notice = noticeWriter("get", quiet, progress);
+    const interruption = interruptOnSignals();
+    const controller = interruption.controller;
     // --include writes heads to stdout; if its reader has gone (EPIPE), stop like curl does (one
     // line, exit 1) instead of dying of an unhandled 'error' event.
     let stdoutError: TcpkitError | undefined;
@@ -277,11 +266,10 @@ Exit codes (with several URLs, the worst of them):
         process.stderr.write(errorLine(stdoutError.message));
         return EXIT_FAILURE;
       }
-      return interrupted ? EXIT_INTERRUPTED : code;
+      return interruption.interrupted ? EXIT_INTERRUPTED : code;
     } finally {
       pool.close();
-      process.off("SIGINT", onInterrupt);
-      process.off("SIGTERM", onInterrupt);
+      interruption.dispose();
       // onStdoutError stays: writes still queued may fail after this, and main.ts's last-resort
       // handler would say it a second time.
     }

@@ -111,15 +111,36 @@ export class ClientConnection {
         resolve,
         reject,
       );
+      const body = request.body;
+      if (body !== undefined && this.queue.length > 0) {
+        // A body behind a pipelined response would hold the deadlines of the one before it.
+        reject(new TcpkitError("ERR_INVALID_ARGUMENT", "a request with a body is not pipelined"));
+        return;
+      }
       this.queue.push(reader);
       this.requestCount++;
       request.onSent?.();
       this.socket.write(request.head);
       if (this.queue.length === 1) {
-        reader.activate();
+        reader.activate(body !== undefined);
         this.socket.resume();
       }
+      if (body !== undefined) this.sendBody(reader, body);
     });
+  }
+
+  /**
+   * Writes a request body while its response is read. A body cut short leaves the connection
+   * unusable for another request (the server may still be reading it).
+   */
+  private sendBody(reader: ResponseReader, body: (socket: Socket) => Promise<void>): void {
+    body(this.socket).then(
+      () => reader.bodySent(),
+      (err: unknown) => {
+        this.reusable = false;
+        reader.abort(toNetworkError(err, this.peer));
+      },
+    );
   }
 
   /** Closes the connection; responses still awaited fail as unanswered. */

@@ -186,12 +186,12 @@ function printableLocation(location: string): string {
 }
 
 /** scheme://authority: two URLs with the same origin share credentials (RFC 6454 §4). */
-function originOf(url: RequestUrl): string {
+export function originOf(url: RequestUrl): string {
   return `${url.scheme}://${url.host}:${url.port}`;
 }
 
 /** The options minus the caller's credential fields, for requests to another origin. */
-function withoutCredentials(options: HttpGetOptions): HttpGetOptions {
+export function withoutCredentials<T extends Pick<HttpGetOptions, "headers">>(options: T): T {
   const headers = options.headers?.filter(([name]) => !CREDENTIAL_FIELDS.has(name.toLowerCase()));
   return headers === undefined ? options : { ...options, headers };
 }

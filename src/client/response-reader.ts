@@ -5,6 +5,7 @@
  * it is the response being read, and gets the connection back (with any bytes past the body)
  * when the body is complete.
  */
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { hasToken } from "../http/header-lookup.js";
 import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
@@ -41,6 +42,13 @@ export interface ExchangeRequest {
   readonly onHead?: (head: ResponseHead) => void;
   /** Called as the head is written (again if the request is sent again). */
   readonly onSent?: () => void;
+  /**
+   * Writes the request body after the head (request-body.ts), with backpressure. The response is
+   * read meanwhile (interim heads, or a final one that comes early, e.g. 413), but its deadlines
+   * start only once this resolves: a server need not say anything while a body is coming in.
+   * A rejection fails the exchange and closes the connection.
+   */
+  readonly body?: (socket: Socket) => Promise<void>;
 }
 
 /** What a reader asks of the connection it reads from. */
@@ -132,11 +140,31 @@ export class ResponseReader {
     );
   }
 
-  /** This response is now the one being read: the deadlines start. */
-  activate(): void {
+  /** The request body is still being written: the read deadlines wait for it (bodySent). */
+  private bodyPending = false;
+
+  /**
+   * This response is now the one being read: the deadlines start, or, while `bodyPending`, only
+   * when bodySent() says the request body is out.
+   */
+  activate(bodyPending = false): void {
     if (this.state !== "waiting") return;
     this.state = "head";
-    this.deadlines.start();
+    this.bodyPending = bodyPending;
+    if (!bodyPending) this.deadlines.start();
+  }
+
+  /** The request body is written: the response's deadlines start now (if it is still awaited). */
+  bodySent(): void {
+    if (!this.bodyPending) return;
+    this.bodyPending = false;
+    if (this.state === "head") this.deadlines.start();
+  }
+
+  /** Gives up on the exchange with `err` (the request body could not be sent). */
+  abort(err: TcpkitError): void {
+    this.bodyPending = false;
+    this.fail(err);
   }
 
   /** Bytes from the connection (only while this reader is active). */
@@ -144,7 +172,7 @@ export class ResponseReader {
     if (this.state === "done" || this.state === "waiting") return;
     if (this.bytesSeen === 0) this.firstByteAt = performance.now();
     this.bytesSeen += chunk.length;
-    this.deadlines.activity();
+    if (!this.bodyPending) this.deadlines.activity();
     if (this.state === "head") this.readHead(chunk);
     else this.readBody(chunk);
   }

@@ -84,6 +84,7 @@ const FIXTURES: [RegExp, string[]][] = [
     ],
   ],
   [/^(tar c src \| )?tcpkit echo /, ["tcpkit echo-server", "tcpkit echo-server --host ::1 --udp"]],
+  [/^(tar c src \| )?tcpkit put /, ["tcpkit serve ./share --upload=incoming"]],
 ];
 
 /** What a line must have done, beyond exiting 0 (for lines whose effect can be seen). */
@@ -133,6 +134,28 @@ const OUTCOMES: [RegExp, (output: string) => Promise<void> | void][] = [
         "the SIGUSR1 report",
       );
     },
+  ],
+  [
+    /^tcpkit put report\.pdf /,
+    () =>
+      assert.ok(
+        readFileSync(join(dir, "share/incoming/report.pdf")).equals(
+          readFileSync(join(dir, "report.pdf")),
+        ),
+      ),
+  ],
+  [
+    /^tcpkit put -c disk\.img /,
+    () =>
+      assert.ok(
+        readFileSync(join(dir, "share/incoming/disk.img")).equals(
+          readFileSync(join(dir, "disk.img")),
+        ),
+      ),
+  ],
+  [
+    /^tar c src \| tcpkit put /,
+    async () => assert.match(await listTar(join(dir, "share/incoming/src.tar")), /^src\/a\.ts$/m),
   ],
   [/^tcpkit echo localhost 7007 hello/, (output) => assert.match(output, /Received: hello/)],
   [/^tcpkit check /, (output) => assert.doesNotMatch(output, /\bFAIL\b/)],
@@ -209,6 +232,8 @@ before(async () => {
   );
   writeFileSync(join(dir, "src/a.ts"), "export const a = 1;\n");
   writeFileSync(join(dir, "photo.jpg"), Buffer.alloc(4096, 0xff));
+  writeFileSync(join(dir, "report.pdf"), Buffer.alloc(100_000, 0x25));
+  writeFileSync(join(dir, "disk.img"), Buffer.alloc(3 * 1024 * 1024, 0xa5));
   writeFileSync(join(dir, "a.txt"), "a\n");
   writeFileSync(join(dir, "b.txt"), "b\n");
   writeFileSync(
@@ -314,7 +339,7 @@ describe("README examples, run as written", () => {
 
   it("finds the examples (serve, uploads, sharing, get, echo-server, echo, check)", () => {
     const all = blocks.flat().join("\n");
-    for (const name of ["serve", "get", "echo-server", "echo", "check"]) {
+    for (const name of ["serve", "get", "put", "echo-server", "echo", "check"]) {
       assert.match(all, new RegExp(`^tcpkit ${name} `, "m"), `no tcpkit ${name} example found`);
     }
     assert.ok(blocks.length >= 8, `only ${blocks.length} sh blocks`);
@@ -322,7 +347,7 @@ describe("README examples, run as written", () => {
 
   it("every --help example is one of these lines, so it runs here too", async () => {
     const lines = new Set(blocks.flat().map(commandOf));
-    const commands = ["serve", "get", "echo-server", "echo", "check"];
+    const commands = ["serve", "get", "put", "echo-server", "echo", "check"];
     for (const name of commands) {
       const { stdout } = await runClientLine(`tcpkit ${name} --help`);
       const examples = stdout
