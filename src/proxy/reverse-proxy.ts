@@ -114,11 +114,9 @@ async function forward(
   let response: UpstreamResponse;
   for (let attempt = 0; ; attempt++) {
     try {
+      if (context.signal.aborted) throw context.signal.reason;
       conn = await pool.acquire(route.upstream, route.origin, context.signal);
       const reused = conn.reused;
-      const held = conn;
-      const onAbort = (): void => held.destroy();
-      context.signal.addEventListener("abort", onAbort, { once: true });
       try {
         response = await callUpstream(conn, head.method, requestHead, {
           body,
@@ -130,16 +128,17 @@ async function forward(
               downstreamHeaders(h.fields, (v) => v),
             ),
           onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
+          signal: context.signal,
         });
       } catch (err) {
         if (err instanceof NoResponseError && reused && canRetry && attempt === 0) continue;
         throw err;
-      } finally {
-        context.signal.removeEventListener("abort", onAbort);
       }
       break;
     } catch (err) {
-      if (context.signal.aborted) return errorPlan(502); // nobody is waiting for it
+      // The client went away or ended its side: the back end was let go; a client that only
+      // half-closed reads that the request was not carried through.
+      if (context.signal.aborted) return { ...errorPlan(502), close: true };
       const status = (err as TcpkitError).code === "ERR_TIMEOUT" ? 504 : 502;
       options.onError?.(`proxy ${route.origin}${target}: ${(err as Error).message} (${status})`);
       return { ...errorPlan(status), close: body !== undefined };
@@ -175,9 +174,16 @@ async function forward(
   const stream = response.body;
   if (Buffer.isBuffer(stream))
     return { status: rh.status, headers, body: { kind: "bytes", bytes: stream } };
+  // A client that sends its FIN (gone, or half-closed: the same until a write fails) stops the
+  // back end's response, as nginx does: its connection is closed, never pooled mid-response.
+  const untilClientEnds = true;
   return response.length === undefined
-    ? { status: rh.status, headers, body: { kind: "stream", stream } }
-    : { status: rh.status, headers, body: { kind: "stream", stream, length: response.length } };
+    ? { status: rh.status, headers, body: { kind: "stream", stream, untilClientEnds } }
+    : {
+        status: rh.status,
+        headers,
+        body: { kind: "stream", stream, length: response.length, untilClientEnds },
+      };
 }
 
 /** The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. */

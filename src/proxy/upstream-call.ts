@@ -39,6 +39,11 @@ export interface CallOptions {
   readonly onInterim: (head: ResponseHead) => void;
   /** The connection may carry another request: its response ended cleanly. */
   readonly onReusable: (conn: UpstreamConnection) => void;
+  /**
+   * The client's exchange: when it aborts (the client went away, or sent its FIN) before the
+   * response ended, the call stops and the connection is closed, never pooled mid-response.
+   */
+  readonly signal: AbortSignal;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -67,6 +72,7 @@ class UpstreamCall implements ConnectionOwner {
   private responseDone = false;
   private reusable = true;
   private settled = false;
+  private readonly onAbort = (): void => this.aborted();
 
   constructor(
     private readonly conn: UpstreamConnection,
@@ -77,6 +83,7 @@ class UpstreamCall implements ConnectionOwner {
     private readonly reject: (err: Error) => void,
   ) {
     conn.owner = this;
+    options.signal.addEventListener("abort", this.onAbort, { once: true });
     conn.socket.setTimeout(options.readTimeoutMs);
     conn.socket.write(requestHead, "latin1");
     if (options.body === undefined) this.requestSent = true;
@@ -107,6 +114,7 @@ class UpstreamCall implements ConnectionOwner {
     if (head.status === 101) {
       // The tunnel takes the socket and these bytes; nothing here reads it any more.
       this.settled = true;
+      this.unwatch();
       this.conn.owner = undefined;
       this.conn.socket.pause();
       return this.resolve({ head, body: EMPTY, length: undefined, rest });
@@ -131,6 +139,7 @@ class UpstreamCall implements ConnectionOwner {
         const body = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
         this.settled = true;
         this.responseDone = true;
+        this.unwatch();
         this.resolve({ head, body, length: body.length, rest: EMPTY });
         return this.maybeRelease();
       }
@@ -166,6 +175,7 @@ class UpstreamCall implements ConnectionOwner {
   private finishResponse(): void {
     if (this.responseDone) return;
     this.responseDone = true;
+    this.unwatch();
     this.out?.push(null);
     this.maybeRelease();
   }
@@ -198,6 +208,17 @@ class UpstreamCall implements ConnectionOwner {
       return this.rejectWith(new TcpkitError("ERR_TIMEOUT", message));
     }
     if (!this.responseDone) this.cut(message);
+  }
+
+  /** The client's exchange ended first: nobody wants the response any more. */
+  private aborted(): void {
+    const why = `client gone: ${String((this.options.signal.reason as Error | undefined)?.message)}`;
+    if (!this.settled) return this.rejectWith(new TcpkitError("ERR_CONNECTION_CLOSED", why));
+    if (!this.responseDone) this.cut(why);
+  }
+
+  private unwatch(): void {
+    this.options.signal.removeEventListener("abort", this.onAbort);
   }
 
   onDrain(): void {
@@ -243,6 +264,7 @@ class UpstreamCall implements ConnectionOwner {
   /** The response began but cannot end well: its stream errors, the client's connection is cut. */
   private cut(message: string): void {
     this.responseDone = true;
+    this.unwatch();
     this.conn.owner = undefined;
     this.conn.destroy();
     this.out?.destroy(new TcpkitError("ERR_CONNECTION_CLOSED", message));
@@ -251,6 +273,7 @@ class UpstreamCall implements ConnectionOwner {
   private rejectWith(err: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.unwatch();
     this.conn.owner = undefined;
     this.conn.destroy();
     this.reject(err);

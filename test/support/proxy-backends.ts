@@ -16,6 +16,8 @@ export interface Backend {
   connections: number;
   /** Bytes /flood has handed to its socket so far. */
   flooded: number;
+  /** /events responses whose connection closed before the response ended (the proxy let go). */
+  eventsCut: number;
   /** Requests seen with an Upgrade, and the last WebSocket's closing. */
   wsClosed: Promise<void>;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startBackend(tls?: { cert: string; key: string }): Promise
     port: 0,
     connections: 0,
     flooded: 0,
+    eventsCut: 0,
     wsClosed: new Promise((r) => (resolveWsClosed = r)),
     close: () =>
       new Promise<void>((resolve) => {
@@ -91,7 +94,10 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Backend):
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     res.write("data: one\n\n");
     const timer = setTimeout(() => res.end("data: last\n\n"), ms);
-    res.on("close", () => clearTimeout(timer));
+    res.on("close", () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) state.eventsCut++;
+    });
     return;
   }
   if (path.endsWith("/big")) {
