@@ -49,6 +49,8 @@ export const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+/** The default read timeout (nginx's proxy_read_timeout). */
+const READ_TIMEOUT_MS = 60_000;
 
 /** The proxy handler for `options.routes`. */
 export function reverseProxy(options: ReverseProxyOptions): Handler {
@@ -58,6 +60,7 @@ export function reverseProxy(options: ReverseProxyOptions): Handler {
       ? {}
       : { connectTimeoutMs: options.connectTimeoutMs }),
     ...(options.trust === undefined ? {} : { trust: options.trust }),
+    readTimeoutMs: options.readTimeoutMs ?? READ_TIMEOUT_MS,
   });
   let poolWatched = false;
   return withMethods(PROXY_METHODS, (head, context, next) => {
@@ -115,13 +118,14 @@ async function forward(
   for (let attempt = 0; ; attempt++) {
     try {
       if (context.signal.aborted) throw context.signal.reason;
-      conn = await pool.acquire(route.upstream, route.origin, context.signal);
+      conn =
+        pool.take(route.origin) ?? (await pool.dial(route.upstream, route.origin, context.signal));
       const reused = conn.reused;
       try {
         response = await callUpstream(conn, head.method, requestHead, {
           body,
           chunked: framing === "chunked",
-          readTimeoutMs: options.readTimeoutMs ?? 60_000,
+          readTimeoutMs: options.readTimeoutMs ?? READ_TIMEOUT_MS,
           onInterim: (h) =>
             context.sendInterim(
               h.status,

@@ -84,7 +84,7 @@ class UpstreamCall implements ConnectionOwner {
   ) {
     conn.owner = this;
     options.signal.addEventListener("abort", this.onAbort, { once: true });
-    conn.socket.setTimeout(options.readTimeoutMs);
+    conn.watch(options.readTimeoutMs);
     conn.socket.write(requestHead, "latin1");
     if (options.body === undefined) this.requestSent = true;
     else this.pumpBody(options.body);
@@ -230,6 +230,7 @@ class UpstreamCall implements ConnectionOwner {
     const chunked = this.options.chunked;
     body.on("data", (chunk: Buffer) => {
       if (this.conn.closed) return;
+      this.conn.heard = true;
       let ok: boolean;
       if (chunked) {
         // every piece is written whatever write() returns: false only asks to pause after it
