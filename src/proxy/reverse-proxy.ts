@@ -117,7 +117,6 @@ async function forward(
   let response: UpstreamResponse;
   for (let attempt = 0; ; attempt++) {
     try {
-      if (context.signal.aborted) throw context.signal.reason;
       conn =
         pool.take(route.origin) ?? (await pool.dial(route.upstream, route.origin, context.signal));
       const reused = conn.reused;
@@ -132,7 +131,7 @@ async function forward(
               downstreamHeaders(h.fields, (v) => v),
             ),
           onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
-          signal: context.signal,
+          clientSignal: () => context.signal,
         });
       } catch (err) {
         if (err instanceof NoResponseError && reused && canRetry && attempt === 0) continue;

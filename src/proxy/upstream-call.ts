@@ -40,10 +40,13 @@ export interface CallOptions {
   /** The connection may carry another request: its response ended cleanly. */
   readonly onReusable: (conn: UpstreamConnection) => void;
   /**
-   * The client's exchange: when it aborts (the client went away, or sent its FIN) before the
-   * response ended, the call stops and the connection is closed, never pooled mid-response.
+   * The client's exchange signal: when it aborts (the client went away) before the response
+   * head came, the call stops and the connection is closed. Asked for only once the head is
+   * slow to come (at the pool's first sweep after the request went out): an AbortController
+   * and its listener per request cost more than the rest of a quick exchange's bookkeeping.
+   * (Once the response streams, the server destroys its stream when the client goes.)
    */
-  readonly signal: AbortSignal;
+  readonly clientSignal: () => AbortSignal;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -73,6 +76,8 @@ class UpstreamCall implements ConnectionOwner {
   private reusable = true;
   private settled = false;
   private readonly onAbort = (): void => this.aborted();
+  /** The client's signal, once asked for. */
+  private signal: AbortSignal | undefined;
 
   constructor(
     private readonly conn: UpstreamConnection,
@@ -83,7 +88,6 @@ class UpstreamCall implements ConnectionOwner {
     private readonly reject: (err: Error) => void,
   ) {
     conn.owner = this;
-    options.signal.addEventListener("abort", this.onAbort, { once: true });
     conn.watch(options.readTimeoutMs);
     conn.socket.write(requestHead, "latin1");
     if (options.body === undefined) this.requestSent = true;
@@ -211,14 +215,23 @@ class UpstreamCall implements ConnectionOwner {
   }
 
   /** The client's exchange ended first: nobody wants the response any more. */
+  /** The pool's sweep: the head is slow to come, so the client's leaving is worth hearing. */
+  onSweep(): void {
+    if (this.settled || this.signal !== undefined) return;
+    const signal = (this.signal = this.options.clientSignal());
+    if (signal.aborted) return this.aborted();
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
   private aborted(): void {
-    const why = `client gone: ${String((this.options.signal.reason as Error | undefined)?.message)}`;
+    const reason = (this.signal as AbortSignal).reason as Error | undefined;
+    const why = `client gone: ${String(reason?.message)}`;
     if (!this.settled) return this.rejectWith(new TcpkitError("ERR_CONNECTION_CLOSED", why));
     if (!this.responseDone) this.cut(why);
   }
 
   private unwatch(): void {
-    this.options.signal.removeEventListener("abort", this.onAbort);
+    this.signal?.removeEventListener("abort", this.onAbort);
   }
 
   onDrain(): void {

@@ -19,6 +19,8 @@ export interface ConnectionOwner {
   onEnd(err: Error | undefined): void;
   onTimeout(): void;
   onDrain(): void;
+  /** Each sweep of the pool while the connection is watched (see UpstreamConnection.watch). */
+  onSweep?(): void;
 }
 
 /** One socket to a back end, its listeners attached once and dispatched to its owner. */
@@ -79,6 +81,7 @@ export class UpstreamConnection {
   sweep(tickMs: number): boolean {
     if (this.closed || this.detached) return false;
     if (this.silenceMs === 0) return true;
+    this.owner?.onSweep?.();
     if (this.heard) {
       this.heard = false;
       this.silentFor = 0;

@@ -295,7 +295,7 @@ describe("tcpkit serve --proxy: connecting, and streams", () => {
     assert.doesNotMatch(atFirst, /data: last/);
   });
 
-  it("lets the back end go when the client half-closes or closes during a streamed response", async () => {
+  it("lets the back end go when the client half-closes or closes during a streamed response, or leaves before its head", async () => {
     // The back end writes its first event and would write its last one only after 20 s. The
     // client's FIN (a half-close, or a close: the same until a write fails) ends the exchange,
     // as in nginx and Go's ReverseProxy: the back end's connection is closed, never pooled with
@@ -317,6 +317,16 @@ describe("tcpkit serve --proxy: connecting, and streams", () => {
       await closed;
       assert.doesNotMatch(seen, /\r\n0\r\n\r\n$/, `${how}: a complete-looking response`);
     }
+    // A client that goes away (a reset) before the head: the back end's connection is closed
+    // too, not after --proxy-timeout (30 s here). (A FIN alone before the head is a
+    // half-close: the answer is still sent to the client when it comes.)
+    const hangsBefore = back.hangsLetGo;
+    const sock = await openSocket(s.port);
+    sock.write(`GET /api/hang HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`);
+    await sleep(300);
+    sock.resetAndDestroy();
+    for (const t0 = Date.now(); back.hangsLetGo === hangsBefore; await sleep(10))
+      assert.ok(Date.now() - t0 < 10_000, "the back end still waited after 10 s");
     // Whatever connections the pool holds carry no leftover of a cut response.
     for (let i = 0; i < 3; i++) {
       const r = await curl(["-i", `http://127.0.0.1:${s.port}/api/after`]);

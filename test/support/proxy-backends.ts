@@ -18,6 +18,8 @@ export interface Backend {
   flooded: number;
   /** /events responses whose connection closed before the response ended (the proxy let go). */
   eventsCut: number;
+  /** /hang requests whose connection closed (nobody waits for their answer any more). */
+  hangsLetGo: number;
   /** Requests seen with an Upgrade, and the last WebSocket's closing. */
   wsClosed: Promise<void>;
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startBackend(tls?: { cert: string; key: string }): Promise
     connections: 0,
     flooded: 0,
     eventsCut: 0,
+    hangsLetGo: 0,
     wsClosed: new Promise((r) => (resolveWsClosed = r)),
     close: () =>
       new Promise<void>((resolve) => {
@@ -68,7 +71,10 @@ export async function startBackend(tls?: { cert: string; key: string }): Promise
 async function route(req: IncomingMessage, res: ServerResponse, state: Backend): Promise<void> {
   const url = req.url ?? "/";
   const path = url.replace(/\?.*/, "");
-  if (path.endsWith("/hang")) return; // never answers
+  if (path.endsWith("/hang")) {
+    res.on("close", () => state.hangsLetGo++);
+    return; // never answers
+  }
   const hash = createHash("sha256");
   let bytes = 0;
   for await (const chunk of req) {
