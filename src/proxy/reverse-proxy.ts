@@ -175,8 +175,11 @@ async function forward(
   const bodyAllowed = rh.status >= 200 && rh.status !== 204 && rh.status !== 304;
   if (!bodyAllowed) return { status: rh.status, headers, body: { kind: "none" } };
   const stream = response.body;
+  // A body that came whole with the head goes out with the server's head in one write. As one
+  // segment, not as bytes: each back-end body is seen once, and the server's prebuilt cache of
+  // repeated bodies (a WeakMap entry per new body) would only cost here.
   if (Buffer.isBuffer(stream))
-    return { status: rh.status, headers, body: { kind: "bytes", bytes: stream } };
+    return { status: rh.status, headers, body: { kind: "segments", segments: [stream] } };
   // A client that sends its FIN (gone, or half-closed: the same until a write fails) stops the
   // back end's response, as nginx does: its connection is closed, never pooled mid-response.
   const untilClientEnds = true;
