@@ -214,7 +214,6 @@ class UpstreamCall implements ConnectionOwner {
     if (!this.responseDone) this.cut(message);
   }
 
-  /** The client's exchange ended first: nobody wants the response any more. */
   /** The pool's sweep: the head is slow to come, so the client's leaving is worth hearing. */
   onSweep(): void {
     if (this.settled || this.signal !== undefined) return;
@@ -223,6 +222,7 @@ class UpstreamCall implements ConnectionOwner {
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
 
+  /** The client's exchange ended first: nobody wants the response any more. */
   private aborted(): void {
     const reason = (this.signal as AbortSignal).reason as Error | undefined;
     const why = `client gone: ${String(reason?.message)}`;
