@@ -190,11 +190,12 @@ for m in t:
 });
 
 describe("tcpkit serve --archive: memory", () => {
-  it("the server's RSS grew by less than 32 MiB (Bun: 64) over the 5 GiB zip and tar and 70,000 files", () => {
+  it("the server's RSS grew by less than 32 MiB (Bun: 64) over the 5 GiB zip and tar and 70,000 files", (t) => {
     assert.ok(peak > 0);
     const grown = peak - baseline;
+    t.diagnostic(`grew by ${(grown / MiB).toFixed(1)} MiB on ${CLI_RUNTIME_NAME}`);
     // Bun's collector cannot be asked for early young-generation collections (runtime-tuning.ts):
-    // 47 MiB measured there, so its bound is 64 MiB; Node's is the 32 MiB asked for.
+    // 37-40 MiB measured there (2026-12-04), so its bound is 64 MiB; Node's is the 32 MiB asked for.
     const bound = CLI_RUNTIME_NAME === "bun" ? 64 * MiB : 32 * MiB;
     assert.ok(grown < bound, `grew by ${(grown / MiB).toFixed(1)} MiB on ${CLI_RUNTIME_NAME}`);
   });
