@@ -7,6 +7,7 @@
  */
 import { Readable } from "node:stream";
 import { createGzip, crc32 } from "node:zlib";
+import type { ServePolicy } from "../static/served-entry.js";
 import type { WalkEntry } from "./folder-walk.js";
 import { readStableFile } from "./stable-file.js";
 import { tarEnd, tarHeader, tarPadding } from "./tar-format.js";
@@ -23,17 +24,20 @@ const ZERO_BLOCK = Buffer.alloc(512);
 const GATHER_BYTES = 64 * 1024;
 
 /**
- * The archive of `members` as a stream. A failure (a file changed, a folder unreadable) errors
- * the stream, which makes the server end the response short (never a complete-looking archive),
- * and is reported once to `onError`. `signal` (the client left) stops the walk.
+ * The archive of `members` (walked under `policy`) as a stream. A failure (a file changed, a
+ * folder unreadable) errors the stream, which makes the server end the response short (never a
+ * complete-looking archive), and is reported once to `onError`. `signal` (the client left) stops
+ * the walk.
  */
 export function archiveStream(
   format: ArchiveFormat,
   members: AsyncGenerator<WalkEntry>,
+  policy: ServePolicy,
   signal: AbortSignal,
   onError: (err: unknown) => void,
 ): Readable {
-  const pieces = format === "zip" ? zipPieces(members, signal) : tarPieces(members, signal);
+  const pieces =
+    format === "zip" ? zipPieces(members, policy, signal) : tarPieces(members, policy, signal);
   const raw = Readable.from(gather(pieces), { objectMode: false, highWaterMark: GATHER_BYTES });
   raw.once("error", onError);
   if (format !== "tgz") return raw;
@@ -46,6 +50,7 @@ export function archiveStream(
 
 async function* tarPieces(
   members: AsyncGenerator<WalkEntry>,
+  policy: ServePolicy,
   signal: AbortSignal,
 ): AsyncGenerator<Buffer> {
   for await (const m of members) {
@@ -59,7 +64,7 @@ async function* tarPieces(
       mtimeMs: m.stats.mtimeMs,
     });
     if (m.kind === "folder") continue;
-    yield* readStableFile(m.realPath, m.stats, m.name);
+    yield* readStableFile(m.realPath, m.stats, m.name, policy);
     const pad = tarPadding(size);
     if (pad > 0) yield ZERO_BLOCK.subarray(0, pad);
   }
@@ -68,6 +73,7 @@ async function* tarPieces(
 
 async function* zipPieces(
   members: AsyncGenerator<WalkEntry>,
+  policy: ServePolicy,
   signal: AbortSignal,
 ): AsyncGenerator<Buffer> {
   const directory = new Spool();
@@ -89,7 +95,7 @@ async function* zipPieces(
     yield head;
     let crc = 0;
     if (m.kind === "file") {
-      for await (const chunk of readStableFile(m.realPath, m.stats, m.name)) {
+      for await (const chunk of readStableFile(m.realPath, m.stats, m.name, policy)) {
         crc = crc32(chunk, crc);
         offset += chunk.length;
         yield chunk;

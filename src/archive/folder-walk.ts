@@ -8,7 +8,8 @@
  */
 import type { Stats } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { join, sep } from "node:path";
+import { servesName, servesRealPath, type ServePolicy } from "../static/served-entry.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
 /** One member: its archive name ("site/a/b.txt", "site/a/"), where it is, and its stat. */
@@ -20,12 +21,7 @@ export interface WalkEntry {
 }
 
 /** What decides which names a folder archive holds (serveStatic's settings). */
-export interface WalkPolicy {
-  /** The served root's real path. */
-  readonly realRoot: string;
-  readonly dotfiles: boolean;
-  readonly followSymlinks: boolean;
-}
+export type WalkPolicy = ServePolicy;
 
 /** One folder being walked: its names and how far the walk has come. */
 interface Frame {
@@ -92,14 +88,14 @@ async function frame(realPath: string, name: string, stats: Stats): Promise<Fram
  */
 async function member(path: string, policy: WalkPolicy): Promise<[string, Stats] | undefined> {
   const name = path.slice(path.lastIndexOf(sep) + 1);
-  if ((name.startsWith(".") && !policy.dotfiles) || UNSERVABLE.test(name)) return undefined;
+  if (!servesName(name, policy)) return undefined;
   let real = path;
   let stats: Stats;
   try {
     stats = await lstat(path);
     if (stats.isSymbolicLink()) {
       real = await realpath(path);
-      if (!isServed(real, policy)) return undefined;
+      if (!servesRealPath(real, policy)) return undefined;
       stats = await stat(real);
     }
   } catch {
@@ -107,21 +103,6 @@ async function member(path: string, policy: WalkPolicy): Promise<[string, Stats]
   }
   return stats.isFile() || stats.isDirectory() ? [real, stats] : undefined;
 }
-
-/**
- * Whether serveStatic serves what is at `real` (a real path): inside the root and without a
- * dot-named component unless dotfiles are allowed; outside only with followSymlinks.
- */
-export function isServed(real: string, policy: WalkPolicy): boolean {
-  const rel = relative(policy.realRoot, real);
-  const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
-  if (outside) return policy.followSymlinks;
-  return policy.dotfiles || !rel.split(sep).some((p) => p.startsWith("."));
-}
-
-/** Names serveStatic refuses in a URL (control characters, backslash): not archived either. */
-// eslint-disable-next-line no-control-regex
-const UNSERVABLE = /[\x00-\x1f\x7f\\]/;
 
 function identityOf(s: Stats): string {
   return `${s.dev}:${s.ino}`;

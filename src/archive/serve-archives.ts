@@ -18,7 +18,8 @@ import type { ListingExtra } from "../static/serve-static.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { ARCHIVE_FORMATS, archiveStream, type ArchiveFormat } from "./archive-stream.js";
 import { attachmentDisposition } from "./content-disposition.js";
-import { isServed, walkFolder, type WalkPolicy } from "./folder-walk.js";
+import { servesRealPath } from "../static/served-entry.js";
+import { walkFolder, type WalkPolicy } from "./folder-walk.js";
 
 /** Options of serveArchives: give it serveStatic's, so both agree on what is served. */
 export interface ServeArchivesOptions {
@@ -93,7 +94,10 @@ export function serveArchives(root: string, options: ServeArchivesOptions = {}):
         `Content-Type: ${MEDIA_TYPE[format]}\r\n` +
         `Content-Disposition: ${attachmentDisposition(name.slice(0, -1) + SUFFIX[format])}\r\n` +
         `Cache-Control: no-store\r\n${siteHeaders}`,
-      body: { kind: "stream", stream: archiveStream(format, members, context.signal, report) },
+      body: {
+        kind: "stream",
+        stream: archiveStream(format, members, policy, context.signal, report),
+      },
     };
   };
   const handler: Handler = (head, context, next) => {
@@ -126,7 +130,7 @@ export function archiveParameter(query: string): string | undefined {
 async function servedFolder(candidate: string, policy: WalkPolicy): Promise<string | undefined> {
   try {
     const real = await realpath(candidate);
-    if (!isServed(real, policy)) return undefined;
+    if (!servesRealPath(real, policy)) return undefined;
     return (await stat(real)).isDirectory() ? real : undefined;
   } catch {
     return undefined;

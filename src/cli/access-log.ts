@@ -10,6 +10,11 @@
  * must not grow the server's memory: past MAX_QUEUED_BYTES waiting in the stream, lines are
  * dropped and counted, and one line on stderr gives the count when the reader catches up (or at
  * exit), at most once a minute.
+ *
+ * What waits in a stream is counted here, from the write callbacks, as well as read from
+ * writableLength: Bun's process.stdout on a pipe reports writableLength 0 however much it holds
+ * (its write returns false and calls back once the pipe took the bytes, as Node's does), so
+ * writableLength alone let a stalled reader grow Bun's memory without a line ever dropped.
  */
 import type { ExchangeRecord } from "../http/server/exchange-record.js";
 import { errorLine } from "./error-line.js";
@@ -36,8 +41,12 @@ export interface AccessLog {
 
 /** Where log lines go: a stream such as process.stdout, or anything with `write`. */
 export interface LogSink {
-  write(text: string): unknown;
-  /** Bytes written but not yet taken by the reader (streams have it). */
+  /**
+   * Writes `text`. A stream (a sink with writableLength) calls `done` once the reader has taken
+   * it; any other sink writes synchronously and need not call it.
+   */
+  write(text: string, done?: (err?: Error | null) => void): unknown;
+  /** Bytes written but not yet taken by the reader (streams have it; Bun's stdout says 0). */
   readonly writableLength?: number;
   /** Streams report a failed write (EPIPE when the reader of a pipe has gone) as 'error'. */
   on?(event: "error", listener: (err: Error) => void): unknown;
@@ -62,6 +71,9 @@ export function createAccessLog(
   let reportedAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let broken = false;
+  /** Bytes handed to a stream whose write has not called back yet. */
+  let inFlight = 0;
+  const isStream = out.writableLength !== undefined;
   out.on?.("error", (err: Error) => {
     if (broken) return;
     broken = true;
@@ -73,24 +85,33 @@ export function createAccessLog(
     warn(errorLine(`access log: ${dropped} lines dropped: its reader did not keep up`));
     dropped = 0;
   };
-  /** Hands `text` (`n` lines) to the stream, or drops it while the reader is too far behind. */
-  const send = (text: string, n: number): void => {
-    if ((out.writableLength ?? 0) > MAX_QUEUED_BYTES) {
+  /**
+   * Hands `text` (`bytes` in UTF-8, `n` lines) to the stream, or drops it while the reader is too
+   * far behind.
+   */
+  const send = (text: string, bytes: number, n: number): void => {
+    if (Math.max(out.writableLength ?? 0, inFlight) > MAX_QUEUED_BYTES) {
       dropped += n;
       return;
     }
     if (dropped > 0 && Date.now() - reportedAt >= REPORT_EVERY_MS) reportDropped();
-    out.write(text);
+    if (!isStream) {
+      out.write(text);
+      return;
+    }
+    inFlight += bytes;
+    out.write(text, () => (inFlight -= bytes));
   };
   const flush = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (used === 0 || broken) return;
     const text = buffer.toString("utf8", 0, used);
+    const bytes = used;
     const n = lines;
     used = 0;
     lines = 0;
-    send(text, n);
+    send(text, bytes, n);
   };
   // The reader caught up: the count now, not only with the next line logged.
   out.on?.("drain", () => {
@@ -109,7 +130,7 @@ export function createAccessLog(
       // UTF-8 takes at most 3 bytes per UTF-16 unit: flush first unless the line surely fits.
       if (used + line.length * 3 > FLUSH_BYTES) flush();
       if (line.length * 3 > FLUSH_BYTES) {
-        send(line, 1);
+        send(line, Buffer.byteLength(line), 1);
         return;
       }
       used += buffer.write(line, used, "utf8");

@@ -7,7 +7,7 @@
  */
 import { close, fstat, read, type Stats } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type { FileRange } from "../http/types.js";
 import {
@@ -21,6 +21,7 @@ import { statusForFileError } from "../http/error-plan.js";
 import type { CompressJob } from "./compress-queue.js";
 import type { FileErrorReporter } from "./file-error-log.js";
 import { mediaTypeFor } from "./media-type.js";
+import { servesRealPath, type ServePolicy } from "./served-entry.js";
 import { TurnStat } from "./turn-stat.js";
 
 /** Files up to this size are kept in memory and sent from there (one write with the head). */
@@ -34,7 +35,13 @@ export const TABLE_MAX_ENTRIES = 10_000;
 export interface FileEntry {
   /** The URL path (decoded segments joined by "/") this entry is cached under. */
   readonly cacheKey: string;
+  /** The root joined with the URL's segments: the name the URL gives the file (lookupAt's candidate). */
+  readonly candidate: string;
+  /** Where the file was when the entry was built (symlinks resolved); reopened from here. */
   readonly realPath: string;
+  /** The file's device and inode: what a reopened descriptor must be to send this entry's bytes. */
+  readonly dev: number;
+  readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
   /** Strong entity-tag from size, mtime and inode (RFC 9110 §8.8.3). */
@@ -75,11 +82,7 @@ export type Lookup =
   | { readonly kind: "forbidden" }
   | { readonly kind: "error" };
 
-export interface FileTableOptions {
-  /** The root's real path (symlinks resolved). */
-  readonly realRoot: string;
-  readonly followSymlinks: boolean;
-  readonly dotfiles: boolean;
+export interface FileTableOptions extends ServePolicy {
   /** Header lines the file named so carries (Cache-Control, CORS, --header), prebuilt. */
   readonly siteHeadersFor: (fileName: string) => string;
   /** Told of each lookup or open that answers 403 or 500. */
@@ -210,7 +213,7 @@ export class FileTable {
     try {
       if (!this.#allowed(opened.realPath)) return MISSING;
       const name = segments[segments.length - 1] ?? "";
-      const entry = await this.#buildEntry(cacheKey, opened, name);
+      const entry = await this.#buildEntry(cacheKey, candidate, opened, name);
       this.#remember(cacheKey, entry);
       return entry.found;
     } catch (err) {
@@ -220,30 +223,72 @@ export class FileTable {
     }
   }
 
-  /** A real path may be served: beneath the root (or symlinks followed), and no hidden part. */
+  /** A real path may be served (served-entry.ts). */
   #allowed(real: string): boolean {
-    const rel = relative(this.#options.realRoot, real);
-    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
-    if (outside) return this.#options.followSymlinks;
-    return this.#options.dotfiles || !rel.split(sep).some((p) => p.startsWith("."));
+    return servesRealPath(real, this.#options);
   }
 
   /**
    * Opens an entry's file to send it, with the same check as when the entry was built: the
-   * path may have been swapped since (a cached entry never sends what now lies outside).
+   * path may have been swapped since (a cached entry never sends what now lies outside), and the
+   * descriptor must be the entry's file (device and inode), so the bytes are those the head
+   * describes.
+   *
+   * The entry's realPath can have gone stale while the URL still names the same file: a folder
+   * renamed while the entry was built leaves the file's former folder name in it. The kernel
+   * names an opened file by where it is when asked (open-beneath.ts), and Bun's realpath answers
+   * that way too, so a folder exchanged with a symlink (renameat2) mid-build left realPath going
+   * through what is now the symlink: the fast path still matched the URL's stat, and every send
+   * was refused as outside the root, a 404 for good on Bun (1 in 8 three-second swap loops),
+   * possible on Node. So a refused or mismatched open forgets the entry and looks the URL's name
+   * up again once, sending only if that leads, beneath the root, to the same file.
    */
   openEntry(entry: FileEntry, done: (err: NodeJS.ErrnoException | null, fd: number) => void): void {
-    openBeneath(this.#options.realRoot, entry.realPath, this.#openOptions, (err, opened) => {
-      if (err !== null) {
-        const status = statusForFileError(err);
-        if (status !== 404) this.#options.onError?.(status, entry.realPath, err);
+    const report = (err: NodeJS.ErrnoException, path: string): void => {
+      const status = statusForFileError(err);
+      if (status !== 404) this.#options.onError?.(status, path, err);
+      done(err, -1);
+    };
+    this.#openSame(entry, entry.realPath, (err, fd) => {
+      if (err === null) return done(null, fd);
+      if (statusForFileError(err) !== 404) return report(err, entry.realPath);
+      if (this.#entries.get(entry.cacheKey) === entry) this.#forget(entry.cacheKey, entry);
+      realpath(entry.candidate).then(
+        (real) => {
+          if (real === entry.realPath || !this.#allowed(real)) return report(err, entry.realPath);
+          this.#openSame(entry, real, (again, fd2) =>
+            again === null ? done(null, fd2) : report(again, real),
+          );
+        },
+        () => report(err, entry.realPath),
+      );
+    });
+  }
+
+  /** Opens `path` beneath the root; the descriptor only if it is `entry`'s file, served. */
+  #openSame(
+    entry: FileEntry,
+    path: string,
+    done: (err: NodeJS.ErrnoException | null, fd: number) => void,
+  ): void {
+    openBeneath(this.#options.realRoot, path, this.#openOptions, (err, opened) => {
+      if (err !== null) return done(err, -1);
+      const o = opened as OpenedBeneath;
+      if (o.stat.ino === entry.ino && o.stat.dev === entry.dev && this.#allowed(o.realPath)) {
+        return done(null, o.fd);
       }
-      done(err, opened?.fd ?? -1);
+      close(o.fd, ignore);
+      done(notSameFile(), -1);
     });
   }
 
   /** Builds an entry from an opened file; small files are read from it so bytes and stat agree. */
-  async #buildEntry(cacheKey: string, opened: OpenedBeneath, name: string): Promise<FileEntry> {
+  async #buildEntry(
+    cacheKey: string,
+    candidate: string,
+    opened: OpenedBeneath,
+    name: string,
+  ): Promise<FileEntry> {
     let bytes: Buffer | undefined;
     let final = opened.stat;
     if (final.size <= SMALL_FILE_BYTES) {
@@ -262,7 +307,10 @@ export class FileTable {
       siteHeaders;
     const entry: Omit<FileEntry, "found"> & { found?: FileEntry["found"] } = {
       cacheKey,
+      candidate,
       realPath: real,
+      dev: final.dev,
+      ino: final.ino,
       size: final.size,
       mtimeMs: final.mtimeMs,
       etag,
@@ -349,6 +397,12 @@ const readAt = (fd: number, buf: Buffer, off: number): Promise<number> =>
   );
 const fstatAsync = promisify(fstat);
 const closeFd = (fd: number): Promise<void> => new Promise((resolve) => close(fd, () => resolve()));
+function ignore(): void {}
+
+/** The path now leads to another file than the entry's: "not found" to a client. */
+function notSameFile(): NodeJS.ErrnoException {
+  return Object.assign(new Error("refused: no longer the entry's file"), { code: "ENOENT" });
+}
 
 /**
  * `"size-mtime-inode"` in base 36. Strong: a file rewritten with the same size within the same

@@ -11,8 +11,8 @@
 import { closeSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { openBeneathAsync } from "../util/open-beneath.js";
-import { isAbsolute, join, relative, sep } from "node:path";
-import { isServableName } from "./resolve-path.js";
+import { join } from "node:path";
+import { servesName, servesRealPath, type ServePolicy } from "./served-entry.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -40,11 +40,7 @@ const LISTING_FRESH_MS = 1000;
 const CACHED_FOLDERS = 16;
 
 /** What the reader needs of the site's settings. */
-export interface ListingReaderOptions {
-  readonly realRoot: string;
-  readonly dotfiles: boolean;
-  readonly followSymlinks: boolean;
-}
+export type ListingReaderOptions = ServePolicy;
 
 interface Cached {
   readonly version: string;
@@ -124,8 +120,7 @@ export class ListingReader {
       const name = bytes.toString("utf8");
       // Bytes that are not UTF-8 decode to U+FFFD: the link would name another file.
       if (!Buffer.from(name, "utf8").equals(bytes)) continue;
-      if (!this.#options.dotfiles && name.startsWith(".")) continue;
-      if (isServableName(name)) names.push(name);
+      if (servesName(name, this.#options)) names.push(name);
     }
     const truncated = names.length > MAX_LISTING_ENTRIES;
     const picked = names.sort().slice(0, MAX_LISTING_ENTRIES);
@@ -147,7 +142,7 @@ export class ListingReader {
     try {
       let s = await lstat(path);
       if (s.isSymbolicLink()) {
-        if (!this.#servesTarget(await realpath(path))) return undefined;
+        if (!servesRealPath(await realpath(path), this.#options)) return undefined;
         s = await stat(path);
       }
       if (!s.isDirectory() && !s.isFile()) return undefined;
@@ -156,13 +151,5 @@ export class ListingReader {
       // Gone, dangling or unreadable since readdir: not listed.
       return undefined;
     }
-  }
-
-  /** The file table's rule for where a symlink leads (file-table.ts #slowLookup). */
-  #servesTarget(real: string): boolean {
-    const rel = relative(this.#options.realRoot, real);
-    const outside = rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel);
-    if (outside) return this.#options.followSymlinks;
-    return this.#options.dotfiles || !rel.split(sep).some((p) => p.startsWith("."));
   }
 }

@@ -8,13 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { Agent, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type RunningServer, startServe } from "../support/cli.js";
-import { CLI_RUNTIME_NAME } from "../support/runtime.js";
 import { swapLoop } from "../support/swap-loop.js";
 
 let base: string;
@@ -91,34 +90,50 @@ async function hammer(
 }
 
 describe("serve: files swapped during requests (issue 18 #2)", () => {
-  // With the CLI on Bun a file inside ROOT answered 404 after the swaps: not yet understood.
-  const onBun = CLI_RUNTIME_NAME === "bun" ? "not yet met with the CLI on Bun" : false;
-  it(
-    "never sends a byte of a file outside ROOT, and the table is not poisoned",
-    { todo: onBun },
-    async () => {
-      const loop = swapLoop(join(root, "d"), join(root, "l"), 3);
-      const results = await hammer(["/d/small.txt", "/d/big.bin"], loop.done);
-      const swaps = await loop.done;
-      assert.ok(swaps > 100, `only ${swaps} swaps`);
-      assert.ok(results.length > 50, `only ${results.length} responses`);
-      const leaked = results.filter(
-        (r) => r.body.includes("O".repeat(16)) || r.body.includes("SECRET"),
-      );
-      assert.equal(leaked.length, 0, `${leaked.length} of ${results.length} carried outside bytes`);
-      assert.ok(results.some((r) => r.status === 200));
-      // The loop left d as the real folder: every later request gets the inside files.
-      for (let k = 0; k < 5; k++) {
-        const s = await fetchPath("/d/small.txt");
-        assert.equal(s.status, 200);
-        assert.deepEqual(s.body, SMALL_IN);
-        const b = await fetchPath("/d/big.bin");
-        assert.equal(b.status, 200);
-        assert.deepEqual(b.body, Buffer.alloc(BIG, "i"));
-      }
-      assert.equal((await fetchPath("/l/small.txt")).status, 404);
-    },
-  );
+  it("never sends a byte of a file outside ROOT, and the table is not poisoned", async () => {
+    const loop = swapLoop(join(root, "d"), join(root, "l"), 3);
+    const results = await hammer(["/d/small.txt", "/d/big.bin"], loop.done);
+    const swaps = await loop.done;
+    assert.ok(swaps > 100, `only ${swaps} swaps`);
+    assert.ok(results.length > 50, `only ${results.length} responses`);
+    const leaked = results.filter(
+      (r) => r.body.includes("O".repeat(16)) || r.body.includes("SECRET"),
+    );
+    assert.equal(leaked.length, 0, `${leaked.length} of ${results.length} carried outside bytes`);
+    assert.ok(results.some((r) => r.status === 200));
+    // The loop left d as the real folder: every later request gets the inside files.
+    for (let k = 0; k < 5; k++) {
+      const s = await fetchPath("/d/small.txt");
+      assert.equal(s.status, 200);
+      assert.deepEqual(s.body, SMALL_IN);
+      const b = await fetchPath("/d/big.bin");
+      assert.equal(b.status, 200);
+      assert.deepEqual(b.body, Buffer.alloc(BIG, "i"));
+    }
+    assert.equal((await fetchPath("/l/small.txt")).status, 404);
+  });
+
+  // What the swap loop above caught 1 time in 8 on Bun, made deterministic: an entry built while
+  // its folder had one name keeps that name as the place to reopen the file, while the fast path
+  // checks the URL's name. Here the URL's name (a symlink inside ROOT) keeps leading to the same
+  // file while the folder's old name becomes a symlink out of ROOT: before, the entry was refused
+  // at every send (404 for good); now the URL's name is looked up again.
+  it("serves a cached file whose folder was renamed and its old name made a symlink out", async () => {
+    mkdirSync(join(root, "real1"));
+    writeFileSync(join(root, "real1", "big.bin"), Buffer.alloc(BIG, "r"));
+    symlinkSync("real1", join(root, "alias"));
+    assert.equal((await fetchPath("/alias/big.bin")).status, 200);
+    renameSync(join(root, "real1"), join(root, "real2"));
+    symlinkSync("real2", join(root, "alias.new"));
+    renameSync(join(root, "alias.new"), join(root, "alias"));
+    symlinkSync(join(base, "outside"), join(root, "real1"));
+    for (let k = 0; k < 3; k++) {
+      const r = await fetchPath("/alias/big.bin");
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, Buffer.alloc(BIG, "r"));
+    }
+    assert.equal((await fetchPath("/real1/big.bin")).status, 404);
+  });
 
   it("never lists the names of a folder outside ROOT swapped in for a listed one", async () => {
     const loop = swapLoop(join(root, "d"), join(root, "l"), 3);

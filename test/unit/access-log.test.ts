@@ -7,6 +7,7 @@ import {
   formatCombined,
   formatCommon,
   formatJson,
+  MAX_QUEUED_BYTES,
 } from "../../src/cli/access-log.js";
 import type { ExchangeRecord } from "../../src/http/server/exchange-record.js";
 
@@ -64,6 +65,39 @@ describe("access log formats", () => {
     log.flush();
     assert.equal(writes.length, 1);
     assert.equal(writes[0]?.split("\n").length, 3);
+  });
+  it("drops lines past MAX_QUEUED_BYTES, counting its queue from the write callbacks", () => {
+    // A stalled pipe as Bun's process.stdout shows it: writableLength 0 whatever waits, each write
+    // calling back only once the reader has taken it.
+    const handed: string[] = [];
+    const pending: (() => void)[] = [];
+    let onDrain = (): void => {};
+    const sink = {
+      writableLength: 0,
+      write(text: string, done?: () => void) {
+        handed.push(text);
+        if (done !== undefined) pending.push(done);
+      },
+      on(event: "error" | "drain", listener: (err: Error) => void) {
+        if (event === "drain") onDrain = () => listener(new Error("unused"));
+      },
+    };
+    const warnings: string[] = [];
+    const log = createAccessLog("common", sink, (line) => warnings.push(line));
+    const line = formatCommon({ ...record, target: "/" + "x".repeat(8 * 1024) });
+    const n = Math.ceil((2 * MAX_QUEUED_BYTES) / line.length);
+    for (let i = 0; i < n; i++) {
+      log.write({ ...record, target: "/" + "x".repeat(8 * 1024) });
+      log.flush();
+    }
+    const bytes = handed.reduce((sum, t) => sum + Buffer.byteLength(t), 0);
+    assert.ok(bytes > MAX_QUEUED_BYTES && bytes <= MAX_QUEUED_BYTES + line.length, `${bytes}`);
+    // The reader catches up: the count is said once.
+    for (const done of pending.splice(0)) done();
+    onDrain();
+    assert.deepEqual(warnings, [
+      `tcpkit: access log: ${n - handed.length} lines dropped: its reader did not keep up\n`,
+    ]);
   });
   it("stops with one warning, and no crash, when its stream fails (EPIPE)", async () => {
     let attempts = 0;
