@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
-import { sha256File, writeSeededFile } from "./lib/servers.mjs";
+import { nginxArgv, sha256File, writeSeededFile } from "./lib/servers.mjs";
 import {
   freePort,
   settle,
@@ -78,34 +78,7 @@ for (let i = 0; i < SMALL_COUNT; i++) {
 const listFile = path.join(tmp, "urls.txt");
 
 // --- nginx --------------------------------------------------------------------------------------
-function nginxArgv(dir, port) {
-  fs.mkdirSync(dir, { recursive: true });
-  const user = process.getuid?.() === 0 ? "user root;" : "";
-  fs.writeFileSync(
-    path.join(dir, "nginx.conf"),
-    `# written by bench/get-bench.mjs
-${user}
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  default_type application/octet-stream;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  sendfile on;
-  tcp_nopush on;
-  access_log off;
-  server { listen 127.0.0.1:${port}; root ${root}; }
-}
-`,
-  );
-  return ["/usr/sbin/nginx", "-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`];
-}
+const nginxFiles = (dir, port) => nginxArgv(dir, port, { root, tag: "bench/get-bench.mjs" });
 
 // --- clients --------------------------------------------------------------------------------------
 /** G1 clients: argv for downloading URL into FILE. */
@@ -237,7 +210,7 @@ function emptyDir(dir) {
 // --- run ------------------------------------------------------------------------------------------
 const port = await freePort();
 const nginx = await startServer({
-  argv: nginxArgv(path.join(tmp, "nginx"), port),
+  argv: nginxFiles(path.join(tmp, "nginx"), port),
   cpus: SERVER_CPU,
   port,
   logFile: path.join(tmp, "nginx.log"),

@@ -13,7 +13,7 @@ import { benchArgv } from "./lib/argv.mjs";
 import { curlCheck, wrk } from "./lib/load.mjs";
 import { freePort, run, sleep, startServer, stopServer, treePids, waitQuiet } from "./lib/proc.mjs";
 import { median } from "./lib/report.mjs";
-import { makeFixture, NGINX, REPO, tcpkitServeArgs } from "./lib/servers.mjs";
+import { makeFixture, nginxArgv, REPO, tcpkitServeArgs } from "./lib/servers.mjs";
 
 const HELP = `Usage: node bench/proxy-bench.mjs [options]   (npm run bench:proxy)
 
@@ -43,48 +43,6 @@ const SERVER_CPU = "0";
 const LOAD_CPU = "1";
 const CLK_TCK = Number((await run("getconf", ["CLK_TCK"])).stdout.trim()) || 100;
 const log = (line) => process.stderr.write(`${line}\n`);
-
-/** nginx's config for `port` under `dir`: a file server (upstream undefined) or a proxy to it. */
-function nginxArgv(dir, port, { root, upstream }) {
-  fs.mkdirSync(dir, { recursive: true });
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
-    .join("\n");
-  const site =
-    upstream === undefined
-      ? `  open_file_cache max=1000 inactive=60s;
-  server { listen 127.0.0.1:${port}; root ${root}; }`
-      : `  upstream back { server 127.0.0.1:${upstream}; keepalive 32; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://back;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $proxy_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
-  }`;
-  const conf = `# written by bench/proxy-bench.mjs
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-${temps}
-  sendfile on;
-  access_log off;
-${site}
-}
-`;
-  fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
-  return [NGINX, "-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`];
-}
 
 /** CPU ticks (user + system) of a process tree, from /proc/PID/stat (fields 14 and 15). */
 function cpuTicks(root) {
@@ -122,13 +80,14 @@ const results = { nginx: [], tcpkit: [] };
 try {
   const backend = await start(
     "backend",
-    (port) => nginxArgv(`${tmp}/backend`, port, { root }),
+    (port) => nginxArgv(`${tmp}/backend`, port, { root, tag: "bench/proxy-bench.mjs" }),
     LOAD_CPU,
   );
   const proxies = [
     await start(
       "nginx",
-      (port) => nginxArgv(`${tmp}/nginx`, port, { upstream: backend.port }),
+      (port) =>
+        nginxArgv(`${tmp}/nginx`, port, { upstream: backend.port, tag: "bench/proxy-bench.mjs" }),
       SERVER_CPU,
     ),
     await start(

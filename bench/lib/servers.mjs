@@ -62,10 +62,40 @@ export function sha256File(file) {
   return hash.digest("hex");
 }
 
-/** Writes nginx's config for `port` under `dir` (1 worker by default, sendfile on, no access log). */
-function nginxArgv(dir, root, port, { workers = "1", accessLog = false } = {}) {
+/**
+ * Writes an nginx config under `dir` (its pid, logs and temp paths live there) and returns the
+ * command line that runs it: 1 worker by default, no access log, sendfile, and either a file
+ * server of `root` or, with `upstream` (a port on 127.0.0.1), a reverse proxy to it the way
+ * issue 15 compares (HTTP/1.1 to the back end, an `upstream` keep-alive pool of `keepalive`,
+ * Host, X-Forwarded-For and -Proto set). The one writer for every benchmark that runs nginx.
+ */
+export function nginxArgv(
+  dir,
+  port,
+  { root, upstream, keepalive = 32, workers = "1", accessLog = false, tag = "bench" },
+) {
   fs.mkdirSync(dir, { recursive: true });
-  const conf = `# written by bench/http-bench.mjs
+  const site =
+    upstream === undefined
+      ? `  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    index index.html;
+  }`
+      : `  upstream back { server 127.0.0.1:${upstream}; keepalive ${keepalive}; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://back;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $proxy_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }`;
+  const conf = `# written by ${tag}
+${process.getuid?.() === 0 ? "user root;" : ""}
 worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
@@ -87,16 +117,16 @@ http {
   # keepalive_requests stays at nginx's default, 1,000, the same as tcpkit's
   # --max-requests-per-connection default
   ${accessLog ? `access_log ${dir}/access.log;` : "access_log off;"}
-  server {
-    listen 127.0.0.1:${port};
-    root ${root};
-    index index.html;
-  }
+${site}
 }
 `;
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return [NGINX, "-p", dir, "-e", `${dir}/error.log`, "-c", `${dir}/nginx.conf`];
 }
+
+/** nginx serving `root` for the HTTP benchmark's rows. */
+const nginxFiles = (dir, root, port, options = {}) =>
+  nginxArgv(dir, port, { root, tag: "bench/http-bench.mjs", ...options });
 
 const tcpkitCli = path.join(REPO, "bin", "tcpkit.js");
 /** `bin/tcpkit.js serve ROOT` on 127.0.0.1:PORT, without the node executable in front. */
@@ -125,7 +155,7 @@ export const SERVERS = [
     what: "nginx 1 worker, sendfile, no access log",
     runs: "native",
     files: true,
-    argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
+    argv: (ctx, port) => nginxFiles(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
   },
   {
     name: "tcpkit",
@@ -232,13 +262,13 @@ export const SCALING = [
   {
     name: "nginx-1w",
     runs: "native",
-    argv: (ctx, port) => nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
+    argv: (ctx, port) => nginxFiles(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port),
   },
   {
     name: "nginx-auto",
     runs: "native",
     argv: (ctx, port) =>
-      nginxArgv(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port, { workers: "auto" }),
+      nginxFiles(path.join(ctx.tmp, `nginx-${port}`), ctx.root, port, { workers: "auto" }),
   },
   {
     name: "tcpkit-1w",

@@ -32,6 +32,7 @@ export type ResponseHeadResult =
   | { readonly kind: "error"; readonly message: string };
 
 const NEED_MORE: ResponseHeadResult = { kind: "need-more" };
+const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -53,6 +54,21 @@ export class ResponseHeadParser {
   /** Feeds the next bytes from the connection. */
   push(chunk: Buffer): ResponseHeadResult {
     if (this.done) return { kind: "error", message: "response head parser reused" };
+    // The usual case, a whole head in the first read: found with one native search, not a loop
+    // over its bytes. A head that parses this way has no bare CR or LF (every line is checked),
+    // so its first CRLFCRLF is where the byte scan below would end it too; anything else (bare
+    // line ends, errors) is left to the byte scan, which has the last word.
+    if (this.size === 0) {
+      const end = chunk.indexOf(HEAD_END);
+      if (end >= 0 && end + 4 <= this.maxBytes) {
+        const raw = chunk.toString("latin1", 0, end + 4);
+        const result = parseLines(raw.slice(0, end).split("\r\n"), raw, chunk.subarray(end + 4));
+        if (result.kind === "head") {
+          this.done = true;
+          return result;
+        }
+      }
+    }
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i] as number;
       if (this.size + i + 1 > this.maxBytes)
@@ -95,6 +111,11 @@ function parseHead(raw: string, rest: Buffer): ResponseHeadResult {
   const lines = raw.split("\n").map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line));
   // The last two entries are the blank line's "" and the empty tail after its LF.
   lines.length -= 2;
+  return parseLines(lines, raw, rest);
+}
+
+/** The head from its lines (terminators and the blank line removed). */
+function parseLines(lines: string[], raw: string, rest: Buffer): ResponseHeadResult {
   const statusLine = lines[0] ?? "";
   if (statusLine === "") return { kind: "error", message: "empty line instead of a status line" };
   const match = STATUS_LINE.exec(statusLine);
@@ -110,7 +131,7 @@ function parseHead(raw: string, rest: Buffer): ResponseHeadResult {
   }
   const reason = match[4] ?? "";
   if (hasControlBytes(reason)) return { kind: "error", message: "control bytes in reason phrase" };
-  const fields = parseFieldLines(lines.slice(1));
+  const fields = parseFieldLines(lines, 1);
   if (typeof fields === "string") return { kind: "error", message: fields };
   const version = match[2] === "0" ? 10 : 11;
   return { kind: "head", head: { version, status, reason, fields, raw }, rest };
@@ -121,9 +142,10 @@ function parseHead(raw: string, rest: Buffer): ResponseHeadResult {
  * an error message. Shared with the chunked trailer section (RFC 9112 §7.1.2). A line starting
  * with SP or HTAB is obs-fold, which a user agent replaces by SP (RFC 9112 §5.2).
  */
-export function parseFieldLines(lines: readonly string[]): string[] | string {
+export function parseFieldLines(lines: readonly string[], from = 0): string[] | string {
   const fields: string[] = [];
-  for (const line of lines) {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line.startsWith(" ") || line.startsWith("\t")) {
       if (fields.length === 0) return "continuation line before the first field";
       const value = trimOws(line);

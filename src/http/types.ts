@@ -54,7 +54,20 @@ export type ResponseBody =
    * without, chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0 clients. A stream that
    * stays open (Server-Sent Events) is not timed out while nothing waits to be sent.
    */
-  | { readonly kind: "stream"; readonly stream: NodeJS.ReadableStream; readonly length?: number }
+  | {
+      readonly kind: "stream";
+      readonly stream: NodeJS.ReadableStream;
+      readonly length?: number;
+      /**
+       * Stop when the client sends its FIN before the stream ends: the stream is destroyed and
+       * the connection cut (the response is left incomplete, never ended as if whole). For a
+       * stream worth stopping at its source, such as a back end's response (nginx's proxy and
+       * Go's server stop there too): a half-close and a close look the same until a write
+       * fails, and a source that writes nothing for a while would go on unseen. Without it, a
+       * client that half-closed is still sent the whole stream.
+       */
+      readonly untilClientEnds?: boolean;
+    }
   /**
    * A protocol switch (RFC 9110 §7.8), with status 101 and the Upgrade and Connection lines in
    * the plan's headers. Once the 101 head is written and the request body read, the server

@@ -109,7 +109,8 @@ export function downstreamHeaders(
 /** The field names a Connection field lists (RFC 9110 §7.6.1), lower-cased. */
 function connectionNamed(head: { fields: readonly string[] }): Set<string> {
   const value = getField(head, "connection");
-  if (value === undefined) return EMPTY;
+  // The usual values name nothing beyond the hop-by-hop fields (a Set per message otherwise).
+  if (value === undefined || /^(?:keep-alive|close)$/i.test(value)) return EMPTY;
   return new Set(splitList(value).map((n) => n.toLowerCase()));
 }
 const EMPTY = new Set<string>();

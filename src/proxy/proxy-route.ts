@@ -73,6 +73,14 @@ export function upstreamTarget(route: ProxyRoute, path: string, query: string): 
  * so that /api/../admin cannot step outside what a path-replacing route maps.
  */
 export function hasDotSegment(path: string): boolean {
+  // Every dot segment starts "/." or "/%2e" (the usual path has neither: no split then).
+  if (
+    !path.includes("/.") &&
+    !path.includes("/%2") &&
+    !path.startsWith(".") &&
+    !path.startsWith("%2")
+  )
+    return false;
   for (const segment of path.split("/")) {
     const s = segment.toLowerCase();
     if (s === "." || s === ".." || s === "%2e" || s === "%2e%2e" || s === ".%2e" || s === "%2e.")

@@ -49,6 +49,8 @@ export const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+/** The default read timeout (nginx's proxy_read_timeout). */
+const READ_TIMEOUT_MS = 60_000;
 
 /** The proxy handler for `options.routes`. */
 export function reverseProxy(options: ReverseProxyOptions): Handler {
@@ -58,6 +60,7 @@ export function reverseProxy(options: ReverseProxyOptions): Handler {
       ? {}
       : { connectTimeoutMs: options.connectTimeoutMs }),
     ...(options.trust === undefined ? {} : { trust: options.trust }),
+    readTimeoutMs: options.readTimeoutMs ?? READ_TIMEOUT_MS,
   });
   let poolWatched = false;
   return withMethods(PROXY_METHODS, (head, context, next) => {
@@ -114,32 +117,31 @@ async function forward(
   let response: UpstreamResponse;
   for (let attempt = 0; ; attempt++) {
     try {
-      conn = await pool.acquire(route.upstream, route.origin, context.signal);
+      conn =
+        pool.take(route.origin) ?? (await pool.dial(route.upstream, route.origin, context.signal));
       const reused = conn.reused;
-      const held = conn;
-      const onAbort = (): void => held.destroy();
-      context.signal.addEventListener("abort", onAbort, { once: true });
       try {
         response = await callUpstream(conn, head.method, requestHead, {
           body,
           chunked: framing === "chunked",
-          readTimeoutMs: options.readTimeoutMs ?? 60_000,
+          readTimeoutMs: options.readTimeoutMs ?? READ_TIMEOUT_MS,
           onInterim: (h) =>
             context.sendInterim(
               h.status,
               downstreamHeaders(h.fields, (v) => v),
             ),
           onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
+          clientSignal: () => context.signal,
         });
       } catch (err) {
         if (err instanceof NoResponseError && reused && canRetry && attempt === 0) continue;
         throw err;
-      } finally {
-        context.signal.removeEventListener("abort", onAbort);
       }
       break;
     } catch (err) {
-      if (context.signal.aborted) return errorPlan(502); // nobody is waiting for it
+      // The client went away or ended its side: the back end was let go; a client that only
+      // half-closed reads that the request was not carried through.
+      if (context.signal.aborted) return { ...errorPlan(502), close: true };
       const status = (err as TcpkitError).code === "ERR_TIMEOUT" ? 504 : 502;
       options.onError?.(`proxy ${route.origin}${target}: ${(err as Error).message} (${status})`);
       return { ...errorPlan(status), close: body !== undefined };
@@ -173,11 +175,21 @@ async function forward(
   const bodyAllowed = rh.status >= 200 && rh.status !== 204 && rh.status !== 304;
   if (!bodyAllowed) return { status: rh.status, headers, body: { kind: "none" } };
   const stream = response.body;
+  // A body that came whole with the head goes out with the server's head in one write. As one
+  // segment, not as bytes: each back-end body is seen once, and the server's prebuilt cache of
+  // repeated bodies (a WeakMap entry per new body) would only cost here.
   if (Buffer.isBuffer(stream))
-    return { status: rh.status, headers, body: { kind: "bytes", bytes: stream } };
+    return { status: rh.status, headers, body: { kind: "segments", segments: [stream] } };
+  // A client that sends its FIN (gone, or half-closed: the same until a write fails) stops the
+  // back end's response, as nginx does: its connection is closed, never pooled mid-response.
+  const untilClientEnds = true;
   return response.length === undefined
-    ? { status: rh.status, headers, body: { kind: "stream", stream } }
-    : { status: rh.status, headers, body: { kind: "stream", stream, length: response.length } };
+    ? { status: rh.status, headers, body: { kind: "stream", stream, untilClientEnds } }
+    : {
+        status: rh.status,
+        headers,
+        body: { kind: "stream", stream, length: response.length, untilClientEnds },
+      };
 }
 
 /** The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. */

@@ -39,6 +39,14 @@ export interface CallOptions {
   readonly onInterim: (head: ResponseHead) => void;
   /** The connection may carry another request: its response ended cleanly. */
   readonly onReusable: (conn: UpstreamConnection) => void;
+  /**
+   * The client's exchange signal: when it aborts (the client went away) before the response
+   * head came, the call stops and the connection is closed. Asked for only once the head is
+   * slow to come (at the pool's first sweep after the request went out): an AbortController
+   * and its listener per request cost more than the rest of a quick exchange's bookkeeping.
+   * (Once the response streams, the server destroys its stream when the client goes.)
+   */
+  readonly clientSignal: () => AbortSignal;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -67,6 +75,9 @@ class UpstreamCall implements ConnectionOwner {
   private responseDone = false;
   private reusable = true;
   private settled = false;
+  private readonly onAbort = (): void => this.aborted();
+  /** The client's signal, once asked for. */
+  private signal: AbortSignal | undefined;
 
   constructor(
     private readonly conn: UpstreamConnection,
@@ -77,7 +88,7 @@ class UpstreamCall implements ConnectionOwner {
     private readonly reject: (err: Error) => void,
   ) {
     conn.owner = this;
-    conn.socket.setTimeout(options.readTimeoutMs);
+    conn.watch(options.readTimeoutMs);
     conn.socket.write(requestHead, "latin1");
     if (options.body === undefined) this.requestSent = true;
     else this.pumpBody(options.body);
@@ -107,6 +118,7 @@ class UpstreamCall implements ConnectionOwner {
     if (head.status === 101) {
       // The tunnel takes the socket and these bytes; nothing here reads it any more.
       this.settled = true;
+      this.unwatch();
       this.conn.owner = undefined;
       this.conn.socket.pause();
       return this.resolve({ head, body: EMPTY, length: undefined, rest });
@@ -131,6 +143,7 @@ class UpstreamCall implements ConnectionOwner {
         const body = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
         this.settled = true;
         this.responseDone = true;
+        this.unwatch();
         this.resolve({ head, body, length: body.length, rest: EMPTY });
         return this.maybeRelease();
       }
@@ -166,6 +179,7 @@ class UpstreamCall implements ConnectionOwner {
   private finishResponse(): void {
     if (this.responseDone) return;
     this.responseDone = true;
+    this.unwatch();
     this.out?.push(null);
     this.maybeRelease();
   }
@@ -200,6 +214,26 @@ class UpstreamCall implements ConnectionOwner {
     if (!this.responseDone) this.cut(message);
   }
 
+  /** The pool's sweep: the head is slow to come, so the client's leaving is worth hearing. */
+  onSweep(): void {
+    if (this.settled || this.signal !== undefined) return;
+    const signal = (this.signal = this.options.clientSignal());
+    if (signal.aborted) return this.aborted();
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** The client's exchange ended first: nobody wants the response any more. */
+  private aborted(): void {
+    const reason = (this.signal as AbortSignal).reason as Error | undefined;
+    const why = `client gone: ${String(reason?.message)}`;
+    if (!this.settled) return this.rejectWith(new TcpkitError("ERR_CONNECTION_CLOSED", why));
+    if (!this.responseDone) this.cut(why);
+  }
+
+  private unwatch(): void {
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+
   onDrain(): void {
     this.options.body?.resume();
   }
@@ -209,6 +243,7 @@ class UpstreamCall implements ConnectionOwner {
     const chunked = this.options.chunked;
     body.on("data", (chunk: Buffer) => {
       if (this.conn.closed) return;
+      this.conn.heard = true;
       let ok: boolean;
       if (chunked) {
         // every piece is written whatever write() returns: false only asks to pause after it
@@ -243,6 +278,7 @@ class UpstreamCall implements ConnectionOwner {
   /** The response began but cannot end well: its stream errors, the client's connection is cut. */
   private cut(message: string): void {
     this.responseDone = true;
+    this.unwatch();
     this.conn.owner = undefined;
     this.conn.destroy();
     this.out?.destroy(new TcpkitError("ERR_CONNECTION_CLOSED", message));
@@ -251,6 +287,7 @@ class UpstreamCall implements ConnectionOwner {
   private rejectWith(err: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.unwatch();
     this.conn.owner = undefined;
     this.conn.destroy();
     this.reject(err);

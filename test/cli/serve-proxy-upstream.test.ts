@@ -11,6 +11,7 @@ import { createServer, Socket as NetSocket, type Server, type Socket } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocket } from "ws";
 import { runCli, startServe, type RunningServer } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
@@ -292,6 +293,45 @@ describe("tcpkit serve --proxy: connecting, and streams", () => {
     assert.match(seen, /\r\ntransfer-encoding: chunked\r\n[^]*data: last\n\n/i);
     // the first event reached the client before the back end wrote its last
     assert.doesNotMatch(atFirst, /data: last/);
+  });
+
+  it("lets the back end go when the client half-closes or closes during a streamed response, or leaves before its head", async () => {
+    // The back end writes its first event and would write its last one only after 20 s. The
+    // client's FIN (a half-close, or a close: the same until a write fails) ends the exchange,
+    // as in nginx and Go's ReverseProxy: the back end's connection is closed, never pooled with
+    // the rest of a response on it, and the client's connection is cut, not ended as complete.
+    for (const how of ["half-close", "close"] as const) {
+      const cutBefore = back.eventsCut;
+      const sock = await openSocket(s.port);
+      sock.on("error", () => {});
+      const closed = new Promise<void>((r) => sock.once("close", () => r()));
+      let seen = "";
+      sock.on("data", (d: Buffer) => (seen += d.toString("latin1")));
+      sock.write(`GET /api/events?ms=20000 HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`);
+      for (const t0 = Date.now(); !seen.includes("data: one\n\n"); await sleep(10))
+        assert.ok(Date.now() - t0 < 10_000, `${how}: no first event within 10 s: ${seen}`);
+      if (how === "half-close") sock.end();
+      else sock.destroy();
+      for (const t0 = Date.now(); back.eventsCut === cutBefore; await sleep(10))
+        assert.ok(Date.now() - t0 < 10_000, `${how}: the back end still streams after 10 s`);
+      await closed;
+      assert.doesNotMatch(seen, /\r\n0\r\n\r\n$/, `${how}: a complete-looking response`);
+    }
+    // A client that goes away (a reset) before the head: the back end's connection is closed
+    // too, not after --proxy-timeout (30 s here). (A FIN alone before the head is a
+    // half-close: the answer is still sent to the client when it comes.)
+    const hangsBefore = back.hangsLetGo;
+    const sock = await openSocket(s.port);
+    sock.write(`GET /api/hang HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`);
+    await sleep(300);
+    sock.resetAndDestroy();
+    for (const t0 = Date.now(); back.hangsLetGo === hangsBefore; await sleep(10))
+      assert.ok(Date.now() - t0 < 10_000, "the back end still waited after 10 s");
+    // Whatever connections the pool holds carry no leftover of a cut response.
+    for (let i = 0; i < 3; i++) {
+      const r = await curl(["-i", `http://127.0.0.1:${s.port}/api/after`]);
+      assert.match(r.out, /^HTTP\/1\.1 200 OK\r\n[^]*"url":"\/api\/after"/);
+    }
   });
 
   it("refuses a bad --proxy-connect-timeout with a usage error", async () => {

@@ -221,6 +221,38 @@ describe("long-lived streams", () => {
     }
   });
 
+  it("a stream marked untilClientEnds stops at the client's FIN; an unmarked one is sent whole", async () => {
+    for (const untilClientEnds of [true, false]) {
+      const events = new PassThrough();
+      const t = await startTestServer({}, () => {
+        events.write("data: one\n\n");
+        return {
+          status: 200,
+          headers: "Content-Type: text/event-stream\r\n",
+          body: { kind: "stream", stream: events, untilClientEnds },
+        };
+      });
+      try {
+        const c = await RawConnection.open(t.port);
+        await c.send("GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
+        while (!c.unread().toString().includes("data: one")) await sleep(10);
+        c.socket.end(); // a half-close: this client still reads
+        if (untilClientEnds) {
+          await c.waitClosed();
+          assert.equal(events.destroyed, true, "the stream was disposed of");
+          assert.doesNotMatch(c.unread().toString(), /\r\n0\r\n\r\n$/, "no last chunk");
+        } else {
+          await sleep(100);
+          events.end("data: two\n\n");
+          await c.waitClosed();
+          assert.match(c.unread().toString(), /data: two\n\n\r\n0\r\n\r\n$/);
+        }
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
   it("the draining signal lets a stream end itself: close() does not wait for the deadline", async () => {
     const t = await startTestServer({ limits: { drainTimeoutMs: 10_000 } }, (_head, context) => {
       if (context.draining.aborted) return text("stopping\n", 503);

@@ -16,6 +16,10 @@ export interface Backend {
   connections: number;
   /** Bytes /flood has handed to its socket so far. */
   flooded: number;
+  /** /events responses whose connection closed before the response ended (the proxy let go). */
+  eventsCut: number;
+  /** /hang requests whose connection closed (nobody waits for their answer any more). */
+  hangsLetGo: number;
   /** Requests seen with an Upgrade, and the last WebSocket's closing. */
   wsClosed: Promise<void>;
   close(): Promise<void>;
@@ -29,6 +33,8 @@ export async function startBackend(tls?: { cert: string; key: string }): Promise
     port: 0,
     connections: 0,
     flooded: 0,
+    eventsCut: 0,
+    hangsLetGo: 0,
     wsClosed: new Promise((r) => (resolveWsClosed = r)),
     close: () =>
       new Promise<void>((resolve) => {
@@ -65,7 +71,10 @@ export async function startBackend(tls?: { cert: string; key: string }): Promise
 async function route(req: IncomingMessage, res: ServerResponse, state: Backend): Promise<void> {
   const url = req.url ?? "/";
   const path = url.replace(/\?.*/, "");
-  if (path.endsWith("/hang")) return; // never answers
+  if (path.endsWith("/hang")) {
+    res.on("close", () => state.hangsLetGo++);
+    return; // never answers
+  }
   const hash = createHash("sha256");
   let bytes = 0;
   for await (const chunk of req) {
@@ -91,7 +100,10 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Backend):
     res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
     res.write("data: one\n\n");
     const timer = setTimeout(() => res.end("data: last\n\n"), ms);
-    res.on("close", () => clearTimeout(timer));
+    res.on("close", () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) state.eventsCut++;
+    });
     return;
   }
   if (path.endsWith("/big")) {

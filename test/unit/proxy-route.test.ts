@@ -40,6 +40,8 @@ describe("proxy routes", () => {
     for (const p of ["/api/../x", "/api/%2e%2E/x", "/api/./x", "/api/.%2e"])
       assert.ok(hasDotSegment(p), p);
     assert.ok(!hasDotSegment("/api/..x/.y"));
+    for (const p of ["/api/x.json", "/api/%41", "/a.b/c..d", "/api/%2ex"])
+      assert.ok(!hasDotSegment(p), p);
   });
 
   it("rewrites a Location at the back end to the front (nginx's proxy_redirect default)", () => {

@@ -151,6 +151,33 @@ describe("ResponseHeadParser", () => {
     );
   });
 
+  it("gives the same result in one read (the CRLFCRLF search) as byte by byte (the scan)", () => {
+    // Heads made of pieces that mix CRLF, bare LF, bare CR, folds and blank lines, ended by a
+    // CRLFCRLF: the search must never end a head elsewhere than the scan, nor accept more.
+    const piece = fc.constantFrom(
+      "\r\n",
+      "\n",
+      "\r",
+      "\r\n\r\n",
+      "\n\n",
+      " ",
+      "\t",
+      ":",
+      "X",
+      "a: b",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.boolean(), (pieces, statusFirst) => {
+        const text = `${statusFirst ? "HTTP/1.1 200 OK\r\n" : ""}${pieces.join("")}\r\n\r\nend`;
+        const bytes = Buffer.from(text, "latin1");
+        const dribbled: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i++) dribbled.push(bytes.subarray(i, i + 1));
+        assert.deepEqual(parsePieces([bytes]), parsePieces(dribbled), JSON.stringify(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("never throws on random bytes and never accepts more than the limit", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 10 }), (chunks) => {

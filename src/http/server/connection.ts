@@ -152,6 +152,7 @@ export class ServerConnection
     else if (this.state !== "upgraded" && this.state !== "closed") {
       this.body.inputEnded = true;
       this.body.pump();
+      if (this.state === "sending") this.writer.clientEnded();
     }
   }
 
@@ -255,6 +256,7 @@ export class ServerConnection
     x.answered = true;
     this.state = "sending";
     this.writer.send(plan, framed.framing, framed.length, x);
+    if (this.peerEnded && this.state === "sending") this.writer.clientEnded();
   }
 
   /** ScopeHost: the handler threw or rejected; also a plan the writer cannot frame. */

@@ -80,6 +80,7 @@ export class ResponseWriter {
   private stream: NodeJS.ReadableStream | undefined;
   private streamChunked = false;
   private streamRemaining = -1;
+  private streamUntilClientEnds = false;
 
   constructor(
     private readonly socket: Socket,
@@ -131,6 +132,7 @@ export class ResponseWriter {
         // A stream may take its time (Server-Sent Events): the head goes now.
         this.socket.write(head, "latin1");
         this.pendingHead = "";
+        this.streamUntilClientEnds = body.untilClientEnds === true;
         return this.sendStream(body.stream, framing === "chunked", length);
     }
   }
@@ -157,6 +159,12 @@ export class ResponseWriter {
         return never;
       }
     }
+  }
+
+  /** The client sent its FIN: a stream sent only while the client is there stops (a cut). */
+  clientEnded(): void {
+    if (this.active && this.stream !== undefined && this.streamUntilClientEnds)
+      this.fail(undefined);
   }
 
   /** Stops at once (the socket closed): releases the descriptor and the stream. */
