@@ -260,8 +260,16 @@ async function resumableUpload(job: Job): Promise<PutResult> {
   };
   const result = await withRetries(job, async () => {
     if (location !== undefined) {
-      const offset = await offsetOf(location, job.file.size, optionsFor(location));
-      if (offset !== undefined) {
+      const known = await offsetOf(location, job.file.size, optionsFor(location));
+      if (known?.complete === true) {
+        // The last attempt was cut after the server had it all, before its answer came: the
+        // file is in place, and a PATCH now would be refused as completed-upload.
+        job.offset = known.offset;
+        options.onNotice?.(`the server already has all ${file.size} bytes`);
+        return { status: known.status, reason: known.reason };
+      }
+      if (known !== undefined) {
+        const { offset } = known;
         job.offset = offset;
         if (offset > 0) options.onNotice?.(`resuming at byte ${offset} of ${file.size}`);
         return sendOnce(
@@ -309,12 +317,24 @@ async function resumableUpload(job: Job): Promise<PutResult> {
   return { ...result, resumable: true, uploadUrl: location?.href };
 }
 
-/** The resource's Upload-Offset (HEAD), or undefined when the server no longer has it (404/410). */
+/** What the server has of an upload: its answer to HEAD on the upload resource. */
+interface KnownOffset {
+  readonly offset: number;
+  /** Upload-Complete: ?1 with every byte: the upload was completed. */
+  readonly complete: boolean;
+  readonly status: number;
+  readonly reason: string;
+}
+
+/**
+ * The resource's Upload-Offset and completeness (HEAD), or undefined when the server no longer
+ * has it (404/410).
+ */
 async function offsetOf(
   location: RequestUrl,
   size: number,
   options: PutOptions,
-): Promise<number | undefined> {
+): Promise<KnownOffset | undefined> {
   const response = await sendRequest("HEAD", location, [], undefined, sendOptions(options));
   response.body.destroy();
   if (response.status === 404 || response.status === 410) return undefined;
@@ -327,7 +347,8 @@ async function offsetOf(
       `bad response from ${location.href}: Upload-Offset ${text ?? "missing"} for a file of ${size} bytes`,
     );
   }
-  return offset;
+  const complete = response.header("upload-complete") === "?1" && offset === size;
+  return { offset, complete, status: response.status, reason: response.reason };
 }
 
 /** DELETE of an upload resource nobody will finish; failures do not matter (it expires). */

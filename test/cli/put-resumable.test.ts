@@ -86,11 +86,18 @@ async function killWhen(args: string[], when: () => boolean): Promise<void> {
 
 function assertDone(name: string, data: Buffer): void {
   assert.equal(sha(readFileSync(join(root, name))), sha(data), name);
+  // No bytes of an upload in progress; a completed upload keeps its record, marked complete,
+  // until it expires, so HEAD can still say so (docs/uploads.md).
+  const state = readdirSync(root).filter((n) => n.startsWith(".tcpkit-upload-"));
   assert.deepEqual(
-    readdirSync(root).filter((n) => n.startsWith(".tcpkit-upload-")),
+    state.filter((n) => !n.endsWith(".json")),
     [],
-    "no upload state left on the server",
+    "no upload bytes left on the server",
   );
+  for (const n of state) {
+    const record = JSON.parse(readFileSync(join(root, n), "utf8")) as { complete?: boolean };
+    assert.equal(record.complete, true, `${n}: only completed uploads' records remain`);
+  }
   assert.equal(remembered(), false, "the client's record is removed once complete");
 }
 
@@ -115,6 +122,30 @@ describe("tcpkit put --resumable", () => {
       assert.ok(at >= 9 * 1024 * 1024, `resumed at ${at}`);
       assert.match(r.stderr, /201 Created \(created, 12 MiB, resumed at byte \d+\)/);
       assertDone("kill.bin", data);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("-c after a run cut once the server had every byte: done, no second PATCH", async () => {
+    const server = await serve(0);
+    try {
+      const data = randomBytes(2 * 1024 * 1024);
+      const file = join(dir, "whole.bin");
+      writeFileSync(file, data);
+      const url = `http://127.0.0.1:${server.port}/whole.bin`;
+      await killWhen(["-r", "--limit-rate", "1M", file, url], remembered);
+      const [name] = readdirSync(stateDir).filter((n) => n.endsWith(".json"));
+      const record = readFileSync(join(stateDir, name as string));
+      const done = await runCli(["put", "-c", file, url], { env: env() });
+      assert.equal(done.code, 0, done.stderr);
+      // As if that run had been cut after the server stored the file, before its answer came.
+      writeFileSync(join(stateDir, name as string), record);
+      const again = await runCli(["put", "-c", file, url], { env: env() });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /already has all 2097152 bytes/);
+      assert.equal(sha(readFileSync(join(root, "whole.bin"))), sha(data));
+      assert.equal(remembered(), false, "the client's record is removed once complete");
     } finally {
       await server.stop();
     }
