@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
+import { saveResults } from "./lib/report.mjs";
 import { compareClients } from "./lib/echo-client-compare.mjs";
 import { freePort, sleep, treePids, treeStatusKib, waitQuiet } from "./lib/proc.mjs";
 import { benchRuntimes, expandRows, rowInfo, runtimeHelp } from "./lib/runtime-rows.mjs";
@@ -419,21 +420,12 @@ const text = [
   "",
 ].join("\n");
 process.stdout.write(`\n${text}`);
-const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-fs.writeFileSync(path.join(outDir, `echo-${stamp}.md`), text);
-fs.writeFileSync(
-  path.join(outDir, `echo-${stamp}.json`),
-  JSON.stringify(
-    {
-      quick,
-      reps,
-      rows: rows.map(rowInfo),
-      summaries,
-      raw,
-      c1: c1 && { summary: c1.summary, raw: c1.raw },
-      notes,
-    },
-    null,
-    2,
-  ),
-);
+saveResults(outDir, "echo", text, {
+  quick,
+  reps,
+  rows: rows.map(rowInfo),
+  summaries,
+  raw,
+  c1: c1 && { summary: c1.summary, raw: c1.raw },
+  notes,
+});

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
+import { saveResults } from "./lib/report.mjs";
 import { nginxArgv, sha256File, writeSeededFile } from "./lib/servers.mjs";
 import {
   freePort,
@@ -330,12 +331,12 @@ const lines = [
 ];
 const report = lines.join("\n");
 process.stdout.write(report);
-fs.mkdirSync(outDir, { recursive: true });
-const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-fs.writeFileSync(path.join(outDir, `get-${stamp}.md`), report);
-fs.writeFileSync(
-  path.join(outDir, `get-${stamp}.json`),
-  `${JSON.stringify({ bigBytes: BIG, reps, node: process.versions.node, summary, results }, null, 2)}\n`,
-);
+saveResults(outDir, "get", report, {
+  bigBytes: BIG,
+  reps,
+  node: process.versions.node,
+  summary,
+  results,
+});
 fs.rmSync(tmp, { recursive: true, force: true });
 await sleep(0);

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
+import { saveResults } from "./lib/report.mjs";
 import { sha256File, writeSeededFile } from "./lib/servers.mjs";
 import { freePort, settle, startServer, stopServer, treeStatusKib } from "./lib/proc.mjs";
 
@@ -234,12 +235,13 @@ const lines = [
 ];
 const report = lines.join("\n");
 process.stdout.write(report);
-fs.mkdirSync(outDir, { recursive: true });
-const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-fs.writeFileSync(path.join(outDir, `upload-${stamp}.md`), report);
-fs.writeFileSync(
-  path.join(outDir, `upload-${stamp}.json`),
-  `${JSON.stringify({ bytes: SIZE, reps, dir: base, node: process.versions.node, summary, results }, null, 2)}\n`,
-);
+saveResults(outDir, "upload", report, {
+  bytes: SIZE,
+  reps,
+  dir: base,
+  node: process.versions.node,
+  summary,
+  results,
+});
 fs.rmSync(tmp, { recursive: true, force: true });
 process.exitCode = names.some((n) => summary[n].failed > 0) ? 1 : 0;

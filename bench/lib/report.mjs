@@ -1,5 +1,7 @@
 // Turning repetitions into medians, ratios to nginx, a Markdown table and a hand-written SVG bar
 // chart (no dependency).
+import fs from "node:fs";
+import path from "node:path";
 
 /** The metrics, in table order. `higher`: a larger value is better. */
 export const METRICS = [
@@ -116,4 +118,18 @@ export function svgChart(raw, rows, { title, subtitle, ref = "nginx" }) {
 ${parts.join("\n")}
 </svg>
 `;
+}
+
+/**
+ * Saves a benchmark's report in `outDir` as NAME-STAMP.md (the text printed) and NAME-STAMP.json
+ * (`data`, for later comparison), STAMP being the UTC time to the second.
+ */
+export function saveResults(outDir, name, text, data) {
+  fs.mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  fs.writeFileSync(path.join(outDir, `${name}-${stamp}.md`), text);
+  fs.writeFileSync(
+    path.join(outDir, `${name}-${stamp}.json`),
+    `${JSON.stringify(data, null, 2)}\n`,
+  );
 }

@@ -22,6 +22,18 @@ export const TRUST_FLAGS = {
   }),
 };
 
+/** `--trace`, `-q, --quiet` and `-s, --silent`: what a client command prints besides errors. */
+export const OUTPUT_FLAGS = {
+  trace: flag.bool({
+    help: 'print request and response heads on stderr ("> " sent, "< " received)',
+  }),
+  quiet: flag.bool({
+    short: "q",
+    help: "no progress line and no notes on stderr (errors are still printed)",
+  }),
+  silent: flag.bool({ short: "s", help: "the same as -q (curl's -s)" }),
+};
+
 /** The one URL argument: a usage error when it is missing or not an http(s) URL. */
 export function urlArgument(positionals: readonly string[]): string {
   const url = positionals[0];

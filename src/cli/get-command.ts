@@ -8,7 +8,13 @@ import { errorLine, systemErrorText } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
 import { EXIT_INTERRUPTED, runBatch } from "./get-batch.js";
 import { ProgressLine } from "./progress-line.js";
-import { interruptOnSignals, noticeWriter, readCa, TRUST_FLAGS } from "./client-flags.js";
+import {
+  interruptOnSignals,
+  noticeWriter,
+  OUTPUT_FLAGS,
+  readCa,
+  TRUST_FLAGS,
+} from "./client-flags.js";
 import { checkCombinations, etagCondition, outputOf, readUrlList } from "./get-inputs.js";
 import { EXIT_FAILURE, UsageError } from "./usage-error.js";
 import { parseWriteOut } from "./write-out.js";
@@ -137,14 +143,7 @@ unless --parallel.`,
       help: "exit 3 on an HTTP status >= 400 (always on: accepted for curl)",
     }),
     ...TRUST_FLAGS,
-    trace: flag.bool({
-      help: 'print request and response heads on stderr ("> " sent, "< " received)',
-    }),
-    quiet: flag.bool({
-      short: "q",
-      help: "no progress line and no notes on stderr (errors are still printed)",
-    }),
-    silent: flag.bool({ short: "s", help: "the same as -q (curl's -s)" }),
+    ...OUTPUT_FLAGS,
   },
   notes: `Progress (bytes, percent, rate, ETA) is one line redrawn on stderr when stderr is a terminal.
 

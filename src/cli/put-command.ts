@@ -13,6 +13,7 @@ import {
   interruptOnSignals,
   noticeWriter,
   readCa,
+  OUTPUT_FLAGS,
   TRUST_FLAGS,
   urlArgument,
 } from "./client-flags.js";
@@ -75,14 +76,7 @@ the server how much it has and sends the rest.`,
       help: "limit for each phase: connect, the server not taking body bytes, the response after the body, idle between reads",
     }),
     ...TRUST_FLAGS,
-    trace: flag.bool({
-      help: 'print request and response heads on stderr ("> " sent, "< " received)',
-    }),
-    quiet: flag.bool({
-      short: "q",
-      help: "no progress line and no notes on stderr (errors are still printed)",
-    }),
-    silent: flag.bool({ short: "s", help: "the same as -q (curl's -s)" }),
+    ...OUTPUT_FLAGS,
   },
   notes: `Progress (bytes, percent, rate, ETA) is one line redrawn on stderr when stderr is a terminal;
 the final line says where the file went and the status (201 created, 204 replaced).
