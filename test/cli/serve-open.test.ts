@@ -37,7 +37,10 @@ describe("serve --open", () => {
     const env = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ""}` };
     const s = await startCli([...serveArgs, "--host", "0.0.0.0"], { env });
     try {
-      for (let i = 0; i < 100 && !existsSync(RECORD); i++) {
+      // The stand-in's redirection creates the file before printf fills it: wait for the line.
+      const recorded = (): boolean =>
+        existsSync(RECORD) && readFileSync(RECORD, "utf8").endsWith("\n");
+      for (let i = 0; i < 100 && !recorded(); i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(readFileSync(RECORD, "utf8"), `http://localhost:${s.port}/\n`);
