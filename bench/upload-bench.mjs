@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchArgv } from "./lib/argv.mjs";
 import { saveResults } from "./lib/report.mjs";
-import { sha256File, writeSeededFile } from "./lib/servers.mjs";
+import { sha256File, tcpkitServeArgs, writeSeededFile } from "./lib/servers.mjs";
 import { freePort, settle, startServer, stopServer, treeStatusKib } from "./lib/proc.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -115,18 +115,13 @@ const port = await freePort();
 const server = await startServer({
   argv: [
     NODE,
-    TCPKIT,
-    "serve",
-    root,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--log",
-    "off",
-    "--upload",
-    "--max-upload-bytes",
-    String(SIZE + 1),
+    ...tcpkitServeArgs(root, port, [
+      "--log",
+      "off",
+      "--upload",
+      "--max-upload-bytes",
+      String(SIZE + 1),
+    ]),
   ],
   cpus: SERVER_CPU,
   port,
