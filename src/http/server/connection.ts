@@ -351,6 +351,7 @@ export class ServerConnection
   private nextRequest(): void {
     this.state = "head";
     this.deadline = 0;
+    this.exchange.rest();
     this.socket.resume();
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.
