@@ -69,7 +69,11 @@ let heldFloor = 0;
  * runtime does not offer gc(), reclaiming stays off and memory is merely higher.
  */
 export function enableReadBufferReclaim(): void {
-  reclaim ??= collectors();
+  if (reclaim !== undefined) return;
+  reclaim = collectors();
+  // The floor starts at what is held now: from 0, Bun (whose "held" is the resident size, tens
+  // of MiB at rest) would pay one needless full collection at the first check.
+  if (reclaim !== undefined) heldFloor = reclaim.held();
 }
 
 /** Accounts `bytes` just read from a socket; collects once RECLAIM_EVERY_BYTES have accumulated. */
