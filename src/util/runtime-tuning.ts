@@ -137,6 +137,15 @@ export function minorGc(): (() => void) | undefined {
   return gc === undefined ? undefined : () => gc({ type: "minor" });
 }
 
+/**
+ * A full collection as a function (V8's gc({ type: "major" })), or undefined where the runtime
+ * does not offer it: for tests that must see an object collected.
+ */
+export function fullGc(): (() => void) | undefined {
+  const gc = v8Gc();
+  return gc === undefined ? undefined : () => gc({ type: "major" });
+}
+
 type V8Gc = (options: { type: "minor" | "major" }) => void;
 
 /** V8's gc(), made available at run time, or undefined where the runtime does not offer it. */

@@ -6,12 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { describe, it } from "node:test";
 import { chain, withMethods } from "../../src/http/handler-chain.js";
 import type { ExchangeRecord } from "../../src/http/server/exchange-record.js";
 import type { Handler, ResponsePlan } from "../../src/http/types.js";
+import { fullGc } from "../../src/util/runtime-tuning.js";
 import { RawConnection } from "../support/connection-modes.js";
 import { FIXTURE_FILE, startTestServer } from "../support/test-server.js";
 
@@ -333,9 +332,8 @@ describe("what a handler sees and what the server reports", () => {
 
 describe("idle keep-alive connections", () => {
   it("hold neither the last request's head nor its scope once it is answered", async () => {
-    // A full collection on demand, as src/util/runtime-tuning.ts obtains it.
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
+    const gc = fullGc();
+    assert.ok(gc !== undefined, "V8's gc() is available to the tests");
     const heads: WeakRef<object>[] = [];
     const t = await startTestServer({}, (head) => {
       heads.push(new WeakRef(head));
