@@ -69,7 +69,11 @@ let heldFloor = 0;
  * runtime does not offer gc(), reclaiming stays off and memory is merely higher.
  */
 export function enableReadBufferReclaim(): void {
-  reclaim ??= collectors();
+  if (reclaim !== undefined) return;
+  reclaim = collectors();
+  // The floor is what is held now, not 0: on Bun held() is the resident size (tens of MiB at
+  // start), so a floor of 0 cost one needless full collection at the first check.
+  if (reclaim !== undefined) heldFloor = reclaim.held();
 }
 
 /** Accounts `bytes` just read from a socket; collects once RECLAIM_EVERY_BYTES have accumulated. */
