@@ -15,7 +15,7 @@
  * forget B between two bounces must send A more than `capacity` datagrams from other sources
  * per round trip: more than the loop would cost A, so there is nothing left to amplify.
  */
-import { hash } from "node:crypto";
+import { nodeCrypto } from "../util/lazy-builtin.js";
 
 /** How long an echo is remembered: longer than any round trip between two echo servers. */
 export const ECHO_MEMORY_MS = 1_000;
@@ -43,7 +43,7 @@ export class EchoLoopGuard {
    */
   isLoop(address: string, port: number, msg: Uint8Array, now: number): boolean {
     const source = `${address}|${port}`;
-    const digest = hash("sha1", msg, "buffer");
+    const digest = nodeCrypto().hash("sha1", msg, "buffer");
     const previous = this.last.get(source);
     if (
       previous !== undefined &&

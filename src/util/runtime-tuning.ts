@@ -71,8 +71,8 @@ let heldFloor = 0;
 export function enableReadBufferReclaim(): void {
   if (reclaim !== undefined) return;
   reclaim = collectors();
-  // The floor is what is held now, not 0: on Bun held() is the resident size (tens of MiB at
-  // start), so a floor of 0 cost one needless full collection at the first check.
+  // The floor starts at what is held now: from 0, Bun (whose "held" is the resident size, tens
+  // of MiB at rest) would pay one needless full collection at the first check.
   if (reclaim !== undefined) heldFloor = reclaim.held();
 }
 

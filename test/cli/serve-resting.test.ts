@@ -1,5 +1,5 @@
 /**
- * What a resting `tcpkit serve` holds (issue 10's idle-connection memory): a server started
+ * What a resting `tcpkit serve` or `echo-server` holds (issue 10's memory targets): a server started
  * without a wing's flags does not load that wing's Node built-ins, nor node:crypto and node:zlib
  * before a request needs them; each costs resident memory it would keep for its whole life.
  * Node lists the built-ins a process loaded (process.moduleLoadList), so this runs the CLI on the
@@ -28,12 +28,16 @@ writeFileSync(join(DIR, "hello.txt"), "hello\n");
 
 /** Starts serve with FLAGS, stops it with SIGTERM once ready, and returns the built-ins it loaded. */
 function builtinsLoaded(flags: string[]): Promise<string[]> {
+  return commandBuiltins(["serve", DIR, "--port", "0", "--log", "off", ...flags]);
+}
+
+/** Runs the CLI with ARGS until its readiness line, then SIGTERM; the built-ins it loaded. */
+function commandBuiltins(args: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", PROBE, CLI_PATH, "serve", DIR, "--port", "0", "--log", "off", ...flags],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn(process.execPath, ["--import", PROBE, CLI_PATH, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -69,5 +73,13 @@ describe("a resting tcpkit serve (on Node)", () => {
     ]);
     assert.ok(loaded.includes("tls"), `--proxy loads node:tls: ${loaded.join(" ")}`);
     assert.ok(loaded.includes("crypto"), `--auth loads node:crypto: ${loaded.join(" ")}`);
+  });
+});
+
+describe("a resting tcpkit echo-server (on Node)", () => {
+  it("has not loaded node:crypto (the UDP loop guard loads it for its first datagram)", async () => {
+    const loaded = await commandBuiltins(["echo-server", "--port", "0"]);
+    assert.ok(loaded.includes("net"), `the probe sees the server's modules: ${loaded.join(" ")}`);
+    assert.ok(!loaded.includes("crypto"), `crypto loaded at rest: ${loaded.join(" ")}`);
   });
 });

@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, it } from "node:test";
 import { chain, withMethods } from "../../src/http/handler-chain.js";
 import type { ExchangeRecord } from "../../src/http/server/exchange-record.js";
@@ -324,6 +326,36 @@ describe("what a handler sees and what the server reports", () => {
       await sleep(50);
       assert.equal(records.length, 2, "exactly one record per exchange");
     } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("idle keep-alive connections", () => {
+  it("hold neither the last request's head nor its scope once it is answered", async () => {
+    // A full collection on demand, as src/util/runtime-tuning.ts obtains it.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const heads: WeakRef<object>[] = [];
+    const t = await startTestServer({}, (head) => {
+      heads.push(new WeakRef(head));
+      return text("ok\n");
+    });
+    const c = await RawConnection.open(t.port);
+    try {
+      await c.send("GET /one HTTP/1.1\r\nHost: t\r\nX-Padding: " + "p".repeat(200) + "\r\n\r\n");
+      assert.equal((await c.readResponse("GET")).status, 200);
+      // Let the server finish with the exchange, then collect while the connection stays open.
+      await sleep(20);
+      // deref() keeps its target alive to the end of the job that called it: collect in a job
+      // of its own, look in the next.
+      gc();
+      await sleep(10);
+      assert.equal(heads[0]?.deref(), undefined, "the idle connection still holds the head");
+      await c.send("GET /two HTTP/1.1\r\nHost: t\r\n\r\n");
+      assert.equal((await c.readResponse("GET")).status, 200, "the connection still serves");
+    } finally {
+      c.close();
       await t.close();
     }
   });

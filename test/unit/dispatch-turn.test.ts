@@ -2,7 +2,8 @@
  * Dispatch turns: requests queued during a poll phase run together in the next check phase, in
  * order, inside one active turn (process-wide: currentTurn()); a request completed inside a turn
  * runs at once in it; the turn is inactive once it is over; a turn holds at most TURN_MAX
- * requests, the TURN_MAX-th dispatching them at once.
+ * requests, the TURN_MAX-th dispatching them at once; `now` (a connection's last request)
+ * dispatches the queue and itself at once.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -37,6 +38,25 @@ describe("dispatch turns", () => {
     assert.equal(seen[0]?.turn, seen[1]?.turn, "one turn for both");
     assert.equal(seen[0]?.turn?.active, false, "inactive once over");
     assert.equal(currentTurn(), undefined);
+  });
+
+  it("`now` runs what was queued and the request at once, in order, in one turn", async () => {
+    const seen: { name: string; turn: DispatchTurn | undefined }[] = [];
+    const item = (name: string) => ({
+      dispatchQueued: () => seen.push({ name, turn: currentTurn() }),
+    });
+    dispatchOrQueue(item("kept-alive"));
+    dispatchOrQueue(item("last of its connection"), true);
+    assert.deepEqual(
+      seen.map((s) => s.name),
+      ["kept-alive", "last of its connection"],
+      "both ran before the check phase",
+    );
+    assert.equal(seen[0]?.turn, seen[1]?.turn, "in one turn");
+    assert.equal(seen[0]?.turn?.active, false, "inactive once over");
+    assert.equal(currentTurn(), undefined);
+    await nextTurn();
+    assert.equal(seen.length, 2, "the scheduled turn finds nothing left to run");
   });
 
   it("a callback that throws does not strand the requests queued after it", () => {

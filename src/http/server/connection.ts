@@ -208,7 +208,10 @@ export class ServerConnection
     // RFC 9110 §10.1.1: a client waiting for 100 Continue is refused without its body.
     if (refusal !== undefined) return this.answer(refusal, parsed.expectsContinue);
     if (parsed.head.path === "*") return this.answer(this.ctx.methods.optionsAsterisk);
-    dispatchOrQueue(this);
+    // The last request of its connection (HTTP/1.0, `Connection: close`) has no later request
+    // to share a turn's stat with, and its wait for the check phase cost the HTTP/1.0 workload
+    // 6-10 µs of server CPU per connection (docs/BENCHMARKS.md): it runs at once.
+    dispatchOrQueue(this, this.exchange.clientCloses);
   }
 
   /** Dispatchable: the turn this request waited for has come. */
@@ -348,6 +351,7 @@ export class ServerConnection
   private nextRequest(): void {
     this.state = "head";
     this.deadline = 0;
+    this.exchange.rest();
     this.socket.resume();
     if (this.socket.writableNeedDrain) {
       // A pipelining client that does not read: answer the next request once this one drains.

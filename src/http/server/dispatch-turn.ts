@@ -50,15 +50,17 @@ export function currentTurn(): DispatchTurn | undefined {
 
 /**
  * Dispatches now when a turn is running (the request was read before it began), otherwise
- * queues the request for the next turn.
+ * queues the request for the next turn. `now` ends the gathering early: the queue so far and
+ * this request run as a turn at once, as when TURN_MAX is reached (see startRequest in
+ * connection.ts for who asks).
  */
-export function dispatchOrQueue(item: Dispatchable): void {
+export function dispatchOrQueue(item: Dispatchable, now = false): void {
   if (current !== undefined) {
     item.dispatchQueued();
     return;
   }
   queue.push(item);
-  if (queue.length >= TURN_MAX) return runTurn();
+  if (now || queue.length >= TURN_MAX) return runTurn();
   if (!scheduled) {
     scheduled = true;
     setImmediate(runScheduledTurn);

@@ -107,6 +107,17 @@ export class Exchange {
     if (parsed.headText !== undefined) this.trace("received", parsed.headText);
   }
 
+  /**
+   * The exchange is over and the connection waits for its next request: lets go of the request
+   * head and the handler's scope, so an idle keep-alive connection holds neither (~0.5 KiB each
+   * of 10,000 idle connections, docs/BENCHMARKS.md). A handler still running sees its own head;
+   * its scope no longer matches, so whatever it does later is ignored, as for any stale scope.
+   */
+  rest(): void {
+    this.head = undefined;
+    this.scope = undefined;
+  }
+
   /** Starts the exchange of bytes that are no request (a parse error, a head timeout). */
   beginUnparsed(): void {
     this.#reset();
