@@ -1,6 +1,6 @@
 /**
  * `serve --tls auto` and `--print-ca`: HTTPS on localhost without making certificates by hand.
- * local-cert.ts (node:crypto, openssl) is loaded only with --tls auto.
+ * local-cert.ts (node:crypto, @peculiar/x509) is loaded only with --tls auto.
  */
 import { flag, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
@@ -31,7 +31,7 @@ export async function applyTlsAuto(
   if (values["tls-cert"] !== undefined)
     throw new UsageError("--tls auto and --tls-cert exclude each other");
   const { ensureLocalCertificate, trustAdvice } = await import("./local-cert.js");
-  const local = ensureLocalCertificate();
+  const local = await ensureLocalCertificate();
   options.tls = { cert: local.certPath, key: local.keyPath };
   if (values["print-ca"]) return trustAdvice(local);
   if (isWorkerProcess()) return undefined; // the primary said it

@@ -6,10 +6,11 @@
  * state that should persist between restarts but is not worth a backup). The record also holds
  * the file's size and modification time: a file changed since cannot be resumed.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { writeWhole } from "../util/write-whole.js";
 
 /** What is remembered of an interrupted resumable upload. */
 export interface UploadRecord {
@@ -61,9 +62,7 @@ export async function readUploadRecord(path: string): Promise<UploadRecord | und
  */
 export async function writeUploadRecord(path: string, record: UploadRecord): Promise<void> {
   await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  await rename(temp, path);
+  await writeWhole(path, `${JSON.stringify(record)}\n`, 0o600);
 }
 
 export async function removeUploadRecord(path: string): Promise<void> {

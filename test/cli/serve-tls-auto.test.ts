@@ -1,12 +1,22 @@
 /**
- * `tcpkit serve --tls auto`: a local CA and a localhost certificate made once with openssl in
- * $XDG_CACHE_HOME/tcpkit (keys 0600), reused, renewed near expiry; accepted by curl --cacert,
- * tcpkit get --ca and Chromium with the CA in its NSS database (certutil), refused without it.
+ * `tcpkit serve --tls auto`: a local CA and a localhost certificate made once in
+ * $XDG_CACHE_HOME/tcpkit (keys 0600), reused, renewed near expiry or when a file is garbled or
+ * the key does not match; accepted by curl --cacert, tcpkit get --ca and Chromium with the CA in
+ * its NSS database (certutil), refused without it. openssl here only checks and forges from the
+ * outside (a leaf near expiry, verify).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { X509Certificate } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -139,10 +149,91 @@ describe("serve --tls auto", () => {
     ]);
     assert.equal(short.status, 0, short.stderr.toString());
     const renewed = await serve();
-    await renewed.stop();
-    assert.match(renewed.stderr(), /made a certificate for localhost/);
+    try {
+      assert.match(renewed.stderr(), /made a certificate for localhost/);
+      assert.doesNotMatch(renewed.stderr(), /local CA and/);
+      // the new leaf is issued by the CA kept from before, and chains to it
+      const r = await runTool("curl", [
+        "-sS",
+        "--cacert",
+        join(DIR, "ca.pem"),
+        `https://localhost:${renewed.port}/`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const v = spawnSync("openssl", ["verify", "-CAfile", join(DIR, "ca.pem"), leafPath]);
+      assert.equal(v.status, 0, v.stderr.toString());
+    } finally {
+      await renewed.stop();
+    }
     const leaf = new X509Certificate(readFileSync(leafPath));
     assert.ok(Date.parse(leaf.validTo) - Date.now() > 300 * DAY);
+  });
+
+  it("makes the leaf again when its key does not match, or a file is garbled", async () => {
+    const keyPath = join(DIR, "localhost-key.pem");
+    const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    writeFileSync(keyPath, other.privateKey.export({ format: "pem", type: "pkcs8" }));
+    const s = await serve();
+    try {
+      assert.match(s.stderr(), /made a certificate for localhost/);
+      const r = await runTool("curl", [
+        "-sS",
+        "--cacert",
+        join(DIR, "ca.pem"),
+        `https://localhost:${s.port}/`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await s.stop();
+    }
+    const leaf = new X509Certificate(readFileSync(join(DIR, "localhost.pem")));
+    assert.ok(leaf.checkPrivateKey(createPrivateKey(readFileSync(keyPath))));
+    assert.equal(statSync(keyPath).mode & 0o777, 0o600);
+    writeFileSync(join(DIR, "localhost.pem"), "-----BEGIN CERTIFICATE-----\ngarbage\n");
+    const again = await serve();
+    await again.stop();
+    assert.match(again.stderr(), /made a certificate for localhost/);
+  });
+
+  it("gives two servers started at once on an empty cache one CA that both serve under", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "tcpkit-tls-race-"));
+    const raceEnv = { ...process.env, XDG_CACHE_HOME: cache };
+    const args = ["serve", ROOT, "--port", "0", "--log", "off", "--tls", "auto"];
+    const both = await Promise.all([
+      startCli(args, { env: raceEnv, timeoutMs: 30_000 }),
+      startCli(args, { env: raceEnv, timeoutMs: 30_000 }),
+    ]);
+    try {
+      const ca = join(cache, "tcpkit", "ca.pem");
+      for (const s of both) {
+        const r = await runTool("curl", ["-sS", "--cacert", ca, `https://localhost:${s.port}/`]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      // one of them made the files, the other waited for them and reused them
+      assert.equal(both.filter((s) => /made a local CA/.test(s.stderr())).length, 1);
+      assert.deepEqual(readdirSync(join(cache, "tcpkit")).sort(), [
+        "ca-key.pem",
+        "ca.pem",
+        "localhost-key.pem",
+        "localhost.pem",
+      ]);
+    } finally {
+      await Promise.all(both.map((s) => s.stop()));
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("says in one line why when the cache folder cannot be used", async () => {
+    const file = join(CACHE, "not-a-folder");
+    writeFileSync(file, "");
+    const r = await runCli(["serve", ROOT, "--port", "0", "--tls", "auto"], {
+      env: { ...process.env, XDG_CACHE_HOME: file },
+    });
+    assert.notEqual(r.code, 0);
+    assert.equal(
+      r.stderr,
+      `tcpkit: --tls auto cannot keep certificates in ${join(file, "tcpkit")}: a file is in the way (set XDG_CACHE_HOME to another folder)\n`,
+    );
   });
 
   it("prints the CA with --print-ca; refuses it alone and --tls auto with --tls-cert", async () => {
