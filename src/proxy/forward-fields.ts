@@ -11,8 +11,13 @@
 import { isIPv6 } from "node:net";
 import { getField, splitList } from "../http/header-lookup.js";
 
-/** Our Via entry (RFC 9110 §7.6.3: protocol version and a pseudonym). */
-export const VIA = "1.1 tcpkit";
+/**
+ * Our Via entry (RFC 9110 §7.6.3): the protocol version of the message as tcpkit received it
+ * (the client's request, the back end's response), then a pseudonym.
+ */
+function via(version: 10 | 11): string {
+  return version === 10 ? "1.0 tcpkit" : "1.1 tcpkit";
+}
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -40,6 +45,8 @@ const SET_ON_RESPONSES = new Set(["content-length", "date", "via"]);
 /** What the back end's request head is built from besides the client's fields. */
 export interface ForwardRequest {
   readonly method: string;
+  /** The client's HTTP version (for Via). */
+  readonly version: 10 | 11;
   /** The back end's request-target. */
   readonly target: string;
   /** The client's request fields (a RequestHead's flat list). */
@@ -70,7 +77,7 @@ export function upstreamRequestHead(r: ForwardRequest): string {
     if (FORWARDING.has(name)) continue;
     out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
   }
-  out += `Via: ${joined(getField(head, "via"), VIA)}\r\n`;
+  out += `Via: ${joined(getField(head, "via"), via(r.version))}\r\n`;
   const host = getField(head, "host");
   const earlier = r.trustForwarded ? getField(head, "x-forwarded-for") : undefined;
   out += `X-Forwarded-For: ${joined(earlier, r.clientAddress)}\r\n`;
@@ -92,6 +99,8 @@ export function upstreamRequestHead(r: ForwardRequest): string {
  */
 export function downstreamHeaders(
   fields: readonly string[],
+  /** The back end's response version (for Via). */
+  version: 10 | 11,
   location: (value: string) => string,
 ): string {
   const head = { fields };
@@ -103,7 +112,7 @@ export function downstreamHeaders(
     const value = fields[i + 1] as string;
     out += `${canonicalName(name)}: ${name === "location" ? location(value) : value}\r\n`;
   }
-  return out + `Via: ${joined(getField(head, "via"), VIA)}\r\n`;
+  return out + `Via: ${joined(getField(head, "via"), via(version))}\r\n`;
 }
 
 /** The field names a Connection field lists (RFC 9110 §7.6.1), lower-cased. */

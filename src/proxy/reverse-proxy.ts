@@ -96,6 +96,7 @@ async function forward(
   const proto = context.secure ? "https" : "http";
   const requestHead = upstreamRequestHead({
     method: head.method,
+    version: head.version,
     target,
     fields: head.fields,
     host:
@@ -128,7 +129,7 @@ async function forward(
           onInterim: (h) =>
             context.sendInterim(
               h.status,
-              downstreamHeaders(h.fields, (v) => v),
+              downstreamHeaders(h.fields, h.version, (v) => v),
             ),
           onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
           clientSignal: () => context.signal,
@@ -149,7 +150,7 @@ async function forward(
   }
   const front = `${proto}://${getField(head, "host") ?? route.upstream.authority}`;
   const rh = response.head;
-  let headers = downstreamHeaders(rh.fields, (v) => rewriteLocation(route, v, front));
+  let headers = downstreamHeaders(rh.fields, rh.version, (v) => rewriteLocation(route, v, front));
   if (rh.status === 101) {
     const upstreamSocket = (conn as UpstreamConnection).detach();
     if (upgrade === undefined) {

@@ -59,6 +59,7 @@ describe("proxy routes", () => {
 describe("forwarded fields", () => {
   const base = {
     method: "POST",
+    version: 11 as const,
     target: "/x",
     host: "b:3000",
     clientAddress: "::1",
@@ -124,11 +125,28 @@ describe("forwarded fields", () => {
         "location",
         "/a",
       ],
+      11,
       (v) => `L${v}`,
     );
     assert.equal(
       down,
       "Content-Type: text/plain\r\nLocation: L/a\r\nVia: 1.0 other, 1.1 tcpkit\r\n",
+    );
+  });
+
+  it("names in Via the version each message was received with (RFC 9110 §7.6.3)", () => {
+    const up = upstreamRequestHead({
+      ...base,
+      version: 10,
+      fields: [],
+      trustForwarded: false,
+      framing: "none",
+    });
+    assert.match(up, /\r\nVia: 1\.0 tcpkit\r\n/);
+    assert.match(up, /^POST \/x HTTP\/1\.1\r\n/); // tcpkit itself speaks 1.1 to the back end
+    assert.equal(
+      downstreamHeaders([], 10, (v) => v),
+      "Via: 1.0 tcpkit\r\n",
     );
   });
 });
