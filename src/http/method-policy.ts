@@ -21,7 +21,7 @@ export const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS}\r\n`;
  * Methods in the IANA HTTP Method Registry (plus QUERY, in the registry since 2024). Methods are
  * case-sensitive (RFC 9110 §9.1): "get" is not GET and gets 501.
  */
-const REGISTERED_METHODS = new Set([
+export const REGISTERED_METHODS: ReadonlySet<string> = new Set([
   "ACL",
   "BASELINE-CONTROL",
   "BIND",

@@ -1,11 +1,12 @@
 /**
- * Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 431 from RFC 6585 §5; 103 from
+ * Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 102 from RFC 2518; 431 from RFC 6585 §5; 103 from
  * RFC 8297; 104 from draft-ietf-httpbis-resumable-upload; 507 from RFC 4918 §11.5).
  */
 
 const REASONS: Readonly<Record<number, string>> = {
   100: "Continue",
   101: "Switching Protocols",
+  102: "Processing", // RFC 2518 §10.1, passed through by the proxy
   103: "Early Hints",
   104: "Upload Resumption Supported",
   200: "OK",

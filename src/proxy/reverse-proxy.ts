@@ -10,6 +10,7 @@ import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { getField, hasToken } from "../http/header-lookup.js";
+import { REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
 import { downstreamHeaders, upstreamRequestHead } from "./forward-fields.js";
@@ -44,8 +45,16 @@ export interface ReverseProxyOptions {
   readonly onError?: (line: string) => void;
 }
 
-/** Methods forwarded (TRACE is not: it would echo the front's credentials back, XST). */
-export const PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+/**
+ * Methods forwarded: every method of the IANA registry (WebDAV's PROPFIND and MKCOL, REPORT,
+ * QUERY, ...) but three. TRACE would echo the front end's credentials and cookies back to a
+ * script (cross-site tracing); CONNECT asks for a tunnel to any host, which a reverse proxy is
+ * not (RFC 9110 §9.3.6); PRI is only HTTP/2's preface. Those are answered by the server (405).
+ * Methods outside the registry get 501 from the server, as from nginx's own modules.
+ */
+export const PROXY_METHODS = [...REGISTERED_METHODS].filter(
+  (m) => m !== "TRACE" && m !== "CONNECT" && m !== "PRI",
+);
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;

@@ -246,13 +246,39 @@ describe("tcpkit serve --proxy", () => {
     const [head, body] = r.out.split("\r\n\r\n") as [string, string];
     assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(head, /\r\nContent-Length: 12(?:\r\n|$)/);
+    // Via names the version the response came in with (RFC 9110 §7.6.3)
+    assert.match(head, /\r\nVia: 1\.0 tcpkit(?:\r\n|$)/);
     assert.equal(body, "from python\n");
+  });
+
+  it("forwards any registered method with its body (WebDAV's PROPFIND); refuses TRACE", async () => {
+    const r = await curl([
+      "-X",
+      "PROPFIND",
+      "-H",
+      "Depth: 1",
+      "-d",
+      "<propfind/>",
+      front("/api/echo"),
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const echoed = JSON.parse(r.out) as Echoed;
+    assert.equal(echoed.method, "PROPFIND");
+    assert.equal(echoed.bytes, "<propfind/>".length);
+    assert.deepEqual(fieldsOf(echoed.headers).get("depth"), ["1"]);
+    const trace = await curl(["-i", "-X", "TRACE", front("/api/echo")]);
+    assert.match(trace.out, /^HTTP\/1\.1 405 /);
+    // an HTTP/1.0 client's request reaches the back end with Via 1.0
+    const old = await curl(["--http1.0", front("/api/echo")]);
+    assert.deepEqual(fieldsOf((JSON.parse(old.out) as Echoed).headers).get("via"), ["1.0 tcpkit"]);
   });
 
   it("serves the rest from ROOT; --spa does not swallow proxied paths; dot segments refused", async () => {
     assert.match((await curl([front("/some/page")])).out, /<title>front<\/title>/);
     const post = await curl(["-i", "-X", "POST", "-d", "x", front("/index.html")]);
     assert.match(post.out, /^HTTP\/1\.1 405 /);
+    const mkcol = await curl(["-i", "-X", "MKCOL", front("/newdir/")]);
+    assert.match(mkcol.out, /^HTTP\/1\.1 405 /); // proxied methods stay off the static files
     const dots = await exchange(s.port, [
       "GET /api/../etc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     ]);
