@@ -26,6 +26,7 @@ import type { ServerContext } from "./server-context.js";
 import { errorPlan } from "../error-plan.js";
 import type { RequestHead, ResponsePlan } from "../types.js";
 import type { TrackedConnection } from "../../net/connection-registry.js";
+import { resetSocket } from "../../net/reset-socket.js";
 
 /** Where a connection is, and where it may go next. */
 type ConnectionState =
@@ -292,9 +293,10 @@ export class ServerConnection
   }
 
   /** WriterReport: the body failed mid-way; `status` when nothing was sent yet. */
-  responseFailed(status: 403 | 404 | 500 | undefined): void {
+  responseFailed(status: 403 | 404 | 500 | undefined, closeDelimited: boolean): void {
     if (this.state !== "sending") return;
-    if (status === undefined) return void this.socket.destroy();
+    if (status === undefined)
+      return void (closeDelimited ? resetSocket(this.socket) : this.socket.destroy());
     this.state = "handling";
     this.replyError(status);
   }

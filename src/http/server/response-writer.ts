@@ -45,8 +45,10 @@ export interface WriterReport {
   /**
    * The body cannot be completed (a file failed to open or read, a stream broke or sent the
    * wrong length). `status` when nothing has been sent yet, so an error can still be answered.
+   * `closeDelimited` when the body's end was to be marked by the close alone: the connection
+   * must then be reset, not closed, or the client takes the partial body for the whole.
    */
-  responseFailed(status: 403 | 404 | 500 | undefined): void;
+  responseFailed(status: 403 | 404 | 500 | undefined, closeDelimited: boolean): void;
 }
 
 type Waiting = "" | "parts" | "file" | "stream";
@@ -332,8 +334,10 @@ export class ResponseWriter {
   private fail(err: NodeJS.ErrnoException | null | undefined): void {
     // Nothing sent yet: a status can still tell the client (without OS text).
     const unsent = this.pendingHead !== "" && err !== undefined;
+    const closeDelimited =
+      this.stream !== undefined && !this.streamChunked && this.streamRemaining < 0;
     this.abort();
-    this.report.responseFailed(unsent ? statusForFileError(err) : undefined);
+    this.report.responseFailed(unsent ? statusForFileError(err) : undefined, closeDelimited);
   }
 }
 
