@@ -7,7 +7,8 @@
  * Injection applies to 200 answers to GET with Content-Type text/html and no Range in the request;
  * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
  * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
- * never mixes the plain and the injected bytes; Accept-Ranges is dropped. HEAD, ranges, 304 and
+ * never mixes the plain and the injected bytes; Accept-Ranges, Last-Modified and the plain
+ * bytes' digests are dropped. HEAD, ranges, 304 and
  * everything else pass untouched.
  */
 import { open } from "node:fs/promises";
@@ -83,9 +84,17 @@ function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
   } catch {
     return plan;
   }
+  // Dropped with the plain bytes: their coding and length, their digests (RFC 9530: a client
+  // checking Repr-Digest would reject the injected page), and Last-Modified, so that a browser
+  // revalidates the injected page by its own ETag only, never into a 304 for the plain file.
   const headers = plan.headers
     .split("\r\n")
-    .filter((line) => !/^(?:content-encoding|accept-ranges|content-length):/i.test(line))
+    .filter(
+      (line) =>
+        !/^(?:content-encoding|accept-ranges|content-length|repr-digest|content-digest|last-modified):/i.test(
+          line,
+        ),
+    )
     .map((line) => line.replace(/^(etag:[ \t]*(?:W\/)?"[^"]*)"/i, '$1-live"'))
     .join("\r\n");
   return { ...plan, headers, body: { kind: "bytes", bytes: injectScript(page) } };
