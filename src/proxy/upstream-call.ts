@@ -200,6 +200,8 @@ class UpstreamCall implements ConnectionOwner {
       return this.rejectWith(new Kind("ERR_CONNECTION_CLOSED", why));
     }
     if (this.responseDone || this.decoder === undefined) return;
+    // A reset or a failed read is no end of a close-delimited body, only a clean close is.
+    if (err !== undefined) return this.cut(`${err.message} mid-response`);
     const result = this.decoder.end();
     if (result.kind === "done") return this.finishResponse();
     this.cut(`${this.conn.peer} closed the connection mid-response`);

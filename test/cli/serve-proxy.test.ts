@@ -243,6 +243,26 @@ describe("tcpkit serve --proxy", () => {
     // (after a FIN, curl exits 0 with half the body, taking it for the whole).
     const old = await curl(["--http1.0", "-o", "/dev/null", front("/api/die-chunked")]);
     assert.equal(old.code, 56, `curl ${old.code}: ${old.err}`); // "Connection reset by peer"
+    // A close-delimited back end: chunked to HTTP/1.1 (no last chunk), reset to HTTP/1.0.
+    const closeDelimited = await curl(["-o", "/dev/null", front("/api/die-close")]);
+    assert.ok(
+      closeDelimited.code === 18 || closeDelimited.code === 56,
+      `curl ${closeDelimited.code}: ${closeDelimited.err}`,
+    );
+    const oldClose = await curl(["--http1.0", "-o", "/dev/null", front("/api/die-close")]);
+    assert.equal(oldClose.code, 56, `curl ${oldClose.code}: ${oldClose.err}`);
+    // and a raw HTTP/1.0 socket: half the body, then ECONNRESET, never a clean end
+    const socket = await openSocket(s.port);
+    socket.write("GET /api/die-close HTTP/1.0\r\n\r\n");
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    const how = await new Promise<string>((resolve) => {
+      socket.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.on("end", () => resolve("clean end"));
+    });
+    socket.destroy();
+    assert.equal(how, "ECONNRESET", got);
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nx{1,1000}$/);
   });
 
   it("proxies python3 http.server (an HTTP/1.0 back end)", async () => {
@@ -253,6 +273,17 @@ describe("tcpkit serve --proxy", () => {
     // Via names the version the response came in with (RFC 9110 §7.6.3)
     assert.match(head, /\r\nVia: 1\.0 tcpkit(?:\r\n|$)/);
     assert.equal(body, "from python\n");
+    // an HTTP/1.0 client: Via 1.0 on its request to an HTTP/1.1 back end, 1.1 on that answer
+    const oldToEcho = await curl(["--http1.0", "-i", front("/api/echo")]);
+    const [echoHead, echoBody] = oldToEcho.out.split("\r\n\r\n") as [string, string];
+    assert.match(echoHead, /\r\nVia: 1\.1 tcpkit(?:\r\n|$)/);
+    assert.deepEqual(fieldsOf((JSON.parse(echoBody) as Echoed).headers).get("via"), ["1.0 tcpkit"]);
+    // and 1.0 on the HTTP/1.0 back end's answer to it
+    const oldToPy = await curl(["--http1.0", "-i", front("/py/file.txt")]);
+    assert.match(
+      oldToPy.out,
+      /^HTTP\/1\.1 200 OK\r\n[^]*\r\nVia: 1\.0 tcpkit\r\n[^]*from python\n$/,
+    );
   });
 
   it("forwards any registered method with its body (WebDAV's PROPFIND); refuses TRACE", async () => {
@@ -270,6 +301,21 @@ describe("tcpkit serve --proxy", () => {
     assert.equal(echoed.method, "PROPFIND");
     assert.equal(echoed.bytes, "<propfind/>".length);
     assert.deepEqual(fieldsOf(echoed.headers).get("depth"), ["1"]);
+    // a chunked body, on another WebDAV method
+    const report = await curl([
+      "-X",
+      "REPORT",
+      "-H",
+      "Transfer-Encoding: chunked",
+      "--data-binary",
+      "<sync-collection/>",
+      front("/api/echo"),
+    ]);
+    assert.equal(report.code, 0, report.err);
+    const reported = JSON.parse(report.out) as Echoed;
+    assert.equal(reported.method, "REPORT");
+    assert.equal(reported.bytes, "<sync-collection/>".length);
+    assert.deepEqual(fieldsOf(reported.headers).get("transfer-encoding"), ["chunked"]);
     const trace = await curl(["-i", "-X", "TRACE", front("/api/echo")]);
     assert.match(trace.out, /^HTTP\/1\.1 405 /);
     // an HTTP/1.0 client's request reaches the back end with Via 1.0

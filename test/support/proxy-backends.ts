@@ -1,7 +1,7 @@
 /**
  * Back ends for the reverse-proxy tests, in the test process: a node:http app that echoes what
  * it received (method, target, headers, a SHA-256 of the body), streams big or chunked bodies,
- * redirects, sends 103, dies mid-response, floods a slow reader, never answers; and a WebSocket
+ * redirects, sends 103, dies mid-response (Content-Length, chunked or close-delimited), floods a slow reader, never answers; and a WebSocket
  * echo server (the `ws` package) on the same port.
  */
 import { createHash } from "node:crypto";
@@ -132,6 +132,15 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Backend):
     };
     res.on("close", () => (state.flooded = -state.flooded));
     return pump();
+  }
+  if (path.endsWith("/die-close")) {
+    // Close-delimited (RFC 9112 §6.3 rule 8), written raw: node:http would chunk it. Only a
+    // reset tells that such a body was cut (after a FIN it is complete, for the proxy too).
+    const socket = req.socket;
+    socket.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+    socket.write("x".repeat(1000));
+    setTimeout(() => socket.resetAndDestroy(), 100);
+    return;
   }
   if (path.endsWith("/die-length") || path.endsWith("/die-chunked")) {
     const headers: Record<string, string | number> = { "Content-Type": "text/plain" };
