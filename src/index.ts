@@ -14,6 +14,7 @@ export type { ExchangeRecord } from "./http/server/exchange-record.js";
 export {
   ALLOW_HEADER,
   ALLOWED_METHODS,
+  ANY_UNREGISTERED_METHOD,
   DEFAULT_METHODS,
   optionsPlan,
 } from "./http/method-policy.js";

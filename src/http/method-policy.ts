@@ -64,12 +64,21 @@ export const REGISTERED_METHODS: ReadonlySet<string> = new Set([
   "VERSION-CONTROL",
 ]);
 
+/**
+ * Declared (in Handler.methods) by a handler that also takes every method outside the registry: a
+ * reverse proxy, whose back end knows its own (PURGE, a WebDAV extension...). Registered methods
+ * it does not declare still get 405. Never named in Allow.
+ */
+export const ANY_UNREGISTERED_METHOD = "*";
+
 /** What to do with a request method: serve it, 405 (registered but not allowed), 501 (unknown). */
 export type MethodDecision = "serve" | "not-allowed" | "not-implemented";
 
 /** The method rule of one server: the methods its handler declared. */
 export class MethodPolicy {
   readonly #served: ReadonlySet<string>;
+  /** A handler declared ANY_UNREGISTERED_METHOD: unknown methods are its to answer. */
+  readonly #servesUnregistered: boolean;
   /** "Allow: ...\r\n" naming the served methods, for 405 and OPTIONS answers. */
   readonly allowHeader: string;
   /** 405 with an Allow of the served methods (RFC 9110 §15.5.6). */
@@ -78,16 +87,21 @@ export class MethodPolicy {
   readonly optionsAsterisk: ResponsePlan;
 
   constructor(methods: readonly string[] = DEFAULT_METHODS) {
-    this.#served = new Set(methods);
+    this.#servesUnregistered = methods.includes(ANY_UNREGISTERED_METHOD);
+    this.#served = new Set(methods.filter((m) => m !== ANY_UNREGISTERED_METHOD));
     this.allowHeader = `Allow: ${[...this.#served].join(", ")}\r\n`;
     this.#notAllowed = errorPlan(405, this.allowHeader);
     this.optionsAsterisk = optionsPlan("", this.allowHeader);
   }
 
-  /** "serve" for a declared method; "not-allowed" (405) for other registered ones; else 501. */
+  /**
+   * "serve" for a declared method (and an unregistered one when ANY_UNREGISTERED_METHOD was);
+   * "not-allowed" (405) for other registered ones; else 501.
+   */
   decide(method: string): MethodDecision {
     if (this.#served.has(method)) return "serve";
-    return REGISTERED_METHODS.has(method) ? "not-allowed" : "not-implemented";
+    if (REGISTERED_METHODS.has(method)) return "not-allowed";
+    return this.#servesUnregistered ? "serve" : "not-implemented";
   }
 
   /**

@@ -10,7 +10,7 @@ import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { getField, hasToken } from "../http/header-lookup.js";
-import { REGISTERED_METHODS } from "../http/method-policy.js";
+import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
 import { downstreamHeaders, upstreamRequestHead } from "./forward-fields.js";
@@ -46,15 +46,19 @@ export interface ReverseProxyOptions {
 }
 
 /**
- * Methods forwarded: every method of the IANA registry (WebDAV's PROPFIND and MKCOL, REPORT,
- * QUERY, ...) but three. TRACE would echo the front end's credentials and cookies back to a
- * script (cross-site tracing); CONNECT asks for a tunnel to any host, which a reverse proxy is
- * not (RFC 9110 §9.3.6); PRI is only HTTP/2's preface. Those are answered by the server (405).
- * Methods outside the registry get 501 from the server, as from nginx's own modules.
+ * Methods forwarded: any method (RFC 9110 §9.1: a token; the request parser checked it), those of
+ * the IANA registry (WebDAV's PROPFIND and MKCOL, REPORT, QUERY, ...) and the back end's own
+ * (PURGE, ...), as nginx's proxy_pass and Caddy's reverse_proxy do, but three. TRACE asks the
+ * final recipient to reflect the request (§9.3.8): passed on, it would echo the front end's
+ * credentials and cookies back to a script (cross-site tracing), and "a client MUST NOT send
+ * content" with it, so it has nothing a back end needs. CONNECT asks for a tunnel to the host
+ * in its target (§9.3.6), which only a forward proxy gives; PRI is only HTTP/2's preface. The
+ * server answers those three with 405 (registered, not declared here).
  */
-export const PROXY_METHODS = [...REGISTERED_METHODS].filter(
-  (m) => m !== "TRACE" && m !== "CONNECT" && m !== "PRI",
-);
+export const PROXY_METHODS = [
+  ...[...REGISTERED_METHODS].filter((m) => m !== "TRACE" && m !== "CONNECT" && m !== "PRI"),
+  ANY_UNREGISTERED_METHOD,
+];
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;

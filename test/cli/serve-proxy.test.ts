@@ -286,7 +286,7 @@ describe("tcpkit serve --proxy", () => {
     );
   });
 
-  it("forwards any registered method with its body (WebDAV's PROPFIND); refuses TRACE", async () => {
+  it("forwards any method with its body (WebDAV's PROPFIND, PURGE); refuses TRACE and CONNECT", async () => {
     const r = await curl([
       "-X",
       "PROPFIND",
@@ -316,8 +316,26 @@ describe("tcpkit serve --proxy", () => {
     assert.equal(reported.method, "REPORT");
     assert.equal(reported.bytes, "<sync-collection/>".length);
     assert.deepEqual(fieldsOf(reported.headers).get("transfer-encoding"), ["chunked"]);
+    // a method outside the registry (Varnish's PURGE), with a body: the back end's to answer
+    const purge = await curl(["-X", "PURGE", "--data-binary", "all", front("/api/echo")]);
+    assert.equal(purge.code, 0, purge.err);
+    assert.equal((JSON.parse(purge.out) as Echoed).method, "PURGE");
+    assert.equal((JSON.parse(purge.out) as Echoed).bytes, 3);
+    // outside the proxied prefixes the static files refuse it (405), as other methods
+    const staticPurge = await curl(["-i", "-X", "PURGE", front("/index.html")]);
+    assert.match(staticPurge.out, /^HTTP\/1\.1 405 [^]*\r\nAllow: GET, HEAD, OPTIONS\r\n/);
     const trace = await curl(["-i", "-X", "TRACE", front("/api/echo")]);
     assert.match(trace.out, /^HTTP\/1\.1 405 /);
+    assert.doesNotMatch(trace.out, /Allow: [^\r]*(?:TRACE|CONNECT|\*)/);
+    const connect = await exchange(
+      s.port,
+      [
+        `CONNECT 127.0.0.1:${back.port} HTTP/1.1\r\nHost: 127.0.0.1:${back.port}\r\n` +
+          "Connection: close\r\n\r\n",
+      ],
+      { quietMs: 5000 },
+    );
+    assert.match(connect.data.toString("latin1"), /^HTTP\/1\.1 405 /);
     // an HTTP/1.0 client's request reaches the back end with Via 1.0
     const old = await curl(["--http1.0", front("/api/echo")]);
     assert.deepEqual(fieldsOf((JSON.parse(old.out) as Echoed).headers).get("via"), ["1.0 tcpkit"]);
