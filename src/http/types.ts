@@ -129,6 +129,9 @@ export interface RequestBody {
 export interface RequestContext {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The server's end of the connection: the address and port the client reached. */
+  readonly localAddress: string;
+  readonly localPort: number;
   /** True on an HTTPS (node:tls) connection. */
   readonly secure: boolean;
   readonly body: RequestBody;

@@ -12,6 +12,7 @@ import { withMethods } from "../http/handler-chain.js";
 import { getField, hasToken } from "../http/header-lookup.js";
 import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import { formatHostPort } from "../net/address.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
 import { downstreamHeaders, upstreamRequestHead } from "./forward-fields.js";
 import {
@@ -161,7 +162,11 @@ async function forward(
       return { ...errorPlan(status), close: body !== undefined };
     }
   }
-  const front = `${proto}://${getField(head, "host") ?? route.upstream.authority}`;
+  // A request without Host (HTTP/1.0) reached this server at its socket's address: redirects
+  // point there, never at the back end's authority, which the client may not reach.
+  const authority =
+    getField(head, "host") ?? formatHostPort(context.localAddress, context.localPort);
+  const front = `${proto}://${authority}`;
   const rh = response.head;
   let headers = downstreamHeaders(rh.fields, rh.version, (v) => rewriteLocation(route, v, front));
   if (rh.status === 101) {

@@ -147,6 +147,16 @@ describe("tcpkit serve --proxy", () => {
       same.out,
       new RegExp(`\r\nLocation: http://127\\.0\\.0\\.1:${s.port}/api/target\r\n`),
     );
+    // HTTP/1.0 without Host: the address the client reached (not the back end's authority)
+    const noHost = await exchange(s.port, ["GET /v2/a/redirect HTTP/1.0\r\n\r\n"], {
+      quietMs: 5000,
+    });
+    assert.match(
+      noHost.data.toString("latin1"),
+      new RegExp(
+        `^HTTP/1\\.1 302 [^]*\r\nLocation: http://127\\.0\\.0\\.1:${s.port}/v2/a/target\r\n`,
+      ),
+    );
   });
 
   it("streams a 64 MiB POST (Content-Length and chunked) and a 32 MiB response, exact bytes", async () => {

@@ -46,6 +46,8 @@ export interface StaticSite {
 export const TEST_CONTEXT: RequestContext = {
   remoteAddress: "127.0.0.1",
   remotePort: 1,
+  localAddress: "127.0.0.1",
+  localPort: 8080,
   secure: false,
   body: {
     length: 0,

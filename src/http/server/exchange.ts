@@ -42,6 +42,15 @@ export class Peer {
     if (this.#address === undefined) void this.address;
     return this.#port;
   }
+
+  /** This end's address (getsockname(2)); rarely asked, so not kept. */
+  get localAddress(): string {
+    return displayAddress(this.socket.localAddress);
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
 }
 
 /** Status in the record of an exchange that ended before any final response began. */

@@ -72,6 +72,14 @@ export class RequestScope implements RequestContext, RequestBody {
     return this.exchange.peer.port;
   }
 
+  get localAddress(): string {
+    return this.exchange.peer.localAddress;
+  }
+
+  get localPort(): number {
+    return this.exchange.peer.localPort;
+  }
+
   get secure(): boolean {
     return this.ctx.secure;
   }
