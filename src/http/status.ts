@@ -1,6 +1,7 @@
 /**
- * Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 102 from RFC 2518; 431 from RFC 6585 §5; 103 from
- * RFC 8297; 104 from draft-ietf-httpbis-resumable-upload; 507 from RFC 4918 §11.5).
+ * Reason phrases for the status codes tcpkit sends (RFC 9110 §15; 102 from RFC 2518; 431 from
+ * RFC 6585 §5; 103 from RFC 8297; 104 from draft-ietf-httpbis-resumable-upload; 507 from RFC 4918
+ * §11.5; 508 from RFC 5842 §7.2).
  */
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -52,6 +53,7 @@ const REASONS: Readonly<Record<number, string>> = {
   504: "Gateway Timeout",
   505: "HTTP Version Not Supported",
   507: "Insufficient Storage",
+  508: "Loop Detected",
 };
 
 /**

@@ -13,10 +13,23 @@ import { getField, splitList } from "../http/header-lookup.js";
 
 /**
  * Our Via entry (RFC 9110 §7.6.3): the protocol version of the message as tcpkit received it
- * (the client's request, the back end's response), then a pseudonym.
+ * (the client's request, the back end's response), then our pseudonym ("tcpkit-3f9c01d2": one
+ * per proxy instance, so that a request coming back to it is seen: see passedThrough).
  */
-function via(version: 10 | 11): string {
-  return version === 10 ? "1.0 tcpkit" : "1.1 tcpkit";
+function via(version: 10 | 11, pseudonym: string): string {
+  return `${version === 10 ? "1.0" : "1.1"} ${pseudonym}`;
+}
+
+/**
+ * True when a Via entry of `head` names `pseudonym` as its received-by (RFC 9110 §7.6.3:
+ * "1.1 tcpkit-3f9c01d2"): the request already went through this proxy, so forwarding it again
+ * would loop (a route to the server itself, two proxies routed at each other) until file
+ * descriptors run out.
+ */
+export function passedThrough(head: { fields: readonly string[] }, pseudonym: string): boolean {
+  const value = getField(head, "via");
+  if (value === undefined || !value.includes(pseudonym)) return false;
+  return splitList(value).some((entry) => entry.split(/[ \t]+/)[1] === pseudonym);
 }
 
 const HOP_BY_HOP = new Set([
@@ -47,6 +60,8 @@ export interface ForwardRequest {
   readonly method: string;
   /** The client's HTTP version (for Via). */
   readonly version: 10 | 11;
+  /** This proxy's Via pseudonym. */
+  readonly pseudonym: string;
   /** The back end's request-target. */
   readonly target: string;
   /** The client's request fields (a RequestHead's flat list). */
@@ -77,7 +92,7 @@ export function upstreamRequestHead(r: ForwardRequest): string {
     if (FORWARDING.has(name)) continue;
     out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
   }
-  out += `Via: ${joined(getField(head, "via"), via(r.version))}\r\n`;
+  out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;
   const host = getField(head, "host");
   const earlier = r.trustForwarded ? getField(head, "x-forwarded-for") : undefined;
   out += `X-Forwarded-For: ${joined(earlier, r.clientAddress)}\r\n`;
@@ -102,6 +117,8 @@ export function downstreamHeaders(
   /** The back end's response version (for Via). */
   version: 10 | 11,
   location: (value: string) => string,
+  /** This proxy's Via pseudonym. */
+  pseudonym: string,
 ): string {
   const head = { fields };
   const named = connectionNamed(head);
@@ -112,7 +129,7 @@ export function downstreamHeaders(
     const value = fields[i + 1] as string;
     out += `${canonicalName(name)}: ${name === "location" ? location(value) : value}\r\n`;
   }
-  return out + `Via: ${joined(getField(head, "via"), via(version))}\r\n`;
+  return out + `Via: ${joined(getField(head, "via"), via(version, pseudonym))}\r\n`;
 }
 
 /** The field names a Connection field lists (RFC 9110 §7.6.1), lower-cased. */

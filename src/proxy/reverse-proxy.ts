@@ -6,6 +6,7 @@
  * and went out on a kept-alive connection the back end had closed meanwhile (RFC 9112 §9.3.1).
  * Upgrades (WebSocket) are tunnelled after the back end's 101.
  */
+import { randomBytes } from "node:crypto";
 import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
@@ -14,7 +15,7 @@ import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-poli
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
-import { downstreamHeaders, upstreamRequestHead } from "./forward-fields.js";
+import { downstreamHeaders, passedThrough, upstreamRequestHead } from "./forward-fields.js";
 import {
   hasDotSegment,
   rewriteLocation,
@@ -42,6 +43,11 @@ export interface ReverseProxyOptions {
   readonly trust?: TlsTrust;
   /** For the response head and any silence in the body (default 60 s; 504 before the head). */
   readonly readTimeoutMs?: number;
+  /**
+   * This proxy's name in Via (a token; default "tcpkit-" and 8 random hex digits, one per
+   * reverseProxy()). A request whose Via already names it came back around: 508 Loop Detected.
+   */
+  readonly viaPseudonym?: string;
   /** One line per failed request, naming the back end (the CLI prints it on stderr). */
   readonly onError?: (line: string) => void;
 }
@@ -69,6 +75,9 @@ const READ_TIMEOUT_MS = 60_000;
 /** The proxy handler for `options.routes`. */
 export function reverseProxy(options: ReverseProxyOptions): Handler {
   const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
+  const pseudonym = options.viaPseudonym ?? `tcpkit-${randomBytes(4).toString("hex")}`;
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pseudonym))
+    throw new TypeError(`viaPseudonym must be a token (RFC 9110 §5.6.2): '${pseudonym}'`);
   const pool = new UpstreamPool({
     ...(options.connectTimeoutMs === undefined
       ? {}
@@ -84,7 +93,7 @@ export function reverseProxy(options: ReverseProxyOptions): Handler {
       poolWatched = true;
       context.draining.addEventListener("abort", () => pool.close(), { once: true });
     }
-    return forward(route, head, context, pool, options);
+    return forward(route, head, context, pool, pseudonym, options);
   });
 }
 
@@ -93,10 +102,16 @@ async function forward(
   head: RequestHead,
   context: RequestContext,
   pool: UpstreamPool,
+  pseudonym: string,
   options: ReverseProxyOptions,
 ): Promise<ResponsePlan> {
   if (hasDotSegment(head.path)) return errorPlan(400);
   const target = upstreamTarget(route, head.path, head.query);
+  // RFC 5842 §7.2's 508 Loop Detected (from WebDAV, the one status that says it).
+  if (passedThrough(head, pseudonym)) {
+    options.onError?.(`proxy ${route.origin}${target}: came back through this proxy (508)`);
+    return errorPlan(508);
+  }
   const upgrade = upgradeOf(head);
   const length = context.body.length;
   const framing =
@@ -111,6 +126,7 @@ async function forward(
   const requestHead = upstreamRequestHead({
     method: head.method,
     version: head.version,
+    pseudonym,
     target,
     fields: head.fields,
     host:
@@ -143,7 +159,7 @@ async function forward(
           onInterim: (h) =>
             context.sendInterim(
               h.status,
-              downstreamHeaders(h.fields, h.version, (v) => v),
+              downstreamHeaders(h.fields, h.version, (v) => v, pseudonym),
             ),
           onReusable: upgrade === undefined ? (c) => pool.release(c) : (c) => c.destroy(),
           clientSignal: () => context.signal,
@@ -168,7 +184,12 @@ async function forward(
     getField(head, "host") ?? formatHostPort(context.localAddress, context.localPort);
   const front = `${proto}://${authority}`;
   const rh = response.head;
-  let headers = downstreamHeaders(rh.fields, rh.version, (v) => rewriteLocation(route, v, front));
+  let headers = downstreamHeaders(
+    rh.fields,
+    rh.version,
+    (v) => rewriteLocation(route, v, front),
+    pseudonym,
+  );
   if (rh.status === 101) {
     const upstreamSocket = (conn as UpstreamConnection).detach();
     if (upgrade === undefined) {

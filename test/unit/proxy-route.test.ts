@@ -1,7 +1,11 @@
 /** The proxy's pure parts: routes (PREFIX=URL), target mapping, Location rewriting, fields. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { downstreamHeaders, upstreamRequestHead } from "../../src/proxy/forward-fields.js";
+import {
+  downstreamHeaders,
+  passedThrough,
+  upstreamRequestHead,
+} from "../../src/proxy/forward-fields.js";
 import {
   hasDotSegment,
   parseProxyRoute,
@@ -60,6 +64,7 @@ describe("forwarded fields", () => {
   const base = {
     method: "POST",
     version: 11 as const,
+    pseudonym: "tcpkit",
     target: "/x",
     host: "b:3000",
     clientAddress: "::1",
@@ -127,6 +132,7 @@ describe("forwarded fields", () => {
       ],
       11,
       (v) => `L${v}`,
+      "tcpkit",
     );
     assert.equal(
       down,
@@ -145,8 +151,21 @@ describe("forwarded fields", () => {
     assert.match(up, /\r\nVia: 1\.0 tcpkit\r\n/);
     assert.match(up, /^POST \/x HTTP\/1\.1\r\n/); // tcpkit itself speaks 1.1 to the back end
     assert.equal(
-      downstreamHeaders([], 10, (v) => v),
-      "Via: 1.0 tcpkit\r\n",
+      downstreamHeaders([], 10, (v) => v, "tcpkit-1"),
+      "Via: 1.0 tcpkit-1\r\n",
+    );
+  });
+
+  it("sees a request that already passed through this proxy by its Via pseudonym", () => {
+    const via = (value: string): { fields: string[] } => ({ fields: ["via", value] });
+    assert.equal(passedThrough({ fields: [] }, "tcpkit-ab"), false);
+    assert.equal(passedThrough(via("1.1 tcpkit-ab"), "tcpkit-ab"), true);
+    assert.equal(passedThrough(via("1.0 front, HTTP/1.1 tcpkit-ab:8080"), "tcpkit-ab"), false);
+    assert.equal(passedThrough(via("1.0 front (x), 1.1  tcpkit-ab (y)"), "tcpkit-ab"), true);
+    assert.equal(passedThrough(via("1.1 tcpkit-abc, 1.1 tcpkit"), "tcpkit-ab"), false);
+    assert.equal(
+      passedThrough({ fields: ["via", "1.1 a", "via", "1.0 tcpkit-ab"] }, "tcpkit-ab"),
+      true,
     );
   });
 });
