@@ -34,7 +34,7 @@ export const PROXY_FLAGS = section("Reverse proxy", {
     help: "for a back end's response head, and any silence in its body; past it 504 (or a cut)",
   }),
   "trust-proxy": flag.bool({
-    help: "keep the client's X-Forwarded-* and Forwarded fields and append to them (a proxy is in front)",
+    help: "keep the client's X-Forwarded-*, X-Real-IP and Forwarded fields and append to them (a proxy is in front); redirects use its scheme and host",
   }),
 });
 

@@ -5,8 +5,8 @@
  * describe one connection and are never passed on; framing is the receiving side's own (the
  * request framing here, the response framing by the server). Via is added both ways (§7.6.3);
  * the client's address and the front end's scheme and Host go to the back end as
- * X-Forwarded-For/-Proto/-Host and Forwarded (RFC 7239), replacing whatever the client sent
- * unless the proxy in front of tcpkit is trusted to have set them.
+ * X-Forwarded-For/-Proto/-Host, X-Real-IP and Forwarded (RFC 7239), replacing whatever the client
+ * sent unless the proxy in front of tcpkit is trusted to have set them.
  */
 import { isIPv6 } from "node:net";
 import { getField, splitList } from "../http/header-lookup.js";
@@ -47,6 +47,7 @@ const HOP_BY_HOP = new Set([
 /** Request fields set by the proxy itself (framing, Host, the forwarding fields, Expect). */
 const SET_ON_REQUESTS = new Set(["host", "content-length", "expect", "via"]);
 const FORWARDING = new Set([
+  "x-real-ip",
   "x-forwarded-for",
   "x-forwarded-proto",
   "x-forwarded-host",
@@ -96,6 +97,10 @@ export function upstreamRequestHead(r: ForwardRequest): string {
   const host = getField(head, "host");
   const earlier = r.trustForwarded ? getField(head, "x-forwarded-for") : undefined;
   out += `X-Forwarded-For: ${joined(earlier, r.clientAddress)}\r\n`;
+  // One address, the client's (nginx's usual `proxy_set_header X-Real-IP $remote_addr`); a
+  // trusted proxy in front already named the client it came from.
+  const realIp = r.trustForwarded ? getField(head, "x-real-ip") : undefined;
+  out += `X-Real-IP: ${realIp ?? r.clientAddress}\r\n`;
   const proto = r.trustForwarded ? (getField(head, "x-forwarded-proto") ?? r.proto) : r.proto;
   out += `X-Forwarded-Proto: ${proto}\r\n`;
   const forwardedHost = r.trustForwarded ? (getField(head, "x-forwarded-host") ?? host) : host;
@@ -130,6 +135,53 @@ export function downstreamHeaders(
     out += `${canonicalName(name)}: ${name === "location" ? location(value) : value}\r\n`;
   }
   return out + `Via: ${joined(getField(head, "via"), via(version, pseudonym))}\r\n`;
+}
+
+/**
+ * The origin the client reached ("https://example.com"), for the Location of a redirect to the
+ * back end. Behind a trusted proxy (--trust-proxy) that is the proxy's: the first
+ * X-Forwarded-Proto/-Host (else the first Forwarded element's proto=/host=, RFC 7239 §5.3-4);
+ * a value that is no http(s) scheme or no plain authority is ignored. Otherwise, and for what
+ * the proxy did not say: this server's scheme, then the request's Host, then `local` (the
+ * address the client connected to: an HTTP/1.0 request may have no Host).
+ */
+export function frontOrigin(
+  head: { fields: readonly string[] },
+  trusted: boolean,
+  proto: "http" | "https",
+  local: string,
+): string {
+  let scheme: string | undefined;
+  let authority: string | undefined;
+  if (trusted) {
+    const forwarded = firstForwarded(getField(head, "forwarded"));
+    scheme = firstOf(getField(head, "x-forwarded-proto")) ?? forwarded.get("proto");
+    authority = firstOf(getField(head, "x-forwarded-host")) ?? forwarded.get("host");
+    if (scheme !== undefined && !/^https?$/i.test(scheme)) scheme = undefined;
+    if (authority !== undefined && !AUTHORITY.test(authority)) authority = undefined;
+  }
+  return `${scheme?.toLowerCase() ?? proto}://${authority ?? getField(head, "host") ?? local}`;
+}
+
+/** host[:port], with an IPv6 literal in brackets (RFC 3986 §3.2): nothing to break a URL. */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+;=-]+)(?::\d{1,5})?$/;
+
+function firstOf(list: string | undefined): string | undefined {
+  return list === undefined ? undefined : splitList(list)[0];
+}
+
+/** The parameters of the first element of a Forwarded value (RFC 7239 §4), names lower-cased. */
+function firstForwarded(value: string | undefined): Map<string, string> {
+  const params = new Map<string, string>();
+  if (value === undefined) return params;
+  const pair = /\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)=("(?:[^"\\]|\\.)*"|[^;,\s"]*)\s*([;,]?)/y;
+  for (let m = pair.exec(value); m !== null; m = pair.exec(value)) {
+    const raw = m[2] as string;
+    const v = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw;
+    params.set((m[1] as string).toLowerCase(), v);
+    if (m[3] !== ";") break; // "," ends the first element; "" the value
+  }
+  return params;
 }
 
 /** The field names a Connection field lists (RFC 9110 §7.6.1), lower-cased. */

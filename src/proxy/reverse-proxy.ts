@@ -15,7 +15,12 @@ import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-poli
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
-import { downstreamHeaders, passedThrough, upstreamRequestHead } from "./forward-fields.js";
+import {
+  downstreamHeaders,
+  frontOrigin,
+  passedThrough,
+  upstreamRequestHead,
+} from "./forward-fields.js";
 import {
   hasDotSegment,
   rewriteLocation,
@@ -178,11 +183,14 @@ async function forward(
       return { ...errorPlan(status), close: body !== undefined };
     }
   }
-  // A request without Host (HTTP/1.0) reached this server at its socket's address: redirects
-  // point there, never at the back end's authority, which the client may not reach.
-  const authority =
-    getField(head, "host") ?? formatHostPort(context.localAddress, context.localPort);
-  const front = `${proto}://${authority}`;
+  // Redirects point where the client came in: a trusted proxy's origin, else this server's
+  // (without a Host, HTTP/1.0: its socket's address), never the back end's authority.
+  const front = frontOrigin(
+    head,
+    options.trustForwarded === true,
+    proto,
+    formatHostPort(context.localAddress, context.localPort),
+  );
   const rh = response.head;
   let headers = downstreamHeaders(
     rh.fields,

@@ -108,6 +108,8 @@ describe("tcpkit serve --proxy", () => {
       "-H",
       "Forwarded: for=6.6.6.6",
       "-H",
+      "X-Real-IP: 6.6.6.6",
+      "-H",
       "X-Custom: kept",
       front("/api/echo?q=1&r=%20"),
     ]);
@@ -127,6 +129,7 @@ describe("tcpkit serve --proxy", () => {
       assert.equal(f.get(hop), undefined, hop);
     assert.match(f.get("via")?.join() ?? "", /^1\.1 tcpkit-[0-9a-f]{8}$/);
     assert.deepEqual(f.get("x-forwarded-for"), ["127.0.0.1"]);
+    assert.deepEqual(f.get("x-real-ip"), ["127.0.0.1"]);
     assert.deepEqual(f.get("x-forwarded-proto"), ["http"]);
     assert.deepEqual(f.get("x-forwarded-host"), [`127.0.0.1:${s.port}`]);
     assert.deepEqual(f.get("forwarded"), [`for=127.0.0.1;host="127.0.0.1:${s.port}";proto=http`]);
@@ -398,6 +401,45 @@ describe("tcpkit serve --proxy", () => {
       const r = await runCli(["serve", ROOT, "--proxy", bad]);
       assert.equal(r.code, 2, bad);
       assert.match(r.stderr, /^tcpkit: --proxy: /, r.stderr);
+    }
+  });
+
+  it("--trust-proxy: keeps the forwarding fields, and redirects to the origin the proxy in front names", async () => {
+    const trusting = await startServe(
+      ROOT,
+      "--trust-proxy",
+      "--proxy",
+      `/api=http://127.0.0.1:${back.port}`,
+    );
+    const sent = [
+      ["-H", "X-Forwarded-For: 6.6.6.6", "-H", "X-Real-IP: 6.6.6.6"],
+      ["-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-Host: app.example"],
+    ].flat();
+    try {
+      const at = (server: RunningServer, path: string): string =>
+        `http://127.0.0.1:${server.port}${path}`;
+      const echoed = await curl([...sent, at(trusting, "/api/echo")]);
+      const f = fieldsOf((JSON.parse(echoed.out) as Echoed).headers);
+      assert.deepEqual(f.get("x-forwarded-for"), ["6.6.6.6, 127.0.0.1"]);
+      assert.deepEqual(f.get("x-real-ip"), ["6.6.6.6"]);
+      assert.deepEqual(f.get("x-forwarded-proto"), ["https"]);
+      assert.deepEqual(f.get("x-forwarded-host"), ["app.example"]);
+      const redirect = await curl(["-i", ...sent, at(trusting, "/api/redirect")]);
+      assert.match(redirect.out, /\r\nLocation: https:\/\/app\.example\/api\/target\r\n/);
+      // Forwarded (RFC 7239) when the proxy in front sets only that
+      const rfc = await curl([
+        "-i",
+        "-H",
+        'Forwarded: for=6.6.6.6;host="app.example:8443";proto=https',
+        at(trusting, "/api/redirect"),
+      ]);
+      assert.match(rfc.out, /\r\nLocation: https:\/\/app\.example:8443\/api\/target\r\n/);
+      // untrusted (no --trust-proxy): the fields are the client's word, not taken
+      const own = await curl(["-i", ...sent, front("/api/redirect")]);
+      const here = `http://127\\.0\\.0\\.1:${s.port}/api/target`;
+      assert.match(own.out, new RegExp(`\r\nLocation: ${here}\r\n`));
+    } finally {
+      await trusting.stop();
     }
   });
 

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   downstreamHeaders,
+  frontOrigin,
   passedThrough,
   upstreamRequestHead,
 } from "../../src/proxy/forward-fields.js";
@@ -85,6 +86,8 @@ describe("forwarded fields", () => {
       "front",
       "x-forwarded-for",
       "6.6.6.6",
+      "x-real-ip",
+      "6.6.6.6",
       "transfer-encoding",
       "chunked",
       "expect",
@@ -95,12 +98,12 @@ describe("forwarded fields", () => {
     const head = upstreamRequestHead({ ...base, fields, trustForwarded: false });
     assert.equal(
       head,
-      "POST /x HTTP/1.1\r\nHost: b:3000\r\nX-B: 2\r\nVia: 1.1 tcpkit\r\nX-Forwarded-For: ::1\r\n" +
+      "POST /x HTTP/1.1\r\nHost: b:3000\r\nX-B: 2\r\nVia: 1.1 tcpkit\r\nX-Forwarded-For: ::1\r\nX-Real-IP: ::1\r\n" +
         'X-Forwarded-Proto: https\r\nX-Forwarded-Host: front\r\nForwarded: for="[::1]";host=front;proto=https\r\n' +
         "Content-Length: 5\r\n\r\n",
     );
     const trusted = upstreamRequestHead({ ...base, fields, trustForwarded: true });
-    assert.match(trusted, /\r\nX-Forwarded-For: 6\.6\.6\.6, ::1\r\n/);
+    assert.match(trusted, /\r\nX-Forwarded-For: 6\.6\.6\.6, ::1\r\nX-Real-IP: 6\.6\.6\.6\r\n/);
   });
 
   it("passes an Upgrade on; strips framing, Date and hop-by-hop fields from responses", () => {
@@ -154,6 +157,36 @@ describe("forwarded fields", () => {
       downstreamHeaders([], 10, (v) => v, "tcpkit-1"),
       "Via: 1.0 tcpkit-1\r\n",
     );
+  });
+
+  it("finds the origin a client reached, a trusted proxy's when there is one", () => {
+    const h = (...fields: string[]): { fields: string[] } => ({ fields });
+    const local = "127.0.0.1:8080";
+    assert.equal(frontOrigin(h(), false, "http", local), "http://127.0.0.1:8080");
+    assert.equal(frontOrigin(h("host", "front:1"), false, "https", local), "https://front:1");
+    const proxied = h("host", "front:1", "x-forwarded-proto", "https", "x-forwarded-host", "a.com");
+    assert.equal(frontOrigin(proxied, false, "http", local), "http://front:1"); // not trusted
+    assert.equal(frontOrigin(proxied, true, "http", local), "https://a.com");
+    // lists: the first member is the one the client used
+    const chained = h("x-forwarded-proto", "HTTPS, http", "x-forwarded-host", "a.com, b.lan");
+    assert.equal(frontOrigin(chained, true, "http", local), "https://a.com");
+    const forwarded = h(
+      "host",
+      "front:1",
+      "forwarded",
+      'for=1.2.3.4;host="[::1]:8443";proto=https, for=5.6.7.8;host=b;proto=http',
+    );
+    assert.equal(frontOrigin(forwarded, true, "http", local), "https://[::1]:8443");
+    // values that would break the URL are ignored
+    const bad = h(
+      "host",
+      "front:1",
+      "x-forwarded-proto",
+      "javascript",
+      "x-forwarded-host",
+      "a/b@c",
+    );
+    assert.equal(frontOrigin(bad, true, "http", local), "http://front:1");
   });
 
   it("sees a request that already passed through this proxy by its Via pseudonym", () => {
