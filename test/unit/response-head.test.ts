@@ -56,6 +56,8 @@ describe("response rules", () => {
   });
   it("has reason phrases, falling back to the class", () => {
     assert.equal(reasonPhrase(431), "Request Header Fields Too Large");
+    assert.equal(reasonPhrase(102), "Processing"); // RFC 2518 (RFC 9110 no longer has it)
+    assert.equal(reasonPhrase(508), "Loop Detected"); // RFC 5842 §7.2
     assert.equal(reasonPhrase(299), "OK");
     assert.equal(statusLine(505), "HTTP/1.1 505 HTTP Version Not Supported\r\n");
   });
