@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { startCannedServer } from "../support/canned-server.js";
-import { CLI_PATH, REPO_ROOT, runCli, startCli, type RunningServer } from "../support/cli.js";
+import { CLI_PATH, REPO_ROOT, runCli, startServeOn, type RunningServer } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
 
@@ -35,17 +35,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
 function serve(port: number): Promise<RunningServer> {
-  return startCli([
-    "serve",
-    root,
-    "--port",
-    String(port),
-    "--log",
-    "off",
-    "--allowed-hosts",
-    "any",
-    "--upload",
-  ]);
+  return startServeOn(port, root, "--upload");
 }
 
 /** Bytes the server holds of the upload in progress (its part file), 0 when there is none. */

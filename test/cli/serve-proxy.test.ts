@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
+import { runCli, startServe, startServeOn, type RunningServer } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 import { startBackend, type Backend } from "../support/proxy-backends.js";
 import { startPythonHttpServer } from "../support/python-http-server.js";
@@ -302,40 +302,22 @@ describe("tcpkit serve --proxy", () => {
   });
 
   it("forwards any method with its body (WebDAV's PROPFIND, PURGE); refuses TRACE and CONNECT", async () => {
-    const r = await curl([
-      "-X",
-      "PROPFIND",
-      "-H",
-      "Depth: 1",
-      "-d",
-      "<propfind/>",
-      front("/api/echo"),
-    ]);
-    assert.equal(r.code, 0, r.err);
-    const echoed = JSON.parse(r.out) as Echoed;
-    assert.equal(echoed.method, "PROPFIND");
-    assert.equal(echoed.bytes, "<propfind/>".length);
-    assert.deepEqual(fieldsOf(echoed.headers).get("depth"), ["1"]);
+    const sent = async (method: string, body: string, ...headers: string[]): Promise<Echoed> => {
+      const args = headers.flatMap((h) => ["-H", h]);
+      const r = await curl(["-X", method, ...args, "--data-binary", body, front("/api/echo")]);
+      assert.equal(r.code, 0, r.err);
+      const echoed = JSON.parse(r.out) as Echoed;
+      assert.equal(echoed.method, method);
+      assert.equal(echoed.bytes, body.length);
+      return echoed;
+    };
+    const propfind = await sent("PROPFIND", "<propfind/>", "Depth: 1");
+    assert.deepEqual(fieldsOf(propfind.headers).get("depth"), ["1"]);
     // a chunked body, on another WebDAV method
-    const report = await curl([
-      "-X",
-      "REPORT",
-      "-H",
-      "Transfer-Encoding: chunked",
-      "--data-binary",
-      "<sync-collection/>",
-      front("/api/echo"),
-    ]);
-    assert.equal(report.code, 0, report.err);
-    const reported = JSON.parse(report.out) as Echoed;
-    assert.equal(reported.method, "REPORT");
-    assert.equal(reported.bytes, "<sync-collection/>".length);
-    assert.deepEqual(fieldsOf(reported.headers).get("transfer-encoding"), ["chunked"]);
+    const report = await sent("REPORT", "<sync-collection/>", "Transfer-Encoding: chunked");
+    assert.deepEqual(fieldsOf(report.headers).get("transfer-encoding"), ["chunked"]);
     // a method outside the registry (Varnish's PURGE), with a body: the back end's to answer
-    const purge = await curl(["-X", "PURGE", "--data-binary", "all", front("/api/echo")]);
-    assert.equal(purge.code, 0, purge.err);
-    assert.equal((JSON.parse(purge.out) as Echoed).method, "PURGE");
-    assert.equal((JSON.parse(purge.out) as Echoed).bytes, 3);
+    await sent("PURGE", "all");
     // outside the proxied prefixes the static files refuse it (405), as other methods
     const staticPurge = await curl(["-i", "-X", "PURGE", front("/index.html")]);
     assert.match(staticPurge.out, /^HTTP\/1\.1 405 [^]*\r\nAllow: GET, HEAD, OPTIONS\r\n/);
@@ -446,18 +428,7 @@ describe("tcpkit serve --proxy", () => {
   it("answers 508 Loop Detected to a request that comes back through it (--proxy /=itself)", async () => {
     const [selfPort, aPort, bPort] = [await freePort(), await freePort(), await freePort()];
     const serveAt = (port: number, to: number): Promise<RunningServer> =>
-      startCli([
-        "serve",
-        ROOT,
-        "--port",
-        String(port),
-        "--log",
-        "off",
-        "--allowed-hosts",
-        "any",
-        "--proxy",
-        `/=http://127.0.0.1:${to}`,
-      ]);
+      startServeOn(port, ROOT, "--proxy", `/=http://127.0.0.1:${to}`);
     const self = await serveAt(selfPort, selfPort);
     // two servers routed at each other: each has a pseudonym of its own
     const [a, b] = await Promise.all([serveAt(aPort, bPort), serveAt(bPort, aPort)]);

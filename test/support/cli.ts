@@ -158,11 +158,20 @@ export async function processMemory(
 
 /** `tcpkit serve ROOT --port 0 --log off FLAGS...`: a quiet server on a free port. */
 export function startServe(root: string, ...flags: string[]): Promise<RunningServer> {
+  return startServeOn(0, root, ...flags);
+}
+
+/** startServe on a given port (one known before the server starts: a route to itself). */
+export function startServeOn(
+  port: number,
+  root: string,
+  ...flags: string[]
+): Promise<RunningServer> {
   return startCli([
     "serve",
     root,
     "--port",
-    "0",
+    String(port),
     "--log",
     "off",
     "--allowed-hosts",
