@@ -8,8 +8,7 @@
  * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
  * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
  * never mixes the plain and the injected bytes; Accept-Ranges, Last-Modified and the plain
- * bytes' digests are dropped. HEAD, ranges, 304 and
- * everything else pass untouched.
+ * bytes' digests are dropped. HEAD, ranges, 304 and everything else pass untouched.
  */
 import { open } from "node:fs/promises";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";

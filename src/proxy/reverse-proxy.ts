@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
+import { isToken } from "../http/header-fields.js";
 import { getField, hasToken } from "../http/header-lookup.js";
 import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
@@ -81,7 +82,7 @@ const READ_TIMEOUT_MS = 60_000;
 export function reverseProxy(options: ReverseProxyOptions): Handler {
   const routes = [...options.routes].sort((a, b) => b.prefix.length - a.prefix.length);
   const pseudonym = options.viaPseudonym ?? `tcpkit-${randomBytes(4).toString("hex")}`;
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pseudonym))
+  if (!isToken(pseudonym))
     throw new TypeError(`viaPseudonym must be a token (RFC 9110 §5.6.2): '${pseudonym}'`);
   const pool = new UpstreamPool({
     ...(options.connectTimeoutMs === undefined

@@ -39,6 +39,11 @@ function serve(): Promise<RunningServer> {
 
 const DAY = 24 * 3600 * 1000;
 
+/** curl trusting only `ca` (a PEM file), for the page at https://HOST:PORT/. */
+function curlTrusting(ca: string, port: number, host = "localhost"): ReturnType<typeof runTool> {
+  return runTool("curl", ["-sS", "--cacert", ca, `https://${host}:${port}/`]);
+}
+
 after(() => {
   rmSync(CACHE, { recursive: true, force: true });
   rmSync(ROOT, { recursive: true, force: true });
@@ -54,7 +59,7 @@ describe("serve --tls auto", () => {
       const ca = join(DIR, "ca.pem");
       // (::1 is in the certificate too, checked below; the server listens on 127.0.0.1)
       for (const host of ["localhost", "127.0.0.1"]) {
-        const r = await runTool("curl", ["-sS", "--cacert", ca, `https://${host}:${s.port}/`]);
+        const r = await curlTrusting(ca, s.port, host);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.toString(), "<title>secure</title>\n");
       }
@@ -153,12 +158,7 @@ describe("serve --tls auto", () => {
       assert.match(renewed.stderr(), /made a certificate for localhost/);
       assert.doesNotMatch(renewed.stderr(), /local CA and/);
       // the new leaf is issued by the CA kept from before, and chains to it
-      const r = await runTool("curl", [
-        "-sS",
-        "--cacert",
-        join(DIR, "ca.pem"),
-        `https://localhost:${renewed.port}/`,
-      ]);
+      const r = await curlTrusting(join(DIR, "ca.pem"), renewed.port);
       assert.equal(r.code, 0, r.stderr);
       const v = spawnSync("openssl", ["verify", "-CAfile", join(DIR, "ca.pem"), leafPath]);
       assert.equal(v.status, 0, v.stderr.toString());
@@ -176,12 +176,7 @@ describe("serve --tls auto", () => {
     const s = await serve();
     try {
       assert.match(s.stderr(), /made a certificate for localhost/);
-      const r = await runTool("curl", [
-        "-sS",
-        "--cacert",
-        join(DIR, "ca.pem"),
-        `https://localhost:${s.port}/`,
-      ]);
+      const r = await curlTrusting(join(DIR, "ca.pem"), s.port);
       assert.equal(r.code, 0, r.stderr);
     } finally {
       await s.stop();
@@ -206,7 +201,7 @@ describe("serve --tls auto", () => {
     try {
       const ca = join(cache, "tcpkit", "ca.pem");
       for (const s of both) {
-        const r = await runTool("curl", ["-sS", "--cacert", ca, `https://localhost:${s.port}/`]);
+        const r = await curlTrusting(ca, s.port);
         assert.equal(r.code, 0, r.stderr);
       }
       // one of them made the files, the other waited for them and reused them
