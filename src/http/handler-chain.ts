@@ -24,8 +24,8 @@ export function chain(...handlers: readonly Handler[]): Handler {
     last: Next,
   ): ResponsePlan | Promise<ResponsePlan> => {
     const handler = handlers[index];
-    if (handler === undefined) return last();
-    return handler(head, context, () => run(index + 1, head, context, last));
+    if (handler === undefined) return last(head);
+    return handler(head, context, (changed) => run(index + 1, changed ?? head, context, last));
   };
   const chained: Handler = (head, context, next) => run(0, head, context, next);
   const declared = handlers.flatMap((h) => h.methods ?? []);

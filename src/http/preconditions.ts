@@ -10,10 +10,13 @@ import type { RequestHead } from "./types.js";
 
 /** The validators of the representation the response would carry. */
 export interface Validators {
-  /** Strong entity-tag, quoted: "\"abc\"". */
-  readonly etag: string;
-  /** Last modification time in ms; compared at one-second resolution, as HTTP dates have. */
-  readonly lastModifiedMs: number;
+  /** Entity-tag, quoted: "\"abc\"" (or W/"abc"); undefined when the representation has none. */
+  readonly etag: string | undefined;
+  /**
+   * Last modification time in ms; compared at one-second resolution, as HTTP dates have.
+   * Undefined when there is none: the date conditions are then ignored (RFC 9110 §13.1.3, §13.1.4).
+   */
+  readonly lastModifiedMs: number | undefined;
 }
 
 /** The outcome: go on (with or without honouring Range), 304, or 412. */
@@ -60,7 +63,7 @@ function checkIfMatch(value: string | undefined, v: Validators): Cond {
 }
 
 function checkIfUnmodifiedSince(value: string | undefined, v: Validators): Cond {
-  if (value === undefined) return "none";
+  if (value === undefined || v.lastModifiedMs === undefined) return "none";
   const t = parseHttpDate(value);
   if (t === undefined) return "none";
   return seconds(v.lastModifiedMs) <= seconds(t) ? "true" : "false";
@@ -74,7 +77,7 @@ function checkIfNoneMatch(value: string | undefined, v: Validators): Cond {
 }
 
 function checkIfModifiedSince(value: string | undefined, v: Validators): Cond {
-  if (value === undefined) return "none";
+  if (value === undefined || v.lastModifiedMs === undefined) return "none";
   const t = parseHttpDate(value);
   if (t === undefined) return "none";
   return seconds(v.lastModifiedMs) <= seconds(t) ? "false" : "true";
@@ -89,17 +92,18 @@ function checkIfRange(value: string | undefined, v: Validators): Cond {
   const ir = trimOws(value);
   if (ir.startsWith('"') || ir.startsWith("W/")) return strongMatch(ir, v.etag) ? "true" : "false";
   const t = parseHttpDate(ir);
-  if (t === undefined) return "false";
+  if (t === undefined || v.lastModifiedMs === undefined) return "false";
   return seconds(t) === seconds(v.lastModifiedMs) ? "true" : "false";
 }
 
 /** Strong comparison (RFC 9110 §8.8.3.2): both strong and identical. */
-export function strongMatch(a: string, b: string): boolean {
+export function strongMatch(a: string, b: string | undefined): boolean {
   return a === b && !a.startsWith("W/") && isEntityTag(a);
 }
 
 /** Weak comparison: identical opaque-tags, whether either is weak or not. */
-export function weakMatch(a: string, b: string): boolean {
+export function weakMatch(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
   const x = a.startsWith("W/") ? a.slice(2) : a;
   const y = b.startsWith("W/") ? b.slice(2) : b;
   return x === y && isEntityTag(x);

@@ -155,8 +155,12 @@ export interface RequestContext {
   sendInterim(status: number, headers?: string): boolean;
 }
 
-/** The rest of a handler chain: what the handlers after this one (or the server) answer. */
-export type Next = () => ResponsePlan | Promise<ResponsePlan>;
+/**
+ * The rest of a handler chain: what the handlers after this one (or the server) answer. A
+ * wrapper may pass a changed head on (live reload asks for a page without the request's
+ * conditions, to evaluate them against its own variant); without one, the same head goes on.
+ */
+export type Next = (head?: RequestHead) => ResponsePlan | Promise<ResponsePlan>;
 
 /**
  * Decides a response; may return synchronously (the fast path for cached files). `next` asks

@@ -2,9 +2,10 @@
  * Watching ROOT for live reload: recursive fs.watch (inotify, FSEvents, ReadDirectoryChangesW),
  * or, with a poll interval (for network and container mounts where change events never come, or
  * when watching fails), a walk of the tree comparing sizes and modification times. Changes are
- * debounced: the batch is reported once nothing changed for 100 ms (at most 1 s after its first
+ * debounced: the batch is reported once nothing changed for 100 ms (at most 3 s after its first
  * change), so an editor's save or a build writing 200 files is one report. Names starting with
- * "." (unless dotfiles are served) and node_modules folders are ignored.
+ * "." (unless dotfiles are served) and node_modules folders (until a page loads something from
+ * one) are ignored: `npm install` writing thousands of files is no reason to reload.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
@@ -15,14 +16,19 @@ export interface WatchOptions {
   readonly dotfiles: boolean;
   /** Poll every this many ms instead of fs.watch. */
   readonly pollMs?: number;
+  /** True once changes under node_modules matter (a page has loaded a file from one). */
+  readonly nodeModules?: () => boolean;
   /** Quiet time that ends a batch (default 100 ms). */
   readonly debounceMs?: number;
   /** fs.watch failed and polling took over, or a poll failed: one line for the log. */
   readonly onWarning?: (message: string) => void;
 }
 
-/** Longest a batch waits after its first change, however busy the tree. */
-const MAX_BATCH_MS = 1000;
+/**
+ * Longest a batch waits after its first change, however busy the tree: a build that writes for
+ * longer than this reloads once per this much time (a bundler's rebuild seldom takes longer).
+ */
+const MAX_BATCH_MS = 3000;
 /** Polling stops walking past this many entries (a watch on a huge tree is a mistake). */
 const MAX_POLLED_ENTRIES = 50_000;
 
@@ -42,7 +48,7 @@ export function watchTree(
     if (paths.length > 0) onChange(paths);
   };
   const changed = (relative: string): void => {
-    if (ignored(relative, options.dotfiles)) return;
+    if (ignored(relative, options.dotfiles, options.nodeModules?.() ?? false)) return;
     if (batch.size === 0) first = Date.now();
     batch.add(relative);
     if (quiet !== undefined) clearTimeout(quiet);
@@ -81,10 +87,10 @@ export function watchTree(
   };
 }
 
-/** True for paths under a dot-named segment (unless served) or a node_modules folder. */
-export function ignored(relative: string, dotfiles: boolean): boolean {
+/** True for paths under a dot-named segment or a node_modules folder, unless those are served. */
+export function ignored(relative: string, dotfiles: boolean, nodeModules = false): boolean {
   for (const segment of relative.split(sep === "/" ? "/" : /[\\/]/)) {
-    if (segment === "node_modules") return true;
+    if (!nodeModules && segment === "node_modules") return true;
     if (!dotfiles && segment.startsWith(".")) return true;
   }
   return false;
@@ -102,7 +108,7 @@ function poll(
   let timer: NodeJS.Timeout | undefined;
   const round = async (): Promise<void> => {
     const now = new Map<string, string>();
-    await walk(root, "", now, options.dotfiles).catch((err: Error) =>
+    await walk(root, "", now, options).catch((err: Error) =>
       options.onWarning?.(`live reload: polling ${root} failed: ${err.message}`),
     );
     if (known !== undefined) {
@@ -123,14 +129,14 @@ async function walk(
   root: string,
   relative: string,
   into: Map<string, string>,
-  dotfiles: boolean,
+  options: WatchOptions,
 ): Promise<void> {
   const entries = await readdir(join(root, relative), { withFileTypes: true });
   for (const entry of entries) {
     if (into.size >= MAX_POLLED_ENTRIES) return;
     const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
-    if (ignored(path, dotfiles)) continue;
-    if (entry.isDirectory()) await walk(root, path, into, dotfiles);
+    if (ignored(path, options.dotfiles, options.nodeModules?.() ?? false)) continue;
+    if (entry.isDirectory()) await walk(root, path, into, options);
     else {
       const s = await stat(join(root, path)).catch(() => undefined);
       if (s !== undefined) into.set(path, `${s.size}:${s.mtimeMs}`);

@@ -8,17 +8,22 @@
  * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
  * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
  * never mixes the plain and the injected bytes; Accept-Ranges, Last-Modified and the plain
- * bytes' digests are dropped. HEAD, ranges, 304 and everything else pass untouched.
+ * bytes' digests are dropped. A conditional GET is evaluated here against the variant that goes
+ * out, so a browser holding the plain page gets the injected one, not a 304. HEAD, ranges and
+ * everything else pass untouched.
  */
 import { open } from "node:fs/promises";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { errorPlanFor } from "../http/error-page.js";
 import { getField } from "../http/header-lookup.js";
-import type { Handler, ResponsePlan } from "../http/types.js";
+import { parseHttpDate } from "../http/http-date.js";
+import { evaluatePreconditions } from "../http/preconditions.js";
+import type { Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { watchTree, type WatchOptions } from "./file-watcher.js";
 import { LiveEvents } from "./live-events.js";
 import { injectScript, LIVE_PATH } from "./live-script.js";
 
-export interface LiveReloadOptions extends Omit<WatchOptions, "debounceMs"> {
+export interface LiveReloadOptions extends Omit<WatchOptions, "debounceMs" | "nodeModules"> {
   /** The folder to watch (serve's ROOT). */
   readonly root: string;
 }
@@ -30,7 +35,9 @@ const HTML = /(?:^|\n)content-type:[ \t]*text\/html/i;
 /** The live-reload handler; `close()` stops the watcher and ends the event streams. */
 export function liveReload(options: LiveReloadOptions): Handler & { close(): void } {
   const events = new LiveEvents();
-  const stopWatching = watchTree(options.root, options, (paths) => {
+  let nodeModulesServed = false;
+  const watching = { ...options, nodeModules: () => nodeModulesServed };
+  const stopWatching = watchTree(options.root, watching, (paths) => {
     const cssOnly = paths.every((p) => p.toLowerCase().endsWith(".css"));
     events.broadcast(cssOnly ? "css" : "reload", cssOnly ? paths.join(" ").slice(0, 1000) : "");
   });
@@ -52,8 +59,19 @@ export function liveReload(options: LiveReloadOptions): Handler & { close(): voi
       };
     }
     if (head.method !== "GET" || getField(head, "range") !== undefined) return next();
-    const planned = next();
-    return planned instanceof Promise ? planned.then(inject) : inject(planned);
+    if (!nodeModulesServed && head.path.includes("/node_modules/")) nodeModulesServed = true;
+    if (!head.fields.some(isCondition)) {
+      const planned = next();
+      return planned instanceof Promise ? planned.then(inject) : inject(planned);
+    }
+    // A conditional GET: the handlers after this one would compare the request's validators
+    // with the plain file's, and answer 304 to a browser holding the plain page (cached before
+    // --live), which then never gets the script. Ask for the page unconditionally and evaluate
+    // the conditions here, against whichever variant goes out.
+    const unconditional = { ...head, fields: withoutConditions(head.fields) };
+    return Promise.resolve(next(unconditional))
+      .then(inject)
+      .then((plan) => answerConditions(head, plan));
   };
   return Object.assign(handler, { close });
 }
@@ -97,6 +115,55 @@ function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
     .map((line) => line.replace(/^(etag:[ \t]*(?:W\/)?"[^"]*)"/i, '$1-live"'))
     .join("\r\n");
   return { ...plan, headers, body: { kind: "bytes", bytes: injectScript(page) } };
+}
+
+const CONDITIONS = new Set([
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+]);
+
+function isCondition(name: string, index: number): boolean {
+  return index % 2 === 0 && CONDITIONS.has(name);
+}
+
+function withoutConditions(fields: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (!CONDITIONS.has(name)) kept.push(name, fields[i + 1] as string);
+  }
+  return kept;
+}
+
+/**
+ * RFC 9110 §13.2.2 for a 200 `plan` (other statuses ignore conditions, §13.2.1): 304 with the
+ * fields a 304 keeps (§15.4.5: the validators and the caching fields, no content metadata), 412,
+ * or the plan itself.
+ */
+function answerConditions(head: RequestHead, plan: ResponsePlan): ResponsePlan {
+  if (plan.status !== 200) return plan;
+  const fields = `\n${plan.headers}`;
+  const etag = /\netag:[ \t]*([^\r\n]*)/i.exec(fields)?.[1];
+  const date = /\nlast-modified:[ \t]*([^\r\n]*)/i.exec(fields)?.[1];
+  const outcome = evaluatePreconditions(head, {
+    etag: etag?.trimEnd(),
+    lastModifiedMs: date === undefined ? undefined : parseHttpDate(date),
+  });
+  if (outcome.kind === "proceed") return plan;
+  if (plan.body.kind === "stream") destroyStream(plan.body.stream);
+  if (outcome.kind === "precondition-failed") return errorPlanFor(head, 412);
+  const kept = plan.headers
+    .split("\r\n")
+    .filter((line) => /^(?:etag|vary|cache-control|expires|content-location|date):/i.test(line))
+    .join("\r\n");
+  return { status: 304, headers: kept === "" ? "" : `${kept}\r\n`, body: { kind: "none" } };
+}
+
+function destroyStream(stream: NodeJS.ReadableStream): void {
+  const destroy = (stream as { destroy?: () => void }).destroy;
+  if (typeof destroy === "function") destroy.call(stream);
 }
 
 async function readRange(path: string, start: number, end: number): Promise<Buffer> {

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -51,7 +52,9 @@ function typescriptBlocks(): string[] {
 /** A README line's command, without its trailing comment. */
 const commandOf = (line: string): string => line.replace(/\s+#\s.*$/, "");
 const commentOf = (line: string): string => /\s#\s(.*)$/.exec(line)?.[1] ?? "";
-const isServer = (command: string): boolean => /^tcpkit (serve|echo-server)\b/.test(command);
+/** A line that starts a server (`--print-ca` prints and exits, as a client line does). */
+const isServer = (command: string): boolean =>
+  /^tcpkit (serve|echo-server)\b/.test(command) && !/ --print-ca\b/.test(command);
 
 /** What the test types instead of the README's line, and why. */
 const REWRITES: [RegExp, string, string][] = [
@@ -159,6 +162,13 @@ const OUTCOMES: [RegExp, (output: string) => Promise<void> | void][] = [
   ],
   [/^tcpkit echo localhost 7007 hello/, (output) => assert.match(output, /Received: hello/)],
   [/^tcpkit check /, (output) => assert.doesNotMatch(output, /\bFAIL\b/)],
+  [
+    /^tcpkit serve .* --print-ca/,
+    (output) => {
+      assert.match(output, /SHA-256/i);
+      assert.match(output, /\.cache\/tcpkit\//);
+    },
+  ],
 ];
 
 function listTar(path: string): Promise<string> {
@@ -217,6 +227,10 @@ before(async () => {
   // `node` found first is the runtime under test (Node, or Bun, which acts as node by that name).
   symlinkSync(CLI_PATH, join(bin, "tcpkit"));
   symlinkSync(CLI_RUNTIME, join(bin, "node"));
+  // `--open` runs xdg-open: this stand-in records the URL instead of starting a browser.
+  writeFileSync(join(bin, "xdg-open"), `#!/bin/sh\necho "$1" >> "${join(dir, "opened.txt")}"\n`, {
+    mode: 0o755,
+  });
   // HOME in the folder: `--tls auto` makes its CA under ~/.cache/tcpkit.
   env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, NO_COLOR: "1", HOME: dir };
   delete env.XDG_CACHE_HOME;
@@ -297,6 +311,14 @@ async function runServerLine(line: string): Promise<void> {
   await stopAll((r) => clash(r.command, command));
   const server = await startServer(command);
   running.push(server);
+  if (/ --open\b/.test(command)) {
+    const opened = join(dir, "opened.txt");
+    await waitFor(
+      () =>
+        existsSync(opened) && /^http:\/\/127\.0\.0\.1:8080\/$/m.test(readFileSync(opened, "utf8")),
+      "URL handed to xdg-open",
+    );
+  }
   // "# prints: X": X is what the server says, up to the absolute root folder.
   const said = /^prints: (.*)$/.exec(commentOf(line))?.[1];
   if (said !== undefined) {

@@ -93,6 +93,21 @@ describe("evaluatePreconditions", () => {
   }
 });
 
+describe("evaluatePreconditions without validators", () => {
+  const kind = (fields: Record<string, string>): string =>
+    evaluatePreconditions(head("GET", fields), { etag: undefined, lastModifiedMs: undefined }).kind;
+  it("ignores date conditions when there is no modification date (RFC 9110 §13.1.3, §13.1.4)", () => {
+    assert.equal(kind({ "if-modified-since": AFTER }), "proceed");
+    assert.equal(kind({ "if-unmodified-since": BEFORE }), "proceed");
+  });
+  it("matches no entity-tag, but * still means the resource exists", () => {
+    assert.equal(kind({ "if-none-match": ETAG }), "proceed");
+    assert.equal(kind({ "if-match": ETAG }), "precondition-failed");
+    assert.equal(kind({ "if-none-match": "*" }), "not-modified");
+    assert.equal(kind({ "if-match": "*" }), "proceed");
+  });
+});
+
 describe("entity-tag comparison (RFC 9110 §8.8.3.2)", () => {
   const rows: [string, string, boolean, boolean][] = [
     ['W/"1"', 'W/"1"', false, true],
