@@ -363,6 +363,8 @@ if (!flag("--no-c1")) {
     c1 = await compareClients({
       load: LOAD,
       node: runtimes.node.exe,
+      // tcpkit echo on the other runtimes asked for (--runtime node24,bun): a row each
+      others: runtimes.tcpkit.filter((rt) => rt.exe !== runtimes.node.exe),
       repo: REPO,
       port,
       conns: E2.conns,

@@ -108,12 +108,17 @@ async function nodeFloorClient({ node, repo, port, conns, rounds, size, cpu }) {
 
 /** One tcpkit echo run (closed loop, --json): round trips/s and p50 (µs). */
 async function tcpkitClient({ node, repo, port, conns, rounds, size, cpu }) {
+  return tcpkitClientOn(node, { repo, port, conns, rounds, size, cpu });
+}
+
+/** The same run with the CLI on another runtime (`exe`: Node 22, Bun). */
+async function tcpkitClientOn(exe, { repo, port, conns, rounds, size, cpu }) {
   const r = await run(
     [
       "taskset",
       "-c",
       cpu,
-      node,
+      exe,
       path.join(repo, "bin/tcpkit.js"),
       "echo",
       "--port",
@@ -140,11 +145,13 @@ async function tcpkitClient({ node, repo, port, conns, rounds, size, cpu }) {
 
 /**
  * Runs the comparison against a started server on `port`; returns { rows, verdict, raw }.
- * `log` prints progress.
+ * `log` prints progress. `others` ([{ label, exe }]): tcpkit echo on further runtimes, one row
+ * each beside the primary one (context: the targets are about the primary runtime).
  */
 export async function compareClients({
   load,
   node,
+  others = [],
   repo,
   port,
   conns,
@@ -156,10 +163,18 @@ export async function compareClients({
 }) {
   const raw = { c: [], tcpkit: [], nodeFloor: [] };
   const clients = { c: cClient, tcpkit: tcpkitClient, nodeFloor: nodeFloorClient };
+  for (const [i, other] of others.entries()) {
+    raw[`other${i}`] = [];
+    clients[`other${i}`] = (args) => tcpkitClientOn(other.exe, args);
+  }
   for (let rep = 1; rep <= reps; rep++) {
     // Interleaved, and the order alternates, so a drift in the machine's load hits both. The
     // minimal Node client runs last: it is context, not one of the two the targets compare.
-    const order = [...(rep % 2 ? ["c", "tcpkit"] : ["tcpkit", "c"]), "nodeFloor"];
+    const order = [
+      ...(rep % 2 ? ["c", "tcpkit"] : ["tcpkit", "c"]),
+      ...others.map((_, i) => `other${i}`),
+      "nodeFloor",
+    ];
     for (const who of order) {
       const args = { load, node, repo, port, conns, rounds, size, cpu };
       const r = await clients[who](args);
@@ -194,6 +209,12 @@ export async function compareClients({
     `| --- | --- | --- | --- | --- |`,
     `| C load client (echo-load pingpong) | ${fmt(c.rtps)} | ${fmt(c.p50Us, 1)} µs | ${fmt(c.p99Us, 1)} µs | ${fmt(c.cpuUsPerRt, 2)} µs |`,
     `| tcpkit echo --connections ${conns} --count ${rounds} | ${fmt(t.rtps)} (${rateRatio?.toFixed(2) ?? "?"}x) | ${fmt(t.p50Us, 1)} µs (${p50Ratio?.toFixed(2) ?? "?"}x) | ${fmt(t.p99Us, 1)} µs | ${fmt(t.cpuUsPerRt, 2)} µs |`,
+    ...others.map((other, i) => {
+      const o = summary(raw[`other${i}`]);
+      const r = c.rtps && o.rtps ? `${(o.rtps / c.rtps).toFixed(2)}x` : "?";
+      const p = c.p50Us && o.p50Us ? `${(o.p50Us / c.p50Us).toFixed(2)}x` : "?";
+      return `| tcpkit echo on ${other.label} | ${fmt(o.rtps)} (${r}) | ${fmt(o.p50Us, 1)} µs (${p}) | ${fmt(o.p99Us, 1)} µs | ${fmt(o.cpuUsPerRt, 2)} µs |`;
+    }),
     `| minimal Node client (bench/peers/echo-client-min.mjs: onread + socket.write, nothing checked or recorded) | ${fmt(floor.rtps)} (${c.rtps && floor.rtps ? (floor.rtps / c.rtps).toFixed(2) : "?"}x) | - | - | ${fmt(floor.cpuUsPerRt, 2)} µs |`,
     "",
   ];
