@@ -39,7 +39,7 @@ export function liveReload(options: LiveReloadOptions): Handler & { close(): voi
   const watching = { ...options, nodeModules: () => nodeModulesServed };
   const stopWatching = watchTree(options.root, watching, (paths) => {
     const cssOnly = paths.every((p) => p.toLowerCase().endsWith(".css"));
-    events.broadcast(cssOnly ? "css" : "reload", cssOnly ? paths.join(" ").slice(0, 1000) : "");
+    events.broadcast(cssOnly ? "css" : "reload");
   });
   let drainingWatched = false;
   const close = (): void => {

@@ -11,25 +11,44 @@
 export const LIVE_PATH = "/.tcpkit%2Flive";
 
 /**
- * The client: an EventSource on LIVE_PATH. `reload` reloads the page; `css` swaps each
- * same-origin stylesheet link for a fresh copy (a query string that changes) and removes the
- * old one once the new one has loaded, so the page never shows unstyled. After a lost connection
- * (the server restarted) EventSource reconnects by itself; the page reloads then, as files may
- * have changed meanwhile.
+ * The client. One EventSource on LIVE_PATH serves every tab of the origin: browsers allow six
+ * HTTP/1.1 connections per origin, and a stream per tab left the seventh tab unable to load
+ * (live-server and browser-sync users know it). The tab holding the Web Lock `tcpkit-live` opens
+ * the stream and relays each event to the other tabs over a BroadcastChannel; when it closes or
+ * reloads, the lock passes to another tab, which opens the stream. Where Web Locks or
+ * BroadcastChannel are missing (not a secure context: a LAN address over http), each tab has its
+ * own stream, closed while the tab is hidden.
+ *
+ * Events carry the server's state (`hello` on connecting, then `reload` or `css`: an id that
+ * changes with every batch of changes and every server start). `reload` reloads the page; `css`
+ * swaps each same-origin stylesheet link for a fresh copy (a query string that changes) and
+ * removes the old one once the new one has loaded, so the page never shows unstyled. A `hello`
+ * with another state than the page last saw (the server restarted, or something changed while
+ * no stream was open) reloads the page. A new tab asks the others for the state they know.
  */
-export const LIVE_SCRIPT =
-  `<script data-tcpkit-live>(()=>{` +
-  `if(!window.EventSource)return;let seen=false;` +
-  `const es=new EventSource(${JSON.stringify(LIVE_PATH)});` +
-  `es.onopen=()=>{if(seen)location.reload();seen=true};` +
-  `es.addEventListener("reload",()=>location.reload());` +
-  `es.addEventListener("css",()=>{` +
-  `for(const old of document.querySelectorAll('link[rel~="stylesheet"][href]')){` +
-  `const u=new URL(old.href);if(u.origin!==location.origin)continue;` +
-  `u.searchParams.set("tcpkit-live",Date.now());` +
-  `const fresh=old.cloneNode();fresh.href=u.href;` +
-  `fresh.onload=fresh.onerror=()=>old.remove();old.after(fresh)}})` +
-  `})()</script>`;
+const CLIENT = `(()=>{
+if(!window.EventSource)return;
+let known,leader=false,es,ch;
+const swap=()=>{for(const old of document.querySelectorAll('link[rel~="stylesheet"][href]')){
+const u=new URL(old.href);if(u.origin!==location.origin)continue;
+u.searchParams.set("tcpkit-live",Date.now());
+const fresh=old.cloneNode();fresh.href=u.href;fresh.onload=fresh.onerror=()=>old.remove();old.after(fresh)}};
+const act=(t,id)=>{const stale=t==="hello"&&known!==undefined&&id!==known;known=id;
+if(t==="css")swap();else if(t==="reload"||stale)location.reload()};
+const open=(relay)=>{const s=new EventSource(PATH);
+for(const t of["hello","reload","css"])s.addEventListener(t,(e)=>{relay(t,e.data);act(t,e.data)});return s};
+if(navigator.locks&&window.BroadcastChannel){
+ch=new BroadcastChannel("tcpkit-live");
+ch.onmessage=(e)=>{const m=e.data||{};
+if(m.t==="ask"){if(leader&&known!==undefined)ch.postMessage({t:"hello",id:known})}else act(m.t,m.id)};
+ch.postMessage({t:"ask"});
+navigator.locks.request("tcpkit-live",()=>{leader=true;es=open((t,id)=>ch.postMessage({t,id}));return new Promise(()=>{})})
+}else{const sync=()=>{if(document.hidden){if(es)es.close();es=undefined}else if(!es)es=open(()=>{})};
+sync();document.addEventListener("visibilitychange",sync)}
+})()`;
+
+/** The script element: CLIENT with its line breaks dropped (each line ends where one may). */
+export const LIVE_SCRIPT = `<script data-tcpkit-live>${CLIENT.replace(/\n/g, "").replace("PATH", JSON.stringify(LIVE_PATH))}</script>`;
 
 const SCRIPT_BYTES = Buffer.from(LIVE_SCRIPT, "latin1");
 

@@ -14,7 +14,13 @@ import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromiumProfile } from "../support/chromium.js";
-import { processMemory, runCli, startServe, type RunningServer } from "../support/cli.js";
+import {
+  processMemory,
+  runCli,
+  startServe,
+  startServeOn,
+  type RunningServer,
+} from "../support/cli.js";
 import { openSocket } from "../support/raw-socket.js";
 import { runTool } from "../support/tools.js";
 
@@ -101,6 +107,143 @@ describe("live reload in Chromium", () => {
     await new Promise((r) => setTimeout(r, 2000));
     page.off("load", onLoad);
     assert.equal(loads, 1);
+  });
+});
+
+describe("live reload in many tabs of one browser", () => {
+  const tabPage = (text: string): string =>
+    `<!doctype html><html><head><link rel="stylesheet" href="/tabs.css"></head>` +
+    `<body><p id="t">${text}</p></body></html>\n`;
+
+  it("shares one event stream between 8 tabs, which all reload and restyle, also after the tab holding it closes", async () => {
+    writeFileSync(join(ROOT, "tabs.html"), tabPage("one"));
+    writeFileSync(join(ROOT, "tabs.css"), "p { color: rgb(255, 0, 0); }\n");
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-chromium-tabs-"));
+    const context = await launchChromiumProfile(dir);
+    try {
+      // Which tab opened each event stream, in order: the last one holds the stream now.
+      const streams: Page[] = [];
+      context.on("request", (r) => {
+        if (r.url().endsWith("/.tcpkit%2Flive")) streams.push(r.frame().page());
+      });
+      const until = async (what: string, done: () => boolean): Promise<void> => {
+        for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(done(), what);
+      };
+      let tabs: Page[] = [];
+      for (let i = 0; i < 8; i++) {
+        const tab =
+          i === 0 ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
+        tab.setDefaultTimeout(20_000);
+        // With a stream per tab, the 7th tab's load waits forever for a connection (6 per origin).
+        await tab.goto(`${base}/tabs.html`);
+        tabs.push(tab);
+      }
+      await until("the first tab opens the stream", () => streams.length >= 1);
+      assert.equal(streams.length, 1, "one stream for 8 tabs");
+      const all = (expr: string): Promise<unknown> =>
+        Promise.all(tabs.map((t) => t.waitForFunction(expr)));
+      const markAll = (): Promise<unknown> =>
+        Promise.all(tabs.map((t) => t.evaluate("window.marker = 1")));
+
+      await markAll();
+      writeFileSync(join(ROOT, "tabs.html"), tabPage("two"));
+      await all(`${text("two")} && window.marker === undefined`);
+      await until("a tab opens the stream again after the reload", () => streams.length >= 2);
+
+      await markAll();
+      writeFileSync(join(ROOT, "tabs.css"), "p { color: rgb(0, 0, 255); }\n");
+      await all(`${COLOR} === "rgb(0, 0, 255)"`);
+      for (const tab of tabs)
+        assert.equal(await tab.evaluate("window.marker"), 1, "a tab navigated");
+
+      const holder = streams.at(-1) as Page;
+      const before = streams.length;
+      await holder.close();
+      tabs = tabs.filter((t) => t !== holder);
+      await until("another tab takes the stream over", () => streams.length === before + 1);
+      assert.notEqual(streams.at(-1), holder);
+      writeFileSync(join(ROOT, "tabs.html"), tabPage("three"));
+      await all(text("three"));
+      assert.equal(tabs.length, 7);
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("live reload across restarts, and without Web Locks", () => {
+  it("reloads once the server is back after a restart", async () => {
+    const first = await startServe(ROOT, "--live");
+    const port = first.port;
+    let second: RunningServer | undefined;
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-chromium-restart-"));
+    const context = await launchChromiumProfile(dir);
+    try {
+      const tab = context.pages()[0] ?? (await context.newPage());
+      tab.setDefaultTimeout(20_000);
+      const connected = tab.waitForResponse((r) => r.url().endsWith("/.tcpkit%2Flive"));
+      await tab.goto(`http://127.0.0.1:${port}/`);
+      await connected;
+      await tab.evaluate("window.marker = 1");
+      await first.stop();
+      second = await startServeOn(port, ROOT, "--live");
+      // EventSource reconnects (retry: 500 ms); the new server's state differs: a reload
+      await tab.waitForFunction("window.marker === undefined");
+    } finally {
+      await context.close();
+      await second?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives each tab its own stream where Web Locks are missing (no secure context)", async () => {
+    writeFileSync(join(ROOT, "plain.html"), "<html><body><p id=t>plain one</p></body></html>");
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-chromium-nolocks-"));
+    const context = await launchChromiumProfile(dir);
+    try {
+      // As on http://192.168.x.y: navigator.locks exists only in secure contexts.
+      await context.addInitScript(
+        "Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined })",
+      );
+      let streams = 0;
+      context.on("request", (r) => void (r.url().endsWith("/.tcpkit%2Flive") && streams++));
+      const tabs: Page[] = [];
+      for (let i = 0; i < 2; i++) {
+        const tab =
+          i === 0 ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
+        tab.setDefaultTimeout(20_000);
+        const connected = tab.waitForResponse((r) => r.url().endsWith("/.tcpkit%2Flive"));
+        await tab.goto(`${base}/plain.html`);
+        await connected;
+        tabs.push(tab);
+      }
+      assert.equal(streams, 2);
+      writeFileSync(join(ROOT, "plain.html"), "<html><body><p id=t>plain two</p></body></html>");
+      await Promise.all(tabs.map((t) => t.waitForFunction(text("plain two"))));
+      // A hidden tab lets its stream go; shown again, it reconnects and sees it missed a change.
+      const [shown, hidden] = tabs as [Page, Page];
+      await hidden.waitForFunction('document.readyState === "complete"');
+      const setHidden = (value: boolean): Promise<unknown> =>
+        hidden.evaluate(
+          `Object.defineProperty(document, "hidden", { configurable: true, get: () => ${value} });` +
+            `document.dispatchEvent(new Event("visibilitychange"))`,
+        );
+      await setHidden(true);
+      await hidden.evaluate("window.marker = 1");
+      writeFileSync(join(ROOT, "plain.html"), "<html><body><p id=t>plain three</p></body></html>");
+      await shown.waitForFunction(text("plain three"));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await hidden.evaluate("window.marker"), 1, "a hidden tab reloaded");
+      const reconnected = hidden.waitForResponse((r) => r.url().endsWith("/.tcpkit%2Flive"));
+      await setHidden(false);
+      await reconnected;
+      await hidden.waitForFunction(text("plain three"));
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
