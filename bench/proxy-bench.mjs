@@ -25,7 +25,9 @@ const HELP = `Usage: node bench/proxy-bench.mjs [options]   (npm run bench:proxy
 
 Rows: nginx-proxy (nginx 1 worker, proxy_pass with an upstream keepalive pool of 32, HTTP/1.1 to
 the back end, X-Forwarded-For/-Proto and Host set, no access log) and tcpkit-proxy (tcpkit serve
---proxy /=BACKEND --log off). Both forward GET /index.html (1 KiB) to the same back end.
+--proxy /=BACKEND --log off). Both forward GET /index.html (1 KiB) to the same back end. For
+context, a minimal Node pass-through (bench/peers/proxy-pass-min.mjs: bytes copied both ways
+over one back-end connection per client, no HTTP): what Node itself costs per request.
 `;
 
 const { argv, option } = benchArgv(HELP);
@@ -76,7 +78,7 @@ async function start(name, argvOf, cpus) {
   return { name, port, ...s };
 }
 
-const results = { nginx: [], tcpkit: [] };
+const results = { nginx: [], tcpkit: [], "node-min": [] };
 try {
   const backend = await start(
     "backend",
@@ -100,6 +102,17 @@ try {
           "--proxy",
           `/=http://127.0.0.1:${backend.port}`,
         ]),
+      ],
+      SERVER_CPU,
+    ),
+    // Context, not a target: what a Node process costs to copy the same bytes both ways.
+    await start(
+      "node-min",
+      (port) => [
+        process.execPath,
+        path.join(REPO, "bench/peers/proxy-pass-min.mjs"),
+        String(port),
+        String(backend.port),
       ],
       SERVER_CPU,
     ),
@@ -145,14 +158,15 @@ const ratio = (key) => med("tcpkit", key) / med("nginx", key);
 const perRepRatios = results.tcpkit.map((t, i) => t.rps / results.nginx[i].rps);
 const md = `| proxy | req/s (median of ${REPS}) | proxy CPU µs/request | back end CPU µs/request | p99 µs |
 | --- | ---: | ---: | ---: | ---: |
-${["nginx", "tcpkit"]
+${["nginx", "tcpkit", "node-min"]
   .map(
     (n) =>
-      `| ${n}-proxy | ${Math.round(med(n, "rps"))} | ${med(n, "cpu_us").toFixed(1)} | ${med(n, "backend_cpu_us").toFixed(1)} | ${Math.round(med(n, "p99_us"))} |`,
+      `| ${n === "node-min" ? "minimal Node pass-through (no HTTP; the floor)" : `${n}-proxy`} | ${Math.round(med(n, "rps"))} | ${med(n, "cpu_us").toFixed(1)} | ${med(n, "backend_cpu_us").toFixed(1)} | ${Math.round(med(n, "p99_us"))} |`,
   )
   .join("\n")}
 
 tcpkit / nginx: throughput ${ratio("rps").toFixed(2)}x (per repetition: ${perRepRatios.map((x) => x.toFixed(2)).join(", ")}), CPU per request ${ratio("cpu_us").toFixed(2)}x (target: throughput >= 0.8x)
+minimal Node pass-through / nginx: throughput ${(med("node-min", "rps") / med("nginx", "rps")).toFixed(2)}x, CPU per request ${(med("node-min", "cpu_us") / med("nginx", "cpu_us")).toFixed(2)}x
 `;
 process.stdout.write(md);
 fs.mkdirSync(OUT, { recursive: true });

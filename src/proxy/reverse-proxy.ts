@@ -186,17 +186,19 @@ async function forward(
   }
   // Redirects point where the client came in: a trusted proxy's origin, else this server's
   // (without a Host, HTTP/1.0: its socket's address), never the back end's authority.
-  const front = frontOrigin(
-    head,
-    options.trustForwarded === true,
-    proto,
-    formatHostPort(context.localAddress, context.localPort),
-  );
+  // Worked out only for a response with a Location: most have none.
+  const front = (): string =>
+    frontOrigin(
+      head,
+      options.trustForwarded === true,
+      proto,
+      formatHostPort(context.localAddress, context.localPort),
+    );
   const rh = response.head;
   let headers = downstreamHeaders(
     rh.fields,
     rh.version,
-    (v) => rewriteLocation(route, v, front),
+    (v) => rewriteLocation(route, v, front()),
     pseudonym,
   );
   if (rh.status === 101) {
