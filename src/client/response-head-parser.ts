@@ -4,7 +4,14 @@
  * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
  * here (see body-decoder.ts).
  */
-import { isToken, isValidFieldValue, trimOws } from "../http/header-fields.js";
+import { fieldNameReader, latin1 } from "../http/field-names.js";
+import {
+  FIELD_VALUE_CHAR,
+  TCHAR,
+  isToken,
+  isValidFieldValue,
+  trimOws,
+} from "../http/header-fields.js";
 
 /** Largest response head accepted, status line and fields included (curl allows 100 KiB). */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -35,6 +42,33 @@ const NEED_MORE: ResponseHeadResult = { kind: "need-more" };
 const HEAD_END = Buffer.from("\r\n\r\n", "latin1");
 const LF = 0x0a;
 const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+
+/** The names servers nearly always send: read as constants, no new string per field. */
+const responseFieldName = fieldNameReader([
+  "content-type",
+  "content-length",
+  "date",
+  "server",
+  "connection",
+  "keep-alive",
+  "last-modified",
+  "etag",
+  "accept-ranges",
+  "cache-control",
+  "vary",
+  "transfer-encoding",
+  "location",
+  "expires",
+  "content-encoding",
+  "set-cookie",
+  "via",
+  "x-powered-by",
+  "access-control-allow-origin",
+  "repr-digest",
+  "content-digest",
+]);
 
 /**
  * Finds the end of a head as bytes arrive: a line terminator (CRLF, or a bare LF, which RFC 9112
@@ -61,6 +95,11 @@ export class ResponseHeadParser {
     if (this.size === 0) {
       const end = chunk.indexOf(HEAD_END);
       if (end >= 0 && end + 4 <= this.maxBytes) {
+        const fast = readHead(chunk, end + 4);
+        if (fast !== undefined) {
+          this.done = true;
+          return fast;
+        }
         const raw = chunk.toString("latin1", 0, end + 4);
         const result = parseLines(raw.slice(0, end).split("\r\n"), raw, chunk.subarray(end + 4));
         if (result.kind === "head") {
@@ -103,6 +142,76 @@ export class ResponseHeadParser {
     this.done = true;
     return { kind: "error", message };
   }
+}
+
+/**
+ * A well-formed head in data[0, end) (`end` just past its CRLFCRLF) read byte by byte, as the
+ * server reads requests: no line strings, no regular expression, common names as constants (a
+ * proxied response's head is parsed on every request). Undefined for anything else (obs-fold,
+ * bare CR or LF, a bad byte, another major version, too many fields): the line parser below has
+ * the last word on those, and words the error.
+ */
+function readHead(data: Buffer, end: number): ResponseHeadResult | undefined {
+  // "HTTP/1." DIGIT SP 3DIGIT, then SP reason, or the end of the line (RFC 9112 §4)
+  if (
+    data[0] !== 0x48 ||
+    data[1] !== 0x54 ||
+    data[2] !== 0x54 ||
+    data[3] !== 0x50 ||
+    data[4] !== 0x2f ||
+    data[5] !== 0x31 ||
+    data[6] !== 0x2e ||
+    !isDigit(data[7]) ||
+    data[8] !== SP ||
+    !isDigit(data[9]) ||
+    !isDigit(data[10]) ||
+    !isDigit(data[11])
+  ) {
+    return undefined;
+  }
+  const status =
+    (data[9] as number) * 100 + (data[10] as number) * 10 + (data[11] as number) - 5328;
+  if (status < 100 || status > 599) return undefined;
+  let i = 12;
+  let reason = "";
+  if (data[i] === SP) {
+    const from = ++i;
+    while (data[i] !== CR) {
+      if (FIELD_VALUE_CHAR[data[i] as number] !== 1) return undefined;
+      i++;
+    }
+    reason = latin1(data, from, i);
+  }
+  if (data[i] !== CR || data[i + 1] !== LF) return undefined;
+  const fields: string[] = [];
+  const limit = end - 2; // the blank line's CRLF
+  let line = i + 2;
+  while (line < limit) {
+    i = line;
+    while (TCHAR[data[i] as number] === 1) i++;
+    if (i === line || data[i] !== 0x3a) return undefined; // also obs-fold: SP or HTAB first
+    const nameEnd = i++;
+    while (data[i] === SP || data[i] === HTAB) i++;
+    const valueStart = i;
+    while (data[i] !== CR) {
+      if (FIELD_VALUE_CHAR[data[i] as number] !== 1) return undefined;
+      i++;
+    }
+    if (data[i + 1] !== LF) return undefined;
+    let valueEnd = i;
+    while (valueEnd > valueStart && (data[valueEnd - 1] === SP || data[valueEnd - 1] === HTAB))
+      valueEnd--;
+    if (fields.length / 2 >= MAX_RESPONSE_FIELDS) return undefined;
+    fields.push(responseFieldName(data, line, nameEnd), latin1(data, valueStart, valueEnd));
+    line = i + 2;
+  }
+  const version = data[7] === 0x30 ? 10 : 11;
+  const head = { version, status, reason, fields, raw: latin1(data, 0, end) } as const;
+  return { kind: "head", head, rest: data.subarray(end) };
+}
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39;
 }
 
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^]*))?$/;

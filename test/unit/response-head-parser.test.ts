@@ -178,6 +178,62 @@ describe("ResponseHeadParser", () => {
     );
   });
 
+  it("reads a head in one read (byte by byte, names as constants) as the line parser does", () => {
+    // Status lines and field lines from pieces that hit every branch of the one-read reader:
+    // names in any case (common ones and others), values with HTAB, obs-text, DEL, NUL, trailing
+    // spaces, empty values, folds, bad name bytes; the whole text in one piece against the
+    // same text dribbled (which only the line parser reads).
+    const status = fc.constantFrom(
+      "HTTP/1.1 200 OK",
+      "HTTP/1.0 404 Not Found",
+      "HTTP/1.1 204",
+      "HTTP/1.1 301 ",
+      "HTTP/1.1 600 Big",
+      "HTTP/1.1 099 Small",
+      "HTTP/2.0 200 OK",
+      "HTTP/1.x 200 OK",
+      "HTTP/1.1 2a0 OK",
+      "HTTP/1.1 200\tTab",
+      "HTTP/1.1 200 Caf\xe9",
+      "HTTP/1.1 200 \x7f",
+    );
+    const name = fc.constantFrom(
+      "Content-Type",
+      "content-length",
+      "ETAG",
+      "Date",
+      "X-Custom",
+      "x_under",
+      "Bad Name",
+      "Bad@Name",
+      "",
+      " Folded",
+    );
+    const value = fc.constantFrom(
+      "text/html",
+      "",
+      "  a b  ",
+      "a\tb",
+      "caf\xe9",
+      "a\x7fb",
+      "a\0b",
+      "1",
+    );
+    const line = fc
+      .tuple(name, fc.constantFrom(":", ": ", " :", ":\t"), value)
+      .map(([n, c, v]) => `${n}${c}${v}`);
+    fc.assert(
+      fc.property(status, fc.array(line, { maxLength: 8 }), (first, lines) => {
+        const text = `${[first, ...lines].join("\r\n")}\r\n\r\nbody`;
+        const bytes = Buffer.from(text, "latin1");
+        const dribbled: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i++) dribbled.push(bytes.subarray(i, i + 1));
+        assert.deepEqual(parsePieces([bytes]), parsePieces(dribbled), JSON.stringify(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("never throws on random bytes and never accepts more than the limit", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 10 }), (chunks) => {

@@ -2,12 +2,7 @@
  * Request-head strings without a new string per request: the methods and field names nearly
  * every request carries are matched against constants (a name on the wire that matches costs no
  * allocation and no lower-casing, and compares by identity later); anything else is sliced.
- */
-
-/** Bytes [from, to) as a latin1 string: each byte one UTF-16 unit, as HTTP heads are read. */
-export function latin1(data: Buffer, from: number, to: number): string {
-  return data.toString("latin1", from, to);
-}
+ */ import { fieldNameReader, latin1 } from "../field-names.js";
 
 /** The methods nearly every request uses, as constants: no new string per request. */
 const COMMON_METHODS = ["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "PATCH"];
@@ -63,29 +58,6 @@ const COMMON_NAMES = [
   "access-control-request-headers",
   "priority",
 ];
-const NAMES_BY_LENGTH: (string[] | undefined)[] = [];
-for (const name of COMMON_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
 
 /** Field name in lower case; names are case-insensitive (RFC 9110 §5.1). */
-export function fieldName(data: Buffer, from: number, to: number): string {
-  const candidates = NAMES_BY_LENGTH[to - from];
-  if (candidates !== undefined) {
-    next: for (const name of candidates) {
-      for (let i = 0; i < name.length; i++) {
-        let c = data[from + i] as number;
-        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-        if (c !== name.charCodeAt(i)) continue next;
-      }
-      return name;
-    }
-  }
-  return lowerName(data, from, to);
-}
-
-function lowerName(data: Buffer, from: number, to: number): string {
-  for (let i = from; i < to; i++) {
-    const c = data[i] as number;
-    if (c >= 0x41 && c <= 0x5a) return latin1(data, from, to).toLowerCase();
-  }
-  return latin1(data, from, to);
-}
+export const fieldName = fieldNameReader(COMMON_NAMES);

@@ -4,7 +4,8 @@
  * are enforced as bytes arrive, never after buffering everything; the parser never throws and
  * touches no socket or timer. Bytes after a head (a body, a pipelined request) stay buffered.
  */
-import { fieldName, latin1, methodName } from "./head-names.js";
+import { latin1 } from "../field-names.js";
+import { fieldName, methodName } from "./head-names.js";
 import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost, trimOws } from "../header-fields.js";
 import type { HttpLimits } from "../limits.js";
 import { splitRequestTarget } from "../request-target.js";
