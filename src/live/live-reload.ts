@@ -4,12 +4,13 @@
  * the chain answers; a watcher on ROOT sends `css` when only stylesheets changed (the page swaps
  * them without reloading) and `reload` for anything else.
  *
- * Injection applies to 200 answers to GET with Content-Type text/html and no Range in the request;
+ * Injection applies to 200 answers to GET with Content-Type text/html and no Range in the request
+ * (and HEAD gets the same header fields, as RFC 9110 §9.3.2 asks: the injected length and ETag);
  * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
  * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
  * never mixes the plain and the injected bytes; Accept-Ranges, Last-Modified and the plain
  * bytes' digests are dropped. A conditional GET is evaluated here against the variant that goes
- * out, so a browser holding the plain page gets the injected one, not a 304. HEAD, ranges and
+ * out, so a browser holding the plain page gets the injected one, not a 304. Ranges and
  * everything else pass untouched.
  */
 import { open } from "node:fs/promises";
@@ -58,7 +59,9 @@ export function liveReload(options: LiveReloadOptions): Handler & { close(): voi
         body: { kind: "stream", stream: events.open(context.signal) },
       };
     }
-    if (head.method !== "GET" || getField(head, "range") !== undefined) return next();
+    // HEAD as GET: the server leaves the body out, the fields stay those of the injected page.
+    const read = head.method === "GET" || head.method === "HEAD";
+    if (!read || getField(head, "range") !== undefined) return next();
     if (!nodeModulesServed && head.path.includes("/node_modules/")) nodeModulesServed = true;
     if (!head.fields.some(isCondition)) {
       const planned = next();

@@ -1,5 +1,5 @@
 /**
- * `tcpkit serve --live` and conditional requests, with curl: a browser that still holds the plain
+ * `tcpkit serve --live` and conditional requests (GET and HEAD alike), with curl: a browser that still holds the plain
  * page (cached before --live, so it sends the plain file's ETag or Last-Modified) gets the page
  * with the script, never a 304 that would keep it scriptless; the injected page revalidates by
  * its own ETag; other files keep their 304s. And node_modules: ignored by the watcher until a page
@@ -50,10 +50,18 @@ const field = (head: string, name: string): string | undefined =>
 
 describe("--live and conditional requests", () => {
   it("answers the plain page's validators with the injected page, and its own ETag with 304", async () => {
-    // HEAD is not injected: it shows the plain file's validators, as a browser cached them
-    const plain = await runTool("curl", ["-sS", "-I", `${base}/index.html`]);
-    const plainEtag = field(plain.stdout.toString("latin1"), "ETag") as string;
-    const plainDate = field(plain.stdout.toString("latin1"), "Last-Modified") as string;
+    // The plain page's validators, as a browser cached them before --live: from a server
+    // without --live on the same folder (the ETag is the file's size, mtime and inode).
+    const without = await startServe(ROOT);
+    let plainHead: string;
+    try {
+      const url = `http://127.0.0.1:${without.port}/index.html`;
+      plainHead = (await runTool("curl", ["-sS", "-I", url])).stdout.toString("latin1");
+    } finally {
+      await without.stop();
+    }
+    const plainEtag = field(plainHead, "ETag") as string;
+    const plainDate = field(plainHead, "Last-Modified") as string;
     assert.match(plainEtag, /^"[^"]+"$/);
     assert.ok(plainDate);
 
@@ -73,6 +81,14 @@ describe("--live and conditional requests", () => {
     assert.equal(field(revalidated.head, "Content-Type"), undefined);
     assert.equal(revalidated.body, "");
 
+    const headRevalidated = await runTool("curl", [
+      "-sS",
+      "-I",
+      "-H",
+      `If-None-Match: ${liveEtag}`,
+      `${base}/index.html`,
+    ]);
+    assert.match(headRevalidated.stdout.toString("latin1"), /^HTTP\/1\.1 304 /);
     assert.equal((await get("/index.html", `If-Match: ${plainEtag}`)).status, 412);
     assert.equal((await get("/index.html", `If-Match: ${liveEtag}`)).status, 200);
   });
