@@ -40,7 +40,8 @@ for(const t of["hello","reload","css"])s.addEventListener(t,(e)=>{relay(t,e.data
 if(navigator.locks&&window.BroadcastChannel){
 ch=new BroadcastChannel("tcpkit-live");
 ch.onmessage=(e)=>{const m=e.data||{};
-if(m.t==="ask"){if(leader&&known!==undefined)ch.postMessage({t:"hello",id:known})}else act(m.t,m.id)};
+if(m.t==="ask"){if(leader&&known!==undefined)ch.postMessage({t:"hello",id:known})}
+else if(m.t==="hello"||m.t==="reload"||m.t==="css")act(m.t,m.id)};
 ch.postMessage({t:"ask"});
 navigator.locks.request("tcpkit-live",()=>{leader=true;es=open((t,id)=>ch.postMessage({t,id}));return new Promise(()=>{})})
 }else{const sync=()=>{if(document.hidden){if(es)es.close();es=undefined}else if(!es)es=open(()=>{})};
