@@ -120,6 +120,10 @@ function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
   return { ...plan, headers, body: { kind: "bytes", bytes: injectScript(page) } };
 }
 
+/** Fields that describe the 200's bytes, which a 304 carries none of. */
+const CONTENT_METADATA =
+  /^(?:content-(?:type|length|encoding|language|range|digest)|repr-digest|last-modified|accept-ranges):/i;
+
 const CONDITIONS = new Set([
   "if-match",
   "if-none-match",
@@ -142,8 +146,8 @@ function withoutConditions(fields: readonly string[]): string[] {
 
 /**
  * RFC 9110 §13.2.2 for a 200 `plan` (other statuses ignore conditions, §13.2.1): 304 with the
- * fields a 304 keeps (§15.4.5: the validators and the caching fields, no content metadata), 412,
- * or the plan itself.
+ * 200's fields but its content metadata (§15.4.5: the validators, the caching fields and the
+ * site's own fields stay, as in the file server's 304), 412, or the plan itself.
  */
 function answerConditions(head: RequestHead, plan: ResponsePlan): ResponsePlan {
   if (plan.status !== 200) return plan;
@@ -159,7 +163,7 @@ function answerConditions(head: RequestHead, plan: ResponsePlan): ResponsePlan {
   if (outcome.kind === "precondition-failed") return errorPlanFor(head, 412);
   const kept = plan.headers
     .split("\r\n")
-    .filter((line) => /^(?:etag|vary|cache-control|expires|content-location|date):/i.test(line))
+    .filter((line) => line !== "" && !CONTENT_METADATA.test(line))
     .join("\r\n");
   return { status: 304, headers: kept === "" ? "" : `${kept}\r\n`, body: { kind: "none" } };
 }

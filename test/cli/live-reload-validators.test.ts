@@ -25,7 +25,7 @@ let server: RunningServer;
 let base: string;
 
 before(async () => {
-  server = await startServe(ROOT, "--live");
+  server = await startServe(ROOT, "--live", "--header", "X-Site: yes");
   base = `http://127.0.0.1:${server.port}`;
 });
 
@@ -79,6 +79,7 @@ describe("--live and conditional requests", () => {
     assert.equal(revalidated.status, 304);
     assert.equal(field(revalidated.head, "ETag"), liveEtag);
     assert.equal(field(revalidated.head, "Content-Type"), undefined);
+    assert.equal(field(revalidated.head, "X-Site"), "yes");
     assert.equal(revalidated.body, "");
 
     const headRevalidated = await runTool("curl", [
@@ -96,7 +97,13 @@ describe("--live and conditional requests", () => {
   it("keeps 304s for files it does not inject", async () => {
     const css = await get("/style.css");
     const etag = field(css.head, "ETag") as string;
-    assert.equal((await get("/style.css", `If-None-Match: ${etag}`)).status, 304);
+    const notModified = await get("/style.css", `If-None-Match: ${etag}`);
+    assert.equal(notModified.status, 304);
+    // as the file server's own 304: the validator and the site's fields, no content metadata
+    assert.equal(field(notModified.head, "ETag"), etag);
+    assert.equal(field(notModified.head, "X-Site"), "yes");
+    assert.equal(field(notModified.head, "Content-Type"), undefined);
+    assert.equal(field(notModified.head, "Last-Modified"), undefined);
     const date = field(css.head, "Last-Modified") as string;
     assert.equal((await get("/style.css", `If-Modified-Since: ${date}`)).status, 304);
     assert.equal((await get("/style.css", 'If-None-Match: "other"')).status, 200);
