@@ -16,9 +16,11 @@
 import { open } from "node:fs/promises";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { errorPlanFor } from "../http/error-page.js";
+import { trimOws } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import { parseHttpDate } from "../http/http-date.js";
 import { evaluatePreconditions } from "../http/preconditions.js";
+import { disposeStream } from "../http/server/response-writer.js";
 import type { Handler, RequestHead, ResponsePlan } from "../http/types.js";
 import { watchTree, type WatchOptions } from "./file-watcher.js";
 import { LiveEvents } from "./live-events.js";
@@ -31,7 +33,6 @@ export interface LiveReloadOptions extends Omit<WatchOptions, "debounceMs" | "no
 
 /** Pages larger than this are passed on without the script (nobody edits those by hand). */
 const MAX_INJECTED_BYTES = 8 * 1024 * 1024;
-const HTML = /(?:^|\n)content-type:[ \t]*text\/html/i;
 
 /** The live-reload handler; `close()` stops the watcher and ends the event streams. */
 export function liveReload(options: LiveReloadOptions): Handler & { close(): void } {
@@ -80,7 +81,7 @@ export function liveReload(options: LiveReloadOptions): Handler & { close(): voi
 }
 
 function inject(plan: ResponsePlan): ResponsePlan | Promise<ResponsePlan> {
-  if (plan.status !== 200 || !HTML.test(`\n${plan.headers}`)) return plan;
+  if (plan.status !== 200 || !isHtml(blockField(plan.headers, "content-type"))) return plan;
   const body = plan.body;
   if (body.kind === "bytes") return injected(plan, body.bytes);
   if (body.kind === "file" && body.end - body.start <= MAX_INJECTED_BYTES) {
@@ -94,7 +95,7 @@ function inject(plan: ResponsePlan): ResponsePlan | Promise<ResponsePlan> {
 
 /** The plan with the script in its page, uncompressed, with its own ETag. */
 function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
-  const coding = /(?:^|\n)content-encoding:[ \t]*([a-z-]+)/i.exec(`\n${plan.headers}`)?.[1];
+  const coding = blockField(plan.headers, "content-encoding");
   let page: Buffer;
   try {
     if (coding === undefined) page = raw;
@@ -107,18 +108,16 @@ function injected(plan: ResponsePlan, raw: Buffer): ResponsePlan {
   // Dropped with the plain bytes: their coding and length, their digests (RFC 9530: a client
   // checking Repr-Digest would reject the injected page), and Last-Modified, so that a browser
   // revalidates the injected page by its own ETag only, never into a 304 for the plain file.
-  const headers = plan.headers
-    .split("\r\n")
-    .filter(
-      (line) =>
-        !/^(?:content-encoding|accept-ranges|content-length|repr-digest|content-digest|last-modified):/i.test(
-          line,
-        ),
-    )
-    .map((line) => line.replace(/^(etag:[ \t]*(?:W\/)?"[^"]*)"/i, '$1-live"'))
-    .join("\r\n");
+  const headers = withoutFields(plan.headers, PLAIN_BYTES_FIELDS).replace(
+    /(^|\r\n)(etag:[ \t]*(?:W\/)?"[^"]*)"/i,
+    '$1$2-live"',
+  );
   return { ...plan, headers, body: { kind: "bytes", bytes: injectScript(page) } };
 }
+
+/** Fields that describe the plain file's bytes, not the injected page's. */
+const PLAIN_BYTES_FIELDS =
+  /^(?:content-encoding|accept-ranges|content-length|repr-digest|content-digest|last-modified):/i;
 
 /** Fields that describe the 200's bytes, which a 304 carries none of. */
 const CONTENT_METADATA =
@@ -151,26 +150,47 @@ function withoutConditions(fields: readonly string[]): string[] {
  */
 function answerConditions(head: RequestHead, plan: ResponsePlan): ResponsePlan {
   if (plan.status !== 200) return plan;
-  const fields = `\n${plan.headers}`;
-  const etag = /\netag:[ \t]*([^\r\n]*)/i.exec(fields)?.[1];
-  const date = /\nlast-modified:[ \t]*([^\r\n]*)/i.exec(fields)?.[1];
+  const etag = blockField(plan.headers, "etag");
+  const date = blockField(plan.headers, "last-modified");
   const outcome = evaluatePreconditions(head, {
-    etag: etag?.trimEnd(),
+    etag,
     lastModifiedMs: date === undefined ? undefined : parseHttpDate(date),
   });
   if (outcome.kind === "proceed") return plan;
-  if (plan.body.kind === "stream") destroyStream(plan.body.stream);
+  if (plan.body.kind === "stream") disposeStream(plan.body.stream);
   if (outcome.kind === "precondition-failed") return errorPlanFor(head, 412);
-  const kept = plan.headers
-    .split("\r\n")
-    .filter((line) => line !== "" && !CONTENT_METADATA.test(line))
-    .join("\r\n");
-  return { status: 304, headers: kept === "" ? "" : `${kept}\r\n`, body: { kind: "none" } };
+  return {
+    status: 304,
+    headers: withoutFields(plan.headers, CONTENT_METADATA),
+    body: { kind: "none" },
+  };
 }
 
-function destroyStream(stream: NodeJS.ReadableStream): void {
-  const destroy = (stream as { destroy?: () => void }).destroy;
-  if (typeof destroy === "function") destroy.call(stream);
+function isHtml(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && /^text\/html\b/i.test(mediaType);
+}
+
+/**
+ * The value of field `name` (lower case) in a plan's header block ("Name: value\r\n" lines),
+ * without its surrounding whitespace; undefined when absent.
+ */
+function blockField(headers: string, name: string): string | undefined {
+  for (const line of headers.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon === name.length && line.slice(0, colon).toLowerCase() === name) {
+      return trimOws(line.slice(colon + 1));
+    }
+  }
+  return undefined;
+}
+
+/** A header block without the lines whose name `drop` matches; still "\r\n"-terminated. */
+function withoutFields(headers: string, drop: RegExp): string {
+  let kept = "";
+  for (const line of headers.split("\r\n")) {
+    if (line !== "" && !drop.test(line)) kept += `${line}\r\n`;
+  }
+  return kept;
 }
 
 async function readRange(path: string, start: number, end: number): Promise<Buffer> {

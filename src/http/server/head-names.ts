@@ -2,7 +2,8 @@
  * Request-head strings without a new string per request: the methods and field names nearly
  * every request carries are matched against constants (a name on the wire that matches costs no
  * allocation and no lower-casing, and compares by identity later); anything else is sliced.
- */ import { fieldNameReader, latin1 } from "../field-names.js";
+ */
+import { fieldNameReader, latin1 } from "../field-names.js";
 
 /** The methods nearly every request uses, as constants: no new string per request. */
 const COMMON_METHODS = ["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "PATCH"];
