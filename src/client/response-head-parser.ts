@@ -4,7 +4,7 @@
  * never throws on peer input and enforces its limits as bytes arrive. Body framing is not decided
  * here (see body-decoder.ts).
  */
-import { fieldNameReader, latin1 } from "../http/field-names.js";
+import { fieldNameReader, latin1, sliceHead, type HeadText } from "../http/field-names.js";
 import {
   FIELD_VALUE_CHAR,
   TCHAR,
@@ -172,6 +172,9 @@ function readHead(data: Buffer, end: number): ResponseHeadResult | undefined {
   const status =
     (data[9] as number) * 100 + (data[10] as number) * 10 + (data[11] as number) - 5328;
   if (status < 100 || status > 599) return undefined;
+  // The head decoded once (it is `raw` too); every string below is a slice of it (field-names.ts).
+  const raw = latin1(data, 0, end);
+  const text: HeadText = { text: raw, base: 0 };
   let i = 12;
   let reason = "";
   if (data[i] === SP) {
@@ -180,7 +183,7 @@ function readHead(data: Buffer, end: number): ResponseHeadResult | undefined {
       if (FIELD_VALUE_CHAR[data[i] as number] !== 1) return undefined;
       i++;
     }
-    reason = latin1(data, from, i);
+    reason = sliceHead(text, from, i);
   }
   if (data[i] !== CR || data[i + 1] !== LF) return undefined;
   const fields: string[] = [];
@@ -202,11 +205,14 @@ function readHead(data: Buffer, end: number): ResponseHeadResult | undefined {
     while (valueEnd > valueStart && (data[valueEnd - 1] === SP || data[valueEnd - 1] === HTAB))
       valueEnd--;
     if (fields.length / 2 >= MAX_RESPONSE_FIELDS) return undefined;
-    fields.push(responseFieldName(data, line, nameEnd), latin1(data, valueStart, valueEnd));
+    fields.push(
+      responseFieldName(data, line, nameEnd, text),
+      sliceHead(text, valueStart, valueEnd),
+    );
     line = i + 2;
   }
   const version = data[7] === 0x30 ? 10 : 11;
-  const head = { version, status, reason, fields, raw: latin1(data, 0, end) } as const;
+  const head = { version, status, reason, fields, raw } as const;
   return { kind: "head", head, rest: data.subarray(end) };
 }
 

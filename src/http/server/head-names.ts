@@ -3,13 +3,13 @@
  * every request carries are matched against constants (a name on the wire that matches costs no
  * allocation and no lower-casing, and compares by identity later); anything else is sliced.
  */
-import { fieldNameReader, latin1 } from "../field-names.js";
+import { fieldNameReader, sliceHead, type HeadText } from "../field-names.js";
 
 /** The methods nearly every request uses, as constants: no new string per request. */
 const COMMON_METHODS = ["GET", "HEAD", "POST", "PUT", "OPTIONS", "DELETE", "PATCH"];
 
 /** The method token (case-sensitive, RFC 9110 §9.1): a constant when it is a common one. */
-export function methodName(data: Buffer, from: number, to: number): string {
+export function methodName(data: Buffer, from: number, to: number, head: HeadText): string {
   next: for (const name of COMMON_METHODS) {
     if (name.length !== to - from) continue;
     for (let i = 0; i < name.length; i++) {
@@ -17,7 +17,7 @@ export function methodName(data: Buffer, from: number, to: number): string {
     }
     return name;
   }
-  return latin1(data, from, to);
+  return sliceHead(head, from, to);
 }
 
 /**

@@ -4,7 +4,7 @@
  * are enforced as bytes arrive, never after buffering everything; the parser never throws and
  * touches no socket or timer. Bytes after a head (a body, a pipelined request) stay buffered.
  */
-import { latin1 } from "../field-names.js";
+import { latin1, sliceHead, type HeadText } from "../field-names.js";
 import { fieldName, methodName } from "./head-names.js";
 import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR, isValidHost, trimOws } from "../header-fields.js";
 import type { HttpLimits } from "../limits.js";
@@ -248,12 +248,14 @@ export class RequestHeadParser {
     headBytes: number,
   ): ParsedHead | HeadError {
     const data = this.data;
+    // The head decoded once; every string below is a slice of it (field-names.ts says why).
+    const text: HeadText = { text: latin1(data, start, end), base: start };
     let sp = start;
     while (data[sp] !== SP) sp++;
-    const method = methodName(data, start, sp);
+    const method = methodName(data, start, sp, text);
     let sp2 = sp + 1;
     while (data[sp2] !== SP) sp2++;
-    const target = latin1(data, sp + 1, sp2);
+    const target = sliceHead(text, sp + 1, sp2);
     const version = data[lf - 2] === 0x30 ? 10 : 11;
 
     const fields: string[] = [];
@@ -295,8 +297,8 @@ export class RequestHeadParser {
         valueEnd--;
       }
       if (++count > this.limits.maxHeaderCount) return fail(431, "too many header fields");
-      const name = fieldName(data, line, nameEnd);
-      const value = latin1(data, valueStart, valueEnd);
+      const name = fieldName(data, line, nameEnd, text);
+      const value = sliceHead(text, valueStart, valueEnd);
       fields.push(name, value);
       line = i + 2;
       switch (name) {
@@ -383,7 +385,7 @@ export class RequestHeadParser {
       wantsClose,
       wantsKeepAlive,
       expectsContinue: expectsContinue && version === 11,
-      headText: this.keepHeadText ? latin1(data, start, end) : undefined,
+      headText: this.keepHeadText ? text.text : undefined,
     };
   }
 }
