@@ -31,29 +31,59 @@ export function passedThrough(head: { fields: readonly string[] }, pseudonym: st
   return splitList(value).some((entry) => entry.split(/[ \t]+/)[1] === pseudonym);
 }
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authenticate",
-  "proxy-authorization",
-]);
+/** What the proxy does with a field, by name: bits of FieldRole, 0 for "pass it on". */
+const enum FieldRole {
+  /** Hop-by-hop (RFC 9110 §7.6.1): never passed on, either way. */
+  Hop = 1,
+  /** Request fields set by the proxy itself (framing, Host, Via, Expect). */
+  SetOnRequests = 2,
+  /** The forwarding fields, set by the proxy: replaced, or appended to when trusted. */
+  Forwarding = 4,
+  /** Response fields the server writes itself (framing, Date) or the proxy rewrites (Via). */
+  SetOnResponses = 8,
+}
 
-/** Request fields set by the proxy itself (framing, Host, the forwarding fields, Expect). */
-const SET_ON_REQUESTS = new Set(["host", "content-length", "expect", "via"]);
-const FORWARDING = new Set([
-  "x-real-ip",
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "forwarded",
-]);
-/** Response fields the server writes itself (framing, Date) or the proxy rewrites (Via). */
-const SET_ON_RESPONSES = new Set(["content-length", "date", "via"]);
+const ROLES: [string, number][] = [
+  ...[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-authorization",
+  ].map((n): [string, number] => [n, FieldRole.Hop]),
+  ["host", FieldRole.SetOnRequests],
+  ["expect", FieldRole.SetOnRequests],
+  ["content-length", FieldRole.SetOnRequests | FieldRole.SetOnResponses],
+  ["via", FieldRole.SetOnRequests | FieldRole.SetOnResponses],
+  ["date", FieldRole.SetOnResponses],
+  ...["x-real-ip", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded"].map(
+    (n): [string, number] => [n, FieldRole.Forwarding],
+  ),
+];
+
+/** A field name's role and its canonical spelling, found with one lookup per field. */
+interface NameInfo {
+  readonly role: number;
+  readonly canonical: string;
+}
+
+/** The names seen so far (bounded: peers vary), and those with a role from the start. */
+const NAMES = new Map<string, NameInfo>(
+  ROLES.map(([name, role]) => [name, { role, canonical: spelled(name) }]),
+);
+const NAMES_MAX = 512;
+
+function nameInfo(name: string): NameInfo {
+  const known = NAMES.get(name);
+  if (known !== undefined) return known;
+  const info = { role: 0, canonical: spelled(name) };
+  if (NAMES.size < NAMES_MAX) NAMES.set(name, info);
+  return info;
+}
 
 /** What the back end's request head is built from besides the client's fields. */
 export interface ForwardRequest {
@@ -85,12 +115,13 @@ export function upstreamRequestHead(r: ForwardRequest): string {
   const named = connectionNamed(head);
   let out = `${r.method} ${r.target} HTTP/1.1\r\nHost: ${r.host}\r\n`;
   const f = r.fields;
+  const dropped = FieldRole.Hop | FieldRole.SetOnRequests | FieldRole.Forwarding;
   for (let i = 0; i < f.length; i += 2) {
     const name = f[i] as string;
-    if (HOP_BY_HOP.has(name) || SET_ON_REQUESTS.has(name) || named.has(name)) continue;
+    const info = nameInfo(name);
     // The forwarding fields are set below: replaced, or appended to when trusted.
-    if (FORWARDING.has(name)) continue;
-    out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
+    if ((info.role & dropped) !== 0 || (named.size !== 0 && named.has(name))) continue;
+    out += `${info.canonical}: ${f[i + 1] as string}\r\n`;
   }
   out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;
   const host = getField(head, "host");
@@ -127,11 +158,13 @@ export function downstreamHeaders(
   const head = { fields };
   const named = connectionNamed(head);
   let out = "";
+  const dropped = FieldRole.Hop | FieldRole.SetOnResponses;
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i] as string;
-    if (HOP_BY_HOP.has(name) || SET_ON_RESPONSES.has(name) || named.has(name)) continue;
+    const info = nameInfo(name);
+    if ((info.role & dropped) !== 0 || (named.size !== 0 && named.has(name))) continue;
     const value = fields[i + 1] as string;
-    out += `${canonicalName(name)}: ${name === "location" ? location(value) : value}\r\n`;
+    out += `${info.canonical}: ${name === "location" ? location(value) : value}\r\n`;
   }
   return out + `Via: ${joined(getField(head, "via"), via(version, pseudonym))}\r\n`;
 }
@@ -210,19 +243,7 @@ function quoteIfNeeded(value: string): string {
     : `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
-/** Canonical forms of the names seen, so the common ones are built once (bounded: peers vary). */
-const CANONICAL = new Map<string, string>();
-const CANONICAL_MAX = 512;
-
 /** "content-type" → "Content-Type" (field names are case-insensitive; this is for readers). */
-export function canonicalName(name: string): string {
-  const known = CANONICAL.get(name);
-  if (known !== undefined) return known;
-  const out = spelled(name);
-  if (CANONICAL.size < CANONICAL_MAX) CANONICAL.set(name, out);
-  return out;
-}
-
 function spelled(name: string): string {
   let out = "";
   let upper = true;
