@@ -82,7 +82,8 @@ export const serveCommand = defineCommand({
       if (values.open) openInBrowser(browserUrl(scheme, h, p));
       return readinessText(scheme, root, h, p, values.qr);
     };
-    keepYoungGenerationSmall();
+    // A proxy allocates more per request (two heads parsed, two built): 4 MiB semi-spaces.
+    keepYoungGenerationSmall(values.proxy.length > 0 ? 4 : 1);
     const warning = isWorkerProcess() ? undefined : authWarning(values, host, scheme === "https");
     if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
