@@ -70,21 +70,21 @@ export function upstreamTarget(route: ProxyRoute, path: string, query: string): 
 
 /**
  * A dot segment ("." or "..", also percent-encoded) in a path: refused for proxied requests,
- * so that /api/../admin cannot step outside what a path-replacing route maps.
+ * so that /api/../admin cannot step outside what a path-replacing route maps. The target goes
+ * on still encoded, so what the back end takes for a segment counts too: many decode before
+ * they resolve dot segments (python's http.server: /v1/..%2fadmin is /admin there), Windows
+ * and IIS take a backslash (%5c) for a slash, and Tomcat, Jetty and Spring drop a segment's
+ * `;parameters` first (`..;` is `..` there). Such a dot segment is refused as well.
  */
 export function hasDotSegment(path: string): boolean {
-  // Every dot segment starts "/." or "/%2e" (the usual path has neither: no split then).
-  if (
-    !path.includes("/.") &&
-    !path.includes("/%2") &&
-    !path.startsWith(".") &&
-    !path.startsWith("%2")
-  )
+  // Every dot segment starts after "/" (or "%2f", "%5c") with "." or "%2e": the usual path
+  // has neither "." after a slash nor "%2", "%5": no split then.
+  if (!path.includes("/.") && !path.includes("%2") && !path.includes("%5") && !path.startsWith("."))
     return false;
-  for (const segment of path.split("/")) {
-    const s = segment.toLowerCase();
-    if (s === "." || s === ".." || s === "%2e" || s === "%2e%2e" || s === ".%2e" || s === "%2e.")
-      return true;
+  for (const segment of path.toLowerCase().split(/\/|%2f|%5c/)) {
+    const semicolon = segment.search(/;|%3b/);
+    const name = (semicolon < 0 ? segment : segment.slice(0, semicolon)).replaceAll("%2e", ".");
+    if (name === "." || name === "..") return true;
   }
   return false;
 }

@@ -42,10 +42,28 @@ describe("proxy routes", () => {
   it("refuses malformed routes and finds dot segments, encoded too", () => {
     for (const bad of ["api=http://b", "/api", "/a b=http://b", "/api=ftp://b", "/api=http://b/?x"])
       assert.throws(() => parseProxyRoute(bad), { code: "ERR_INVALID_ARGUMENT" }, bad);
-    for (const p of ["/api/../x", "/api/%2e%2E/x", "/api/./x", "/api/.%2e"])
+    for (const p of [
+      "/api/../x",
+      "/api/%2e%2E/x",
+      "/api/./x",
+      "/api/.%2e",
+      "/api/..%2fx",
+      "/api/x%2F..%2Fy",
+      "/api/..%5cx",
+      "/api/..;/x",
+      "/api/.%2e;a=b/x",
+      "/api/..%3Bx/y",
+    ])
       assert.ok(hasDotSegment(p), p);
     assert.ok(!hasDotSegment("/api/..x/.y"));
-    for (const p of ["/api/x.json", "/api/%41", "/a.b/c..d", "/api/%2ex"])
+    for (const p of [
+      "/api/x.json",
+      "/api/%41",
+      "/a.b/c..d",
+      "/api/%2ex",
+      "/api/..x;y",
+      "/a;b/%2fc",
+    ])
       assert.ok(!hasDotSegment(p), p);
   });
 

@@ -1,0 +1,104 @@
+/**
+ * `tcpkit serve --proxy` against what an attacker sends (raw sockets, bytes exactly as written)
+ * and against back ends that answer oddly (a canned server: every byte under the test's
+ * control), for what a front end must never let through: a request that steps outside the path
+ * its route maps (encoded slashes, `..;`), a redirect the proxy's own rewriting turns into one to
+ * another site, an endless train of interim responses, and forwarding fields spelled with
+ * underscores.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startCannedServer, type CannedServer } from "../support/canned-server.js";
+import { startServe, type RunningServer } from "../support/cli.js";
+import { startPythonHttpServer } from "../support/python-http-server.js";
+import { exchange } from "../support/raw-socket.js";
+
+const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-proxy-hostile-"));
+const BACK_ROOT = mkdtempSync(join(tmpdir(), "tcpkit-proxy-hostile-back-"));
+mkdirSync(join(BACK_ROOT, "pub"));
+writeFileSync(join(BACK_ROOT, "pub", "a.txt"), "public\n");
+writeFileSync(join(BACK_ROOT, "secret.txt"), "TOP SECRET\n");
+
+/** A GET on a raw socket; the status and the whole reply as latin1. */
+async function rawGet(
+  port: number,
+  target: string,
+  fields = "",
+): Promise<{ status: number; text: string }> {
+  const request = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${fields}Connection: close\r\n\r\n`;
+  const r = await exchange(port, [request], { quietMs: 3000 });
+  const text = r.data.toString("latin1");
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
+}
+
+describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
+  let py: Awaited<ReturnType<typeof startPythonHttpServer>>;
+  let canned: CannedServer;
+  let s: RunningServer;
+  /** What the canned back end answers, by the request's path. */
+  const answers = new Map<string, string>();
+
+  before(async () => {
+    py = await startPythonHttpServer(BACK_ROOT);
+    canned = await startCannedServer((request) => {
+      const path = request.target.split("?")[0] as string;
+      return answers.get(path) ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    });
+    s = await startServe(
+      ROOT,
+      "--proxy",
+      `/pub=http://127.0.0.1:${py.port}/pub`,
+      "--proxy",
+      `/v1=http://127.0.0.1:${canned.port}/v1`,
+      "--proxy",
+      `/=http://127.0.0.1:${canned.port}/site`,
+      "--proxy-timeout",
+      "2",
+    );
+  });
+  after(async () => {
+    await s.stop();
+    py.child.kill();
+    await canned.close();
+    rmSync(ROOT, { recursive: true, force: true });
+    rmSync(BACK_ROOT, { recursive: true, force: true });
+  });
+
+  it("refuses a path that leaves the route's back-end path through an encoded slash or `..;`", async () => {
+    const ok = await rawGet(s.port, "/pub/a.txt");
+    assert.equal(ok.status, 200);
+    assert.match(ok.text, /\r\n\r\npublic\n$/);
+    // python's http.server decodes the path, then normalises it: /pub/..%2fsecret.txt is
+    // /secret.txt there, outside the /pub the route maps.
+    for (const target of [
+      "/pub/..%2fsecret.txt",
+      "/pub/..%2Fsecret.txt",
+      "/pub/%2e%2e%2fsecret.txt",
+    ]) {
+      const r = await rawGet(s.port, target);
+      assert.equal(r.status, 400, `${target}: ${r.text}`);
+      assert.doesNotMatch(r.text, /TOP SECRET/, target);
+    }
+    // Back ends that take a backslash for a slash (Windows, IIS) or drop `;params` from a
+    // segment before resolving it (Tomcat, Jetty, Spring) resolve these to /admin likewise.
+    const before = canned.requests.length;
+    for (const target of [
+      "/v1/..%5cadmin",
+      "/v1/..%5Cadmin",
+      "/v1/x/..;/admin",
+      "/v1/x/..;jsessionid=1/admin",
+      "/v1/x/.%2e;/admin",
+      "/v1/x/..%3b/admin",
+    ]) {
+      const r = await rawGet(s.port, target);
+      assert.equal(r.status, 400, `${target}: ${r.text}`);
+    }
+    assert.equal(canned.requests.length, before, "nothing reached the back end");
+    // Names that only look alike still go through.
+    answers.set("/v1/..x/a;b/%2e%2ex", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert.equal((await rawGet(s.port, "/v1/..x/a;b/%2e%2ex")).status, 200);
+  });
+});
