@@ -112,7 +112,12 @@ export function rewriteLocation(route: ProxyRoute, location: string, front: stri
     else if (location.startsWith("/")) return location;
   }
   if (rest === "") rest = "/";
-  return location.startsWith("/") ? rest : front + rest;
+  // A relative path mapped back under the route `/` can begin "//" or "/\\" (the back end's
+  // /v1//evil.example/ is //evil.example/ here), which a browser reads as another host's URL
+  // (WHATWG URL: a backslash is a slash in http URLs, and tabs are dropped): this origin's
+  // path, made absolute.
+  if (location.startsWith("/") && !/^\/\t*[/\\]/.test(rest)) return rest;
+  return front + rest;
 }
 
 function invalid(message: string): TcpkitError {

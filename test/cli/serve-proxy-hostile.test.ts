@@ -101,4 +101,29 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     answers.set("/v1/..x/a;b/%2e%2ex", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     assert.equal((await rawGet(s.port, "/v1/..x/a;b/%2e%2ex")).status, 200);
   });
+
+  it("never rewrites a back end's same-origin redirect into one to another host", async () => {
+    // The route `/=…/site` maps /site/… back to /…: a back end's redirect to its own path
+    // /site//evil.example/ (a trailing-slash redirect of a request for //evil.example) is
+    // /evil.example/ on this origin, not the scheme-relative //evil.example/ of another host.
+    const front = `http://127.0.0.1:${s.port}`;
+    for (const location of [
+      "/site//evil.example/",
+      "/site/\\evil.example/",
+      "/site/%2f/x",
+      "/site/\t/evil.example/",
+    ]) {
+      answers.set(
+        "/site/go",
+        `HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`,
+      );
+      const r = await rawGet(s.port, "/go");
+      assert.equal(r.status, 302, r.text);
+      const sent = /\r\nLocation: ([^\r\n]*)/.exec(r.text)?.[1] as string;
+      // Where a browser goes (WHATWG URL: a backslash is a slash in http URLs).
+      const resolved = new URL(sent, `${front}/go`);
+      assert.equal(resolved.origin, front, `${location} → ${sent}`);
+      assert.equal(resolved.pathname, new URL(front + location.slice("/site".length)).pathname);
+    }
+  });
 });
