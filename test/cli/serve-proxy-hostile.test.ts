@@ -34,6 +34,12 @@ async function rawGet(
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
 }
 
+/** The last response in `text` (after any interim ones): its status. */
+function finalStatus(text: string): number {
+  const all = [...text.matchAll(/(?:^|\r\n\r\n)HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+  return all.find((s) => s >= 200) ?? NaN;
+}
+
 describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
   let py: Awaited<ReturnType<typeof startPythonHttpServer>>;
   let canned: CannedServer;
@@ -125,5 +131,20 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
       assert.equal(resolved.origin, front, `${location} → ${sent}`);
       assert.equal(resolved.pathname, new URL(front + location.slice("/site".length)).pathname);
     }
+  });
+
+  it("gives 502 after a few interim responses, not an endless train of them", async () => {
+    const early = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+    answers.set("/v1/storm", early.repeat(2000) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const r = await rawGet(s.port, "/v1/storm");
+    const interim = r.text.split("HTTP/1.1 103 ").length - 1;
+    assert.ok(interim <= 5, `${interim} interim responses passed on`);
+    assert.equal(finalStatus(r.text), 502, r.text.slice(-300));
+    assert.match(s.stderr(), /more than 5 interim \(1xx\) responses \(502\)/);
+    // A handful, as back ends send them, still reach the client before the final response.
+    answers.set("/v1/hints", early.repeat(2) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const ok = await rawGet(s.port, "/v1/hints");
+    assert.equal(ok.text.split("HTTP/1.1 103 ").length - 1, 2);
+    assert.equal(finalStatus(ok.text), 200);
   });
 });
