@@ -88,8 +88,12 @@ export function upstreamRequestHead(r: ForwardRequest): string {
   for (let i = 0; i < f.length; i += 2) {
     const name = f[i] as string;
     if (HOP_BY_HOP.has(name) || SET_ON_REQUESTS.has(name) || named.has(name)) continue;
-    // The forwarding fields are set below: replaced, or appended to when trusted.
-    if (FORWARDING.has(name)) continue;
+    // The forwarding fields are set below: replaced, or appended to when trusted. Spelled with
+    // underscores they are dropped too, trusted or not: CGI, PHP and WSGI servers map
+    // X_Forwarded_For and X-Forwarded-For to one HTTP_X_FORWARDED_FOR, where the client's
+    // value would stand beside or before ours (nginx drops such names by default).
+    if (FORWARDING.has(name) || (name.includes("_") && FORWARDING.has(name.replaceAll("_", "-"))))
+      continue;
     out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
   }
   out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;

@@ -147,4 +147,23 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     assert.equal(ok.text.split("HTTP/1.1 103 ").length - 1, 2);
     assert.equal(finalStatus(ok.text), 200);
   });
+
+  it("drops the client's forwarding fields also when spelled with underscores", async () => {
+    // CGI, PHP and WSGI servers map X_Forwarded_For and X-Forwarded-For to the same
+    // HTTP_X_FORWARDED_FOR: the client's would be read beside, or before, the proxy's.
+    answers.set("/v1/who", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const before = canned.requests.length;
+    const r = await rawGet(
+      s.port,
+      "/v1/who",
+      "X_Forwarded_For: 6.6.6.6\r\nX-Real_IP: 6.6.6.6\r\nx_forwarded_host: evil.example\r\n" +
+        "X_Forwarded-Proto: https\r\nX-Kept_Field: yes\r\n",
+    );
+    assert.equal(r.status, 200, r.text);
+    const seen = canned.requests[before];
+    assert.ok(seen !== undefined);
+    assert.doesNotMatch(seen.raw, /6\.6\.6\.6|evil\.example|https/);
+    assert.equal(seen.field("x-forwarded-for"), "127.0.0.1");
+    assert.equal(seen.field("x-kept_field"), "yes");
+  });
 });
