@@ -1,0 +1,67 @@
+/**
+ * `tcpkit serve --live` and the pages it injects, with raw sockets: where the script goes when
+ * `</body>` also appears in a comment or a script after the real one.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startServe, type RunningServer } from "../support/cli.js";
+import { exchange } from "../support/raw-socket.js";
+
+const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-live-pages-"));
+const SCRIPT_START = "<script data-tcpkit-live>";
+
+const COMMENTED =
+  "<!doctype html><html><body><p>hi</p></body></html>\n" +
+  "<!-- the old template ended with </body> here -->\n";
+const SCRIPTED =
+  '<!doctype html><html><body><p>hi</p></body></html>\n<script>const end = "</body>";</script>\n';
+writeFileSync(join(ROOT, "commented.html"), COMMENTED);
+writeFileSync(join(ROOT, "scripted.html"), SCRIPTED);
+
+let server: RunningServer;
+
+before(async () => {
+  server = await startServe(ROOT, "--live");
+});
+
+after(async () => {
+  await server?.stop();
+  rmSync(ROOT, { recursive: true, force: true });
+});
+
+/** The body of a GET, as bytes. */
+async function body(path: string): Promise<Buffer> {
+  const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+  const r = await exchange(server.port, [request], { quietMs: 3000 });
+  const end = r.data.indexOf("\r\n\r\n");
+  assert.match(r.data.toString("latin1", 0, end), /^HTTP\/1\.1 200 /);
+  const length = Number(/\r\ncontent-length: (\d+)/i.exec(r.data.toString("latin1", 0, end))?.[1]);
+  const bytes = r.data.subarray(end + 4);
+  assert.equal(bytes.length, length);
+  return bytes;
+}
+
+/** The page with the script taken out, and where it was. */
+function split(page: string): { at: number; without: string } {
+  const at = page.indexOf(SCRIPT_START);
+  assert.ok(at >= 0, "the script is in the page");
+  const end = page.indexOf("</script>", at) + "</script>".length;
+  return { at, without: page.slice(0, at) + page.slice(end) };
+}
+
+describe("--live: where the script goes", () => {
+  it("puts the script before the real </body>, not into a comment or script after it", async () => {
+    for (const [path, source] of [
+      ["/commented.html", COMMENTED],
+      ["/scripted.html", SCRIPTED],
+    ] as const) {
+      const page = (await body(path)).toString("utf8");
+      const { at, without } = split(page);
+      assert.equal(without, source, path);
+      assert.equal(at, source.indexOf("</body>"), `${path}: ${page.slice(at - 20, at + 40)}`);
+    }
+  });
+});
