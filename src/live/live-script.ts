@@ -54,8 +54,20 @@ export const LIVE_SCRIPT = `<script data-tcpkit-live>${CLIENT.replace(/\n/g, "")
 
 const SCRIPT_BYTES = Buffer.from(LIVE_SCRIPT, "latin1");
 
-/** `page` with the script inserted (a new Buffer). */
+/** `page` with the script inserted (a new Buffer; the page itself when it cannot take one). */
 export function injectScript(page: Buffer): Buffer {
+  // A byte order mark makes a browser read the page as UTF-16, whatever Content-Type says
+  // (WHATWG Encoding, BOM sniffing): the script goes in as UTF-16 too, else its bytes would be
+  // CJK-looking text and the page's last character split in half.
+  const le = page[0] === 0xff && page[1] === 0xfe;
+  const be = page[0] === 0xfe && page[1] === 0xff;
+  if (le || be) {
+    if (page.length % 2 !== 0) return page;
+    const text = (be ? Buffer.from(page).swap16() : page).toString("utf16le");
+    const at = insertionPoint(text);
+    const out = Buffer.from(text.slice(0, at) + LIVE_SCRIPT + text.slice(at), "utf16le");
+    return be ? out.swap16() : out;
+  }
   // latin1 maps bytes 1:1 to UTF-16 units, so offsets in the string are offsets in the bytes.
   const at = insertionPoint(page.toString("latin1"));
   return Buffer.concat([page.subarray(0, at), SCRIPT_BYTES, page.subarray(at)]);

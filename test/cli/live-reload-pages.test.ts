@@ -1,6 +1,7 @@
 /**
  * `tcpkit serve --live` and the pages it injects, with raw sockets: where the script goes when
- * `</body>` also appears in a comment or a script after the real one.
+ * `</body>` also appears in a comment or a script after the real one, and pages in UTF-16 (a
+ * byte order mark), whose bytes an ASCII script would garble.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,8 +19,12 @@ const COMMENTED =
   "<!-- the old template ended with </body> here -->\n";
 const SCRIPTED =
   '<!doctype html><html><body><p>hi</p></body></html>\n<script>const end = "</body>";</script>\n';
+const TEXT = "<!doctype html><html><body><p>héllo ✓</p></body></html>\n";
 writeFileSync(join(ROOT, "commented.html"), COMMENTED);
 writeFileSync(join(ROOT, "scripted.html"), SCRIPTED);
+// A byte order mark makes a browser read the page as UTF-16 whatever Content-Type says.
+writeFileSync(join(ROOT, "utf16le.html"), Buffer.from(`\ufeff${TEXT}`, "utf16le"));
+writeFileSync(join(ROOT, "utf16be.html"), Buffer.from(`\ufeff${TEXT}`, "utf16le").swap16());
 
 let server: RunningServer;
 
@@ -52,7 +57,7 @@ function split(page: string): { at: number; without: string } {
   return { at, without: page.slice(0, at) + page.slice(end) };
 }
 
-describe("--live: where the script goes", () => {
+describe("--live: where the script goes, and in what encoding", () => {
   it("puts the script before the real </body>, not into a comment or script after it", async () => {
     for (const [path, source] of [
       ["/commented.html", COMMENTED],
@@ -62,6 +67,22 @@ describe("--live: where the script goes", () => {
       const { at, without } = split(page);
       assert.equal(without, source, path);
       assert.equal(at, source.indexOf("</body>"), `${path}: ${page.slice(at - 20, at + 40)}`);
+    }
+  });
+
+  it("injects a UTF-16 page (byte order mark) in UTF-16, its text intact", async () => {
+    for (const [path, be] of [
+      ["/utf16le.html", false],
+      ["/utf16be.html", true],
+    ] as const) {
+      const bytes = await body(path);
+      assert.equal(bytes.length % 2, 0, path);
+      const le = be ? Buffer.from(bytes).swap16() : bytes;
+      const page = le.toString("utf16le");
+      assert.ok(page.startsWith("\ufeff"), path);
+      const { at, without } = split(page.slice(1));
+      assert.equal(without, TEXT, path);
+      assert.equal(at, TEXT.indexOf("</body>"), path);
     }
   });
 });
