@@ -138,6 +138,10 @@ class UpstreamCall implements ConnectionOwner {
     if (framing.kind === "error") return this.fail(framing.message);
     if (framing.kind === "close" || head.version === 10 || hasToken(head, "connection", "close"))
       this.reusable = false;
+    // Both framings (chunked was used, RFC 9112 §6.3 item 3): whoever sent it may have meant
+    // the Content-Length, and the next response would start inside this one's bytes.
+    else if (framing.kind === "chunked" && getField(head, "content-length") !== undefined)
+      this.reusable = false;
     const decoder = (this.decoder = new BodyDecoder(framing));
     let length: number | undefined;
     if (framing.kind === "length") length = framing.length;

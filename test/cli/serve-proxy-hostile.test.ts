@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCannedServer, type CannedServer } from "../support/canned-server.js";
@@ -34,6 +35,37 @@ async function rawGet(
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
 }
 
+/**
+ * A keep-alive back end on raw sockets: each request on a connection gets `answer(path)`, and
+ * /conn answers the number of the connection it came on (which back-end connection the proxy
+ * used).
+ */
+async function keepAliveBackend(
+  answer: (path: string) => string,
+): Promise<{ port: number; server: Server }> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    const id = ++connections;
+    let buffered = "";
+    socket.on("error", () => {});
+    socket.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("latin1");
+      for (let end = buffered.indexOf("\r\n\r\n"); end >= 0; end = buffered.indexOf("\r\n\r\n")) {
+        const path = buffered.slice(0, end).split(" ")[1] as string;
+        buffered = buffered.slice(end + 4);
+        const text = `${id}`;
+        socket.write(
+          path === "/conn"
+            ? `HTTP/1.1 200 OK\r\nContent-Length: ${text.length}\r\n\r\n${text}`
+            : answer(path),
+        );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
 /** The last response in `text` (after any interim ones): its status. */
 function finalStatus(text: string): number {
   const all = [...text.matchAll(/(?:^|\r\n\r\n)HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
@@ -43,6 +75,7 @@ function finalStatus(text: string): number {
 describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
   let py: Awaited<ReturnType<typeof startPythonHttpServer>>;
   let canned: CannedServer;
+  let keepAlive: Awaited<ReturnType<typeof keepAliveBackend>>;
   let s: RunningServer;
   /** What the canned back end answers, by the request's path. */
   const answers = new Map<string, string>();
@@ -53,6 +86,12 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
       const path = request.target.split("?")[0] as string;
       return answers.get(path) ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
     });
+    keepAlive = await keepAliveBackend((path) =>
+      path === "/both"
+        ? // both framings: chunked wins (RFC 9112 §6.3), and the connection is not to be trusted
+          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    );
     s = await startServe(
       ROOT,
       "--proxy",
@@ -61,6 +100,8 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
       `/v1=http://127.0.0.1:${canned.port}/v1`,
       "--proxy",
       `/=http://127.0.0.1:${canned.port}/site`,
+      "--proxy",
+      `/ka=http://127.0.0.1:${keepAlive.port}/`,
       "--proxy-timeout",
       "2",
     );
@@ -69,6 +110,7 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     await s.stop();
     py.child.kill();
     await canned.close();
+    keepAlive.server.close();
     rmSync(ROOT, { recursive: true, force: true });
     rmSync(BACK_ROOT, { recursive: true, force: true });
   });
@@ -165,5 +207,27 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     assert.doesNotMatch(seen.raw, /6\.6\.6\.6|evil\.example|https/);
     assert.equal(seen.field("x-forwarded-for"), "127.0.0.1");
     assert.equal(seen.field("x-kept_field"), "yes");
+  });
+
+  it("does not reuse a back-end connection whose response had both Content-Length and Transfer-Encoding", async () => {
+    // On one client connection, so that only the pool decides which back-end connection goes.
+    const get = (path: string): string =>
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`;
+    const conn = async (first: string): Promise<[string, string]> => {
+      const r = await exchange(s.port, [get("/ka/conn"), get(first), get("/ka/conn")], {
+        gapMs: 100,
+        quietMs: 1000,
+      });
+      const bodies = [...r.data.toString("latin1").matchAll(/\r\n\r\n(\d+|hello)/g)];
+      assert.equal(bodies.length, 3, r.data.toString("latin1"));
+      assert.equal(bodies[1]?.[1], "hello");
+      return [bodies[0]?.[1] as string, bodies[2]?.[1] as string];
+    };
+    // The pool keeps a connection after a plain response (so the test can see reuse) ...
+    const [a, b] = await conn("/ka/plain");
+    assert.equal(b, a);
+    // ... and closes it after one with both framings.
+    const [c, d] = await conn("/ka/both");
+    assert.notEqual(d, c);
   });
 });
