@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { startCannedServer, type CannedServer } from "../support/canned-server.js";
 import { startServe, type RunningServer } from "../support/cli.js";
@@ -78,7 +79,7 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
   let keepAlive: Awaited<ReturnType<typeof keepAliveBackend>>;
   let s: RunningServer;
   /** What the canned back end answers, by the request's path. */
-  const answers = new Map<string, string>();
+  const answers = new Map<string, string | Buffer>();
 
   before(async () => {
     py = await startPythonHttpServer(BACK_ROOT);
@@ -229,5 +230,32 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     // ... and closes it after one with both framings.
     const [c, d] = await conn("/ka/both");
     assert.notEqual(d, c);
+  });
+
+  it("gives 502 for a transfer coding other than chunked, never its coded bytes as the body", async () => {
+    // Transfer codings are the connection's (RFC 9112 §6.1): the client is sent the body
+    // without them, so one the proxy cannot decode cannot be passed on (nginx and Go: 502).
+    const zipped = gzipSync("hello, zipped");
+    const size = zipped.length.toString(16);
+    answers.set(
+      "/v1/gzip",
+      Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${size}\r\n`),
+        zipped,
+        Buffer.from("\r\n0\r\n\r\n"),
+      ]),
+    );
+    answers.set(
+      "/v1/identity",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    for (const path of ["/v1/gzip", "/v1/identity"]) {
+      const started = Date.now();
+      const r = await rawGet(s.port, path);
+      assert.equal(r.status, 502, `${path}: ${r.text.slice(0, 200)}`);
+      assert.ok(!r.text.includes("\x1f\x8b"), "no gzip bytes");
+      assert.ok(Date.now() - started < 1500, `${path}: answered at once, not after the timeout`);
+    }
+    assert.match(s.stderr(), /Transfer-Encoding 'gzip, chunked' \(502\)/);
   });
 });
