@@ -85,4 +85,30 @@ describe("--live: where the script goes, and in what encoding", () => {
       assert.equal(at, TEXT.indexOf("</body>"), path);
     }
   });
+
+  it("injects the whole page a Range request gets when its If-Range no longer matches", async () => {
+    // A client resuming the injected page (If-Range: its -live ETag) gets a full 200, which
+    // must be the injected page with that ETag, not the plain file without the script.
+    const first = await exchange(
+      server.port,
+      ["GET /scripted.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"],
+      { quietMs: 3000 },
+    );
+    const etag = /\r\nETag: ([^\r\n]*)/i.exec(first.data.toString("latin1"))?.[1] as string;
+    assert.match(etag, /-live"$/);
+    const request =
+      "GET /scripted.html HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-9\r\n" +
+      `If-Range: ${etag}\r\nConnection: close\r\n\r\n`;
+    const r = (await exchange(server.port, [request], { quietMs: 3000 })).data.toString("latin1");
+    assert.match(r, /^HTTP\/1\.1 200 /);
+    assert.equal(/\r\nETag: ([^\r\n]*)/i.exec(r)?.[1], etag);
+    assert.ok(r.includes(SCRIPT_START), r.slice(0, 400));
+    // A Range the plain file's validator still matches is the plain file's bytes, as before.
+    const plain = etag.replace(/-live"$/, '"');
+    const ranged = (
+      await exchange(server.port, [request.replace(etag, plain)], { quietMs: 3000 })
+    ).data.toString("latin1");
+    assert.match(ranged, /^HTTP\/1\.1 206 /);
+    assert.match(ranged, /\r\n\r\n<!doctype $/);
+  });
 });
