@@ -92,8 +92,15 @@ export function upstreamRequestHead(r: ForwardRequest): string {
     // underscores they are dropped too, trusted or not: CGI, PHP and WSGI servers map
     // X_Forwarded_For and X-Forwarded-For to one HTTP_X_FORWARDED_FOR, where the client's
     // value would stand beside or before ours (nginx drops such names by default).
-    if (FORWARDING.has(name) || (name.includes("_") && FORWARDING.has(name.replaceAll("_", "-"))))
-      continue;
+    if (FORWARDING.has(name)) continue;
+    if (name.includes("_") || name.startsWith("x-forwarded-")) {
+      const dashed = name.replaceAll("_", "-");
+      if (FORWARDING.has(dashed)) continue;
+      // The other X-Forwarded-* (-Port, -Prefix, -Ssl, -Scheme, -Server) say what a proxy in
+      // front saw; a back end behind this one believes them (Rack takes X-Forwarded-Ssl: on
+      // for https, Spring and ProxyFix build links from -Port and -Prefix). A client's are lies.
+      if (!r.trustForwarded && dashed.startsWith("x-forwarded-")) continue;
+    }
     out += `${canonicalName(name)}: ${f[i + 1] as string}\r\n`;
   }
   out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;

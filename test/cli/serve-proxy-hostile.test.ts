@@ -258,4 +258,38 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     }
     assert.match(s.stderr(), /Transfer-Encoding 'gzip, chunked' \(502\)/);
   });
+
+  it("drops the client's other X-Forwarded-* fields (-Port, -Prefix, -Ssl) unless --trust-proxy", async () => {
+    // Rack reads X-Forwarded-Ssl: on as https; Spring and Werkzeug's ProxyFix build links and
+    // redirects from X-Forwarded-Port and -Prefix. Behind this proxy, a back end trusts what
+    // it gets, so a client's must not get through beside the fields the proxy sets.
+    answers.set("/v1/fwd", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const lies =
+      "X-Forwarded-Port: 443\r\nX-Forwarded-Prefix: /evil\r\nX-Forwarded-Ssl: on\r\n" +
+      "X-Forwarded-Scheme: https\r\nX_Forwarded_Server: evil.example\r\n";
+    const before = canned.requests.length;
+    assert.equal((await rawGet(s.port, "/v1/fwd", lies)).status, 200);
+    const seen = canned.requests[before];
+    assert.ok(seen !== undefined);
+    for (const name of ["port", "prefix", "ssl", "scheme"])
+      assert.equal(seen.field(`x-forwarded-${name}`), undefined, seen.raw);
+    assert.doesNotMatch(seen.raw, /evil/);
+    assert.equal(seen.field("x-forwarded-proto"), "http");
+    // With --trust-proxy they come from the proxy in front: kept.
+    const trusting = await startServe(
+      ROOT,
+      "--trust-proxy",
+      "--proxy",
+      `/v1=http://127.0.0.1:${canned.port}/v1`,
+    );
+    try {
+      const next = canned.requests.length;
+      assert.equal((await rawGet(trusting.port, "/v1/fwd", lies)).status, 200);
+      const kept = canned.requests[next];
+      assert.equal(kept?.field("x-forwarded-port"), "443");
+      assert.equal(kept?.field("x-forwarded-prefix"), "/evil");
+    } finally {
+      await trusting.stop();
+    }
+  });
 });
