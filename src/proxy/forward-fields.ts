@@ -88,6 +88,10 @@ export function upstreamRequestHead(r: ForwardRequest): string {
   for (let i = 0; i < f.length; i += 2) {
     const name = f[i] as string;
     if (HOP_BY_HOP.has(name) || SET_ON_REQUESTS.has(name) || named.has(name)) continue;
+    // `Proxy` is no HTTP field: CGI servers make it HTTP_PROXY, which HTTP client libraries in
+    // the back end take for their outgoing proxy ("httpoxy", CVE-2016-5385; nginx's advice is
+    // `proxy_set_header Proxy ""`).
+    if (name === "proxy") continue;
     // The forwarding fields are set below: replaced, or appended to when trusted. Spelled with
     // underscores they are dropped too, trusted or not: CGI, PHP and WSGI servers map
     // X_Forwarded_For and X-Forwarded-For to one HTTP_X_FORWARDED_FOR, where the client's

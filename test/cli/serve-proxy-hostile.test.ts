@@ -292,4 +292,14 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
       await trusting.stop();
     }
   });
+
+  it("never forwards a Proxy field (httpoxy: CGI makes it HTTP_PROXY, the back end's outgoing proxy)", async () => {
+    answers.set("/v1/httpoxy", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const before = canned.requests.length;
+    const r = await rawGet(s.port, "/v1/httpoxy", "Proxy: http://evil.example:8080\r\n");
+    assert.equal(r.status, 200, r.text);
+    const seen = canned.requests[before];
+    assert.ok(seen !== undefined);
+    assert.equal(seen.field("proxy"), undefined, seen.raw);
+  });
 });
