@@ -16,7 +16,7 @@ import { after, before, describe, it } from "node:test";
 import { startCannedServer, type CannedServer } from "../support/canned-server.js";
 import { startServe, type RunningServer } from "../support/cli.js";
 import { startPythonHttpServer } from "../support/python-http-server.js";
-import { exchange } from "../support/raw-socket.js";
+import { exchange, openSocket } from "../support/raw-socket.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "tcpkit-proxy-hostile-"));
 const BACK_ROOT = mkdtempSync(join(tmpdir(), "tcpkit-proxy-hostile-back-"));
@@ -301,5 +301,37 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     const seen = canned.requests[before];
     assert.ok(seen !== undefined);
     assert.equal(seen.field("proxy"), undefined, seen.raw);
+  });
+
+  it("does not cut a response while the client pauses reading longer than --proxy-timeout", async () => {
+    // The back end sends 16 MiB at once; the client reads nothing for twice the proxy's read
+    // timeout (2 s), then everything. The back end was never silent: the proxy stopped
+    // reading it (backpressure), which is no reason to give up on it.
+    const size = 16 * 1024 * 1024;
+    answers.set(
+      "/v1/big",
+      Buffer.concat([
+        Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`),
+        Buffer.alloc(size, 0x61),
+      ]),
+    );
+    const sock = await openSocket(s.port);
+    sock.pause();
+    sock.write(`GET /v1/big HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: close\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 4000));
+    let received = 0;
+    let head = "";
+    await new Promise<void>((resolve) => {
+      sock.on("data", (d: Buffer) => {
+        if (head === "") head = d.toString("latin1", 0, Math.min(d.length, 200));
+        received += d.length;
+      });
+      sock.on("error", () => {});
+      sock.on("close", () => resolve());
+      sock.resume();
+    });
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    const headBytes = head.indexOf("\r\n\r\n") + 4;
+    assert.equal(received - headBytes, size, "the whole body");
   });
 });
