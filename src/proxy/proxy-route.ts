@@ -95,9 +95,10 @@ export function hasDotSegment(path: string): boolean {
  * path prefix becomes the route's prefix again. Anything else is returned unchanged.
  */
 export function rewriteLocation(route: ProxyRoute, location: string, front: string): string {
-  let rest: string;
-  if (location.startsWith(route.origin + "/") || location === route.origin) {
-    rest = location.slice(route.origin.length);
+  let rest = pathAtOrigin(route, location);
+  if (rest !== undefined) {
+    // the origin alone, or with a query or fragment right after it: its path is "/"
+    if (!rest.startsWith("/")) rest = `/${rest}`;
   } else if (location.startsWith("/") && !location.startsWith("//")) {
     rest = location;
   } else {
@@ -118,6 +119,26 @@ export function rewriteLocation(route: ProxyRoute, location: string, front: stri
   // path, made absolute.
   if (location.startsWith("/") && !/^\/\t*[/\\]/.test(rest)) return rest;
   return front + rest;
+}
+
+/**
+ * What follows the origin of `location` when it is the back end's (scheme and host in any case,
+ * RFC 3986 §6.2.2.1; its default port written or not, §6.2.3), else undefined.
+ */
+function pathAtOrigin(route: ProxyRoute, location: string): string | undefined {
+  // The usual case: the origin exactly as the route spells it.
+  if (location.startsWith(route.origin)) {
+    const next = location.charCodeAt(route.origin.length);
+    if (Number.isNaN(next) || next === 0x2f || next === 0x3f || next === 0x23)
+      return location.slice(route.origin.length);
+  }
+  const m = /^([a-z][a-z\d+.-]*:\/\/[^/?#]*)/i.exec(location);
+  if (m === null) return undefined;
+  const origin = (m[1] as string)
+    .toLowerCase()
+    .replace(/^(http:\/\/[^/]*):80$/, "$1")
+    .replace(/^(https:\/\/[^/]*):443$/, "$1");
+  return origin === route.origin ? location.slice((m[1] as string).length) : undefined;
 }
 
 function invalid(message: string): TcpkitError {

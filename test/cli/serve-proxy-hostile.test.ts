@@ -334,4 +334,19 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     const headBytes = head.indexOf("\r\n\r\n") + 4;
     assert.equal(received - headBytes, size, "the whole body");
   });
+
+  it("rewrites a Location at the back end however its scheme and host are cased", async () => {
+    // URL schemes and host names are case-insensitive (RFC 3986 §6.2.2.1): left as it was,
+    // the back end's internal address reached the client, a redirect it cannot follow.
+    const front = `http://127.0.0.1:${s.port}`;
+    for (const scheme of ["http", "HTTP", "Http"]) {
+      const location = `${scheme}://127.0.0.1:${canned.port}/v1/next?x=1`;
+      answers.set(
+        "/v1/moved",
+        `HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`,
+      );
+      const r = await rawGet(s.port, "/v1/moved");
+      assert.equal(/\r\nLocation: ([^\r\n]*)/.exec(r.text)?.[1], `${front}/v1/next?x=1`, location);
+    }
+  });
 });

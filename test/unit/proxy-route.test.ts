@@ -76,6 +76,16 @@ describe("proxy routes", () => {
     const keep = parseProxyRoute("/api=http://b:3000");
     assert.equal(rewriteLocation(keep, "http://b:3000/api/x", front), `${front}/api/x`);
     assert.equal(rewriteLocation(keep, "http://b:3000", front), `${front}/`);
+    // scheme and host in any case, the default port written or not, a query right after
+    assert.equal(rewriteLocation(keep, "HTTP://B:3000/api/x", front), `${front}/api/x`);
+    assert.equal(rewriteLocation(keep, "http://b:3000?q", front), `${front}/?q`);
+    const port80 = parseProxyRoute("/api=http://b");
+    assert.equal(rewriteLocation(port80, "http://b:80/api/x", front), `${front}/api/x`);
+    const tls = parseProxyRoute("/api=https://b:443");
+    assert.equal(rewriteLocation(tls, "https://B/api/x", front), `${front}/api/x`);
+    assert.equal(rewriteLocation(tls, "http://b/api/x", front), "http://b/api/x");
+    assert.equal(rewriteLocation(keep, "http://b:30001/api/x", front), "http://b:30001/api/x");
+    assert.equal(rewriteLocation(keep, "http://u@b:3000/api/x", front), "http://u@b:3000/api/x");
   });
 });
 
