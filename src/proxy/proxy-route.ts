@@ -90,6 +90,14 @@ export function hasDotSegment(path: string): boolean {
 }
 
 /**
+ * A `%` not followed by two hex digits (RFC 3986 §2.1): refused for proxied requests, as nginx
+ * does, since back ends read it each in their own way (IIS takes `%u002e` for ".").
+ */
+export function hasBadEscape(path: string): boolean {
+  return path.includes("%") && /%(?![0-9a-fA-F]{2})/.test(path);
+}
+
+/**
  * The front end's URL for a `Location` that points at the back end (nginx's `proxy_redirect
  * default`): the back end's origin becomes `front` ("http://localhost:8080"), and a replaced
  * path prefix becomes the route's prefix again. Anything else is returned unchanged.

@@ -349,4 +349,14 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
       assert.equal(/\r\nLocation: ([^\r\n]*)/.exec(r.text)?.[1], `${front}/v1/next?x=1`, location);
     }
   });
+
+  it("refuses a proxied path with a malformed percent-encoding, as nginx does", async () => {
+    // IIS decodes %u002e as "."; other back ends guess at %2 or %zz each in their own way.
+    const before = canned.requests.length;
+    for (const target of ["/v1/%u002e%u002e/admin", "/v1/%zz", "/v1/x%2", "/v1/%%32e"]) {
+      const r = await rawGet(s.port, target);
+      assert.equal(r.status, 400, `${target}: ${r.text}`);
+    }
+    assert.equal(canned.requests.length, before, "nothing reached the back end");
+  });
 });
