@@ -4,13 +4,14 @@
  * the chain answers; a watcher on ROOT sends `css` when only stylesheets changed (the page swaps
  * them without reloading) and `reload` for anything else.
  *
- * Injection applies to 200 answers to GET with Content-Type text/html and no Range in the request
- * (and HEAD gets the same header fields, as RFC 9110 §9.3.2 asks: the injected length and ETag);
+ * Injection applies to 200 answers to GET with Content-Type text/html (a Range request's 200
+ * too: it is the whole page), and HEAD gets the same header fields, as RFC 9110 §9.3.2 asks (the
+ * injected length and ETag);
  * the page is read (a compressed variant is decompressed: injected pages go out uncompressed,
  * never a stale .gz), the script inserted, and the ETag made distinct (`"...-live"`), so a cache
  * never mixes the plain and the injected bytes; Accept-Ranges, Last-Modified and the plain
  * bytes' digests are dropped. A conditional GET is evaluated here against the variant that goes
- * out, so a browser holding the plain page gets the injected one, not a 304. Ranges and
+ * out, so a browser holding the plain page gets the injected one, not a 304. 206s and
  * everything else pass untouched.
  */
 import { open } from "node:fs/promises";
@@ -62,9 +63,12 @@ export function liveReload(options: LiveReloadOptions): Handler & { close(): voi
     }
     // HEAD as GET: the server leaves the body out, the fields stay those of the injected page.
     const read = head.method === "GET" || head.method === "HEAD";
-    if (!read || getField(head, "range") !== undefined) return next();
+    if (!read) return next();
     if (!nodeModulesServed && head.path.includes("/node_modules/")) nodeModulesServed = true;
-    if (!head.fields.some(isCondition)) {
+    // A Range request is the file server's, against the plain file (its validators, a 206 of
+    // its bytes); a 200 it answers instead (an If-Range that no longer matches, such as the
+    // -live ETag of a client resuming the injected page) is a whole page, and injected.
+    if (getField(head, "range") !== undefined || !head.fields.some(isCondition)) {
       const planned = next();
       return planned instanceof Promise ? planned.then(inject) : inject(planned);
     }

@@ -1,7 +1,8 @@
 /**
  * The script live reload puts into HTML pages, and where it goes. Pure. The place is the last
  * `</body>`, else the last `</html>`, else the end of the page (live-server#242 and #335: a
- * page without `</body>` must reload too); tag names are matched case-insensitively.
+ * page without `</body>` must reload too); tag names are matched case-insensitively, and only
+ * as tags (not in comments, scripts or styles).
  */
 
 /**
@@ -53,15 +54,58 @@ export const LIVE_SCRIPT = `<script data-tcpkit-live>${CLIENT.replace(/\n/g, "")
 
 const SCRIPT_BYTES = Buffer.from(LIVE_SCRIPT, "latin1");
 
-/** `page` with the script inserted (a new Buffer). */
+/** `page` with the script inserted (a new Buffer; the page itself when it cannot take one). */
 export function injectScript(page: Buffer): Buffer {
-  const at = lastTag(page, "</body") ?? lastTag(page, "</html") ?? page.length;
+  // A byte order mark makes a browser read the page as UTF-16, whatever Content-Type says
+  // (WHATWG Encoding, BOM sniffing): the script goes in as UTF-16 too, else its bytes would be
+  // CJK-looking text and the page's last character split in half.
+  const le = page[0] === 0xff && page[1] === 0xfe;
+  const be = page[0] === 0xfe && page[1] === 0xff;
+  if (le || be) {
+    if (page.length % 2 !== 0) return page;
+    const text = (be ? Buffer.from(page).swap16() : page).toString("utf16le");
+    const at = insertionPoint(text);
+    const out = Buffer.from(text.slice(0, at) + LIVE_SCRIPT + text.slice(at), "utf16le");
+    return be ? out.swap16() : out;
+  }
+  // latin1 maps bytes 1:1 to UTF-16 units, so offsets in the string are offsets in the bytes.
+  const at = insertionPoint(page.toString("latin1"));
   return Buffer.concat([page.subarray(0, at), SCRIPT_BYTES, page.subarray(at)]);
 }
 
-/** Offset of the last `tag` (ASCII, lower case) in `page`, case-insensitively, or undefined. */
-function lastTag(page: Buffer, tag: string): number | undefined {
-  // latin1 maps bytes 1:1 to UTF-16 units, so offsets in the string are offsets in the bytes.
-  const at = page.toString("latin1").toLowerCase().lastIndexOf(tag);
-  return at < 0 ? undefined : at;
+/** Elements whose content is text, where a `</body>` is no tag (WHATWG HTML §13.1.2). */
+const RAW_TEXT = /<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)[\s/>]/y;
+const END_TAG = /<\/(body|html)(?![^\s/>])/y;
+
+/**
+ * Where the script goes in `page`: before the last `</body>`, else the last `</html>`, else at
+ * the end, counting only tags, case-insensitively: a `</body>` in a comment or in a script or
+ * style after the real one is text (the script put there would never run, or end the page's
+ * own script early).
+ */
+function insertionPoint(page: string): number {
+  const text = page.toLowerCase();
+  let body: number | undefined;
+  let html: number | undefined;
+  for (let lt = text.indexOf("<"); lt >= 0; lt = text.indexOf("<", lt + 1)) {
+    if (text.startsWith("<!--", lt)) {
+      const end = text.indexOf("-->", lt + 2); // "<!-->" is a whole (empty) comment
+      if (end < 0) break;
+      lt = end + 2;
+      continue;
+    }
+    RAW_TEXT.lastIndex = lt;
+    const raw = RAW_TEXT.exec(text);
+    if (raw !== null) {
+      const end = text.indexOf(`</${raw[1] as string}`, lt + raw[0].length);
+      if (end < 0) break;
+      lt = end;
+      continue;
+    }
+    END_TAG.lastIndex = lt;
+    const tag = END_TAG.exec(text);
+    if (tag?.[1] === "body") body = lt;
+    else if (tag?.[1] === "html") html = lt;
+  }
+  return body ?? html ?? page.length;
 }

@@ -121,6 +121,22 @@ export function upstreamRequestHead(r: ForwardRequest): string {
     const info = nameInfo(name);
     // The forwarding fields are set below: replaced, or appended to when trusted.
     if ((info.role & dropped) !== 0 || (named.size !== 0 && named.has(name))) continue;
+    // `Proxy` is no HTTP field: CGI servers make it HTTP_PROXY, which HTTP client libraries in
+    // the back end take for their outgoing proxy ("httpoxy", CVE-2016-5385; nginx's advice is
+    // `proxy_set_header Proxy ""`).
+    if (name === "proxy") continue;
+    // Spelled with underscores the forwarding fields are dropped too, trusted or not: CGI, PHP
+    // and WSGI servers map X_Forwarded_For and X-Forwarded-For to one HTTP_X_FORWARDED_FOR,
+    // where the client's value would stand beside or before ours (nginx drops such names by
+    // default).
+    if (name.includes("_") || name.startsWith("x-forwarded-")) {
+      const dashed = name.replaceAll("_", "-");
+      if ((nameInfo(dashed).role & FieldRole.Forwarding) !== 0) continue;
+      // The other X-Forwarded-* (-Port, -Prefix, -Ssl, -Scheme, -Server) say what a proxy in
+      // front saw; a back end behind this one believes them (Rack takes X-Forwarded-Ssl: on
+      // for https, Spring and ProxyFix build links from -Port and -Prefix). A client's are lies.
+      if (!r.trustForwarded && dashed.startsWith("x-forwarded-")) continue;
+    }
     out += `${info.canonical}: ${f[i + 1] as string}\r\n`;
   }
   out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;

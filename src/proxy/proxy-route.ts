@@ -70,23 +70,31 @@ export function upstreamTarget(route: ProxyRoute, path: string, query: string): 
 
 /**
  * A dot segment ("." or "..", also percent-encoded) in a path: refused for proxied requests,
- * so that /api/../admin cannot step outside what a path-replacing route maps.
+ * so that /api/../admin cannot step outside what a path-replacing route maps. The target goes
+ * on still encoded, so what the back end takes for a segment counts too: many decode before
+ * they resolve dot segments (python's http.server: /v1/..%2fadmin is /admin there), Windows
+ * and IIS take a backslash (%5c) for a slash, and Tomcat, Jetty and Spring drop a segment's
+ * `;parameters` first (`..;` is `..` there). Such a dot segment is refused as well.
  */
 export function hasDotSegment(path: string): boolean {
-  // Every dot segment starts "/." or "/%2e" (the usual path has neither: no split then).
-  if (
-    !path.includes("/.") &&
-    !path.includes("/%2") &&
-    !path.startsWith(".") &&
-    !path.startsWith("%2")
-  )
+  // Every dot segment starts after "/" (or "%2f", "%5c") with "." or "%2e": the usual path
+  // has neither "." after a slash nor "%2", "%5": no split then.
+  if (!path.includes("/.") && !path.includes("%2") && !path.includes("%5") && !path.startsWith("."))
     return false;
-  for (const segment of path.split("/")) {
-    const s = segment.toLowerCase();
-    if (s === "." || s === ".." || s === "%2e" || s === "%2e%2e" || s === ".%2e" || s === "%2e.")
-      return true;
+  for (const segment of path.toLowerCase().split(/\/|%2f|%5c/)) {
+    const semicolon = segment.search(/;|%3b/);
+    const name = (semicolon < 0 ? segment : segment.slice(0, semicolon)).replaceAll("%2e", ".");
+    if (name === "." || name === "..") return true;
   }
   return false;
+}
+
+/**
+ * A `%` not followed by two hex digits (RFC 3986 §2.1): refused for proxied requests, as nginx
+ * does, since back ends read it each in their own way (IIS takes `%u002e` for ".").
+ */
+export function hasBadEscape(path: string): boolean {
+  return path.includes("%") && /%(?![0-9a-fA-F]{2})/.test(path);
 }
 
 /**
@@ -95,9 +103,10 @@ export function hasDotSegment(path: string): boolean {
  * path prefix becomes the route's prefix again. Anything else is returned unchanged.
  */
 export function rewriteLocation(route: ProxyRoute, location: string, front: string): string {
-  let rest: string;
-  if (location.startsWith(route.origin + "/") || location === route.origin) {
-    rest = location.slice(route.origin.length);
+  let rest = pathAtOrigin(route, location);
+  if (rest !== undefined) {
+    // the origin alone, or with a query or fragment right after it: its path is "/"
+    if (!rest.startsWith("/")) rest = `/${rest}`;
   } else if (location.startsWith("/") && !location.startsWith("//")) {
     rest = location;
   } else {
@@ -112,7 +121,32 @@ export function rewriteLocation(route: ProxyRoute, location: string, front: stri
     else if (location.startsWith("/")) return location;
   }
   if (rest === "") rest = "/";
-  return location.startsWith("/") ? rest : front + rest;
+  // A relative path mapped back under the route `/` can begin "//" or "/\\" (the back end's
+  // /v1//evil.example/ is //evil.example/ here), which a browser reads as another host's URL
+  // (WHATWG URL: a backslash is a slash in http URLs, and tabs are dropped): this origin's
+  // path, made absolute.
+  if (location.startsWith("/") && !/^\/\t*[/\\]/.test(rest)) return rest;
+  return front + rest;
+}
+
+/**
+ * What follows the origin of `location` when it is the back end's (scheme and host in any case,
+ * RFC 3986 §6.2.2.1; its default port written or not, §6.2.3), else undefined.
+ */
+function pathAtOrigin(route: ProxyRoute, location: string): string | undefined {
+  // The usual case: the origin exactly as the route spells it.
+  if (location.startsWith(route.origin)) {
+    const next = location.charCodeAt(route.origin.length);
+    if (Number.isNaN(next) || next === 0x2f || next === 0x3f || next === 0x23)
+      return location.slice(route.origin.length);
+  }
+  const m = /^([a-z][a-z\d+.-]*:\/\/[^/?#]*)/i.exec(location);
+  if (m === null) return undefined;
+  const origin = (m[1] as string)
+    .toLowerCase()
+    .replace(/^(http:\/\/[^/]*):80$/, "$1")
+    .replace(/^(https:\/\/[^/]*):443$/, "$1");
+  return origin === route.origin ? location.slice((m[1] as string).length) : undefined;
 }
 
 function invalid(message: string): TcpkitError {

@@ -23,6 +23,7 @@ import {
   upstreamRequestHead,
 } from "./forward-fields.js";
 import {
+  hasBadEscape,
   hasDotSegment,
   rewriteLocation,
   routeMatches,
@@ -111,7 +112,7 @@ async function forward(
   pseudonym: string,
   options: ReverseProxyOptions,
 ): Promise<ResponsePlan> {
-  if (hasDotSegment(head.path)) return errorPlan(400);
+  if (hasDotSegment(head.path) || hasBadEscape(head.path)) return errorPlan(400);
   const target = upstreamTarget(route, head.path, head.query);
   // RFC 5842 §7.2's 508 Loop Detected (from WebDAV, the one status that says it).
   if (passedThrough(head, pseudonym)) {

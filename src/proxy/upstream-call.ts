@@ -51,6 +51,13 @@ export interface CallOptions {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Interim responses taken before the final one (Go's transport, under Caddy: 5). Each is passed
+ * on as it comes, and a back end sending them without end would hold the request past its read
+ * timeout (each one is a byte heard) and fill the client's socket buffers without backpressure.
+ */
+const MAX_INTERIM = 5;
+
 /** Raised before any response byte arrived: a reused connection's request may be retried. */
 export class NoResponseError extends TcpkitError {}
 
@@ -71,6 +78,8 @@ class UpstreamCall implements ConnectionOwner {
   private decoder: BodyDecoder | undefined;
   private out: Readable | undefined;
   private received = 0;
+  /** Interim responses received so far. */
+  private interim = 0;
   private requestSent = false;
   private responseDone = false;
   private reusable = true;
@@ -104,6 +113,8 @@ class UpstreamCall implements ConnectionOwner {
       if (result.kind === "error") return this.fail(`bad response head: ${result.message}`);
       const head = result.head;
       if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+        if (++this.interim > MAX_INTERIM)
+          return this.fail(`more than ${MAX_INTERIM} interim (1xx) responses`);
         if (head.status !== 100) this.options.onInterim(head);
         this.parser = new ResponseHeadParser();
         input = result.rest;
@@ -125,7 +136,17 @@ class UpstreamCall implements ConnectionOwner {
     }
     const framing = decideFraming(this.method, head);
     if (framing.kind === "error") return this.fail(framing.message);
+    // Transfer codings belong to the connection (RFC 9112 §6.1): the client gets the body
+    // without them, so only chunked, which is decoded here, can be taken off. Another coding
+    // (gzip, identity) would reach the client as the body's bytes: 502, as nginx and Go do.
+    const te = framing.kind === "none" ? undefined : getField(head, "transfer-encoding");
+    if (te !== undefined && !/^chunked$/i.test(te))
+      return this.fail(`unsupported Transfer-Encoding '${te}'`);
     if (framing.kind === "close" || head.version === 10 || hasToken(head, "connection", "close"))
+      this.reusable = false;
+    // Both framings (chunked was used, RFC 9112 §6.3 item 3): whoever sent it may have meant
+    // the Content-Length, and the next response would start inside this one's bytes.
+    else if (framing.kind === "chunked" && getField(head, "content-length") !== undefined)
       this.reusable = false;
     const decoder = (this.decoder = new BodyDecoder(framing));
     let length: number | undefined;

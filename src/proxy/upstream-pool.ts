@@ -82,7 +82,9 @@ export class UpstreamConnection {
     if (this.closed || this.detached) return false;
     if (this.silenceMs === 0) return true;
     this.owner?.onSweep?.();
-    if (this.heard) {
+    // Paused, the socket is not read because the client reads slowly (backpressure): that is
+    // no silence of the back end's. A client that stops reading is the server's send timeout's.
+    if (this.heard || this.socket.isPaused()) {
       this.heard = false;
       this.silentFor = 0;
       return true;
@@ -206,6 +208,9 @@ export class UpstreamPool {
       conn.destroy();
     };
     conn.owner = { onData: drop, onEnd: drop, onTimeout: drop, onDrain: () => {} };
+    // Read while idle, to see a close or stray bytes at once (and a paused socket would count
+    // as busy to the sweep, never as idle).
+    conn.socket.resume();
     conn.watch(this.idleMs);
     list.push(conn);
   }

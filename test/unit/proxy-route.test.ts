@@ -42,10 +42,28 @@ describe("proxy routes", () => {
   it("refuses malformed routes and finds dot segments, encoded too", () => {
     for (const bad of ["api=http://b", "/api", "/a b=http://b", "/api=ftp://b", "/api=http://b/?x"])
       assert.throws(() => parseProxyRoute(bad), { code: "ERR_INVALID_ARGUMENT" }, bad);
-    for (const p of ["/api/../x", "/api/%2e%2E/x", "/api/./x", "/api/.%2e"])
+    for (const p of [
+      "/api/../x",
+      "/api/%2e%2E/x",
+      "/api/./x",
+      "/api/.%2e",
+      "/api/..%2fx",
+      "/api/x%2F..%2Fy",
+      "/api/..%5cx",
+      "/api/..;/x",
+      "/api/.%2e;a=b/x",
+      "/api/..%3Bx/y",
+    ])
       assert.ok(hasDotSegment(p), p);
     assert.ok(!hasDotSegment("/api/..x/.y"));
-    for (const p of ["/api/x.json", "/api/%41", "/a.b/c..d", "/api/%2ex"])
+    for (const p of [
+      "/api/x.json",
+      "/api/%41",
+      "/a.b/c..d",
+      "/api/%2ex",
+      "/api/..x;y",
+      "/a;b/%2fc",
+    ])
       assert.ok(!hasDotSegment(p), p);
   });
 
@@ -58,6 +76,16 @@ describe("proxy routes", () => {
     const keep = parseProxyRoute("/api=http://b:3000");
     assert.equal(rewriteLocation(keep, "http://b:3000/api/x", front), `${front}/api/x`);
     assert.equal(rewriteLocation(keep, "http://b:3000", front), `${front}/`);
+    // scheme and host in any case, the default port written or not, a query right after
+    assert.equal(rewriteLocation(keep, "HTTP://B:3000/api/x", front), `${front}/api/x`);
+    assert.equal(rewriteLocation(keep, "http://b:3000?q", front), `${front}/?q`);
+    const port80 = parseProxyRoute("/api=http://b");
+    assert.equal(rewriteLocation(port80, "http://b:80/api/x", front), `${front}/api/x`);
+    const tls = parseProxyRoute("/api=https://b:443");
+    assert.equal(rewriteLocation(tls, "https://B/api/x", front), `${front}/api/x`);
+    assert.equal(rewriteLocation(tls, "http://b/api/x", front), "http://b/api/x");
+    assert.equal(rewriteLocation(keep, "http://b:30001/api/x", front), "http://b:30001/api/x");
+    assert.equal(rewriteLocation(keep, "http://u@b:3000/api/x", front), "http://u@b:3000/api/x");
   });
 });
 

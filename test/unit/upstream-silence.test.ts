@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import { UpstreamConnection } from "../../src/proxy/upstream-pool.js";
 
 /** A connection over a stand-in socket, with the number of timeouts its owner heard. */
-function watched(): { conn: UpstreamConnection; timeouts: () => number } {
-  const socket = Object.assign(new EventEmitter(), { destroy: () => {} });
+function watched(paused = false): { conn: UpstreamConnection; timeouts: () => number } {
+  const socket = Object.assign(new EventEmitter(), { destroy: () => {}, isPaused: () => paused });
   const conn = new UpstreamConnection(socket as unknown as Socket, "http://b", "b");
   let n = 0;
   conn.owner = { onData: () => {}, onEnd: () => {}, onDrain: () => {}, onTimeout: () => n++ };
@@ -36,6 +36,13 @@ describe("upstream connection silences", () => {
     }
     assert.equal(timeouts(), 0);
     conn.watch(0);
+    for (let i = 0; i < 20; i++) conn.sweep(250);
+    assert.equal(timeouts(), 0);
+  });
+
+  it("are not counted while the socket is paused for a slow client (backpressure)", () => {
+    const { conn, timeouts } = watched(true);
+    conn.watch(1000);
     for (let i = 0; i < 20; i++) conn.sweep(250);
     assert.equal(timeouts(), 0);
   });
