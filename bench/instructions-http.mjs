@@ -18,7 +18,7 @@ import path from "node:path";
 import { benchArgv } from "./lib/argv.mjs";
 import { freePort, run, sleep, startServer, stopServer } from "./lib/proc.mjs";
 import { median } from "./lib/report.mjs";
-import { makeFixture, nginxArgv, REPO } from "./lib/servers.mjs";
+import { makeFixture, nginxArgv, REPO, tcpkitServeArgs } from "./lib/servers.mjs";
 
 const HELP = `Usage: node bench/instructions-http.mjs [options]   (npm run bench:instructions)
 
@@ -167,32 +167,16 @@ try {
     if (backend.error) throw new Error(`back end: ${backend.error}`);
     backend.port = port;
   }
-  const serve = (dir) => (port) => [
-    node,
-    tcpkitOf(dir),
-    "serve",
-    site,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--log",
-    "off",
-  ];
-  const proxy = (dir) => (port) => [
-    node,
-    tcpkitOf(dir),
-    "serve",
-    empty, // every answer comes from the back end
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--log",
-    "off",
-    "--proxy",
-    `/=http://127.0.0.1:${backend?.port}`,
-  ];
+  /** tcpkit serve ROOT of the checkout in `dir`, with `extra` flags (bench/lib/servers.mjs). */
+  const tcpkit =
+    (dir, root, extra = []) =>
+    (port) => {
+      const [cli, ...rest] = tcpkitServeArgs(root, port, ["--log", "off", ...extra]);
+      return [node, dir === REPO ? cli : tcpkitOf(dir), ...rest];
+    };
+  const serve = (dir) => tcpkit(dir, site);
+  // every answer comes from the back end
+  const proxy = (dir) => tcpkit(dir, empty, ["--proxy", `/=http://127.0.0.1:${backend?.port}`]);
   const defs = [];
   if (MODE !== "proxy") {
     defs.push(["static: tcpkit serve", serve(REPO)]);
