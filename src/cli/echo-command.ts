@@ -11,6 +11,7 @@ import { unbracket } from "./listen-flags.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import type { EchoClientOptions } from "../echo/client-socket.js";
 import { echoMessage, echoStream } from "../echo/echo-message.js";
+import { stdinStream } from "./stdin-stream.js";
 
 /** The `echo` command: one message, stdin, or a measuring mode, every byte checked. */
 export const echoCommand = defineCommand({
@@ -69,7 +70,7 @@ connection, an unknown host, a timeout or failed connections, 2 usage error.`,
       await echoStream({
         ...client,
         windowBytes: values.window,
-        input: process.stdin,
+        input: stdinStream(),
         output: process.stdout,
       });
       return EXIT_OK;

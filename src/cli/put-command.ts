@@ -24,6 +24,7 @@ import { parseFieldArgument } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { formatSize } from "../util/format.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
+import { stdinStream } from "./stdin-stream.js";
 
 export const putCommand = defineCommand({
   usage: "FILE URL [OPTIONS]",
@@ -156,7 +157,7 @@ Exit codes:
         : {}),
     };
     try {
-      const result = await upload(fromStdin ? process.stdin : file, url, options);
+      const result = await upload(fromStdin ? stdinStream() : file, url, options);
       progress?.finish();
       const how = result.status === 201 ? "created" : "stored";
       const resumed = result.offset > 0 ? `, resumed at byte ${result.offset}` : "";
