@@ -124,7 +124,7 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
   const onBun =
     CLI_RUNTIME_NAME === "bun" ? "Bun copies refused socket writes: oven-sh/bun#35940" : false;
   it(
-    "costs under 64 KiB more per stalled download than per idle connection (400 of each)",
+    "costs under 100 KiB more per stalled download than per idle connection (400 of each)",
     { todo: onBun },
     async () => {
       // Full size, measured for issue 18 #8: 2,000 stalled downloads +82 MiB (+246 MiB before).
@@ -156,8 +156,12 @@ describe("serve: clients that never read their download (issue 18 #8)", () => {
       const stalled = await hold(n, "/big.bin");
       for (const sock of socks) sock.destroy();
       const extra = stalled - idle - (idle - warm);
+      // The issue's bound: under 200 MiB for 2,000 stalled downloads, 100 KiB each (the fault
+      // held 256 KiB each). Measured 2026-12-05: Node 24 28-33 KiB, Node 22 64-72 KiB (this
+      // test's old 64 KiB bound failed there in 5 of 12 runs, before and after that day's
+      // changes alike), Bun 48-104 KiB.
       assert.ok(
-        extra < n * 64 * 1024,
+        extra < n * 100 * 1024,
         `stalled +${((stalled - idle) / MIB).toFixed(1)} MiB, idle +${((idle - warm) / MIB).toFixed(1)} MiB for ${n}`,
       );
     },
