@@ -41,6 +41,12 @@ const enum FieldRole {
   Forwarding = 4,
   /** Response fields the server writes itself (framing, Date) or the proxy rewrites (Via). */
   SetOnResponses = 8,
+  /**
+   * `Proxy` is no HTTP field: CGI servers make it HTTP_PROXY, which HTTP client libraries in the
+   * back end take for their outgoing proxy ("httpoxy", CVE-2016-5385; nginx's advice is
+   * `proxy_set_header Proxy ""`). Never forwarded on requests.
+   */
+  NotForRequests = 16,
 }
 
 const ROLES: [string, number][] = [
@@ -60,6 +66,7 @@ const ROLES: [string, number][] = [
   ["content-length", FieldRole.SetOnRequests | FieldRole.SetOnResponses],
   ["via", FieldRole.SetOnRequests | FieldRole.SetOnResponses],
   ["date", FieldRole.SetOnResponses],
+  ["proxy", FieldRole.NotForRequests],
   ...["x-real-ip", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded"].map(
     (n): [string, number] => [n, FieldRole.Forwarding],
   ),
@@ -115,16 +122,13 @@ export function upstreamRequestHead(r: ForwardRequest): string {
   const named = connectionNamed(head);
   let out = `${r.method} ${r.target} HTTP/1.1\r\nHost: ${r.host}\r\n`;
   const f = r.fields;
-  const dropped = FieldRole.Hop | FieldRole.SetOnRequests | FieldRole.Forwarding;
+  const dropped =
+    FieldRole.Hop | FieldRole.SetOnRequests | FieldRole.Forwarding | FieldRole.NotForRequests;
   for (let i = 0; i < f.length; i += 2) {
     const name = f[i] as string;
     const info = nameInfo(name);
     // The forwarding fields are set below: replaced, or appended to when trusted.
     if ((info.role & dropped) !== 0 || (named.size !== 0 && named.has(name))) continue;
-    // `Proxy` is no HTTP field: CGI servers make it HTTP_PROXY, which HTTP client libraries in
-    // the back end take for their outgoing proxy ("httpoxy", CVE-2016-5385; nginx's advice is
-    // `proxy_set_header Proxy ""`).
-    if (name === "proxy") continue;
     // Spelled with underscores the forwarding fields are dropped too, trusted or not: CGI, PHP
     // and WSGI servers map X_Forwarded_For and X-Forwarded-For to one HTTP_X_FORWARDED_FOR,
     // where the client's value would stand beside or before ours (nginx drops such names by

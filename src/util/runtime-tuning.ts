@@ -33,7 +33,8 @@ export const V8_FLAGS = ["--semi-space-growth-factor", "--expose-gc"] as const;
  * process (the CLI), not a library.
  */
 export function keepYoungGenerationSmall(capMiB = 1): void {
-  if (capMiB <= 1) return setV8Flag("--semi-space-growth-factor=1");
+  // No young generation to size (Bun): nothing to watch.
+  if (capMiB <= 1 || newSpaceBytes() === 0) return setV8Flag("--semi-space-growth-factor=1");
   // Growth happens at a scavenge, one doubling at a time: looked at after each collection.
   let observer: PerformanceObserver | undefined;
   const stop = (): void => {
