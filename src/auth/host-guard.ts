@@ -7,8 +7,8 @@
  * Host (HTTP/1.0) come from no browser and pass.
  */
 import { errorPlan } from "../http/error-plan.js";
-import { getField } from "../http/header-lookup.js";
-import type { Handler, RequestHead } from "../http/types.js";
+import { requestAuthority } from "../http/header-lookup.js";
+import type { Handler } from "../http/types.js";
 import { isLoopback } from "../net/address.js";
 
 /**
@@ -32,7 +32,7 @@ export function hostGuard(allowed: readonly string[]): Handler {
   // common case is one Map lookup (bounded: cleared past 256 distinct values).
   const verdicts = new Map<string, boolean>();
   return (head, _context, next) => {
-    const host = requestHost(head);
+    const host = requestAuthority(head);
     if (host === undefined) return next();
     let ok = verdicts.get(host);
     if (ok === undefined) {
@@ -42,13 +42,6 @@ export function hostGuard(allowed: readonly string[]): Handler {
     }
     return ok ? next() : forbidden;
   };
-}
-
-/** The authority a request names: an absolute-form target's (RFC 9112 §3.2.2), else Host. */
-function requestHost(head: RequestHead): string | undefined {
-  if (head.target.charCodeAt(0) === 0x2f) return getField(head, "host"); // origin-form: "/..."
-  const m = /^https?:\/\/([^/?#]*)/i.exec(head.target);
-  return m !== null ? (m[1] as string).replace(/^[^@]*@/, "") : getField(head, "host");
 }
 
 /** The host of `host[:port]`, brackets kept off an IPv6 literal. */

@@ -23,6 +23,20 @@ export function getField(head: HasFields, name: string): string | undefined {
   return found;
 }
 
+/**
+ * The authority a request names: an absolute-form target's ("GET http://h:81/p": h:81), which
+ * RFC 9112 §3.2.2 says a server MUST use in place of Host, else the Host field. Undefined for
+ * an HTTP/1.0 request without Host. (The parser refuses userinfo in absolute-form.)
+ */
+export function requestAuthority(
+  head: HasFields & { readonly target: string },
+): string | undefined {
+  const target = head.target;
+  if (target.charCodeAt(0) === 0x2f) return getField(head, "host"); // origin-form: "/..."
+  const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+  return m !== null ? (m[1] as string) : getField(head, "host");
+}
+
 /** Splits a list-based field value (RFC 9110 §5.6.1) into OWS-trimmed, non-empty members. */
 export function splitList(value: string): string[] {
   const out: string[] = [];

@@ -8,7 +8,7 @@
  * X-Forwarded-For/-Proto/-Host, X-Real-IP and Forwarded (RFC 7239), replacing whatever the client
  * sent unless the proxy in front of tcpkit is trusted to have set them.
  */
-import { getField, splitList } from "../http/header-lookup.js";
+import { getField, type HasFields, requestAuthority, splitList } from "../http/header-lookup.js";
 
 /**
  * Our Via entry (RFC 9110 §7.6.3): the protocol version of the message as tcpkit received it
@@ -105,6 +105,8 @@ export interface ForwardRequest {
   readonly fields: readonly string[];
   /** Host for the back end: its authority, or the client's Host with --proxy-keep-host. */
   readonly host: string;
+  /** The authority the client named (requestAuthority: absolute-form's, else Host), if any. */
+  readonly clientHost: string | undefined;
   readonly clientAddress: string;
   /** "https" when the client came over TLS. */
   readonly proto: "http" | "https";
@@ -144,7 +146,7 @@ export function upstreamRequestHead(r: ForwardRequest): string {
     out += `${info.canonical}: ${f[i + 1] as string}\r\n`;
   }
   out += `Via: ${joined(getField(head, "via"), via(r.version, r.pseudonym))}\r\n`;
-  const host = getField(head, "host");
+  const host = r.clientHost;
   const earlier = r.trustForwarded ? getField(head, "x-forwarded-for") : undefined;
   out += `X-Forwarded-For: ${joined(earlier, r.clientAddress)}\r\n`;
   // One address, the client's (nginx's usual `proxy_set_header X-Real-IP $remote_addr`); a
@@ -194,11 +196,12 @@ export function downstreamHeaders(
  * back end. Behind a trusted proxy (--trust-proxy) that is the proxy's: the first
  * X-Forwarded-Proto/-Host (else the first Forwarded element's proto=/host=, RFC 7239 §5.3-4);
  * a value that is no http(s) scheme or no plain authority is ignored. Otherwise, and for what
- * the proxy did not say: this server's scheme, then the request's Host, then `local` (the
+ * the proxy did not say: this server's scheme, then the authority the request named (an
+ * absolute-form target's, else Host), then `local` (the
  * address the client connected to: an HTTP/1.0 request may have no Host).
  */
 export function frontOrigin(
-  head: { fields: readonly string[] },
+  head: HasFields & { readonly target: string },
   trusted: boolean,
   proto: "http" | "https",
   local: string,
@@ -212,7 +215,7 @@ export function frontOrigin(
     if (scheme !== undefined && !/^https?$/i.test(scheme)) scheme = undefined;
     if (authority !== undefined && !AUTHORITY.test(authority)) authority = undefined;
   }
-  return `${scheme?.toLowerCase() ?? proto}://${authority ?? getField(head, "host") ?? local}`;
+  return `${scheme?.toLowerCase() ?? proto}://${authority ?? requestAuthority(head) ?? local}`;
 }
 
 /** host[:port], with an IPv6 literal in brackets (RFC 3986 §3.2): nothing to break a URL. */

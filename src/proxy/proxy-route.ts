@@ -100,7 +100,8 @@ export function hasBadEscape(path: string): boolean {
 /**
  * The front end's URL for a `Location` that points at the back end (nginx's `proxy_redirect
  * default`): the back end's origin becomes `front` ("http://localhost:8080"), and a replaced
- * path prefix becomes the route's prefix again. Anything else is returned unchanged.
+ * path prefix becomes the route's prefix again. Anything else, a path outside the route among
+ * it, is returned unchanged.
  */
 export function rewriteLocation(route: ProxyRoute, location: string, front: string): string {
   let rest = pathAtOrigin(route, location);
@@ -112,13 +113,18 @@ export function rewriteLocation(route: ProxyRoute, location: string, front: stri
   } else {
     return location;
   }
+  // Only what the route maps is mapped back: a back-end path outside it (the back end's
+  // /other for `/api=http://b/v1`) would land on some other resource of this server, so such a
+  // Location stays as the back end wrote it, as with nginx's proxy_redirect.
   if (route.replace !== undefined) {
     const base = route.replace;
     const prefix = route.prefix === "/" ? "" : route.prefix;
     if (base === "") rest = prefix + rest;
     else if (rest === base || rest.startsWith(base + "/") || /^[?#]/.test(rest.slice(base.length)))
       rest = prefix + rest.slice(base.length);
-    else if (location.startsWith("/")) return location;
+    else return location;
+  } else if (!routeMatches(route, /^[^?#]*/.exec(rest)?.[0] ?? rest)) {
+    return location;
   }
   if (rest === "") rest = "/";
   // A relative path mapped back under the route `/` can begin "//" or "/\\" (the back end's

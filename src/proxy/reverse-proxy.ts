@@ -11,7 +11,7 @@ import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { isToken } from "../http/header-fields.js";
-import { getField, hasToken } from "../http/header-lookup.js";
+import { getField, hasToken, requestAuthority } from "../http/header-lookup.js";
 import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
@@ -130,6 +130,7 @@ async function forward(
           ? 0
           : "none";
   const proto = context.secure ? "https" : "http";
+  const clientHost = requestAuthority(head);
   const requestHead = upstreamRequestHead({
     method: head.method,
     version: head.version,
@@ -138,8 +139,9 @@ async function forward(
     fields: head.fields,
     host:
       options.keepHost === true
-        ? (getField(head, "host") ?? route.upstream.authority)
+        ? (clientHost ?? route.upstream.authority)
         : route.upstream.authority,
+    clientHost,
     clientAddress: context.remoteAddress,
     proto,
     trustForwarded: options.trustForwarded === true,

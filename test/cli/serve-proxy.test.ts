@@ -163,6 +163,39 @@ describe("tcpkit serve --proxy", () => {
     );
   });
 
+  it("names the authority of an absolute-form target, not Host, to the back end and in redirects", async () => {
+    // RFC 9112 §3.2.2: with an absolute-form target the server MUST ignore Host.
+    const named = `localhost:${s.port}`;
+    const ask = (path: string): Promise<string> =>
+      exchange(
+        s.port,
+        [
+          `GET http://${named}${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: close\r\n\r\n`,
+        ],
+        { quietMs: 5000 },
+      ).then((r) => r.data.toString("latin1"));
+    const echoed = await ask("/api/echo");
+    const f = fieldsOf((JSON.parse(echoed.split("\r\n\r\n")[1] as string) as Echoed).headers);
+    assert.deepEqual(f.get("x-forwarded-host"), [named]);
+    assert.deepEqual(f.get("forwarded"), [`for=127.0.0.1;host="${named}";proto=http`]);
+    assert.match(
+      await ask("/v2/a/redirect"),
+      new RegExp(`\r\nLocation: http://${named}/v2/a/target\r\n`),
+    );
+  });
+
+  it("leaves a redirect to a back-end path outside the route as the back end wrote it", async () => {
+    // /elsewhere on the front is not this back end's: nginx's proxy_redirect leaves it too.
+    for (const path of ["/v2/away", "/api/away"]) {
+      const r = await curl(["-i", front(path)]);
+      assert.match(
+        r.out,
+        new RegExp(`\r\nLocation: http://127\\.0\\.0\\.1:${back.port}/elsewhere\r\n`),
+        path,
+      );
+    }
+  });
+
   it("streams a 64 MiB POST (Content-Length and chunked) and a 32 MiB response, exact bytes", async () => {
     for (const extra of [[], ["-H", "Transfer-Encoding: chunked"]]) {
       const r = await curl(["-X", "POST", "-T", BIG, ...extra, front("/api/upload")]);

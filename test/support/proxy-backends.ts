@@ -87,6 +87,11 @@ async function route(req: IncomingMessage, res: ServerResponse, state: Backend):
     });
     return void res.end();
   }
+  if (path.endsWith("/away")) {
+    // a redirect to a back-end path no route maps
+    res.writeHead(302, { Location: `http://127.0.0.1:${state.port}/elsewhere` });
+    return void res.end();
+  }
   if (path.endsWith("/early")) res.writeEarlyHints({ link: "</app.css>; rel=preload" });
   if (path.endsWith("/chunked")) {
     res.writeHead(200, { "Content-Type": "text/plain" });

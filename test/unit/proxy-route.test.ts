@@ -75,10 +75,11 @@ describe("proxy routes", () => {
     assert.equal(rewriteLocation(swap, "https://elsewhere/v1", front), "https://elsewhere/v1");
     const keep = parseProxyRoute("/api=http://b:3000");
     assert.equal(rewriteLocation(keep, "http://b:3000/api/x", front), `${front}/api/x`);
-    assert.equal(rewriteLocation(keep, "http://b:3000", front), `${front}/`);
+    const all = parseProxyRoute("/=http://b:3000");
+    assert.equal(rewriteLocation(all, "http://b:3000", front), `${front}/`);
     // scheme and host in any case, the default port written or not, a query right after
     assert.equal(rewriteLocation(keep, "HTTP://B:3000/api/x", front), `${front}/api/x`);
-    assert.equal(rewriteLocation(keep, "http://b:3000?q", front), `${front}/?q`);
+    assert.equal(rewriteLocation(all, "http://b:3000?q", front), `${front}/?q`);
     const port80 = parseProxyRoute("/api=http://b");
     assert.equal(rewriteLocation(port80, "http://b:80/api/x", front), `${front}/api/x`);
     const tls = parseProxyRoute("/api=https://b:443");
@@ -86,6 +87,14 @@ describe("proxy routes", () => {
     assert.equal(rewriteLocation(tls, "http://b/api/x", front), "http://b/api/x");
     assert.equal(rewriteLocation(keep, "http://b:30001/api/x", front), "http://b:30001/api/x");
     assert.equal(rewriteLocation(keep, "http://u@b:3000/api/x", front), "http://u@b:3000/api/x");
+    // a back-end path the route does not map stays the back end's: on the front it is another
+    // resource (nginx's proxy_redirect leaves it too)
+    assert.equal(rewriteLocation(swap, "http://b:3000/other", front), "http://b:3000/other");
+    assert.equal(rewriteLocation(swap, "http://b:3000/v1x", front), "http://b:3000/v1x");
+    assert.equal(rewriteLocation(keep, "http://b:3000/other?x", front), "http://b:3000/other?x");
+    assert.equal(rewriteLocation(keep, "http://b:3000/apix", front), "http://b:3000/apix");
+    assert.equal(rewriteLocation(keep, "http://b:3000/api?x", front), `${front}/api?x`);
+    assert.equal(rewriteLocation(all, "http://b:3000/o", front), `${front}/o`);
   });
 });
 
@@ -96,6 +105,7 @@ describe("forwarded fields", () => {
     pseudonym: "tcpkit",
     target: "/x",
     host: "b:3000",
+    clientHost: "front",
     clientAddress: "::1",
     proto: "https" as const,
     framing: 5,
@@ -188,10 +198,16 @@ describe("forwarded fields", () => {
   });
 
   it("finds the origin a client reached, a trusted proxy's when there is one", () => {
-    const h = (...fields: string[]): { fields: string[] } => ({ fields });
+    const h = (...fields: string[]): { target: string; fields: string[] } => ({
+      target: "/x",
+      fields,
+    });
     const local = "127.0.0.1:8080";
     assert.equal(frontOrigin(h(), false, "http", local), "http://127.0.0.1:8080");
     assert.equal(frontOrigin(h("host", "front:1"), false, "https", local), "https://front:1");
+    // an absolute-form target's authority, not Host (RFC 9112 §3.2.2)
+    const absolute = { target: "http://abs:2/x", fields: ["host", "front:1"] };
+    assert.equal(frontOrigin(absolute, false, "http", local), "http://abs:2");
     const proxied = h("host", "front:1", "x-forwarded-proto", "https", "x-forwarded-host", "a.com");
     assert.equal(frontOrigin(proxied, false, "http", local), "http://front:1"); // not trusted
     assert.equal(frontOrigin(proxied, true, "http", local), "https://a.com");
