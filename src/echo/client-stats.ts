@@ -4,9 +4,9 @@
  * while they are still connected, and a closing connection can say how long it lasted. The byte
  * counts are the socket's own (bytesRead, bytesWritten): nothing is counted per chunk.
  */
-import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { displayAddress } from "../net/address.js";
+import type { ConnectionRegistry, TrackedConnection } from "../net/connection-registry.js";
 
 /** One open connection, as a report lists it. */
 export interface EchoClientSnapshot {
@@ -20,37 +20,38 @@ export interface EchoClientSnapshot {
   durationMs: number;
 }
 
+/** An open echo connection as the server's registry tracks it. */
+export interface EchoConnection extends TrackedConnection {
+  /** performance.now() when it was accepted. */
+  readonly openedAt: number;
+}
+
+/**
+ * Reads the server's registry of open connections (no table of its own: a Map of sockets added
+ * and deleted per connection chains V8's outgrown tables and keeps closed connections alive
+ * through young collections, see net/connection-registry.ts).
+ */
 export class ClientStats {
-  /** socket → performance.now() when accepted. */
-  private readonly openedAt = new Map<Socket, number>();
+  constructor(private readonly open: ConnectionRegistry<EchoConnection>) {}
 
-  /** Starts tracking an accepted socket; returns its accept time. */
-  add(socket: Socket): number {
-    const now = performance.now();
-    this.openedAt.set(socket, now);
-    return now;
-  }
-
-  /** Stops tracking `socket`; returns how long it was open, ms. */
-  remove(socket: Socket): number {
-    const at = this.openedAt.get(socket);
-    this.openedAt.delete(socket);
-    return at === undefined ? 0 : performance.now() - at;
+  /** How long `connection` has been open, ms. */
+  static age(connection: EchoConnection): number {
+    return performance.now() - connection.openedAt;
   }
 
   /** The `n` open connections that moved the most bytes (both ways), busiest first. */
   top(n: number): EchoClientSnapshot[] {
-    const now = performance.now();
     const all: EchoClientSnapshot[] = [];
-    for (const [socket, at] of this.openedAt) {
+    this.open.forEach((connection) => {
+      const socket = connection.socket;
       all.push({
         remoteAddress: displayAddress(socket.remoteAddress),
         remotePort: socket.remotePort ?? 0,
         bytesReceived: socket.bytesRead,
         bytesSent: socket.bytesWritten,
-        durationMs: now - at,
+        durationMs: ClientStats.age(connection),
       });
-    }
+    });
     all.sort((a, b) => b.bytesReceived + b.bytesSent - (a.bytesReceived + a.bytesSent));
     return all.slice(0, n);
   }
@@ -59,10 +60,10 @@ export class ClientStats {
   openBytes(): { received: number; sent: number } {
     let received = 0;
     let sent = 0;
-    for (const socket of this.openedAt.keys()) {
+    this.open.forEach(({ socket }) => {
       received += socket.bytesRead;
       sent += socket.bytesWritten;
-    }
+    });
     return { received, sent };
   }
 }

@@ -4,7 +4,8 @@
  * never prints (the CLI does).
  */
 import { createServer, type Server, type Socket } from "node:net";
-import { ClientStats, type EchoClientSnapshot } from "./client-stats.js";
+import { performance } from "node:perf_hooks";
+import { ClientStats, type EchoClientSnapshot, type EchoConnection } from "./client-stats.js";
 import { PerIpLimit } from "./per-ip-limit.js";
 import { finishEchoConnection, startEchoConnection } from "./tcp-echo.js";
 import { startUdpEcho, type UdpEcho } from "./udp-echo.js";
@@ -116,8 +117,8 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? DEFAULT_ECHO_PORT;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_ECHO_IDLE_TIMEOUT_MS;
-  const registry = new ConnectionRegistry();
-  const clients = new ClientStats();
+  const registry = new ConnectionRegistry<EchoConnection>();
+  const clients = new ClientStats(registry);
   const perIp =
     options.maxConnectionsPerIp === undefined
       ? undefined
@@ -153,12 +154,16 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return;
     }
     counters.connectionsAccepted++;
-    const tracked: TrackedConnection = { socket, shutdown: shutdownEcho };
+    const tracked: EchoConnection = {
+      socket,
+      shutdown: shutdownEcho,
+      registryIndex: -1,
+      openedAt: performance.now(),
+    };
     registry.add(tracked);
-    clients.add(socket);
     socket.once("close", (hadError: boolean) => {
       registry.delete(tracked);
-      const durationMs = clients.remove(socket);
+      const durationMs = ClientStats.age(tracked);
       counters.bytesReceived += socket.bytesRead;
       counters.bytesSent += socket.bytesWritten;
       if (info !== undefined) perIp?.release(info.remoteAddress);

@@ -15,25 +15,36 @@ import { currentTurn, type DispatchTurn } from "../http/server/dispatch-turn.js"
 
 const MAX_PATHS = 1024;
 
+/** A path's stat and the turn it was taken in (null: nothing there). */
+interface Memo {
+  turn: DispatchTurn;
+  stat: Stats | null;
+}
+
 export class TurnStat {
-  /** Path → its stat, or null when it does not exist; valid for #turn only. */
-  readonly #memo = new Map<string, Stats | null>();
-  #turn: DispatchTurn | undefined;
+  /**
+   * Path → its last stat, valid only for the turn it names. Entries are updated in place, not
+   * cleared per turn: a Map.clear() per turn made V8 rebuild the table each time and chain every
+   * outgrown table to the next, and once one reached the old generation the chain kept each
+   * turn's Stats alive through young collections (promoted at ~100 KB a scavenge under HTTP/1.0
+   * load; docs/BENCHMARKS.md, "HTTP/1.0 and the young generation").
+   */
+  readonly #memo = new Map<string, Memo>();
 
   /** statSync(path), undefined when it does not exist; throws as statSync does otherwise. */
   stat(path: string): Stats | undefined {
     const turn = currentTurn();
     if (turn === undefined || !turn.active) return statIfExists(path);
-    if (turn !== this.#turn) {
-      this.#turn = turn;
-      this.#memo.clear();
-    } else {
-      const known = this.#memo.get(path);
-      if (known !== undefined) return known ?? undefined;
-    }
+    const known = this.#memo.get(path);
+    if (known !== undefined && known.turn === turn) return known.stat ?? undefined;
     const s = statIfExists(path);
-    if (this.#memo.size >= MAX_PATHS) this.#memo.clear();
-    this.#memo.set(path, s ?? null);
+    if (known !== undefined) {
+      known.turn = turn;
+      known.stat = s ?? null;
+    } else {
+      if (this.#memo.size >= MAX_PATHS) this.#memo.clear();
+      this.#memo.set(path, { turn, stat: s ?? null });
+    }
     return s;
   }
 }

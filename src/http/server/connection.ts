@@ -60,6 +60,7 @@ export class ServerConnection
   private readonly writer: ResponseWriter;
   /** 0 = none; otherwise ms since the epoch, checked by the server's sweep. */
   deadline = 0;
+  registryIndex = -1;
   /** socket.writableLength at the last deadline, to tell a slow reader from a stalled one. */
   private lastPending = -1;
   private processing = false;
