@@ -173,6 +173,25 @@ describe("PUT with curl -T", () => {
     assert.equal(existsSync(join(inbox, "cut.bin")), false);
   });
 
+  it("a body cut off or malformed in the head's own packet is 400, and the server lives on", async () => {
+    // The body fails while the handler is still opening its temporary file, before it reads:
+    // that stream error once went unheard and killed the process.
+    const requests = [
+      "PUT /in/fin.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc",
+      "PUT /in/bad.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nZZ\r\n",
+    ];
+    for (const request of requests) {
+      const r = await exchange(server.port, [request], { endAfterWrite: true, quietMs: 2000 });
+      assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 400 /, request);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(server.child.exitCode, null, `the server died: ${server.stderr()}`);
+      assert.equal((await curl(["-o", "/dev/null", `${url}/keep.txt`])).code, "200");
+    }
+    await eventually(() => temps(inbox).length === 0);
+    assert.equal(existsSync(join(inbox, "fin.bin")), false);
+    assert.equal(existsSync(join(inbox, "bad.bin")), false);
+  });
+
   it("two concurrent PUTs of one name: one whole file wins, the other gets 409", async () => {
     const a = Buffer.alloc(2_000_000, 0x41);
     const b = Buffer.alloc(2_000_000, 0x42);
