@@ -124,9 +124,14 @@ export async function createUpload(
   context.sendInterim(104, headers);
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
-  return locked(id, () =>
+  return locked(site.realUploadDir, folder, id, () =>
     receive(site, context, folder, id, record, file, complete, headers, tap, true),
-  );
+  ).catch(async (err: unknown) => {
+    // The lock file could not be made (the folder went away): nothing was received.
+    await file.discard();
+    await removeUpload(folder, id);
+    return refuse(statusForBodyError(err));
+  });
 }
 
 /** HEAD, PATCH or DELETE on an upload resource in `segments` (the folder of its part file). */
@@ -143,7 +148,7 @@ export async function uploadResource(
   } catch {
     return refuse(404);
   }
-  return locked(id, async () => {
+  return locked(site.realUploadDir, folder, id, async () => {
     const record = await readRecord(site.realUploadDir, folder, id);
     if (record === undefined) return refuse(404);
     if (Date.now() > record.created + site.expireMs) {
@@ -164,7 +169,11 @@ export async function uploadResource(
             `Upload-Offset: ${record.length}\r\nUpload-Complete: ?1\r\n${length}${headers}`,
           );
         }
-        const offset = (await stat(partPath(folder, id))).size;
+        // A record without its bytes (removed, or a crash between placing and marking
+        // complete): nothing to resume.
+        const part = await stat(partPath(folder, id)).catch(() => undefined);
+        if (part === undefined) return refuse(404);
+        const offset = part.size;
         const length = record.length === undefined ? "" : `Upload-Length: ${record.length}\r\n`;
         return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
       }
@@ -173,6 +182,10 @@ export async function uploadResource(
       default:
         return refuse(405);
     }
+  }).catch((err: unknown) => {
+    // The folder went away while waiting for the lock: the upload with it.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return refuse(404);
+    throw err;
   });
 }
 

@@ -376,4 +376,46 @@ describe("resumable uploads", () => {
       rmSync(fresh, { force: true });
     }
   });
+
+  it("--workers 2: two PATCHes at one offset, on two worker processes, never both append", async () => {
+    // The access lock must hold across the processes sharing the socket: the client that
+    // resumes on a new connection (another worker) while its old request still writes is told
+    // 409, not appended twice (the file would hold both bodies, each answer a wrong offset).
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-resumable-workers-"));
+    const pool = await startServe(dir, "--upload", "--workers", "2");
+    try {
+      const create = await request(
+        pool.port,
+        "PUT /twice.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 200\nContent-Length: 0\n",
+      );
+      assert.equal(create.status, 201);
+      const location = field(create.head, "Location") as string;
+      const a = Buffer.alloc(100, 0x41);
+      const b = Buffer.alloc(100, 0x42);
+      const head = (body: Buffer): string =>
+        `PATCH ${location} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+        "Content-Type: application/partial-upload\r\nUpload-Complete: ?0\r\nUpload-Offset: 0\r\n" +
+        `Content-Length: ${body.length}\r\n\r\n`;
+      // A sends half its body and pauses; B (the next connection: node:cluster hands
+      // connections to the workers in turn) sends all of its own meanwhile.
+      const first = exchange(pool.port, [head(a), a.subarray(0, 50), a.subarray(50)], {
+        gapMs: 1000,
+        quietMs: 3000,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const second = exchange(pool.port, [head(b), b], { quietMs: 3000 });
+      const codes = (await Promise.all([first, second])).map(
+        (r) => /^HTTP\/1\.1 (\d+)/m.exec(r.data.toString("latin1"))?.[1],
+      );
+      assert.deepEqual([...codes].sort(), ["201", "409"], `answers ${codes.join(", ")}`);
+      const bytes = readFileSync(join(dir, location.slice(1)));
+      assert.equal(bytes.length, 100, "one body appended");
+      assert.ok(bytes.equals(codes[0] === "201" ? a : b), "the body of the request told 201");
+      const offset = await offsetOf(pool.port, location);
+      assert.equal(field(offset.head, "Upload-Offset"), "100");
+    } finally {
+      await pool.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
