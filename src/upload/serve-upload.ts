@@ -30,6 +30,7 @@ import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { UploadExpiry } from "./upload-expiry.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
+import { crossSiteUpload } from "./cross-site.js";
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS } from "./upload-defaults.js";
 
 /** Options of serveUpload; every one has a safe default. */
@@ -44,6 +45,11 @@ export interface UploadOptions {
   dotfiles?: boolean;
   /** How long an unfinished resumable upload is kept, in ms (default 24 h). */
   expireMs?: number;
+  /**
+   * Pages of other origins may upload without credentials (default false: a browser's upload
+   * from another origin is 403, cross-site.ts); the CLI sets it with --cors.
+   */
+  cors?: boolean;
 }
 
 /** The upload wing: its handler, and the form it adds to listings under the upload folder. */
@@ -57,10 +63,14 @@ export interface UploadWing {
 
 export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS };
 
+/** Methods that change nothing: never refused as cross-site. */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
   const site = uploadSite(root, options);
   const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
+    if (!SAFE.has(head.method) && crossSiteUpload(head, site.cors)) return refuse(403);
     if (head.method === "PUT") return put(site, head, context, next);
     if (head.method === "POST") return postForm(site, head, context, next);
     if (head.method === "OPTIONS") return optionsPlan(site, head, next);
@@ -101,6 +111,7 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
     overwrite: options.overwrite ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     dotfiles: options.dotfiles ?? false,
+    cors: options.cors ?? false,
     expireMs,
     expiry: new UploadExpiry(expireMs),
   };

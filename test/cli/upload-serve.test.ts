@@ -247,6 +247,64 @@ describe("the form with curl -F", () => {
     assert.deepEqual(temps(inbox), []);
   });
 
+  it("refuses uploads a page of another origin sends (403, nothing stored); its own page's pass", async () => {
+    // A cross-site form POST needs no CORS preflight: any page the user visits could otherwise
+    // post files into the folder, with the browser's saved Basic credentials too.
+    writeFileSync(join(base, "csrf.html"), "<script>alert(1)</script>");
+    const form = (headers: string[], name: string) =>
+      curl([
+        ...headers.flatMap((h) => ["-H", h]),
+        "-F",
+        `file=@${join(base, "csrf.html")};filename=${name}`,
+        `${url}/in/`,
+      ]);
+    const refused: [string[], string][] = [
+      [["Sec-Fetch-Site: cross-site", "Origin: https://evil.example"], "a.html"],
+      [["Sec-Fetch-Site: same-site", `Origin: http://localhost:1`], "b.html"],
+      [["Origin: https://evil.example"], "c.html"], // a browser without Sec-Fetch-*
+      [["Origin: null"], "d.html"], // a sandboxed page, a data: URL
+    ];
+    for (const [headers, name] of refused) {
+      assert.equal((await form(headers, name)).code, "403", headers.join(", "));
+      assert.equal(existsSync(join(inbox, name)), false);
+    }
+    const put = await curl([
+      "-H",
+      "Origin: https://evil.example",
+      "-T",
+      join(base, "csrf.html"),
+      `${url}/in/e.html`,
+    ]);
+    assert.equal(put.code, "403");
+    const own = `Origin: http://127.0.0.1:${server.port}`;
+    assert.equal((await form(["Sec-Fetch-Site: same-origin", own], "f.html")).code, "303");
+    assert.equal((await form([own], "g.html")).code, "303");
+    assert.equal((await form(["Sec-Fetch-Site: none"], "h.html")).code, "303");
+    assert.deepEqual(temps(inbox), []);
+  });
+
+  it("--cors: another origin's page may upload without credentials, never with them", async () => {
+    const open = await startServe(root, "--upload=in", "--cors");
+    try {
+      writeFileSync(join(base, "cors.txt"), "x");
+      const from = ["-H", "Sec-Fetch-Site: cross-site", "-H", "Origin: https://app.example"];
+      const put = (name: string, more: string[] = []) =>
+        curl([
+          ...from,
+          ...more,
+          "-T",
+          join(base, "cors.txt"),
+          `http://127.0.0.1:${open.port}/in/${name}`,
+        ]);
+      assert.equal((await put("anon.txt")).code, "201");
+      // Credentials sent from another origin: what Access-Control-Allow-Origin: * never allows.
+      assert.equal((await put("auth.txt", ["-u", "u:p"])).code, "403");
+      assert.equal(existsSync(join(inbox, "auth.txt")), false);
+    } finally {
+      await open.stop();
+    }
+  });
+
   it("the listing under the upload folder carries the form, others do not", async () => {
     const inside = await curl([`${url}/in/sub/`]);
     assert.match(
