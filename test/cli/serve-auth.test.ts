@@ -180,6 +180,23 @@ describe("serve --auth slow-down", () => {
   });
 });
 
+describe("serve --auth slow-down with --workers", () => {
+  it("--workers 4 allows no more failures than one process: 14 take 2 s or more", async () => {
+    // Each worker process counts failures on its own, and connections go to them in turn: the
+    // allowance is shared out, or 4 workers gave 40 failures at full speed, then 4 a second.
+    const s = await startServe(root, "--auth", "u:p", "--workers", "4");
+    try {
+      const url = `http://127.0.0.1:${s.port}/hello.txt`;
+      const started = Date.now();
+      for (let i = 0; i < 14; i++) assert.equal((await curl(url, "-u", "u:x")).status, 401);
+      assert.ok(Date.now() - started >= 1900, `14 failures in ${Date.now() - started} ms`);
+      assert.equal((await curl(url, "-u", "u:p")).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe("serve --auth-scope upload", () => {
   it("leaves reads public and still asks for writes", async () => {
     const s = await startServe(root, "--auth", "u:p", "--auth-scope", "upload");
