@@ -77,8 +77,8 @@ async function stale(path: string): Promise<boolean> {
   if (info === undefined) return false; // released meanwhile: try again
   if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
   const text = await readFile(path, "latin1").catch(() => "");
-  // Just created, its ID not yet written: a live holder.
-  if (!/^\d{1,10}$/.test(text)) return Date.now() - info.mtimeMs > LOCK_POLL_MS * 50;
+  // Its ID not written yet (or not at all: a full disk): only its age tells, as above.
+  if (!/^\d{1,10}$/.test(text)) return false;
   const pid = Number(text);
   if (pid === process.pid) return true;
   try {
