@@ -418,4 +418,40 @@ describe("resumable uploads", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("--dotfiles: the upload state is never listed, served or archived (its ID is the key)", async () => {
+    // The ID in the resource's URL is all that lets a client HEAD, PATCH or DELETE an upload:
+    // a listing showing .tcpkit-upload-ID.* let anyone append to another's upload or cancel it.
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-resumable-dotfiles-"));
+    writeFileSync(join(dir, ".visible"), "a dotfile\n");
+    const site = await startServe(dir, "--upload", "--dotfiles", "--archive");
+    try {
+      const create = await request(
+        site.port,
+        "PUT /mine.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 10\nContent-Length: 6\n",
+        Buffer.from("secret"),
+      );
+      assert.equal(create.status, 201);
+      const location = field(create.head, "Location") as string;
+      const listing = await request(
+        site.port,
+        "GET / HTTP/1.1\nHost: x\nConnection: close\nAccept: text/plain\n",
+      );
+      assert.match(listing.body, /\.visible/);
+      assert.doesNotMatch(listing.body, /tcpkit-upload/);
+      const record = location.replace(/\.part$/, ".json");
+      const get = await request(site.port, `GET ${record} HTTP/1.1\nHost: x\nConnection: close\n`);
+      assert.equal(get.status, 404);
+      const tar = await exchange(
+        site.port,
+        ["GET /?archive=tar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+        { quietMs: 3000 },
+      );
+      assert.match(tar.data.toString("latin1"), /\.visible/);
+      assert.doesNotMatch(tar.data.toString("latin1"), /tcpkit-upload/);
+    } finally {
+      await site.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
