@@ -29,6 +29,7 @@ import {
   storeDigest,
 } from "./upload-digest.js";
 import { problemPlan } from "./upload-problem.js";
+import { currentFile, preconditionsHold } from "./put-preconditions.js";
 import {
   locked,
   partPath,
@@ -104,6 +105,8 @@ export async function createUpload(
   } catch (err) {
     return refuse(statusForBodyError(err));
   }
+  // Checked when the upload is created (put-preconditions.ts), not again when it completes.
+  if (!preconditionsHold(head, await currentFile(folder, name))) return refuse(412);
   const id = randomBytes(16).toString("hex");
   const record: UploadRecord = {
     name,

@@ -25,7 +25,14 @@ import {
   type UploadSite,
 } from "./upload-site.js";
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
-import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
+import {
+  nameTaken,
+  statusForWriteError,
+  TempFile,
+  UploadError,
+  uploadFolder,
+} from "./upload-file.js";
+import { createOnly, currentFile, preconditionsHold } from "./put-preconditions.js";
 import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { UploadExpiry } from "./upload-expiry.js";
@@ -142,11 +149,24 @@ async function put(
   } catch (err) {
     return refuse(statusForWriteError(err));
   }
+  if (!preconditionsHold(head, await currentFile(folder, target.name))) return refuse(412);
+  // Create-only is kept to the end by link(), which refuses a name taken meanwhile; an If-Match
+  // is checked again just before the rename.
+  const replace = site.overwrite && !createOnly(head);
+  const commit = async (temp: TempFile): Promise<boolean> => {
+    if (replace && !preconditionsHold(head, await currentFile(folder, target.name))) {
+      throw new UploadError(412, "the file changed since");
+    }
+    return temp.commit(folder, target.name, replace).catch((err: unknown) => {
+      const taken = err instanceof UploadError && err.status === 409 && site.overwrite && !replace;
+      throw taken ? new UploadError(412, "the name was taken meanwhile") : err;
+    });
+  };
   const stored = await storeBody(
     context.body.stream({ limit: site.maxBytes }),
     site.realUploadDir,
     folder,
-    (temp) => temp.commit(folder, target.name, site.overwrite),
+    commit,
     new DigestTap([digests.content, digests.repr]),
   );
   if (typeof stored === "number") return refuse(stored, site);

@@ -404,6 +404,34 @@ describe("limits of the machine and the default", () => {
     }
   });
 
+  it("--overwrite: PUT honours If-Match and If-None-Match (412, the file kept; RFC 9110 §13.1)", async () => {
+    // A client guarding against lost updates (If-Match: its ETag) or asking to create only
+    // (If-None-Match: *) once had the file replaced regardless.
+    const over = await startServe(root, "--upload=in", "--overwrite");
+    try {
+      const at = `http://127.0.0.1:${over.port}/in/cond.txt`;
+      writeFileSync(join(base, "c1"), "one\n");
+      writeFileSync(join(base, "c2"), "two\n");
+      const put = (headers: string[], file = "c2") =>
+        curl([...headers.flatMap((h) => ["-H", h]), "-T", join(base, file), at]);
+      assert.equal((await put(["If-Match: *"], "c1")).code, "412", "If-Match with no file");
+      assert.equal((await put(["If-None-Match: *"], "c1")).code, "201");
+      const etag = /^etag: (.*)$/im
+        .exec((await runTool("curl", ["-sI", at])).stdout.toString())?.[1]
+        ?.trim();
+      assert.ok(etag !== undefined);
+      assert.equal((await put(["If-None-Match: *"])).code, "412");
+      assert.equal((await put(['If-Match: "stale"'])).code, "412");
+      assert.equal((await put(["If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT"])).code, "412");
+      assert.equal(readFileSync(join(inbox, "cond.txt"), "utf8"), "one\n");
+      assert.equal((await put([`If-Match: ${etag}`])).code, "204");
+      assert.equal(readFileSync(join(inbox, "cond.txt"), "utf8"), "two\n");
+      assert.deepEqual(temps(inbox), []);
+    } finally {
+      await over.stop();
+    }
+  });
+
   it("without --upload, PUT and POST get 405 as before", async () => {
     const plain = await startServe(root);
     try {
