@@ -19,7 +19,14 @@ import { getField } from "../http/header-lookup.js";
 import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { encodeSegments } from "./upload-form.js";
-import { TEMP_PREFIX, TempFile, UploadError, nameTaken, uploadFolder } from "./upload-file.js";
+import {
+  TEMP_PREFIX,
+  TempFile,
+  UploadError,
+  nameTaken,
+  statusForWriteError,
+  uploadFolder,
+} from "./upload-file.js";
 import {
   DigestMismatch,
   DigestTap,
@@ -186,9 +193,10 @@ export async function uploadResource(
         return refuse(405);
     }
   }).catch((err: unknown) => {
-    // The folder went away while waiting for the lock: the upload with it.
+    // The lock file could not be made: the folder went away (and the upload with it: 404), or
+    // the disk is full (507).
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return refuse(404);
-    throw err;
+    return refuse(statusForWriteError(err));
   });
 }
 
