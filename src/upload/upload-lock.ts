@@ -15,7 +15,7 @@
  * whatever it names. (Two waiters breaking the same stale lock within microseconds of each other
  * could both proceed; that needs a crash first, and is the one case left.)
  */
-import { close, constants, futimes, write } from "node:fs";
+import { close, constants, fstat, futimes, write, type Stats } from "node:fs";
 import { lstat, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -98,7 +98,21 @@ function held(path: string, fd: number): () => Promise<void> {
   refresh.unref();
   return async () => {
     clearInterval(refresh);
-    await unlink(path).catch(() => {});
+    // Only our own file: one broken as stale (a stall past LOCK_STALE_MS) may be another's now.
+    const [mine, there] = await Promise.all([
+      new Promise<Stats | undefined>((resolve) =>
+        fstat(fd, (err, s) => resolve(err ? undefined : s)),
+      ),
+      lstat(path).catch(() => undefined),
+    ]);
+    if (
+      mine !== undefined &&
+      there !== undefined &&
+      mine.ino === there.ino &&
+      mine.dev === there.dev
+    ) {
+      await unlink(path).catch(() => {});
+    }
     await new Promise<void>((resolve) => close(fd, () => resolve()));
   };
 }
