@@ -1,32 +1,34 @@
 /**
  * Checking a user's password against the verifiers of htpasswd.ts, in constant time: digests are
  * compared with timingSafeEqual over fixed lengths, bcrypt by bcryptjs (asynchronous, so a check
- * of ~80 ms does not stall other connections), and an unknown user costs the same as a known
- * one (a dummy verifier of the same kind is checked), so timing tells nothing of which part
- * was wrong.
+ * does not stall other connections), and every login costs the same whoever it names, so timing
+ * tells nothing of which part was wrong, nor which users exist.
+ *
+ * That needs more than one stand-in for unknown users: the cost of a check is its kind's, and
+ * for bcrypt its cost factor's (htpasswd -B writes cost 5, ~4 ms; a stand-in of cost 10 took
+ * ~70 ms, so a fast failure meant "this user exists"; and plain users beside bcrypt ones failed
+ * in microseconds). So the verifiers are grouped in classes (kind and bcrypt cost), and every
+ * login runs one check per class: the named user's own in its class, a stand-in (another user's
+ * verifier, whose outcome is ignored) in each other one. An unknown user gets stand-ins only.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { sha256, type PasswordVerifier } from "./htpasswd.js";
 
-// A bcrypt hash of a random string at cost 10 (htpasswd -B's default): unknown users are
-// checked against it. Computed once, when the first store with bcrypt users is made.
-let dummyBcrypt: string | undefined;
-
 /** Users and their verifiers, checked without leaking which part of a login was wrong. */
 export class CredentialStore {
   private readonly users: ReadonlyMap<string, PasswordVerifier>;
-  private readonly dummy: PasswordVerifier;
+  /** One verifier of each class (see the file comment), the stand-in for that class. */
+  private readonly standIns: ReadonlyMap<string, PasswordVerifier>;
 
   constructor(users: ReadonlyMap<string, PasswordVerifier>) {
     this.users = users;
-    const kinds = new Set([...users.values()].map((v) => v.kind));
-    if (kinds.has("bcrypt")) {
-      dummyBcrypt ??= bcrypt.hashSync(sha256(String(Math.random())).toString("hex"), 10);
-      this.dummy = { kind: "bcrypt", hash: dummyBcrypt };
-    } else {
-      this.dummy = { kind: "plain", digest: Buffer.alloc(32) };
+    const standIns = new Map<string, PasswordVerifier>();
+    for (const verifier of users.values()) {
+      const key = classOf(verifier);
+      if (!standIns.has(key)) standIns.set(key, verifier);
     }
+    this.standIns = standIns;
   }
 
   get size(): number {
@@ -36,9 +38,19 @@ export class CredentialStore {
   /** True when `user` exists and `password` is theirs. */
   async verify(user: string, password: string): Promise<boolean> {
     const known = this.users.get(user);
-    const ok = await check(known ?? this.dummy, password);
-    return ok && known !== undefined;
+    const own = known === undefined ? undefined : classOf(known);
+    let ok = false;
+    for (const [key, standIn] of this.standIns) {
+      if (key === own) ok = await check(known as PasswordVerifier, password);
+      else await check(standIn, password);
+    }
+    return ok;
   }
+}
+
+/** Verifiers of one class cost the same to check: the kind, and for bcrypt the cost factor. */
+function classOf(verifier: PasswordVerifier): string {
+  return verifier.kind === "bcrypt" ? `bcrypt:${verifier.hash.slice(4, 6)}` : verifier.kind;
 }
 
 async function check(verifier: PasswordVerifier, password: string): Promise<boolean> {

@@ -30,6 +30,21 @@ export class LoginThrottle {
   ) {}
 
   /**
+   * One process's share of the documented allowance when `processes` serve one socket (serve
+   * --workers): each counts only the failures that reach it, and connections go to them in
+   * turn, so N full allowances let N times the guesses through. The rate is divided; the burst
+   * too, but never below one (a first login never waits), so past 10 workers the burst is N.
+   */
+  static sharedBy(processes: number): LoginThrottle {
+    const n = Math.max(1, processes);
+    return new LoginThrottle(
+      Math.max(1, LOGIN_BURST / n),
+      LOGIN_RATE_PER_SECOND / n,
+      LOGIN_MAX_WAIT_MS,
+    );
+  }
+
+  /**
    * Takes a token for a login check from `address`: the milliseconds to wait before checking
    * (0: at once), or undefined when the wait would pass the maximum (answer 429; nothing taken).
    */

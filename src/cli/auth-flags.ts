@@ -42,7 +42,8 @@ export const AUTH_FLAGS = section("Access control", {
   }),
 });
 
-type AuthValues = FlagValues<typeof AUTH_FLAGS>;
+/** The auth flags, and --workers: how many processes share the login allowance. */
+type AuthValues = FlagValues<typeof AUTH_FLAGS> & { workers?: number };
 
 /**
  * The auth wing for these flags, or undefined when neither --auth nor --auth-file is given.
@@ -54,11 +55,12 @@ export async function authHandlerFrom(
 ): Promise<Handler | undefined> {
   const file = values["auth-file"];
   if (file === undefined && values.auth.length === 0) return undefined;
-  const [{ basicAuth }, { CredentialStore }, { parseHtpasswd, parseUserPassword }] =
+  const [{ basicAuth }, { CredentialStore }, { parseHtpasswd, parseUserPassword }, throttling] =
     await Promise.all([
       import("../auth/basic-auth.js"),
       import("../auth/credential-store.js"),
       import("../auth/htpasswd.js"),
+      import("../auth/login-throttle.js"),
     ]);
   const users = new Map<string, PasswordVerifier>();
   if (file !== undefined) {
@@ -85,7 +87,11 @@ export async function authHandlerFrom(
     values["auth-scope"] === "upload"
       ? (head: RequestHead) => !READ_METHODS.has(head.method) || alsoProtect(head)
       : () => true;
-  return basicAuth({ credentials: new CredentialStore(users), protects });
+  return basicAuth({
+    credentials: new CredentialStore(users),
+    protects,
+    throttle: throttling.LoginThrottle.sharedBy(values.workers ?? 1),
+  });
 }
 
 /**

@@ -37,7 +37,7 @@ export type ServeHandlerValues = FlagValues<typeof STATIC_FLAGS> &
   FlagValues<typeof PROXY_FLAGS> &
   FlagValues<typeof LIVE_FLAGS> &
   FlagValues<typeof ARCHIVE_FLAGS> &
-  FlagValues<typeof UPLOAD_FLAGS> & { host: string; "secure-headers": boolean };
+  FlagValues<typeof UPLOAD_FLAGS> & { host: string; "secure-headers": boolean; workers?: number };
 
 /** serve's handler for ROOT and the parsed flags; `metrics` are --metrics' counters. */
 export async function serveHandler(

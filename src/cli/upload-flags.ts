@@ -28,7 +28,7 @@ export const UPLOAD_FLAGS = section("Uploads (off unless --upload; see docs/uplo
 
 /** UploadOptions from the flags, or undefined when uploads are off. */
 export function uploadOptionsFrom(
-  values: FlagValues<typeof UPLOAD_FLAGS> & { dotfiles: boolean },
+  values: FlagValues<typeof UPLOAD_FLAGS> & { dotfiles: boolean; cors: boolean },
 ): UploadOptions | undefined {
   if (values.upload === undefined) return undefined;
   return {
@@ -37,5 +37,6 @@ export function uploadOptionsFrom(
     maxBytes: values["max-upload-bytes"],
     dotfiles: values.dotfiles,
     expireMs: values["upload-expire"],
+    cors: values.cors,
   };
 }

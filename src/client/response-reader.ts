@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
-import { hasToken } from "../http/header-lookup.js";
+import { getField, hasToken } from "../http/header-lookup.js";
 import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -66,7 +66,10 @@ export interface ReaderHost {
 /**
  * Interim (1xx) responses accepted before the final one. A server has no reason to send more
  * than a few (100 Continue, 103 Early Hints); an endless stream of them would otherwise keep the
- * client waiting forever, since each one resets the idle timer.
+ * client waiting forever, since each one resets the idle timer. Not counted: the progress 104s
+ * of a resumable upload (Upload-Offset, no Location; draft-ietf-httpbis-resumable-upload §5)
+ * while the request body is still being sent, whose length bounds them (tcpkit's server sends
+ * one per 16 MiB: 64 for a 1 GiB upload).
  */
 export const MAX_INTERIM_RESPONSES = 32;
 
@@ -154,6 +157,16 @@ export class ResponseReader {
     if (!bodyPending) this.deadlines.start();
   }
 
+  /** A resumable upload's progress report, while the body it reports on is still going out. */
+  private isProgress(head: ResponseHead): boolean {
+    return (
+      this.bodyPending &&
+      head.status === 104 &&
+      getField(head, "upload-offset") !== undefined &&
+      getField(head, "location") === undefined
+    );
+  }
+
   /** The request body is written: the response's deadlines start now (if it is still awaited). */
   bodySent(): void {
     if (!this.bodyPending) return;
@@ -226,7 +239,7 @@ export class ResponseReader {
         this.badResponse("unexpected 101 Switching Protocols");
         return;
       }
-      if (++this.interimResponses > MAX_INTERIM_RESPONSES) {
+      if (!this.isProgress(head) && ++this.interimResponses > MAX_INTERIM_RESPONSES) {
         this.badResponse(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
         return;
       }

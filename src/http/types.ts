@@ -111,7 +111,8 @@ export interface BodyReadOptions {
  * when the plan says `close`, not read at all. The stream errors with a TcpkitError when the
  * client stops sending (ERR_TIMEOUT), goes away (ERR_CONNECTION_CLOSED), breaks the chunked
  * syntax (ERR_HTTP_PROTOCOL) or passes the limit (ERR_BODY_TOO_LARGE); the server answers the
- * client itself (408, 400, 413) when no response has begun.
+ * client itself (408, 400, 413) when no response has begun. A handler may open the stream and
+ * read it later: an error in between is kept for it (never an unheard 'error' event).
  */
 export interface RequestBody {
   /** Content-Length; undefined for a chunked body; 0 when the request has no body. */

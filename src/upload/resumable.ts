@@ -19,7 +19,14 @@ import { getField } from "../http/header-lookup.js";
 import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { encodeSegments } from "./upload-form.js";
-import { TEMP_PREFIX, TempFile, UploadError, nameTaken, uploadFolder } from "./upload-file.js";
+import {
+  TEMP_PREFIX,
+  TempFile,
+  UploadError,
+  nameTaken,
+  statusForWriteError,
+  uploadFolder,
+} from "./upload-file.js";
 import {
   DigestMismatch,
   DigestTap,
@@ -29,6 +36,7 @@ import {
   storeDigest,
 } from "./upload-digest.js";
 import { problemPlan } from "./upload-problem.js";
+import { currentFile, preconditionsHold } from "./put-preconditions.js";
 import {
   locked,
   partPath,
@@ -104,6 +112,8 @@ export async function createUpload(
   } catch (err) {
     return refuse(statusForBodyError(err));
   }
+  // Checked when the upload is created (put-preconditions.ts), not again when it completes.
+  if (!preconditionsHold(head, await currentFile(folder, name))) return refuse(412);
   const id = randomBytes(16).toString("hex");
   const record: UploadRecord = {
     name,
@@ -124,9 +134,14 @@ export async function createUpload(
   context.sendInterim(104, headers);
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
-  return locked(id, () =>
+  return locked(site.realUploadDir, folder, id, () =>
     receive(site, context, folder, id, record, file, complete, headers, tap, true),
-  );
+  ).catch(async (err: unknown) => {
+    // The lock file could not be made (the folder went away): nothing was received.
+    await file.discard();
+    await removeUpload(folder, id);
+    return refuse(statusForBodyError(err));
+  });
 }
 
 /** HEAD, PATCH or DELETE on an upload resource in `segments` (the folder of its part file). */
@@ -143,7 +158,7 @@ export async function uploadResource(
   } catch {
     return refuse(404);
   }
-  return locked(id, async () => {
+  return locked(site.realUploadDir, folder, id, async () => {
     const record = await readRecord(site.realUploadDir, folder, id);
     if (record === undefined) return refuse(404);
     if (Date.now() > record.created + site.expireMs) {
@@ -164,7 +179,11 @@ export async function uploadResource(
             `Upload-Offset: ${record.length}\r\nUpload-Complete: ?1\r\n${length}${headers}`,
           );
         }
-        const offset = (await stat(partPath(folder, id))).size;
+        // A record without its bytes (removed, or a crash between placing and marking
+        // complete): nothing to resume.
+        const part = await stat(partPath(folder, id)).catch(() => undefined);
+        if (part === undefined) return refuse(404);
+        const offset = part.size;
         const length = record.length === undefined ? "" : `Upload-Length: ${record.length}\r\n`;
         return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
       }
@@ -173,6 +192,11 @@ export async function uploadResource(
       default:
         return refuse(405);
     }
+  }).catch((err: unknown) => {
+    // The lock file could not be made: the folder went away (and the upload with it: 404), or
+    // the disk is full (507).
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return refuse(404);
+    return refuse(statusForWriteError(err));
   });
 }
 

@@ -25,11 +25,19 @@ import {
   type UploadSite,
 } from "./upload-site.js";
 import { encodeSegments, uploadFormHtml } from "./upload-form.js";
-import { nameTaken, statusForWriteError, TempFile, uploadFolder } from "./upload-file.js";
+import {
+  nameTaken,
+  statusForWriteError,
+  TempFile,
+  UploadError,
+  uploadFolder,
+} from "./upload-file.js";
+import { createOnly, currentFile, preconditionsHold } from "./put-preconditions.js";
 import { DigestMismatch, DigestTap, requestDigests } from "./upload-digest.js";
 import { resolveUploadPath } from "./upload-name.js";
 import { UploadExpiry } from "./upload-expiry.js";
 import { createUpload, RESOURCE_NAME, sfBoolean, uploadResource } from "./resumable.js";
+import { crossSiteUpload } from "./cross-site.js";
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS } from "./upload-defaults.js";
 
 /** Options of serveUpload; every one has a safe default. */
@@ -44,6 +52,11 @@ export interface UploadOptions {
   dotfiles?: boolean;
   /** How long an unfinished resumable upload is kept, in ms (default 24 h). */
   expireMs?: number;
+  /**
+   * Pages of other origins may upload without credentials (default false: a browser's upload
+   * from another origin is 403, cross-site.ts); the CLI sets it with --cors.
+   */
+  cors?: boolean;
 }
 
 /** The upload wing: its handler, and the form it adds to listings under the upload folder. */
@@ -57,10 +70,14 @@ export interface UploadWing {
 
 export { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_EXPIRE_MS };
 
+/** Methods that change nothing: never refused as cross-site. */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
   const site = uploadSite(root, options);
   const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
+    if (!SAFE.has(head.method) && crossSiteUpload(head, site.cors)) return refuse(403);
     if (head.method === "PUT") return put(site, head, context, next);
     if (head.method === "POST") return postForm(site, head, context, next);
     if (head.method === "OPTIONS") return optionsPlan(site, head, next);
@@ -101,6 +118,7 @@ function uploadSite(root: string, options: UploadOptions): UploadSite {
     overwrite: options.overwrite ?? false,
     maxBytes: options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     dotfiles: options.dotfiles ?? false,
+    cors: options.cors ?? false,
     expireMs,
     expiry: new UploadExpiry(expireMs),
   };
@@ -131,11 +149,24 @@ async function put(
   } catch (err) {
     return refuse(statusForWriteError(err));
   }
+  if (!preconditionsHold(head, await currentFile(folder, target.name))) return refuse(412);
+  // Create-only is kept to the end by link(), which refuses a name taken meanwhile; an If-Match
+  // is checked again just before the rename.
+  const replace = site.overwrite && !createOnly(head);
+  const commit = async (temp: TempFile): Promise<boolean> => {
+    if (replace && !preconditionsHold(head, await currentFile(folder, target.name))) {
+      throw new UploadError(412, "the file changed since");
+    }
+    return temp.commit(folder, target.name, replace).catch((err: unknown) => {
+      const taken = err instanceof UploadError && err.status === 409 && site.overwrite && !replace;
+      throw taken ? new UploadError(412, "the name was taken meanwhile") : err;
+    });
+  };
   const stored = await storeBody(
     context.body.stream({ limit: site.maxBytes }),
     site.realUploadDir,
     folder,
-    (temp) => temp.commit(folder, target.name, site.overwrite),
+    commit,
     new DigestTap([digests.content, digests.repr]),
   );
   if (typeof stored === "number") return refuse(stored, site);

@@ -22,7 +22,7 @@ const SWEEP_MAX_MS = 10 * 60 * 1000;
 const MAX_SCAN_DEPTH = 32;
 
 const RECORD = /^\.tcpkit-upload-([0-9a-f]{32})\.json$/;
-const PART = /^\.tcpkit-upload-([0-9a-f]{18}|[0-9a-f]{32})\.part$/;
+const PART = /^\.tcpkit-upload-([0-9a-f]{18}|[0-9a-f]{32})\.(part|lock)$/;
 
 /** The uploads one site knows, and the timer that expires them. */
 export class UploadExpiry {
@@ -70,12 +70,12 @@ export class UploadExpiry {
     for (const [id, { folder, created }] of this.#known) {
       if (now <= created + this.expireMs || isBusy(id)) continue;
       this.#known.delete(id);
-      await locked(id, async () => {
+      await locked(this.#root, folder, id, async () => {
         const record = await readRecord(this.#root, folder, id);
         if (record === undefined || now > record.created + this.expireMs) {
           await removeUpload(folder, id);
         } else this.track(folder, id, record.created);
-      });
+      }).catch(() => {}); // the folder is gone, and the upload with it
     }
   }
 
@@ -94,8 +94,9 @@ export class UploadExpiry {
         if (record !== undefined) this.track(folder, id, record.created);
         continue;
       }
-      // A part without a record (a plain upload's, or one whose record is gone): removed once
-      // older than the expiry, so a transfer in progress elsewhere is left alone.
+      // A part without a record (a plain upload's, or one whose record is gone), or a lock
+      // (upload-lock.ts) left by a process that died: removed once older than the expiry, so a
+      // transfer in progress elsewhere (whose lock is touched every few seconds) is left alone.
       const part = PART.exec(entry.name)?.[1];
       if (part === undefined || this.#known.has(part)) continue;
       const path = join(folder, entry.name);

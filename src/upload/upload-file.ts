@@ -15,10 +15,14 @@ import { randomBytes } from "node:crypto";
 import { close, constants, fsync, ftruncate, writev } from "node:fs";
 import { link, lstat, realpath, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { STATE_PREFIX } from "../static/served-entry.js";
 import { isBeneath, openBeneathAsync } from "../util/open-beneath.js";
 
-/** Temporary files start with this (a dotfile: hidden from listings and never served). */
-export const TEMP_PREFIX = ".tcpkit-upload-";
+/**
+ * Temporary files start with this: a name the static side never serves, lists or archives,
+ * even with dotfiles (static/served-entry.ts).
+ */
+export const TEMP_PREFIX = STATE_PREFIX;
 
 /** Why an upload failed, as the status a client is told. */
 export class UploadError extends Error {

@@ -6,8 +6,8 @@
  * after completion (draft-ietf-httpbis-resumable-upload-15 §4, Upload Resource), so a client that
  * lost the final response learns the upload is done.
  *
- * One request at a time touches an upload: `locked` is the access lock of the draft's §4.6
- * (Concurrency).
+ * One request at a time touches an upload, whichever process (--workers) it reached: `locked`
+ * is the access lock of the draft's §4.6 (Concurrency).
  */
 import { close, constants, readFile, writeFile } from "node:fs";
 import { unlink } from "node:fs/promises";
@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { openBeneathAsync } from "../util/open-beneath.js";
 import type { StoredDigest } from "./upload-digest.js";
+import { acquireUploadLock } from "./upload-lock.js";
 import { TEMP_PREFIX } from "./upload-file.js";
 
 /** What the sidecar file says about an upload. */
@@ -37,15 +38,28 @@ const readFd = promisify(readFile);
 /** Requests in progress per upload ID (the access lock). */
 const busy = new Map<string, Promise<void>>();
 
-/** Runs `work` once no other request holds upload `id`. */
-export async function locked<T>(id: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` once no other request holds upload `id` (in `folder`, beneath `realUploadDir`): in
+ * this process (one waiter at a time then asks for the file), nor in another (upload-lock.ts).
+ */
+export async function locked<T>(
+  realUploadDir: string,
+  folder: string,
+  id: string,
+  work: () => Promise<T>,
+): Promise<T> {
   for (let previous = busy.get(id); previous !== undefined; previous = busy.get(id)) {
     await previous;
   }
   let release = (): void => {};
   busy.set(id, new Promise<void>((r) => (release = r)));
   try {
-    return await work();
+    const unlock = await acquireUploadLock(realUploadDir, folder, id);
+    try {
+      return await work();
+    } finally {
+      await unlock();
+    }
   } finally {
     busy.delete(id);
     release();

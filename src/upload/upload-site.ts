@@ -15,6 +15,8 @@ export interface UploadSite {
   readonly overwrite: boolean;
   readonly maxBytes: number;
   readonly dotfiles: boolean;
+  /** --cors: other origins' pages may upload without credentials (cross-site.ts). */
+  readonly cors: boolean;
   /** How long an unfinished resumable upload is kept, from its creation. */
   readonly expireMs: number;
   /** The resumable uploads known, removed when they expire. */

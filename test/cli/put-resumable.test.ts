@@ -161,6 +161,28 @@ describe("tcpkit put --resumable", () => {
     }
   });
 
+  it("takes the server's progress 104s however many: 560 MiB in one run (35 of them)", async () => {
+    // The server sends a 104 with Upload-Offset every 16 MiB; the client's cap of 32 interim
+    // responses once failed every upload past 528 MiB (the default limit is 1 GiB).
+    const port = await freePort();
+    const server = await serve(port);
+    const file = join(dir, "large.bin");
+    writeFileSync(file, "");
+    const size = 560 * 1024 * 1024;
+    await (await import("node:fs/promises")).truncate(file, size); // sparse: no disk to read
+    try {
+      const r = await runCli(["put", "-r", "-q", file, `http://127.0.0.1:${port}/large.bin`], {
+        env: env(),
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(statSync(join(root, "large.bin")).size, size);
+    } finally {
+      await server.stop();
+      rmSync(file, { force: true });
+      rmSync(join(root, "large.bin"), { force: true });
+    }
+  });
+
   it("--retry resumes by itself when the server dies mid-upload and comes back", async () => {
     const port = await freePort();
     let server = await serve(port);

@@ -376,4 +376,82 @@ describe("resumable uploads", () => {
       rmSync(fresh, { force: true });
     }
   });
+
+  it("--workers 2: two PATCHes at one offset, on two worker processes, never both append", async () => {
+    // The access lock must hold across the processes sharing the socket: the client that
+    // resumes on a new connection (another worker) while its old request still writes is told
+    // 409, not appended twice (the file would hold both bodies, each answer a wrong offset).
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-resumable-workers-"));
+    const pool = await startServe(dir, "--upload", "--workers", "2");
+    try {
+      const create = await request(
+        pool.port,
+        "PUT /twice.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 200\nContent-Length: 0\n",
+      );
+      assert.equal(create.status, 201);
+      const location = field(create.head, "Location") as string;
+      const a = Buffer.alloc(100, 0x41);
+      const b = Buffer.alloc(100, 0x42);
+      const head = (body: Buffer): string =>
+        `PATCH ${location} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+        "Content-Type: application/partial-upload\r\nUpload-Complete: ?0\r\nUpload-Offset: 0\r\n" +
+        `Content-Length: ${body.length}\r\n\r\n`;
+      // A sends half its body and pauses; B (the next connection: node:cluster hands
+      // connections to the workers in turn) sends all of its own meanwhile.
+      const first = exchange(pool.port, [head(a), a.subarray(0, 50), a.subarray(50)], {
+        gapMs: 1000,
+        quietMs: 3000,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const second = exchange(pool.port, [head(b), b], { quietMs: 3000 });
+      const codes = (await Promise.all([first, second])).map(
+        (r) => /^HTTP\/1\.1 (\d+)/m.exec(r.data.toString("latin1"))?.[1],
+      );
+      assert.deepEqual([...codes].sort(), ["201", "409"], `answers ${codes.join(", ")}`);
+      const bytes = readFileSync(join(dir, location.slice(1)));
+      assert.equal(bytes.length, 100, "one body appended");
+      assert.ok(bytes.equals(codes[0] === "201" ? a : b), "the body of the request told 201");
+      const offset = await offsetOf(pool.port, location);
+      assert.equal(field(offset.head, "Upload-Offset"), "100");
+    } finally {
+      await pool.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--dotfiles: the upload state is never listed, served or archived (its ID is the key)", async () => {
+    // The ID in the resource's URL is all that lets a client HEAD, PATCH or DELETE an upload:
+    // a listing showing .tcpkit-upload-ID.* let anyone append to another's upload or cancel it.
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-resumable-dotfiles-"));
+    writeFileSync(join(dir, ".visible"), "a dotfile\n");
+    const site = await startServe(dir, "--upload", "--dotfiles", "--archive");
+    try {
+      const create = await request(
+        site.port,
+        "PUT /mine.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 10\nContent-Length: 6\n",
+        Buffer.from("secret"),
+      );
+      assert.equal(create.status, 201);
+      const location = field(create.head, "Location") as string;
+      const listing = await request(
+        site.port,
+        "GET / HTTP/1.1\nHost: x\nConnection: close\nAccept: text/plain\n",
+      );
+      assert.match(listing.body, /\.visible/);
+      assert.doesNotMatch(listing.body, /tcpkit-upload/);
+      const record = location.replace(/\.part$/, ".json");
+      const get = await request(site.port, `GET ${record} HTTP/1.1\nHost: x\nConnection: close\n`);
+      assert.equal(get.status, 404);
+      const tar = await exchange(
+        site.port,
+        ["GET /?archive=tar HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+        { quietMs: 3000 },
+      );
+      assert.match(tar.data.toString("latin1"), /\.visible/);
+      assert.doesNotMatch(tar.data.toString("latin1"), /tcpkit-upload/);
+    } finally {
+      await site.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -173,6 +173,25 @@ describe("PUT with curl -T", () => {
     assert.equal(existsSync(join(inbox, "cut.bin")), false);
   });
 
+  it("a body cut off or malformed in the head's own packet is 400, and the server lives on", async () => {
+    // The body fails while the handler is still opening its temporary file, before it reads:
+    // that stream error once went unheard and killed the process.
+    const requests = [
+      "PUT /in/fin.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc",
+      "PUT /in/bad.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nZZ\r\n",
+    ];
+    for (const request of requests) {
+      const r = await exchange(server.port, [request], { endAfterWrite: true, quietMs: 2000 });
+      assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 400 /, request);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(server.child.exitCode, null, `the server died: ${server.stderr()}`);
+      assert.equal((await curl(["-o", "/dev/null", `${url}/keep.txt`])).code, "200");
+    }
+    await eventually(() => temps(inbox).length === 0);
+    assert.equal(existsSync(join(inbox, "fin.bin")), false);
+    assert.equal(existsSync(join(inbox, "bad.bin")), false);
+  });
+
   it("two concurrent PUTs of one name: one whole file wins, the other gets 409", async () => {
     const a = Buffer.alloc(2_000_000, 0x41);
     const b = Buffer.alloc(2_000_000, 0x42);
@@ -226,6 +245,64 @@ describe("the form with curl -F", () => {
     assert.equal((await curl(["--data", "a=b", `${url}/in/`])).code, "415");
     assert.equal((await curl(["-F", `file=@${join(base, "small")}`, `${url}/`])).code, "405");
     assert.deepEqual(temps(inbox), []);
+  });
+
+  it("refuses uploads a page of another origin sends (403, nothing stored); its own page's pass", async () => {
+    // A cross-site form POST needs no CORS preflight: any page the user visits could otherwise
+    // post files into the folder, with the browser's saved Basic credentials too.
+    writeFileSync(join(base, "csrf.html"), "<script>alert(1)</script>");
+    const form = (headers: string[], name: string) =>
+      curl([
+        ...headers.flatMap((h) => ["-H", h]),
+        "-F",
+        `file=@${join(base, "csrf.html")};filename=${name}`,
+        `${url}/in/`,
+      ]);
+    const refused: [string[], string][] = [
+      [["Sec-Fetch-Site: cross-site", "Origin: https://evil.example"], "a.html"],
+      [["Sec-Fetch-Site: same-site", `Origin: http://localhost:1`], "b.html"],
+      [["Origin: https://evil.example"], "c.html"], // a browser without Sec-Fetch-*
+      [["Origin: null"], "d.html"], // a sandboxed page, a data: URL
+    ];
+    for (const [headers, name] of refused) {
+      assert.equal((await form(headers, name)).code, "403", headers.join(", "));
+      assert.equal(existsSync(join(inbox, name)), false);
+    }
+    const put = await curl([
+      "-H",
+      "Origin: https://evil.example",
+      "-T",
+      join(base, "csrf.html"),
+      `${url}/in/e.html`,
+    ]);
+    assert.equal(put.code, "403");
+    const own = `Origin: http://127.0.0.1:${server.port}`;
+    assert.equal((await form(["Sec-Fetch-Site: same-origin", own], "f.html")).code, "303");
+    assert.equal((await form([own], "g.html")).code, "303");
+    assert.equal((await form(["Sec-Fetch-Site: none"], "h.html")).code, "303");
+    assert.deepEqual(temps(inbox), []);
+  });
+
+  it("--cors: another origin's page may upload without credentials, never with them", async () => {
+    const open = await startServe(root, "--upload=in", "--cors");
+    try {
+      writeFileSync(join(base, "cors.txt"), "x");
+      const from = ["-H", "Sec-Fetch-Site: cross-site", "-H", "Origin: https://app.example"];
+      const put = (name: string, more: string[] = []) =>
+        curl([
+          ...from,
+          ...more,
+          "-T",
+          join(base, "cors.txt"),
+          `http://127.0.0.1:${open.port}/in/${name}`,
+        ]);
+      assert.equal((await put("anon.txt")).code, "201");
+      // Credentials sent from another origin: what Access-Control-Allow-Origin: * never allows.
+      assert.equal((await put("auth.txt", ["-u", "u:p"])).code, "403");
+      assert.equal(existsSync(join(inbox, "auth.txt")), false);
+    } finally {
+      await open.stop();
+    }
   });
 
   it("the listing under the upload folder carries the form, others do not", async () => {
@@ -322,6 +399,34 @@ describe("limits of the machine and the default", () => {
       const logged = JSON.parse(line) as { method: string; received: number };
       assert.equal(logged.method, "PUT");
       assert.ok(logged.received > 4, String(logged.received));
+    } finally {
+      await over.stop();
+    }
+  });
+
+  it("--overwrite: PUT honours If-Match and If-None-Match (412, the file kept; RFC 9110 §13.1)", async () => {
+    // A client guarding against lost updates (If-Match: its ETag) or asking to create only
+    // (If-None-Match: *) once had the file replaced regardless.
+    const over = await startServe(root, "--upload=in", "--overwrite");
+    try {
+      const at = `http://127.0.0.1:${over.port}/in/cond.txt`;
+      writeFileSync(join(base, "c1"), "one\n");
+      writeFileSync(join(base, "c2"), "two\n");
+      const put = (headers: string[], file = "c2") =>
+        curl([...headers.flatMap((h) => ["-H", h]), "-T", join(base, file), at]);
+      assert.equal((await put(["If-Match: *"], "c1")).code, "412", "If-Match with no file");
+      assert.equal((await put(["If-None-Match: *"], "c1")).code, "201");
+      const etag = /^etag: (.*)$/im
+        .exec((await runTool("curl", ["-sI", at])).stdout.toString())?.[1]
+        ?.trim();
+      assert.ok(etag !== undefined);
+      assert.equal((await put(["If-None-Match: *"])).code, "412");
+      assert.equal((await put(['If-Match: "stale"'])).code, "412");
+      assert.equal((await put(["If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT"])).code, "412");
+      assert.equal(readFileSync(join(inbox, "cond.txt"), "utf8"), "one\n");
+      assert.equal((await put([`If-Match: ${etag}`])).code, "204");
+      assert.equal(readFileSync(join(inbox, "cond.txt"), "utf8"), "two\n");
+      assert.deepEqual(temps(inbox), []);
     } finally {
       await over.stop();
     }

@@ -174,6 +174,7 @@ export class RequestBodyReader {
         callback(err);
       },
     });
+    stream.on("error", heardElsewhere);
     this.#stream = stream;
     this.#wants = true;
     return stream;
@@ -301,6 +302,16 @@ export function failedBody(
   text: string,
 ): Readable {
   const stream = new Readable({ read() {} });
+  stream.on("error", heardElsewhere);
   stream.destroy(new TcpkitError(code, text));
   return stream;
 }
+
+/**
+ * The error listener every body stream carries. A body can fail (cut off, malformed, past its
+ * limit) before its handler listens: one that opens the stream, then awaits a file to write it
+ * to. Unheard, the stream's 'error' event would end the process; heard here, it does nothing
+ * more, as the connection already answers the client (400, 408, 413) and the stream keeps the
+ * error for the handler: iterating it, or piping it, still throws.
+ */
+function heardElsewhere(): void {}
