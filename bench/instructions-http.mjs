@@ -22,7 +22,7 @@ import { makeFixture, nginxArgv, REPO, tcpkitServeArgs } from "./lib/servers.mjs
 
 const HELP = `Usage: node bench/instructions-http.mjs [options]   (npm run bench:instructions)
 
-  --mode M        static, proxy or both (default both)
+  --mode M        static, proxy, close, both (static and proxy) or all (default both)
   --requests N    requests per measurement and per warm-up round (default 3000)
   --warmup N      warm-up rounds before the first measurement (default 8)
   --reps N        measurements per row; the median is reported (default 3)
@@ -32,6 +32,8 @@ const HELP = `Usage: node bench/instructions-http.mjs [options]   (npm run bench
 Rows (static): tcpkit serve of a folder; node-net-memory (bench/baselines: a minimal node:net
 server answering from memory). Rows (proxy): tcpkit serve --proxy /=BACKEND; the minimal Node
 pass-through (bench/peers/proxy-pass-min.mjs); the back end is nginx, outside the count.
+Rows (close): the static rows' servers, each request an HTTP/1.0 GET on a connection of its own
+(ab's W2: accept, parse, answer, close), 20 connections at a time.
 `;
 
 const { argv, option } = benchArgv(HELP);
@@ -46,7 +48,7 @@ const REQUESTS = Number(option("--requests", "3000"));
 const WARMUP = Number(option("--warmup", "8"));
 const REPS = Number(option("--reps", "3"));
 const AB = option("--ab", "");
-if (!["static", "proxy", "both"].includes(MODE) || !(REQUESTS > 0) || !(REPS > 0)) {
+if (!["static", "proxy", "close", "both", "all"].includes(MODE) || !(REQUESTS > 0) || !(REPS > 0)) {
   process.stderr.write("instructions-http: bad --mode, --requests or --reps (see --help)\n");
   process.exit(2);
 }
@@ -101,6 +103,31 @@ function load(port, total, target = "/index.html") {
   });
 }
 
+/** `total` HTTP/1.0 GETs, each on a new connection read to its close, 20 at a time. */
+function loadClose(port, total) {
+  const request = Buffer.from(`GET /index.html HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  let sent = 0;
+  let done = 0;
+  return new Promise((resolve, reject) => {
+    const one = () => {
+      if (sent === total) return;
+      sent++;
+      const chunks = [];
+      const socket = net.connect(port, "127.0.0.1", () => socket.end(request));
+      socket.on("data", (data) => chunks.push(data));
+      socket.on("error", reject);
+      socket.on("close", () => {
+        const head = Buffer.concat(chunks).toString("latin1", 0, 16);
+        if (!head.startsWith("HTTP/1.1 200 ") && !head.startsWith("HTTP/1.0 200 "))
+          return reject(new Error(`unexpected response: ${head}`));
+        if (++done === total) resolve();
+        else one();
+      });
+    };
+    for (let i = 0; i < Math.min(20, total); i++) one();
+  });
+}
+
 /** Starts `argv` under callgrind; resolves once it answers. */
 async function startCounted(name, argv, port, outDir) {
   const child = spawn(
@@ -131,9 +158,9 @@ async function startCounted(name, argv, port, outDir) {
 }
 
 /** Main-thread instructions per request: zero, send `REQUESTS`, dump, read the count. */
-async function measure(child, name, port, outDir, dumps) {
+async function measure(child, name, port, outDir, dumps, send) {
   await run("callgrind_control", ["-z", String(child.pid)]);
-  await load(port, REQUESTS);
+  await send(port, REQUESTS);
   await run("callgrind_control", ["-d", String(child.pid)]);
   // --separate-threads: NAME.PID.N-01 is the main thread's part of dump N.
   const file = path.join(outDir, `${name}.${child.pid}.${dumps}-01`);
@@ -156,7 +183,7 @@ const tcpkitOf = (dir) => path.join(dir, "bin", "tcpkit.js");
 const rows = [];
 let backend;
 try {
-  if (MODE !== "static") {
+  if (MODE === "proxy" || MODE === "both" || MODE === "all") {
     const port = await freePort();
     backend = await startServer({
       argv: nginxArgv(`${tmp}/backend`, port, { root: site, tag: "bench/instructions-http.mjs" }),
@@ -178,7 +205,8 @@ try {
   // every answer comes from the back end
   const proxy = (dir) => tcpkit(dir, empty, ["--proxy", `/=http://127.0.0.1:${backend?.port}`]);
   const defs = [];
-  if (MODE !== "proxy") {
+  const both = MODE === "both" || MODE === "all";
+  if (MODE === "static" || both) {
     defs.push(["static: tcpkit serve", serve(REPO)]);
     if (AB) defs.push([`static: tcpkit serve (${AB})`, serve(path.resolve(AB))]);
     defs.push([
@@ -186,7 +214,16 @@ try {
       (port) => [node, path.join(REPO, "bench/baselines/node-net-memory.mjs"), site, String(port)],
     ]);
   }
-  if (MODE !== "static") {
+  if (MODE === "close" || MODE === "all") {
+    defs.push(["close: tcpkit serve", serve(REPO), loadClose]);
+    if (AB) defs.push([`close: tcpkit serve (${AB})`, serve(path.resolve(AB)), loadClose]);
+    defs.push([
+      "close: node-net-memory (minimal node:net server)",
+      (port) => [node, path.join(REPO, "bench/baselines/node-net-memory.mjs"), site, String(port)],
+      loadClose,
+    ]);
+  }
+  if (MODE === "proxy" || both) {
     defs.push(["proxy: tcpkit serve --proxy", proxy(REPO)]);
     if (AB) defs.push([`proxy: tcpkit serve --proxy (${AB})`, proxy(path.resolve(AB))]);
     defs.push([
@@ -199,16 +236,16 @@ try {
       ],
     ]);
   }
-  for (const [label, argvOf] of defs) {
+  for (const [label, argvOf, send = load] of defs) {
     const name = `row${rows.length}`;
     const port = await freePort();
     const child = await startCounted(name, argvOf(port), port, tmp);
     try {
       log(`${label}: warming up (${WARMUP} x ${REQUESTS} requests under valgrind)`);
-      for (let i = 0; i < WARMUP; i++) await load(port, REQUESTS);
+      for (let i = 0; i < WARMUP; i++) await send(port, REQUESTS);
       const counts = [];
       for (let rep = 1; rep <= REPS; rep++) {
-        counts.push(await measure(child, name, port, tmp, rep));
+        counts.push(await measure(child, name, port, tmp, rep, send));
         log(`${label}: ${Math.round(counts.at(-1))} instructions per request`);
       }
       rows.push({ label, counts });
@@ -223,7 +260,7 @@ try {
 }
 
 const lines = [
-  `User-space instructions per request (callgrind, main thread; median of ${REPS} x ${REQUESTS} keep-alive GETs of 1 KiB after ${WARMUP} warm-up rounds), Node ${process.versions.node}, ${new Date().toISOString()}`,
+  `User-space instructions per request (callgrind, main thread; median of ${REPS} x ${REQUESTS} GETs of 1 KiB, keep-alive except the close rows, after ${WARMUP} warm-up rounds), Node ${process.versions.node}, ${new Date().toISOString()}`,
   "",
   "| server | instructions per request | each measurement |",
   "| --- | ---: | --- |",
