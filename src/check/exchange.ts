@@ -6,7 +6,12 @@
  * that were not one: the probe's content, a canary hidden in it, or leftovers (a desync).
  */
 import { formatTrace } from "../http/trace-format.js";
-import { ProbeConnection, type ReadOutcome, type SeenResponse } from "./probe-connection.js";
+import {
+  PACE_BYTES,
+  ProbeConnection,
+  type ReadOutcome,
+  type SeenResponse,
+} from "./probe-connection.js";
 import type { Discovery } from "./types.js";
 import type { RequestUrl, TlsTrust } from "./wire.js";
 
@@ -159,12 +164,19 @@ async function converse(
   label: string,
 ): Promise<Exchange> {
   let early = false;
+  // The server answered before the whole request was written, and the rest was not sent: a
+  // follow-up would only complete the cut request, so none is sent.
+  let cut = false;
   for (const part of spec.send) {
     if (typeof part === "number") {
       await conn.sleep(part);
       early = conn.unread > 0 || conn.finished;
+    } else if (cut) {
+      break;
     } else {
-      conn.send(typeof part === "string" ? Buffer.from(part, "latin1") : part);
+      const bytes = typeof part === "string" ? Buffer.from(part, "latin1") : part;
+      if (bytes.length <= PACE_BYTES) conn.send(bytes);
+      else cut = !(await conn.sendPaced(bytes, Date.now() + ctx.timeoutMs));
     }
   }
   const methods = spec.methods ?? [firstWord(spec.send[0])];
@@ -199,7 +211,7 @@ async function converse(
   const extra: SeenResponse[] = [];
   let followUp: SeenResponse | undefined;
   let after: After = stop === undefined ? "open" : "none";
-  if (stop === undefined && spec.followUp !== false) {
+  if (stop === undefined && spec.followUp !== false && !cut) {
     conn.send(Buffer.from(followUpRequest(ctx), "latin1"));
     const answers: SeenResponse[] = [];
     for (;;) {
