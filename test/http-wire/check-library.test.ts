@@ -118,6 +118,23 @@ describe("checkServer", () => {
     assert.match(plus?.observed ?? "", /desync|must close/);
   });
 
+  it("warns, not fails, when a server ignores a single range (RFC 9110 §14.2: it MAY)", async () => {
+    const { port, server } = await rawServer((head) =>
+      /\r\nRange: bytes=0-0(\r\n|$)/.test(head) && !/\r\nIf-Range:/.test(head)
+        ? `HTTP/1.1 206 Partial Content\r\n${DATE()}Content-Range: bytes 0-0/10\r\nContent-Length: 1\r\n\r\n0`
+        : `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 10\r\n\r\n0123456789`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, { only: ["ranges"] });
+    const verdict = (id: string): string | undefined =>
+      report.probes.find((p) => p.id === id)?.verdict;
+    assert.equal(verdict("range-first-byte"), "pass");
+    for (const id of ["range-suffix", "range-open", "range-last-beyond-end"]) {
+      assert.equal(verdict(id), "warn", id);
+    }
+    assert.equal(report.ok, true, report.verdict);
+  });
+
   it("rejects with a TcpkitError when the server cannot be probed", async () => {
     const port = await freePort();
     await assert.rejects(checkServer(`http://127.0.0.1:${port}/`), (err: unknown) => {

@@ -79,11 +79,18 @@ function rangeProbe(
   };
 }
 
-/** 206 with `Content-Range: bytes FIRST-LAST/LEN` and exactly those bytes of the whole. */
-function exactPart(first: (n: number) => number, last: (n: number) => number) {
+/**
+ * 206 with `Content-Range: bytes FIRST-LAST/LEN` and exactly those bytes of the whole. The whole
+ * representation instead warns ("A server MAY ignore the Range header field", RFC 9110 §14.2),
+ * unless `mustServe` (If-Range with a matching validator, RFC 9110 §13.1.5).
+ */
+function exactPart(first: (n: number) => number, last: (n: number) => number, mustServe = false) {
   return (part: SeenResponse, whole: SeenResponse, ctx: ProbeContext): Judgement => {
     const n = len(ctx);
     const [a, b] = [first(n), last(n)];
+    if (part.head.status === ctx.discovery.status && !mustServe) {
+      return judgement("warn", "the range was ignored, the whole sent (allowed; 206 expected)");
+    }
     if (part.head.status !== 206) return judgement("FAIL", "206 expected");
     const cr = getField(part.head, "content-range");
     const want = `bytes ${a}-${b}/${n}`;
@@ -239,6 +246,7 @@ export const rangeProbes: readonly Probe[] = [
     judge: exactPart(
       () => 0,
       () => 0,
+      true,
     ),
   }),
   simpleProbe(G, {
