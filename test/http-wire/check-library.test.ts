@@ -135,6 +135,21 @@ describe("checkServer", () => {
     assert.equal(report.ok, true, report.verdict);
   });
 
+  it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
+    const { port, server } = await rawServer(
+      () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["request-line"],
+      level: "all",
+      timeoutMs: 1000,
+    });
+    const p = report.probes.find((r) => r.id === "line-bare-lf");
+    assert.equal(p?.verdict, "pass", p?.observed);
+    assert.match(p?.observed ?? "", /waits for a CRLF/);
+  });
+
   it("rejects with a TcpkitError when the server cannot be probed", async () => {
     const port = await freePort();
     await assert.rejects(checkServer(`http://127.0.0.1:${port}/`), (err: unknown) => {

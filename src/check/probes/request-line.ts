@@ -38,7 +38,12 @@ export const requestLineProbes: readonly Probe[] = [
     ...RFC9112_2_2_BARE_LF,
     title: "request line and fields ended by bare LF",
     bytes: (ctx) => `GET ${p(ctx)} HTTP/1.1\nHost: ${ctx.host}\n\n`,
-    judge: acceptsOrRejects(),
+    // A server that does not take LF as a line end has no CRLF yet: the request line has not
+    // ended, and waiting for the rest is what it should do.
+    judge: (x, ctx) =>
+      status(x) === undefined && x.stop === "timeout"
+        ? judgement("pass", `${describe(x)} (waits for a CRLF: bare LF is not a line end here)`)
+        : acceptsOrRejects()(x, ctx),
   }),
   simpleProbe(G, {
     id: "line-bare-cr",
