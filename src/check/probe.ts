@@ -145,6 +145,7 @@ function noAnswer(x: Exchange, closeIs: Verdict): Judgement {
  * says: warn.
  */
 export function rejects(options: { close?: boolean; also?: readonly number[] } = {}): Judge {
+  const expected = `${[400, ...(options.also ?? [])].join(" or ")} expected`;
   return (x) => {
     const s = status(x);
     if (s === undefined) return noAnswer(x, "warn");
@@ -155,8 +156,8 @@ export function rejects(options: { close?: boolean; also?: readonly number[] } =
       }
       return judgement("pass", describe(x));
     }
-    if (s >= 400 && s < 500) return judgement("warn", `${describe(x)} (400 expected)`);
-    return judgement("FAIL", `${describe(x)} (400 expected)`);
+    if (s >= 400 && s < 500) return judgement("warn", `${describe(x)} (${expected})`);
+    return judgement("FAIL", `${describe(x)} (${expected})`);
   };
 }
 
@@ -241,6 +242,12 @@ export function contentProbe(
       if (d !== undefined) return { ...d, exchanges: [x] };
       if (status(x) === ctx.discovery.status) {
         return { ...judgement("pass", describe(x)), exchanges: [x] };
+      }
+      // RFC 9112 §6.3: "A server MAY reject a request that contains a message body but not a
+      // Content-Length by responding with 411 (Length Required)." Allowed; the weaker choice.
+      if (status(x) === 411 && !fields.some((f) => /^content-length\s*:/i.test(f))) {
+        const note = "content without Content-Length refused, as RFC 9112 §6.3 allows";
+        return { ...judgement("warn", `${describe(x)} (${note})`), exchanges: [x] };
       }
       if (status(x) !== 400 || x.after === "open") {
         return { ...accepts()(x, ctx), exchanges: [x] };

@@ -150,6 +150,22 @@ describe("checkServer", () => {
     assert.match(p?.observed ?? "", /waits for a CRLF/);
   });
 
+  it("warns when chunked content is refused with 411 (RFC 9112 §6.3 allows it); says every status it accepts", async () => {
+    const { port, server } = await rawServer((head) =>
+      /\r\nTransfer-Encoding:/i.test(head)
+        ? `HTTP/1.1 411 Length Required\r\n${DATE()}Content-Length: 0\r\nConnection: close\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, { only: ["chunked", "framing"] });
+    const probe = (id: string): ProbeResult | undefined => report.probes.find((p) => p.id === id);
+    for (const id of ["chunk-valid", "chunk-ext", "chunk-trailer"]) {
+      assert.equal(probe(id)?.verdict, "warn", `${id}: ${probe(id)?.observed}`);
+    }
+    // 411 is not among the statuses te-xchunked accepts, and the line names them all
+    assert.match(probe("te-xchunked")?.observed ?? "", /\(400 or 501 expected\)/);
+  });
+
   it("rejects with a TcpkitError when the server cannot be probed", async () => {
     const port = await freePort();
     await assert.rejects(checkServer(`http://127.0.0.1:${port}/`), (err: unknown) => {
