@@ -135,6 +135,19 @@ describe("checkServer", () => {
     assert.equal(report.ok, true, report.verdict);
   });
 
+  it("warns, not fails, when two ranges are answered with the first alone (RFC 9110 §15.3.7: a subset)", async () => {
+    const { port, server } = await rawServer((head) =>
+      /\r\nRange: bytes=0-0(,2-2)?(\r\n|$)/.test(head) && !/\r\nIf-Range:/.test(head)
+        ? `HTTP/1.1 206 Partial Content\r\n${DATE()}Content-Range: bytes 0-0/10\r\nContent-Length: 1\r\n\r\n0`
+        : `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 10\r\n\r\n0123456789`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, { only: ["ranges"] });
+    const p = report.probes.find((r) => r.id === "range-multiple");
+    assert.equal(p?.verdict, "warn", p?.observed);
+    assert.match(p?.observed ?? "", /only bytes 0-0\/10 of the two ranges/);
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
