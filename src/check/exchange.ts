@@ -26,6 +26,11 @@ export interface ProbeContext {
   /** The Host field value. */
   readonly host: string;
   readonly discovery: Discovery;
+  /**
+   * The first bytes (latin1) of the path's content as discovery read it: an answer without a
+   * status line that starts with them is the path served as HTTP/0.9, not an error page.
+   */
+  readonly pathStart: string;
   readonly timeoutMs: number;
   readonly trust: TlsTrust;
   /** A path that names nothing, unique to this run: the canary requests ask for it. */

@@ -133,10 +133,28 @@ function statusText(r: SeenResponse): string {
 
 const judgement = (verdict: Verdict, observed: string): Judgement => ({ verdict, observed });
 
-/** A connection failure or silence, judged the same by every verdict: FAIL, or warn on close. */
-function noAnswer(x: Exchange, closeIs: Verdict): Judgement {
+/**
+ * A connection failure or silence, judged the same by every verdict: FAIL, or `closeIs` on
+ * close. An answer without a status line that is not the path's content counts as a close: it
+ * is an HTTP/0.9-style error (python's http.server answers a request line it cannot read so,
+ * having no version to answer in), so the request was refused, not served.
+ */
+function noAnswer(x: Exchange, ctx: ProbeContext, closeIs: Verdict): Judgement {
   if (x.stop === "closed") return judgement(closeIs, describe(x));
+  if (closeIs !== "FAIL" && http09Error(x, ctx)) {
+    return judgement(
+      closeIs,
+      `${describe(x)} (not the path's content: an HTTP/0.9-style error, a refusal)`,
+    );
+  }
   return judgement("FAIL", describe(x));
+}
+
+/** Bytes that are not an HTTP/1 response came, and they do not start as the path's content. */
+function http09Error(x: Exchange, ctx: ProbeContext): boolean {
+  if (x.stop !== "malformed" || x.received === "" || x.received.startsWith("HTTP/")) return false;
+  const start = ctx.pathStart.slice(0, Math.min(ctx.pathStart.length, x.received.length));
+  return start === "" || !x.received.startsWith(start);
 }
 
 /**
@@ -146,9 +164,9 @@ function noAnswer(x: Exchange, closeIs: Verdict): Judgement {
  */
 export function rejects(options: { close?: boolean; also?: readonly number[] } = {}): Judge {
   const expected = `${[400, ...(options.also ?? [])].join(" or ")} expected`;
-  return (x) => {
+  return (x, ctx) => {
     const s = status(x);
-    if (s === undefined) return noAnswer(x, "warn");
+    if (s === undefined) return noAnswer(x, ctx, "warn");
     const stillOpen = x.after === "open" || x.after === "stalled";
     if (s === 400 || options.also?.includes(s) === true) {
       if (options.close === true && stillOpen) {
@@ -165,7 +183,7 @@ export function rejects(options: { close?: boolean; also?: readonly number[] } =
 export function acceptsOrRejects(options: { riskyIfAccepted?: string } = {}): Judge {
   return (x, ctx) => {
     const s = status(x);
-    if (s === undefined) return noAnswer(x, "pass");
+    if (s === undefined) return noAnswer(x, ctx, "pass");
     if (s === 400) return judgement("pass", `${describe(x)} (rejected)`);
     if (s === ctx.discovery.status) {
       const risky = options.riskyIfAccepted;
@@ -182,7 +200,7 @@ export function acceptsOrRejects(options: { riskyIfAccepted?: string } = {}): Ju
 export function accepts(): Judge {
   return (x, ctx) => {
     const s = status(x);
-    if (s === undefined) return noAnswer(x, "FAIL");
+    if (s === undefined) return noAnswer(x, ctx, "FAIL");
     if (s === ctx.discovery.status) return judgement("pass", describe(x));
     return judgement("FAIL", `${describe(x)} (${ctx.discovery.status} expected)`);
   };
@@ -194,9 +212,9 @@ export function accepts(): Judge {
  * responding to such a request"). Any status passes: 400, 501 and 2xx are all allowed answers.
  */
 export function closesAfter(): Judge {
-  return (x) => {
+  return (x, ctx) => {
     const s = status(x);
-    if (s === undefined) return noAnswer(x, "pass");
+    if (s === undefined) return noAnswer(x, ctx, "pass");
     if (x.after === "open" || x.after === "stalled") {
       return judgement("FAIL", `${describe(x)}: the connection must close after this request`);
     }
@@ -210,9 +228,9 @@ export function expectStatus(
   warnOn: readonly number[] | ((s: number) => boolean) = [],
   note = "",
 ): Judge {
-  return (x) => {
+  return (x, ctx) => {
     const s = status(x);
-    if (s === undefined) return noAnswer(x, "FAIL");
+    if (s === undefined) return noAnswer(x, ctx, "FAIL");
     if (pass.includes(s)) return judgement("pass", describe(x));
     const warns = typeof warnOn === "function" ? warnOn(s) : warnOn.includes(s);
     const want = `${pass.join(" or ")} expected${note === "" ? "" : `; ${note}`}`;

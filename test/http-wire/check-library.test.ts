@@ -148,6 +148,39 @@ describe("checkServer", () => {
     assert.match(p?.observed ?? "", /only bytes 0-0\/10 of the two ranges/);
   });
 
+  it("takes an answer without a status line for a refusal unless it is the path's content (HTTP/0.9)", async () => {
+    // python3 http.server answers a request line it cannot read with an error page and no
+    // status line; served content without one (nginx's HTTP/0.9) is something else.
+    // A raw server that, unlike rawServer's, closes after an answer without a status line.
+    const server = createServer((socket) => {
+      let buffer = "";
+      socket.setEncoding("latin1");
+      socket.on("error", () => {});
+      socket.on("data", (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
+          const requestLine = buffer.slice(0, end).split("\r\n")[0] ?? "";
+          buffer = buffer.slice(end + 4);
+          if (requestLine.includes("\r")) return void socket.end("<html>400 Bad request</html>\n");
+          if (!requestLine.includes(" HTTP/")) return void socket.end("0123456789");
+          socket.write(`HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 10\r\n\r\n0123456789`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["request-line"],
+      timeoutMs: 500,
+    });
+    const probe = (id: string): ProbeResult | undefined => report.probes.find((p) => p.id === id);
+    assert.equal(probe("line-bare-cr")?.verdict, "warn", probe("line-bare-cr")?.observed);
+    assert.match(probe("line-bare-cr")?.observed ?? "", /HTTP\/0\.9-style error/);
+    assert.equal(probe("line-version-missing")?.verdict, "FAIL");
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
