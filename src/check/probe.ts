@@ -12,6 +12,7 @@ import {
 } from "./exchange.js";
 import type { SeenResponse } from "./probe-connection.js";
 import type { Discovery, Group, Level, Verdict } from "./types.js";
+import { getField } from "./wire.js";
 
 export interface Judgement {
   readonly verdict: Verdict;
@@ -93,6 +94,16 @@ export function desyncSeen(x: Exchange, ctx: ProbeContext): Judgement | undefine
       observed: `${describe(x)}; the follow-up GET got ${x.followUp.head.status}, not ${ctx.discovery.status}: leftover bytes of the probe were read into it (desync)`,
     };
   }
+  // An answer that keeps the connection, and then no answer to the follow-up: the server is
+  // still reading, so it took more bytes as content, or as a request, than the probe sent one
+  // as (a TE-ignoring server reads a chunked trailer 'Content-Length: 100' as a request's).
+  const last = x.responses.at(-1);
+  if (x.after === "stalled" && last !== undefined && last.head.status < 400 && keeps(last)) {
+    return {
+      verdict: "FAIL",
+      observed: `${describe(x)}: the answer kept the connection, yet the follow-up GET got none: bytes of the probe were read as content or as a request (desync)`,
+    };
+  }
   if (x.after === "garbage") {
     return {
       verdict: "FAIL",
@@ -100,6 +111,13 @@ export function desyncSeen(x: Exchange, ctx: ProbeContext): Judgement | undefine
     };
   }
   return undefined;
+}
+
+/** The response says the connection persists (RFC 9112 §9.3). */
+function keeps(r: SeenResponse): boolean {
+  const connection = getField(r.head, "connection") ?? "";
+  if (/(^|,)\s*close\s*(,|$)/i.test(connection)) return false;
+  return r.head.version === 11 || /(^|,)\s*keep-alive\s*(,|$)/i.test(connection);
 }
 
 /** The status of the probe's first answer, or undefined. */

@@ -181,6 +181,40 @@ describe("checkServer", () => {
     assert.equal(probe("line-version-missing")?.verdict, "FAIL");
   });
 
+  it("fails a probe whose answer kept the connection when the follow-up then gets none (TE ignored)", async () => {
+    // Reads Content-Length content, ignores Transfer-Encoding: the chunked body of
+    // chunk-trailer-content-length is read as a request whose 'Content-Length: 100' swallows
+    // the follow-up. This used to pass (any answer, and the follow-up merely unanswered).
+    const server = createServer((socket) => {
+      let buffer = "";
+      socket.setEncoding("latin1");
+      socket.on("error", () => {});
+      socket.on("data", (chunk: string) => {
+        buffer += chunk;
+        for (;;) {
+          const end = buffer.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
+          if (buffer.length < end + 4 + length) return;
+          buffer = buffer.slice(end + 4 + length);
+          socket.write(`HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`);
+        }
+      });
+    });
+    raw.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["chunked"],
+      level: "must",
+      timeoutMs: 1000,
+    });
+    const p = report.probes.find((r) => r.id === "chunk-trailer-content-length");
+    assert.equal(p?.verdict, "FAIL", p?.observed);
+    assert.match(p?.observed ?? "", /follow-up GET got none/);
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
