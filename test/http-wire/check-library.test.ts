@@ -215,6 +215,34 @@ describe("checkServer", () => {
     assert.match(p?.observed ?? "", /follow-up GET got none/);
   });
 
+  it("warns, not fails, when CONNECT is met with a close and no answer (as Node's server does)", async () => {
+    const server = createServer((socket) => {
+      let buffer = "";
+      socket.setEncoding("latin1");
+      socket.on("error", () => {});
+      socket.on("data", (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
+          const head = buffer.slice(0, end);
+          buffer = buffer.slice(end + 4);
+          if (head.startsWith("CONNECT ")) return void socket.destroy();
+          socket.write(`HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`);
+        }
+      });
+    });
+    raw.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["request-line"],
+      level: "should",
+      timeoutMs: 500,
+    });
+    const p = report.probes.find((r) => r.id === "line-connect");
+    assert.equal(p?.verdict, "warn", p?.observed);
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
