@@ -243,6 +243,21 @@ describe("checkServer", () => {
     assert.equal(p?.verdict, "warn", p?.observed);
   });
 
+  it("lint: a 304 whose Content-Length is not the representation's fails lint-304-no-content-fields", async () => {
+    const { port, server } = await rawServer((head) =>
+      /\r\nIf-None-Match: "x"/.test(head)
+        ? `HTTP/1.1 304 Not Modified\r\n${DATE()}ETag: "x"\r\nContent-Length: 0\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\n${DATE()}ETag: "x"\r\nContent-Length: 10\r\n\r\n0123456789`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["conditional", "lint"],
+    });
+    const p = report.probes.find((r) => r.id === "lint-304-no-content-fields");
+    assert.equal(p?.verdict, "FAIL", p?.observed);
+    assert.match(p?.observed ?? "", /Content-Length: 0 on a 304, the representation has 10 bytes/);
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
