@@ -197,6 +197,29 @@ export function rejects(options: { close?: boolean; also?: readonly number[] } =
   };
 }
 
+/**
+ * A number past 2^64 (a Content-Length, a chunk size): refused (400 or 413, then close), or
+ * waited on (warn). An answer that is not an error and then a close warns too: the server
+ * answered without reading the announced content (python's http.server on GET), and with the
+ * connection gone nothing can have been misread; only an answer on a connection kept open
+ * shows the number read as a small one (the 5 bytes sent taken as the whole content).
+ */
+export function refusesHugeNumber(what: string): Judge {
+  return (x, ctx) => {
+    const s = status(x);
+    if (s === undefined && x.stop === "timeout") {
+      return judgement("warn", `${describe(x)} (waits for the announced ${what})`);
+    }
+    if (s !== undefined && s < 400 && x.after === "closed") {
+      return judgement(
+        "warn",
+        `${describe(x)} (answered without the announced ${what}, then closed)`,
+      );
+    }
+    return rejects({ close: true, also: [413] })(x, ctx);
+  };
+}
+
 /** Either outcome is allowed (reject with 400, or accept as the baseline GET is); not silence. */
 export function acceptsOrRejects(options: { riskyIfAccepted?: string } = {}): Judge {
   return (x, ctx) => {

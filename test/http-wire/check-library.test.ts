@@ -258,6 +258,23 @@ describe("checkServer", () => {
     assert.match(p?.observed ?? "", /Content-Length: 0 on a 304, the representation has 10 bytes/);
   });
 
+  it("warns, not fails, a 2^64 + 5 length answered without its content on a connection then closed", async () => {
+    // As python3's http.server on GET: it never reads the content, and closes after answering.
+    const { port, server } = await rawServer(
+      () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\nConnection: close\r\n\r\nok`,
+    );
+    raw.push(server);
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["framing", "chunked"],
+      level: "must",
+    });
+    for (const id of ["cl-overflow", "chunk-size-overflow"]) {
+      const p = report.probes.find((r) => r.id === id);
+      assert.equal(p?.verdict, "warn", `${id}: ${p?.observed}`);
+      assert.match(p?.observed ?? "", /answered without the announced/);
+    }
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
