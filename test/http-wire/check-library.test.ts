@@ -275,6 +275,41 @@ describe("checkServer", () => {
     }
   });
 
+  it("warns on a 2^64 + 5 length answered at once and then read on (the follow-up is content)", async () => {
+    // Answers a head at once, then reads and drops its Content-Length of content, however long.
+    const server = createServer((socket) => {
+      let buffer = "";
+      let skip = 0n;
+      socket.setEncoding("latin1");
+      socket.on("error", () => {});
+      socket.on("data", (chunk: string) => {
+        buffer += chunk;
+        for (;;) {
+          const dropped = skip < BigInt(buffer.length) ? Number(skip) : buffer.length;
+          buffer = buffer.slice(dropped);
+          skip -= BigInt(dropped);
+          const end = skip > 0n ? -1 : buffer.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          skip = BigInt(/\r\ncontent-length: *(\d+)/i.exec(buffer.slice(0, end))?.[1] ?? 0);
+          buffer = buffer.slice(end + 4);
+          socket.write(`HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`);
+        }
+      });
+    });
+    raw.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const report = await checkServer(`http://127.0.0.1:${port}/`, {
+      only: ["framing"],
+      level: "must",
+      timeoutMs: 300,
+    });
+    const p = report.probes.find((r) => r.id === "cl-overflow");
+    assert.equal(p?.verdict, "warn", p?.observed);
+    assert.match(p?.observed ?? "", /goes on reading the announced length/);
+  });
+
   it("passes line-bare-lf when the server waits for a CRLF, as one that ignores bare LF must", async () => {
     const { port, server } = await rawServer(
       () => `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,

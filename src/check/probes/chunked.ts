@@ -136,6 +136,7 @@ export const chunkedProbes: readonly Probe[] = [
     title: "chunk size 10000000000000005 (2^64 + 5)",
     bytes: (ctx) => chunked(ctx, "10000000000000005\r\nhello\r\n0\r\n\r\n"),
     judge: refusesHugeNumber("chunk"),
+    contentCut: true,
   }),
   simpleProbe(G, {
     id: "chunk-bare-cr",

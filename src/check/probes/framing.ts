@@ -151,6 +151,7 @@ export const framingProbes: readonly Probe[] = [
     title: "Content-Length: 18446744073709551621 (2^64 + 5)",
     bytes: (ctx) => get(ctx, ["Content-Length: 18446744073709551621"], "hello"),
     judge: refusesHugeNumber("length"),
+    contentCut: true,
   }),
   simpleProbe(G, {
     id: "cl-space-before-colon",
