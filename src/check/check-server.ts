@@ -55,6 +55,7 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     url: target,
     host: target.authority,
     discovery: placeholder(target.target),
+    pathStart: "",
     timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     trust: options.trust ?? {},
     canaryPath: `/tcpkit-check-canary-${token}`,
@@ -63,9 +64,9 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     trace: options.onTrace,
   };
   const explicit = options.path !== undefined || target.target !== "/";
-  const discovery = await discover(ctx, options.path ?? target.target, explicit);
+  const { discovery, pathStart } = await discover(ctx, options.path ?? target.target, explicit);
   options.onDiscovery?.(discovery);
-  const run: ProbeContext = { ...ctx, discovery };
+  const run: ProbeContext = { ...ctx, discovery, pathStart };
   const probes: ProbeResult[] = [];
   let reachable = true;
   for (const probe of selectProbes(options)) {

@@ -10,12 +10,18 @@ import type { Discovery } from "./types.js";
 import { getField } from "./wire.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
-/** Runs discovery; rejects with a TcpkitError (one line) when the server cannot be probed. */
+/** Bytes of the path's content kept for recognising it in an HTTP/0.9 answer. */
+const PATH_START_BYTES = 64;
+
+/**
+ * Runs discovery; rejects with a TcpkitError (one line) when the server cannot be probed.
+ * Resolves with what it learned and the first bytes of the path's content (see pathStart).
+ */
 export async function discover(
   ctx: ProbeContext,
   start: string,
   explicit: boolean,
-): Promise<Discovery> {
+): Promise<{ discovery: Discovery; pathStart: string }> {
   const first = await get(ctx, start, []);
   let path = start;
   let response = first;
@@ -43,10 +49,11 @@ async function finish(
   response: SeenResponse,
   how: string,
   folder: string | undefined,
-): Promise<Discovery> {
+): Promise<{ discovery: Discovery; pathStart: string }> {
   const ranged = await get(ctx, path, ["Range: bytes=0-0"]).catch(() => undefined);
   const missing = await get(ctx, `${ctx.canaryPath}-missing`, []);
-  return {
+  const pathStart = response.body.toString("latin1", 0, PATH_START_BYTES);
+  const discovery: Discovery = {
     path,
     status: response.head.status,
     missingStatus: missing.head.status,
@@ -58,6 +65,7 @@ async function finish(
     server: getField(response.head, "server"),
     how,
   };
+  return { discovery, pathStart };
 }
 
 /** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */

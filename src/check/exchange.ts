@@ -6,7 +6,12 @@
  * that were not one: the probe's content, a canary hidden in it, or leftovers (a desync).
  */
 import { formatTrace } from "../http/trace-format.js";
-import { ProbeConnection, type ReadOutcome, type SeenResponse } from "./probe-connection.js";
+import {
+  PACE_BYTES,
+  ProbeConnection,
+  type ReadOutcome,
+  type SeenResponse,
+} from "./probe-connection.js";
 import type { Discovery } from "./types.js";
 import type { RequestUrl, TlsTrust } from "./wire.js";
 
@@ -21,6 +26,11 @@ export interface ProbeContext {
   /** The Host field value. */
   readonly host: string;
   readonly discovery: Discovery;
+  /**
+   * The first bytes (latin1) of the path's content as discovery read it: an answer without a
+   * status line that starts with them is the path served as HTTP/0.9, not an error page.
+   */
+  readonly pathStart: string;
   readonly timeoutMs: number;
   readonly trust: TlsTrust;
   /** A path that names nothing, unique to this run: the canary requests ask for it. */
@@ -49,6 +59,11 @@ export interface ExchangeSpec {
   readonly followUp?: boolean;
   /** A shorter wait for the first answer, ms (default: the run's timeout). */
   readonly waitMs?: number;
+  /**
+   * The probe announces more content than it sends (a length past 2^64): a server that answers
+   * and goes on reading it is right, so an unanswered follow-up is no desync.
+   */
+  readonly contentCut?: boolean;
 }
 
 export type After = "closed" | "open" | "stalled" | "garbage" | "none";
@@ -75,6 +90,8 @@ export interface Exchange {
   readonly after: After;
   /** A response had begun arriving before the last pause of `send` ended. */
   readonly early: boolean;
+  /** As the spec's `contentCut`. */
+  readonly contentCut: boolean;
   /** The wire log, capped. */
   readonly sent: string;
   readonly received: string;
@@ -141,6 +158,7 @@ export async function runExchange(
       followUp: undefined,
       after: "none",
       early: false,
+      contentCut: spec.contentCut === true,
       sent: "",
       received: "",
     };
@@ -159,12 +177,19 @@ async function converse(
   label: string,
 ): Promise<Exchange> {
   let early = false;
+  // The server answered before the whole request was written, and the rest was not sent: a
+  // follow-up would only complete the cut request, so none is sent.
+  let cut = false;
   for (const part of spec.send) {
     if (typeof part === "number") {
       await conn.sleep(part);
       early = conn.unread > 0 || conn.finished;
+    } else if (cut) {
+      break;
     } else {
-      conn.send(typeof part === "string" ? Buffer.from(part, "latin1") : part);
+      const bytes = typeof part === "string" ? Buffer.from(part, "latin1") : part;
+      if (bytes.length <= PACE_BYTES) conn.send(bytes);
+      else cut = !(await conn.sendPaced(bytes, Date.now() + ctx.timeoutMs));
     }
   }
   const methods = spec.methods ?? [firstWord(spec.send[0])];
@@ -199,7 +224,7 @@ async function converse(
   const extra: SeenResponse[] = [];
   let followUp: SeenResponse | undefined;
   let after: After = stop === undefined ? "open" : "none";
-  if (stop === undefined && spec.followUp !== false) {
+  if (stop === undefined && spec.followUp !== false && !cut) {
     conn.send(Buffer.from(followUpRequest(ctx), "latin1"));
     const answers: SeenResponse[] = [];
     for (;;) {
@@ -246,6 +271,7 @@ async function converse(
     followUp,
     after,
     early,
+    contentCut: spec.contentCut === true,
     sent: log.sent,
     received: log.received,
   };

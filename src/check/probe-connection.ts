@@ -26,6 +26,8 @@ const QUEUE_HIGH = 256 * 1024;
 export const MAX_INTERIM = 16;
 /** Bytes of each direction kept for the report (the wire log, not the parsed responses). */
 export const LOG_BYTES = 4096;
+/** Writes longer than this go out in slices of this size (see sendPaced). */
+export const PACE_BYTES = 16 * 1024;
 
 /** A complete response as the checker saw it. */
 export interface SeenResponse {
@@ -126,14 +128,41 @@ export class ProbeConnection {
   }
 
   /** Writes bytes as they are; a write to a closed connection is ignored (the reads tell). */
-  send(bytes: Buffer): void {
+  send(bytes: Buffer, written: () => void = () => {}): void {
     this.sentTotal += bytes.length;
     if (this.sentLog.length < LOG_BYTES) {
       this.sentLog += bytes.subarray(0, LOG_BYTES - this.sentLog.length).toString("latin1");
     }
     this.trace?.("sent", bytes);
-    if (this.socket.destroyed || this.socket.writableEnded) return;
-    this.socket.write(bytes, () => {});
+    if (this.socket.destroyed || this.socket.writableEnded) return written();
+    this.socket.write(bytes, () => written());
+  }
+
+  /**
+   * Writes a large request in PACE_BYTES slices, each once the one before has reached the
+   * kernel, and stops as soon as the server has begun to answer or has closed (or at
+   * `deadline`). A server that refuses an oversized head answers at once and closes with our
+   * bytes unread, which resets the connection (RFC 9112 §9.6); a write after that fails, and
+   * Node destroys the socket before the answer is read, so the answer must stop the writing.
+   * Resolves true when every byte was written, false when the rest was left unsent.
+   */
+  async sendPaced(bytes: Buffer, deadline: number): Promise<boolean> {
+    for (let at = 0; at < bytes.length; at += PACE_BYTES) {
+      if (this.queued > 0 || this.ended || this.socket.destroyed) return false;
+      let flushed = false;
+      this.send(bytes.subarray(at, at + PACE_BYTES), () => {
+        flushed = true;
+        this.wake?.();
+      });
+      while (!flushed) {
+        if (this.queued > 0 || this.ended) return false;
+        if (!(await this.waitEvent(deadline))) return false;
+      }
+      // A write callback runs before the same turn's reads: one turn of the loop lets an answer
+      // that has already arrived be read before the next slice is written.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return true;
   }
 
   /** Waits up to `ms` (bytes keep arriving into the queue meanwhile). */

@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import {
   startBrokenServer,
   startClosingServer,
+  startEarly431Server,
   startEndlessServer,
   startHangingServer,
   type BadServer,
@@ -295,6 +296,23 @@ describe("tcpkit check against servers it cannot check", () => {
       assert.ok(s.written() < total / 2, `${s.written()} of ${total} bytes written`);
     });
   }
+});
+
+describe("tcpkit check against a server that refuses a large head at once", () => {
+  it("reads its 431 (it used to write on into the reset and lose it): the limit probes do not FAIL", async () => {
+    const s = await startEarly431Server();
+    try {
+      for (let run = 0; run < 3; run++) {
+        const { report } = await checkJson(`http://127.0.0.1:${s.port}/`, "--only", "fields");
+        for (const id of ["field-256k", "fields-1m"]) {
+          const p = report.probes.find((r) => r.id === id);
+          assert.notEqual(p?.verdict, "FAIL", `run ${run}, ${id}: ${p?.observed}`);
+        }
+      }
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe("tcpkit check against a deliberately broken server", () => {

@@ -2,8 +2,9 @@
  * Servers that get HTTP wrong on purpose, for the black-box tests of `tcpkit check`: a broken
  * HTTP/1.1 server (it ignores content on GET and HEAD, so smuggled canaries are answered; takes
  * the first Content-Length even beside Transfer-Encoding; ignores Host; sends a body on 304),
- * one that stops in the middle of a response, one that closes every connection at once, and one
- * that answers with endless header lines or an endless body. All on 127.0.0.1, port 0.
+ * one that stops in the middle of a response, one that closes every connection at once, one
+ * that answers with endless header lines or an endless body, and one that refuses a large head
+ * at once, as Node's server does. All on 127.0.0.1, port 0.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { getField, splitList } from "../../src/http/header-lookup.js";
@@ -255,4 +256,31 @@ export function startEndlessServer(
     });
   });
   return listen(server, sockets, () => written);
+}
+
+/**
+ * A server that is right, and abrupt, about large heads, as Node's own: past 16 KiB of head it
+ * answers 431 and closes at once, with the rest of the head unread (so the close is a reset);
+ * a complete head gets 200 and a close.
+ */
+export function startEarly431Server(): Promise<BadServer> {
+  const sockets = new Set<Socket>();
+  const date = (): string => `Date: ${new Date().toUTCString()}\r\n`;
+  const server = createServer((socket) => {
+    let head = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => {
+      head += chunk;
+      const end = head.indexOf("\r\n\r\n");
+      if ((end < 0 ? head.length : end) > 16 * 1024) {
+        socket.write(
+          `HTTP/1.1 431 Request Header Fields Too Large\r\n${date()}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+        );
+        socket.destroy();
+      } else if (end >= 0) {
+        socket.end(`HTTP/1.1 200 OK\r\n${date()}Content-Length: 2\r\nConnection: close\r\n\r\nok`);
+      }
+    });
+  });
+  return listen(server, sockets, () => 0);
 }

@@ -29,9 +29,17 @@ const withField = (ctx: ProbeContext, ...fields: string[]): string => request(ct
 const withHost = (ctx: ProbeContext, ...hosts: string[]): string =>
   request(ctx, { host: null, fields: hosts.map((h) => `Host: ${h}`) });
 
-/** A limit probe: any 4xx passes (431 is the one meant), accepting warns, silence fails. */
+/**
+ * A limit probe: any 4xx passes (431 is the one meant), accepting warns, silence fails. A close
+ * without an answer warns, as for the 400 probes: a server that refuses a huge head closes with
+ * our bytes unread, and the reset that makes can destroy its 4xx before it is read (RFC 9112
+ * §9.6), so the close is all that can be seen of a refusal.
+ */
 const limit: Judge = (x, ctx) => {
   const s = status(x);
+  if (s === undefined && x.stop === "closed") {
+    return judgement("warn", `${describe(x)} (a 4xx answer is required)`);
+  }
   if (s === undefined) return judgement("FAIL", `${describe(x)} (a 4xx answer is required)`);
   if (s >= 400 && s < 500) return judgement("pass", describe(x));
   if (s === ctx.discovery.status) return judgement("warn", `${describe(x)} (accepted)`);

@@ -11,10 +11,10 @@ import {
   contentProbe,
   describe,
   judgement,
+  refusesHugeNumber,
   rejects,
   simpleProbe,
   status,
-  type Judge,
   type Probe,
 } from "../probe.js";
 import {
@@ -114,15 +114,6 @@ function oddLength(id: string, values: readonly LengthText[], title: string): Pr
   });
 }
 
-/** A huge Content-Length: refused (400 or 413, then close); never wrapped to a small number. */
-const hugeLength: Judge = (x, ctx) => {
-  const s = status(x);
-  if (s === undefined && x.stop === "timeout") {
-    return judgement("warn", `${describe(x)} (waits for the announced length)`);
-  }
-  return rejects({ close: true, also: [413] })(x, ctx);
-};
-
 export const framingProbes: readonly Probe[] = [
   contentProbe(G, {
     id: "cl-get-body",
@@ -159,7 +150,8 @@ export const framingProbes: readonly Probe[] = [
       "A recipient MUST anticipate potentially large decimal numerals and prevent parsing errors due to integer conversion overflows or precision loss due to integer conversion.",
     title: "Content-Length: 18446744073709551621 (2^64 + 5)",
     bytes: (ctx) => get(ctx, ["Content-Length: 18446744073709551621"], "hello"),
-    judge: hugeLength,
+    judge: refusesHugeNumber("length"),
+    contentCut: true,
   }),
   simpleProbe(G, {
     id: "cl-space-before-colon",

@@ -14,7 +14,7 @@ const G = "lint";
 type Seen = ProbeContext["seen"][number];
 
 /** A rule: the problem with one response, or undefined when it complies. */
-type Rule = (s: Seen) => string | undefined;
+type Rule = (s: Seen, ctx: ProbeContext) => string | undefined;
 
 function lint(
   id: string,
@@ -35,7 +35,7 @@ function lint(
       let checked = 0;
       for (const s of ctx.seen) {
         checked++;
-        const problem = rule(s);
+        const problem = rule(s, ctx);
         if (problem !== undefined) {
           const j: Judgement = judgement(
             "FAIL",
@@ -217,9 +217,17 @@ export const lintProbes: readonly Probe[] = [
     "RFC 9110 §15.4.5",
     "Since the goal of a 304 response is to minimize information transfer when the recipient already has one or more cached representations, a sender SHOULD NOT generate representation metadata other than the above listed fields unless said metadata exists for the purpose of guiding cache updates.",
     "a 304 carries no Content-Length other than the representation's, no Transfer-Encoding",
-    ({ response }) =>
-      response.head.status === 304 && getField(response.head, "transfer-encoding") !== undefined
-        ? "Transfer-Encoding on a 304"
-        : undefined,
+    ({ response }, ctx) => {
+      if (response.head.status !== 304) return undefined;
+      if (getField(response.head, "transfer-encoding") !== undefined) {
+        return "Transfer-Encoding on a 304";
+      }
+      // The run's 304s answer conditionals on the path, whose length discovery knows.
+      const cl = getField(response.head, "content-length");
+      const length = ctx.discovery.length;
+      return cl !== undefined && length !== undefined && cl !== String(length)
+        ? `Content-Length: ${cl} on a 304, the representation has ${length} bytes`
+        : undefined;
+    },
   ),
 ];
