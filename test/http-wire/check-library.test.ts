@@ -32,6 +32,11 @@ function rawServer(reply: (head: string) => string): Promise<{ port: number; ser
       }
     });
   });
+  return listening(server);
+}
+
+/** Listens on a free loopback port; resolves with it. */
+function listening(server: Server): Promise<{ port: number; server: Server }> {
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => {
       const a = server.address();
@@ -167,9 +172,7 @@ describe("checkServer", () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const { port } = await listening(server);
     raw.push(server);
     const report = await checkServer(`http://127.0.0.1:${port}/`, {
       only: ["request-line"],
@@ -202,9 +205,7 @@ describe("checkServer", () => {
       });
     });
     raw.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const { port } = await listening(server);
     const report = await checkServer(`http://127.0.0.1:${port}/`, {
       only: ["chunked"],
       level: "must",
@@ -231,9 +232,7 @@ describe("checkServer", () => {
       });
     });
     raw.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const { port } = await listening(server);
     const report = await checkServer(`http://127.0.0.1:${port}/`, {
       only: ["request-line"],
       level: "should",
@@ -297,9 +296,7 @@ describe("checkServer", () => {
       });
     });
     raw.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const { port } = await listening(server);
     const report = await checkServer(`http://127.0.0.1:${port}/`, {
       only: ["framing"],
       level: "must",
