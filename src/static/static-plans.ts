@@ -3,7 +3,7 @@
  * 304 and CORS preflight. Each carries the site's own header lines.
  */
 import { trimOws } from "../http/header-fields.js";
-import { ALLOW_HEADER, ALLOWED_METHODS } from "../http/method-policy.js";
+import { ALLOWED_METHODS } from "../http/method-policy.js";
 import type { ResponsePlan } from "../http/types.js";
 
 /** 301 to `location` (already encoded and checked: starts with a single "/"). */
@@ -33,12 +33,14 @@ export function notModifiedPlan(etag: string, vary: boolean, siteHeaders: string
 const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
 
 /**
- * The answer to a CORS preflight (Fetch standard §3.2.3): any origin, the site's methods, the
- * request headers the browser asked about (when well-formed), cached by the browser for 10 min.
+ * The answer to a CORS preflight (Fetch standard §3.2.3): any origin, `methods` (the site's by
+ * default), the request headers the browser asked about (when well-formed), cached by the
+ * browser for 10 min. `siteHeaders` carries Access-Control-Allow-Origin.
  */
 export function preflightPlan(
   requestHeaders: string | undefined,
   siteHeaders: string,
+  methods: string = ALLOWED_METHODS,
 ): ResponsePlan {
   const allowHeaders =
     requestHeaders !== undefined && TOKEN_LIST.test(trimOws(requestHeaders))
@@ -47,7 +49,7 @@ export function preflightPlan(
   return {
     status: 204,
     headers:
-      `${ALLOW_HEADER}Access-Control-Allow-Methods: ${ALLOWED_METHODS}\r\n${allowHeaders}` +
+      `Allow: ${methods}\r\nAccess-Control-Allow-Methods: ${methods}\r\n${allowHeaders}` +
       `Access-Control-Max-Age: 600\r\n${siteHeaders}`,
     body: { kind: "none" },
   };

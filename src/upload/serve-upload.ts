@@ -14,6 +14,7 @@ import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import { withMethods } from "../http/handler-chain.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
+import { preflightPlan } from "../static/static-plans.js";
 import { isBeneath } from "../util/open-beneath.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { receiveForm } from "./form-upload.js";
@@ -76,13 +77,14 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Throws ERR_FILE when root or the upload folder is not a folder, or the latter is outside root. */
 export function serveUpload(root: string, options: UploadOptions = {}): UploadWing {
   const site = uploadSite(root, options);
+  const own = site.cors ? withCorsFields : (plan: Answer): Answer => plan;
   const handler = withMethods(["PUT", "POST", "PATCH", "DELETE"], (head, context, next) => {
     if (!SAFE.has(head.method) && crossSiteUpload(head, site.cors)) return refuse(403);
-    if (head.method === "PUT") return put(site, head, context, next);
-    if (head.method === "POST") return postForm(site, head, context, next);
+    if (head.method === "PUT") return own(put(site, head, context, next));
+    if (head.method === "POST") return own(postForm(site, head, context, next));
     if (head.method === "OPTIONS") return optionsPlan(site, head, next);
     const resource = resourceOf(site, head.path);
-    if (resource !== undefined) return uploadResource(site, head, context, ...resource);
+    if (resource !== undefined) return own(uploadResource(site, head, context, ...resource));
     return head.method === "GET" || head.method === "HEAD" || head.method === "OPTIONS"
       ? next()
       : elsewhere(next);
@@ -186,14 +188,48 @@ function optionsPlan(
   const target = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, true);
   const file = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, false);
   if (target.kind !== "ok" && file.kind !== "ok") return next();
+  // --cors: a page of another origin asks before its PUT, POST, PATCH or DELETE (Fetch §3.2).
+  if (
+    site.cors &&
+    getField(head, "origin") !== undefined &&
+    getField(head, "access-control-request-method") !== undefined
+  ) {
+    return preflightPlan(
+      getField(head, "access-control-request-headers"),
+      CORS_ORIGIN,
+      UPLOAD_METHODS,
+    );
+  }
   return {
     status: 200,
     headers:
-      "Allow: GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE\r\n" +
+      `Allow: ${UPLOAD_METHODS}\r\n` +
       "Accept-Patch: application/partial-upload\r\n" +
       uploadLimit(site, site.expireMs / 1000),
     body: { kind: "none" },
   };
+}
+
+type Answer = ResponsePlan | Promise<ResponsePlan>;
+
+const UPLOAD_METHODS = "GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE";
+const CORS_ORIGIN = "Access-Control-Allow-Origin: *\r\n";
+/** What a script of another origin may read of an upload's answer (Fetch §3.2.6). */
+const CORS_FIELDS =
+  CORS_ORIGIN +
+  "Access-Control-Expose-Headers: Location, Upload-Offset, Upload-Complete, Upload-Length, " +
+  "Upload-Limit\r\n";
+
+/**
+ * With --cors, the upload wing's own answers let a page of another origin read them (static's
+ * answers, which a PUT outside the upload folder gets, carry the site's fields already).
+ */
+function withCorsFields(answer: Answer): Answer {
+  const add = (plan: ResponsePlan): ResponsePlan =>
+    plan.headers.includes("Access-Control-Allow-Origin:")
+      ? plan
+      : { ...plan, headers: plan.headers + CORS_FIELDS };
+  return answer instanceof Promise ? answer.then(add) : add(answer);
 }
 
 /** The folder and ID of an upload resource ("/in/.tcpkit-upload-ID.part"), else undefined. */
