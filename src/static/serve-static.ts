@@ -26,7 +26,7 @@ import {
   type ResolvedPath,
 } from "./resolve-path.js";
 import { buildSiteHeaders } from "./site-headers.js";
-import { notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
+import { isPreflight, notModifiedPlan, preflightPlan, redirectPlan } from "./static-plans.js";
 import { ReprDigests } from "./repr-digest.js";
 import { nodeCrypto } from "../util/lazy-builtin.js";
 import { selectRepresentation, type Representation } from "./representation.js";
@@ -169,11 +169,7 @@ class StaticSite {
   /** Synchronous for a hot file (DESIGN §8); a promise when the disk must be asked. */
   handle(head: RequestHead): ResponsePlan | Promise<ResponsePlan> {
     if (head.method === "OPTIONS") {
-      const preflight =
-        this.#cors &&
-        getField(head, "origin") !== undefined &&
-        getField(head, "access-control-request-method") !== undefined;
-      return preflight
+      return this.#cors && isPreflight(head)
         ? preflightPlan(getField(head, "access-control-request-headers"), this.#allHeaders)
         : optionsPlan(this.#allHeaders);
     }

@@ -4,7 +4,8 @@
  */
 import { trimOws } from "../http/header-fields.js";
 import { ALLOWED_METHODS } from "../http/method-policy.js";
-import type { ResponsePlan } from "../http/types.js";
+import { getField } from "../http/header-lookup.js";
+import type { RequestHead, ResponsePlan } from "../http/types.js";
 
 /** 301 to `location` (already encoded and checked: starts with a single "/"). */
 export function redirectPlan(location: string, siteHeaders: string): ResponsePlan {
@@ -27,6 +28,15 @@ export function notModifiedPlan(etag: string, vary: boolean, siteHeaders: string
     headers: `ETag: ${etag}\r\n${vary ? "Vary: Accept-Encoding\r\n" : ""}${siteHeaders}`,
     body: { kind: "none" },
   };
+}
+
+/** A CORS preflight (Fetch standard §3.2.2): OPTIONS with Origin and Access-Control-Request-Method. */
+export function isPreflight(head: RequestHead): boolean {
+  return (
+    head.method === "OPTIONS" &&
+    getField(head, "origin") !== undefined &&
+    getField(head, "access-control-request-method") !== undefined
+  );
 }
 
 /** Request headers a preflight may ask for that are echoed back only when they are tokens. */

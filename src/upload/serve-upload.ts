@@ -14,7 +14,7 @@ import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import { withMethods } from "../http/handler-chain.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
-import { preflightPlan } from "../static/static-plans.js";
+import { isPreflight, preflightPlan } from "../static/static-plans.js";
 import { isBeneath } from "../util/open-beneath.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { receiveForm } from "./form-upload.js";
@@ -189,11 +189,7 @@ function optionsPlan(
   const file = resolveUploadPath(head.path, site.dirSegments, site.dotfiles, false);
   if (target.kind !== "ok" && file.kind !== "ok") return next();
   // --cors: a page of another origin asks before its PUT, POST, PATCH or DELETE (Fetch §3.2).
-  if (
-    site.cors &&
-    getField(head, "origin") !== undefined &&
-    getField(head, "access-control-request-method") !== undefined
-  ) {
+  if (site.cors && isPreflight(head)) {
     return preflightPlan(
       getField(head, "access-control-request-headers"),
       CORS_ORIGIN,

@@ -89,8 +89,11 @@ export async function nameTaken(folder: string, name: string): Promise<boolean> 
   }
 }
 
-/** A new temporary file: never an existing name, never through a final symlink, never blocking. */
-const CREATE_FLAGS =
+/**
+ * A new file of the upload wing (a temporary file, a lock): never an existing name, never through
+ * a final symlink, never blocking.
+ */
+export const CREATE_FLAGS =
   constants.O_WRONLY |
   constants.O_CREAT |
   constants.O_EXCL |

@@ -15,12 +15,12 @@
  * whatever it names. (Two waiters breaking the same stale lock within microseconds of each other
  * could both proceed; that needs a crash first, and is the one case left.)
  */
-import { close, constants, fstat, futimes, write, type Stats } from "node:fs";
+import { close, fstat, futimes, write, type Stats } from "node:fs";
 import { lstat, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openBeneathAsync } from "../util/open-beneath.js";
-import { TEMP_PREFIX } from "./upload-file.js";
+import { CREATE_FLAGS, TEMP_PREFIX } from "./upload-file.js";
 
 /** How often the holder marks its lock as alive. */
 const LOCK_REFRESH_MS = 5_000;
@@ -28,13 +28,6 @@ const LOCK_REFRESH_MS = 5_000;
 export const LOCK_STALE_MS = 30_000;
 /** How often a waiter tries again. */
 const LOCK_POLL_MS = 20;
-
-const LOCK_FLAGS =
-  constants.O_WRONLY |
-  constants.O_CREAT |
-  constants.O_EXCL |
-  (constants.O_NOFOLLOW ?? 0) |
-  (constants.O_NONBLOCK ?? 0);
 
 export function lockPath(folder: string, id: string): string {
   return join(folder, `${TEMP_PREFIX}${id}.lock`);
@@ -52,7 +45,7 @@ export async function acquireUploadLock(
   const path = lockPath(folder, id);
   for (;;) {
     try {
-      const { fd } = await openBeneathAsync(realUploadDir, path, { flags: LOCK_FLAGS });
+      const { fd } = await openBeneathAsync(realUploadDir, path, { flags: CREATE_FLAGS });
       await new Promise<void>((resolve) => write(fd, String(process.pid), () => resolve()));
       return held(path, fd);
     } catch (err) {

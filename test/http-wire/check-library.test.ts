@@ -16,7 +16,10 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
  * A raw server answering every request head with `reply(head)`, reading no content; closes after
  * an answer that says `Connection: close`.
  */
-function rawServer(reply: (head: string) => string): Promise<{ port: number; server: Server }> {
+/** A raw server answering each head with `reply(head)`; a null answer closes without one. */
+function rawServer(
+  reply: (head: string) => string | null,
+): Promise<{ port: number; server: Server }> {
   const server = createServer((socket) => {
     let buffer = "";
     socket.setEncoding("latin1");
@@ -27,6 +30,7 @@ function rawServer(reply: (head: string) => string): Promise<{ port: number; ser
         const head = buffer.slice(0, end);
         buffer = buffer.slice(end + 4);
         const answer = reply(head);
+        if (answer === null) return void socket.destroy();
         socket.write(answer, "latin1");
         if (/Connection: close/i.test(answer) || /Connection: close/i.test(head)) socket.end();
       }
@@ -217,22 +221,12 @@ describe("checkServer", () => {
   });
 
   it("warns, not fails, when CONNECT is met with a close and no answer (as Node's server does)", async () => {
-    const server = createServer((socket) => {
-      let buffer = "";
-      socket.setEncoding("latin1");
-      socket.on("error", () => {});
-      socket.on("data", (chunk: string) => {
-        buffer += chunk;
-        for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
-          const head = buffer.slice(0, end);
-          buffer = buffer.slice(end + 4);
-          if (head.startsWith("CONNECT ")) return void socket.destroy();
-          socket.write(`HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`);
-        }
-      });
-    });
+    const { port, server } = await rawServer((head) =>
+      head.startsWith("CONNECT ")
+        ? null
+        : `HTTP/1.1 200 OK\r\n${DATE()}Content-Length: 2\r\n\r\nok`,
+    );
     raw.push(server);
-    const { port } = await listening(server);
     const report = await checkServer(`http://127.0.0.1:${port}/`, {
       only: ["request-line"],
       level: "should",
