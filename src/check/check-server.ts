@@ -3,7 +3,7 @@
  * of its own, then the lint of every response seen; the typed report.
  */
 import { randomBytes } from "node:crypto";
-import { discover } from "./discover.js";
+import { discover, silence } from "./discover.js";
 import type { ProbeContext } from "./exchange.js";
 import type { Probe } from "./probe.js";
 import { ALL_PROBES } from "./probes/index.js";
@@ -69,7 +69,17 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
   const run: ProbeContext = { ...ctx, discovery, pathStart };
   const probes: ProbeResult[] = [];
   let reachable = true;
+  let stoppedAfter: string | undefined;
+  let stopped: string | undefined;
+  let unrun = 0;
   for (const probe of selectProbes(options)) {
+    if (stoppedAfter !== undefined) {
+      const result = skipped(probe, `not run: the server stopped answering after ${stoppedAfter}`);
+      unrun += 1;
+      probes.push(result);
+      options.onProbe?.(result);
+      continue;
+    }
     let result = await runProbe(run, probe);
     const refused = result.observed.startsWith("connection refused");
     if (refused && reachable && probes.length > 0) {
@@ -79,39 +89,59 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     reachable = !refused;
     probes.push(result);
     options.onProbe?.(result);
+    // A probe that waited out the timeout may have left the server unable to answer anyone (or
+    // it stopped on its own): then every later probe would wait out its timeout too, a run of
+    // ~190 x the timeout. One plain GET of the discovered path tells.
+    if (result.ms >= run.timeoutMs) {
+      const why = await silence(run);
+      if (why !== undefined) {
+        stoppedAfter = probe.id;
+        stopped = `${probe.id} (a plain GET of ${discovery.path}: ${why})`;
+      }
+    }
   }
   const tally = tallies(probes);
   const failedMust = probes.filter((p) => p.level === "MUST" && p.verdict === "FAIL");
   const ms = Date.now() - started;
-  const ok = failedMust.length === 0;
-  const verdict = ok
-    ? `${target.href} passes every MUST probe (${probes.length} probes in ${(ms / 1000).toFixed(1)} s)`
-    : `${target.href} fails ${failedMust.length} MUST probe${failedMust.length === 1 ? "" : "s"}: ${failedMust.map((p) => p.id).join(", ")}`;
-  return { url: target.href, discovery, probes, tally, ok, verdict, ms };
+  const ok = failedMust.length === 0 && stopped === undefined;
+  const failures = `fails ${failedMust.length} MUST probe${failedMust.length === 1 ? "" : "s"}: ${failedMust.map((p) => p.id).join(", ")}`;
+  const verdict =
+    stopped !== undefined
+      ? `${target.href} stopped answering after ${stopped}; ${unrun} probe${unrun === 1 ? "" : "s"} not run${failedMust.length > 0 ? `; ${failures}` : ""}`
+      : ok
+        ? `${target.href} passes every MUST probe (${probes.length} probes in ${(ms / 1000).toFixed(1)} s)`
+        : `${target.href} ${failures}`;
+  return {
+    url: target.href,
+    discovery,
+    probes,
+    tally,
+    ok,
+    verdict,
+    ms,
+    ...(stopped === undefined ? {} : { stopped }),
+  };
+}
+
+/** The result of a probe that did not run, and why. */
+function skipped(probe: Probe, why: string): ProbeResult {
+  return { ...described(probe), verdict: "skip", observed: why, ...NOTHING_SEEN };
+}
+
+const NOTHING_SEEN = { statuses: [], sent: "", received: "", ms: 0 } as const;
+
+/** What a result repeats of its probe's declaration. */
+function described(
+  probe: Probe,
+): Pick<ProbeResult, "id" | "group" | "level" | "rfc" | "sentence" | "title"> {
+  const { id, group, level, rfc, sentence, title } = probe;
+  return { id, group, level, rfc, sentence, title };
 }
 
 async function runProbe(ctx: ProbeContext, probe: Probe): Promise<ProbeResult> {
-  const base = {
-    id: probe.id,
-    group: probe.group,
-    level: probe.level,
-    rfc: probe.rfc,
-    sentence: probe.sentence,
-    title: probe.title,
-  };
   const started = Date.now();
   const skip = probe.needs?.(ctx.discovery);
-  if (skip !== undefined) {
-    return {
-      ...base,
-      verdict: "skip",
-      observed: skip,
-      statuses: [],
-      sent: "",
-      received: "",
-      ms: 0,
-    };
-  }
+  if (skip !== undefined) return skipped(probe, skip);
   try {
     const outcome = await probe.run(ctx, probe.id);
     const statuses = outcome.exchanges.flatMap((x) =>
@@ -121,7 +151,7 @@ async function runProbe(ctx: ProbeContext, probe: Probe): Promise<ProbeResult> {
       ]),
     );
     return {
-      ...base,
+      ...described(probe),
       verdict: outcome.verdict,
       observed: outcome.observed,
       statuses,
@@ -131,15 +161,7 @@ async function runProbe(ctx: ProbeContext, probe: Probe): Promise<ProbeResult> {
     };
   } catch (err) {
     const text = err instanceof TcpkitError ? err.message : `internal error: ${String(err)}`;
-    return {
-      ...base,
-      verdict: "FAIL",
-      observed: text,
-      statuses: [],
-      sent: "",
-      received: "",
-      ms: 0,
-    };
+    return { ...described(probe), verdict: "FAIL", observed: text, ...NOTHING_SEEN };
   }
 }
 

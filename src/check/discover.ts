@@ -68,10 +68,35 @@ async function finish(
   return { discovery, pathStart };
 }
 
+/**
+ * After a probe that waited out the timeout: does the server still answer a plain GET of the
+ * discovered path? undefined when it does; otherwise why not, one clause ("no response within
+ * 5 s"). A server that stopped answering makes every later probe wait out its timeout too.
+ */
+export async function silence(ctx: ProbeContext): Promise<string | undefined> {
+  try {
+    await get(ctx, ctx.discovery.path, [], "still-answering");
+    return undefined;
+  } catch (err) {
+    return err instanceof TcpkitError ? lastClause(err.message) : String(err);
+  }
+}
+
+/** "http://h/ cannot be checked: no response within 5 s" -> "no response within 5 s". */
+function lastClause(message: string): string {
+  const i = message.indexOf(": ");
+  return i < 0 ? message : message.slice(i + 2);
+}
+
 /** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */
-async function get(ctx: ProbeContext, target: string, fields: string[]): Promise<SeenResponse> {
+async function get(
+  ctx: ProbeContext,
+  target: string,
+  fields: string[],
+  label = "discover",
+): Promise<SeenResponse> {
   const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
-  const x = await runExchange(probeCtx, "discover", {
+  const x = await runExchange(probeCtx, label, {
     send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
     followUp: false,
   });

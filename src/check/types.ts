@@ -89,6 +89,12 @@ export interface CheckReport {
   readonly ok: boolean;
   readonly verdict: string;
   readonly ms: number;
+  /**
+   * Set when the run stopped early: the probe after which the server no longer answered a
+   * plain GET, and what that GET got ("range-multiple (a plain GET of /a.txt: no response
+   * within 5 s)"). The probes after it are skips; `ok` is false.
+   */
+  readonly stopped?: string;
 }
 
 /** Options of checkServer(). */

@@ -15,6 +15,7 @@ import {
   startClosingServer,
   startEarly431Server,
   startEndlessServer,
+  startFallingSilentServer,
   startHangingServer,
   type BadServer,
 } from "../support/bad-http-servers.js";
@@ -250,6 +251,35 @@ describe("tcpkit check against servers it cannot check", () => {
       /^tcpkit: http:\/\/127\.0\.0\.1:\d+\/ cannot be checked: 200 and 3 of 100 body bytes, then silence \(waited 1 s\)\n$/,
     );
     assert.ok(Date.now() - started < 10_000);
+  });
+
+  it("a server that stops answering after discovery: the run stops after one more wait, exit 1", async () => {
+    // Discovery takes three connections (/, its Range GET, a missing path); the fourth, the
+    // first probe's, is never answered. Before, each of ~190 probes waited out the timeout.
+    const s = await startFallingSilentServer(3);
+    servers.push(s);
+    const started = Date.now();
+    const { code, report } = await checkJson(`http://127.0.0.1:${s.port}/`, "--timeout", "1");
+    const took = Date.now() - started;
+    assert.equal(code, 1);
+    assert.equal(report.ok, false);
+    const ran = report.probes.filter((p) => !p.observed.startsWith("not run:"));
+    const first = ran.at(-1)?.id as string;
+    assert.match(
+      report.verdict,
+      new RegExp(
+        `^http://127\\.0\\.0\\.1:\\d+/ stopped answering after ${first} \\(a plain GET of /: no response within 1 s\\); ${report.probes.length - ran.length} probes not run$`,
+      ),
+    );
+    assert.ok(
+      report.probes.length - ran.length > 100,
+      `${ran.length} of ${report.probes.length} ran`,
+    );
+    for (const p of report.probes.slice(ran.length)) {
+      assert.equal(p.verdict, "skip");
+      assert.equal(p.observed, `not run: the server stopped answering after ${first}`);
+    }
+    assert.ok(took < 15_000, `${took} ms`);
   });
 
   it("a server that closes at once: one line, exit 1", async () => {

@@ -2,7 +2,8 @@
  * Servers that get HTTP wrong on purpose, for the black-box tests of `tcpkit check`: a broken
  * HTTP/1.1 server (it ignores content on GET and HEAD, so smuggled canaries are answered; takes
  * the first Content-Length even beside Transfer-Encoding; ignores Host; sends a body on 304),
- * one that stops in the middle of a response, one that closes every connection at once, one
+ * one that stops in the middle of a response, one that stops answering after a few connections,
+ * one that closes every connection at once, one
  * that answers with endless header lines or an endless body, and one that refuses a large head
  * at once, as Node's server does. All on 127.0.0.1, port 0.
  */
@@ -202,6 +203,25 @@ export function startHangingServer(): Promise<BadServer> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"));
+  });
+  return listen(server, sockets, () => 0);
+}
+
+/**
+ * Answers the first request of each of its first `answered` connections with a short 200 and
+ * closes; later connections are accepted and read, never answered (a server that wedged).
+ */
+export function startFallingSilentServer(answered: number): Promise<BadServer> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections += 1;
+    if (connections > answered) return;
+    socket.once("data", () =>
+      socket.end(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n",
+      ),
+    );
   });
   return listen(server, sockets, () => 0);
 }
