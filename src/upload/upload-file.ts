@@ -9,11 +9,12 @@
  * fsynced, then moved into place
  * with link() when the name must be new (EEXIST: someone else's file, or a concurrent upload
  * that won) or rename() when it may be replaced. Both act on names in the folder itself and never
- * follow a symlink at the final name. Any failure removes the temporary file.
+ * follow a symlink at the final name; the folder is fsynced after, so the name is as durable as
+ * the bytes when the client is told 201. Any failure removes the temporary file.
  */
 import { randomBytes } from "node:crypto";
 import { close, constants, fsync, ftruncate, writev } from "node:fs";
-import { link, lstat, realpath, rename, unlink } from "node:fs/promises";
+import { link, lstat, open, realpath, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { STATE_PREFIX } from "../static/served-entry.js";
 import { isBeneath, openBeneathAsync } from "../util/open-beneath.js";
@@ -234,11 +235,13 @@ export class TempFile {
         throw new UploadError(statusForWriteError(err), "the name is taken");
       });
       await unlink(this.path);
+      await syncFolder(folder);
       return false;
     }
     const existing = await lstat(target).catch(() => undefined);
     if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
     await rename(this.path, target);
+    await syncFolder(folder);
     return existing !== undefined;
   }
 
@@ -247,6 +250,23 @@ export class TempFile {
     await this.#inFlight.catch(() => {});
     await this.#close().catch(() => {});
     await unlink(this.path).catch(() => {});
+  }
+}
+
+/**
+ * Makes `folder`'s entries durable (fsync of the folder itself): the bytes were fsynced before
+ * the link or rename, but the name lives in the folder, and without this a crash soon after the
+ * 201 can leave the file without its name (or the old file under it). A file system that cannot
+ * sync a folder (EINVAL) is left as it is.
+ */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync().catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EINVAL" && err.code !== "ENOTSUP") throw err;
+    });
+  } finally {
+    await handle.close();
   }
 }
 

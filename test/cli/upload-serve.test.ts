@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -92,6 +93,53 @@ describe("PUT with curl -T", () => {
       assert.equal((await curl(["-T", src, `${url}/in/put-${size}.bin`])).code, "409");
     }
     assert.deepEqual(temps(inbox), []);
+  });
+
+  it("makes the name as durable as the bytes before the 201: file fsync, link, folder fsync (strace)", async () => {
+    const pid = server.child.pid as number;
+    const log = join(base, "strace.log");
+    const syscalls = "open,openat,fsync,link,linkat,unlink,unlinkat,write,writev,sendto,sendmsg";
+    const strace = spawn(
+      "strace",
+      ["-f", "-p", String(pid), "-o", log, "-s", "24", "-e", `trace=${syscalls}`],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let attached = "";
+    strace.stderr.on("data", (c: Buffer) => (attached += c.toString()));
+    await eventually(() => /attached/.test(attached), 5000);
+    const src = join(base, "durable-src");
+    writeFileSync(src, "durable\n");
+    const put = await curl(["-T", src, `${url}/in/durable.txt`]);
+    strace.kill("SIGINT");
+    await new Promise((r) => strace.once("exit", r));
+    assert.equal(put.code, "201");
+    const lines = readFileSync(log, "utf8").split("\n");
+    /** The first line from `from` on that matches, and its index; -1 when none does. */
+    const find = (from: number, re: RegExp): number => {
+      for (let i = Math.max(from, 0); i < lines.length; i++)
+        if (re.test(lines[i] as string)) return i;
+      return -1;
+    };
+    /** A call's result, on its line or on the line that resumes it. */
+    const result = (i: number): string => {
+      const line = lines[i] as string;
+      if (!line.includes("<unfinished ...>")) return /= (-?\d+)/.exec(line)?.[1] ?? "";
+      const [pid] = line.split(" ");
+      const j = find(i + 1, new RegExp(`^${pid} <\\.\\.\\. \\w+ resumed>`));
+      return /= (-?\d+)/.exec(lines[j] as string)?.[1] ?? "";
+    };
+    const named = find(0, /(?<!un)link(at)?\(.*"\S*\.tcpkit-upload-[^"]*",.*\/durable\.txt"/);
+    assert.ok(named >= 0, "no link() of the temporary file to durable.txt");
+    const folder = realpathSync(inbox).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const opened = find(named, new RegExp(`open(at)?\\(.*"${folder}", O_RDONLY[^)]*O_DIRECTORY`));
+    assert.ok(opened > named, "the folder is not opened after the link");
+    const fd = result(opened);
+    const synced = find(opened, new RegExp(`fsync\\(${fd}[)<]`));
+    assert.ok(synced > opened, `no fsync(${fd}) of the folder after the link`);
+    const answered = find(0, /HTTP\/1\.1 201/);
+    assert.ok(answered > synced, "the 201 was written before the folder was fsynced");
   });
 
   it("takes a chunked body (curl -T - from stdin) and percent-encoded names", async () => {
