@@ -4,7 +4,8 @@
  * it back, so only failures use the bucket up. When the bucket is empty the next check waits
  * for its token (the wait grows with each queued attempt), and a client already more than
  * MAX_WAIT behind is answered 429 at once. With the defaults: 10 failed logins at full speed,
- * then one per second, per address. Pure: the caller passes the time.
+ * then one per second, per address (an IPv6 address counts by its /64: see throttleKey). Pure:
+ * the caller passes the time.
  */
 
 /** The documented defaults (README, --auth). */
@@ -59,7 +60,7 @@ export class LoginThrottle {
   refund(address: string, nowMs: number): void {
     const bucket = this.refilled(address, nowMs);
     bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
-    if (bucket.tokens === this.burst) this.buckets.delete(address);
+    if (bucket.tokens === this.burst) this.buckets.delete(throttleKey(address));
   }
 
   /** Seconds until `address` may try again without waiting (for Retry-After). */
@@ -68,7 +69,8 @@ export class LoginThrottle {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
   }
 
-  private refilled(address: string, nowMs: number): Bucket {
+  private refilled(client: string, nowMs: number): Bucket {
+    const address = throttleKey(client);
     let bucket = this.buckets.get(address);
     if (bucket === undefined) {
       if (this.buckets.size >= MAX_ADDRESSES) {
@@ -85,4 +87,26 @@ export class LoginThrottle {
     this.buckets.set(address, bucket);
     return bucket;
   }
+}
+
+/**
+ * The bucket a client address counts against: an IPv4 address (also as ::ffff:a.b.c.d) itself,
+ * an IPv6 address its /64. A host or a home network is normally given a whole /64 and can send
+ * from any address in it, so per-/128 buckets would give it 2^64 allowances (and let it push
+ * everyone else's buckets out of the table).
+ */
+export function throttleKey(address: string): string {
+  if (!address.includes(":")) return address;
+  const bare = address.split("%")[0] as string; // a zone (fe80::1%eth0) names no other host
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped !== null) return mapped[1] as string;
+  const [head = "", tail] = bare.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  // An embedded IPv4 tail (::1.2.3.4) fills two groups; only the first four matter here.
+  const rightGroups = right.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
+  const zeros =
+    tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - rightGroups)).fill("0");
+  const groups = [...left, ...zeros, ...right].slice(0, 4);
+  return `${groups.map((g) => (g.includes(".") ? g : parseInt(g, 16).toString(16))).join(":")}::/64`;
 }

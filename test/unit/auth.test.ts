@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { basicChallenge, parseBasicCredentials } from "../../src/auth/basic-credentials.js";
 import { CredentialStore } from "../../src/auth/credential-store.js";
 import { parseHtpasswd, parseUserPassword } from "../../src/auth/htpasswd.js";
-import { LoginThrottle } from "../../src/auth/login-throttle.js";
+import { LoginThrottle, throttleKey } from "../../src/auth/login-throttle.js";
 import { TcpkitError } from "../../src/util/tcpkit-error.js";
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
@@ -100,6 +100,30 @@ describe("login throttle", () => {
     assert.equal(t.retryAfterSeconds("a", 0), 31);
     // 40 s later the bucket is full again
     assert.equal(t.reserve("a", 70_000), 0);
+  });
+  it("counts an IPv6 client by its /64, an IPv4 one (also IPv4-mapped) by its address", () => {
+    const cases: [string, string][] = [
+      ["192.0.2.7", "192.0.2.7"],
+      ["::ffff:192.0.2.7", "192.0.2.7"],
+      ["::FFFF:192.0.2.7", "192.0.2.7"],
+      ["::1", "0:0:0:0::/64"],
+      ["::", "0:0:0:0::/64"],
+      ["2001:db8::1", "2001:db8:0:0::/64"],
+      ["2001:db8:0:0:ffff::2", "2001:db8:0:0::/64"],
+      ["2001:0db8:00aa:0001:1:2:3:4", "2001:db8:aa:1::/64"],
+      ["2001:db8:aa:1::", "2001:db8:aa:1::/64"],
+      ["fe80::1%eth0", "fe80:0:0:0::/64"],
+      ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+      ["64:ff9b::192.0.2.7", "64:ff9b:0:0::/64"],
+    ];
+    for (const [address, key] of cases) assert.equal(throttleKey(address), key, address);
+    // Every address of one /64 draws on one bucket; the next /64 has its own.
+    const t = new LoginThrottle(3, 1, 30_000);
+    for (let i = 1; i <= 3; i++) assert.equal(t.reserve(`2001:db8:0:7::${i}`, 0), 0);
+    assert.equal(t.reserve("2001:db8:0:7:a:b:c:d", 0), 1000);
+    assert.equal(t.reserve("2001:db8:0:8::1", 0), 0);
+    t.refund("2001:db8:0:7::99", 0);
+    assert.equal(t.retryAfterSeconds("2001:db8:0:7::5", 0), 1);
   });
   it("gives back the token of a success, so a good login never uses the bucket up", () => {
     const t = new LoginThrottle(2, 1, 30_000);
