@@ -120,6 +120,43 @@ describe("tcpkit check against tcpkit serve", () => {
     assert.equal(new Set(report.probes.map((p) => p.id)).size, report.probes.length);
   });
 
+  it("--only slow: the head limit, and each idle time counted from where it starts", async () => {
+    // Short limits so the three waits take seconds: a head must be whole within 3 s (408), a
+    // connection idle between requests is closed after 2 s; the idle time after a response is
+    // counted from that response, not from the connection's start.
+    const quick = await startServe(root, "--head-timeout", "3", "--keep-alive-timeout", "2");
+    try {
+      const { code, report } = await checkJson(
+        `http://127.0.0.1:${quick.port}/`,
+        "--only",
+        "slow",
+        "--timeout",
+        "5",
+      );
+      assert.equal(code, 0, report.verdict);
+      const seen = new Map(report.probes.map((p) => [p.id, p]));
+      assert.deepEqual(
+        [...seen.keys()],
+        ["slow-head-trickle", "slow-idle-connection", "slow-idle-after-response"],
+      );
+      const secondsIn = (id: string, re: RegExp): number => {
+        const p = seen.get(id) as JsonProbe;
+        assert.equal(p.verdict, "pass", `${id}: ${p.observed}`);
+        const m = re.exec(p.observed);
+        assert.ok(m !== null, `${id}: ${p.observed}`);
+        return Number(m[1]);
+      };
+      const trickle = secondsIn("slow-head-trickle", /^answered 408 after ([\d.]+) s$/);
+      assert.ok(trickle >= 2.5 && trickle <= 4.5, `${trickle} s`);
+      const idle = secondsIn("slow-idle-connection", /^(?:answered 408|closed) after ([\d.]+) s$/);
+      assert.ok(idle >= 1.5 && idle <= 4.5, `${idle} s`);
+      const kept = secondsIn("slow-idle-after-response", /^closed ([\d.]+) s after its answer$/);
+      assert.ok(kept >= 1.5 && kept <= 3, `${kept} s`);
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it("prints one line per probe under its group, then the tally and the verdict", async () => {
     const r = await runCli(["check", url, "--only", "request-line,semantics"], {
       timeoutMs: 60_000,

@@ -12,7 +12,11 @@ export const SLOW_LIMIT_MS = 60_000;
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** Opens a connection, sends `first`, then `step()` every second until the server answers or closes. */
+/**
+ * Opens a connection, sends `first`, then `step()` every second until the server answers or
+ * closes. When `first` is a whole request (no `step`), its answer is awaited first and the idle
+ * time, and SLOW_LIMIT_MS, count from that answer, not from the connection's start.
+ */
 async function watch(
   ctx: ProbeContext,
   first: string,
@@ -25,29 +29,41 @@ async function watch(
   } catch (err) {
     return { ...judgement("FAIL", (err as Error).message), exchanges: [] };
   }
-  const started = Date.now();
+  const afterAnswer = first !== "" && step === undefined;
+  let idleFrom = Date.now();
+  let awaitingAnswer = afterAnswer;
   let j: Judgement | undefined;
   try {
     if (first !== "") conn.send(Buffer.from(first, "latin1"));
-    for (let i = 0; Date.now() - started < SLOW_LIMIT_MS; i++) {
+    for (let i = 0; Date.now() - idleFrom < SLOW_LIMIT_MS; i++) {
       const r = await conn.readResponse("GET", 1000);
-      const after = seconds(Date.now() - started);
-      if (r.kind === "response" && first !== "" && step === undefined && i === 0) {
+      if (awaitingAnswer) {
+        if (r.kind === "timeout" && Date.now() - idleFrom < ctx.timeoutMs) continue;
+        if (r.kind !== "response") {
+          j = judgement("warn", `no answer to a whole request: ${r.kind}`);
+          break;
+        }
         // The request was complete: its answer starts the idle time.
+        awaitingAnswer = false;
+        idleFrom = Date.now();
         continue;
       }
+      const after = seconds(Date.now() - idleFrom);
+      const when = afterAnswer ? `${after} after its answer` : `after ${after}`;
       if (r.kind === "response")
-        j = judgement("pass", `answered ${r.response.head.status} after ${after}`);
-      else if (r.kind === "closed") j = judgement("pass", `closed after ${after}`);
-      else if (r.kind === "malformed") j = judgement("pass", `ended after ${after}: ${r.message}`);
+        j = judgement("pass", `answered ${r.response.head.status} ${when}`);
+      else if (r.kind === "closed") j = judgement("pass", `closed ${when}`);
+      else if (r.kind === "malformed") j = judgement("pass", `ended ${when}: ${r.message}`);
       if (j !== undefined) break;
       if (step !== undefined) conn.send(Buffer.from(step(i), "latin1"));
     }
   } finally {
     conn.destroy();
   }
+  const limit = seconds(SLOW_LIMIT_MS);
+  const open = afterAnswer ? `${limit} after its answer` : `after ${limit}`;
   return {
-    ...(j ?? judgement("warn", `still open after ${seconds(SLOW_LIMIT_MS)}: ${quiet}`)),
+    ...(j ?? judgement("warn", `still open ${open}: ${quiet}`)),
     exchanges: [],
   };
 }
