@@ -9,12 +9,12 @@
  * fsynced, then moved into place
  * with link() when the name must be new (EEXIST: someone else's file, or a concurrent upload
  * that won) or rename() when it may be replaced. Both act on names in the folder itself and never
- * follow a symlink at the final name; the folder is fsynced after, so the name is as durable as
- * the bytes when the client is told 201. Any failure removes the temporary file.
+ * follow a symlink at the final name; the folder is fsynced after (where it can be opened), so
+ * the name is as durable as the bytes when the client is told 201. Any failure removes the temporary file.
  */
 import { randomBytes } from "node:crypto";
 import { close, constants, fsync, ftruncate, writev } from "node:fs";
-import { link, lstat, open, realpath, rename, unlink } from "node:fs/promises";
+import { link, lstat, open, realpath, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { STATE_PREFIX } from "../static/served-entry.js";
 import { isBeneath, openBeneathAsync } from "../util/open-beneath.js";
@@ -230,19 +230,24 @@ export class TempFile {
    */
   async commit(folder: string, name: string, overwrite: boolean): Promise<boolean> {
     const target = join(folder, name);
-    if (!overwrite) {
-      await link(this.path, target).catch((err: unknown) => {
-        throw new UploadError(statusForWriteError(err), "the name is taken");
-      });
-      await unlink(this.path);
-      await syncFolder(folder);
-      return false;
+    const entries = await openFolder(folder);
+    try {
+      if (!overwrite) {
+        await link(this.path, target).catch((err: unknown) => {
+          throw new UploadError(statusForWriteError(err), "the name is taken");
+        });
+        await unlink(this.path);
+        await syncFolder(entries);
+        return false;
+      }
+      const existing = await lstat(target).catch(() => undefined);
+      if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
+      await rename(this.path, target);
+      await syncFolder(entries);
+      return existing !== undefined;
+    } finally {
+      await entries?.close().catch(() => {});
     }
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
-    await rename(this.path, target);
-    await syncFolder(folder);
-    return existing !== undefined;
   }
 
   /** Closes and removes the temporary file, whatever state it is in. */
@@ -254,20 +259,24 @@ export class TempFile {
 }
 
 /**
- * Makes `folder`'s entries durable (fsync of the folder itself): the bytes were fsynced before
- * the link or rename, but the name lives in the folder, and without this a crash soon after the
- * 201 can leave the file without its name (or the old file under it). A file system that cannot
- * sync a folder (EINVAL) is left as it is.
+ * The folder a file is about to be linked or renamed into, opened so that its entries can be
+ * fsynced after (syncFolder). Opened before anything is committed; a folder that cannot be
+ * opened (one that may be written but not read, or no descriptor left) is not synced, and the
+ * upload is not refused for that: its name is then as durable as the file system makes it.
  */
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync().catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EINVAL" && err.code !== "ENOTSUP") throw err;
-    });
-  } finally {
-    await handle.close();
-  }
+function openFolder(folder: string): Promise<FileHandle | undefined> {
+  return open(folder, constants.O_RDONLY | constants.O_DIRECTORY).catch(() => undefined);
+}
+
+/**
+ * Makes the folder's entries durable (fsync of the folder itself): the bytes were fsynced before
+ * the link or rename, but the name lives in the folder, and without this a crash soon after the
+ * 201 can leave the file without its name (or the old file under it). The file is in place by
+ * now, so a failure here (a file system that cannot sync a folder, EIO) does not turn a stored
+ * upload into a failed one.
+ */
+async function syncFolder(entries: FileHandle | undefined): Promise<void> {
+  await entries?.sync().catch(() => {});
 }
 
 /** Calls a callback-style fs function on a descriptor as a promise. */
