@@ -20,6 +20,12 @@ import {
 import { parseRequestUrl } from "./wire.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 
+/**
+ * A probe that took this share of the timeout or more waited one out (timers may fire a few
+ * ms early against the wall clock): the server is then asked whether it still answers.
+ */
+const WAITED_OUT = 0.95;
+
 /** Default limit for each wait of a probe. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
 
@@ -73,7 +79,8 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
   let stopped: string | undefined;
   let unrun = 0;
   for (const probe of selectProbes(options)) {
-    if (stoppedAfter !== undefined) {
+    // The lint probes send nothing (they read the responses already seen): they still run.
+    if (stoppedAfter !== undefined && probe.group !== "lint") {
       const result = skipped(probe, `not run: the server stopped answering after ${stoppedAfter}`);
       unrun += 1;
       probes.push(result);
@@ -92,7 +99,7 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     // A probe that waited out the timeout may have left the server unable to answer anyone (or
     // it stopped on its own): then every later probe would wait out its timeout too, a run of
     // ~190 x the timeout. One plain GET of the discovered path tells.
-    if (result.ms >= run.timeoutMs) {
+    if (stoppedAfter === undefined && result.ms >= run.timeoutMs * WAITED_OUT) {
       const why = await silence(run);
       if (why !== undefined) {
         stoppedAfter = probe.id;

@@ -24,7 +24,10 @@ import { freePort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { startNginxOnFreePort } from "../http-wire/nginx-differential-wire.js";
 import { startPythonHttpServer } from "../support/python-http-server.js";
+import { createServer } from "node:net";
+import type { ProbeContext } from "../../src/check/exchange.js";
 import { ALL_PROBES } from "../../src/check/probes/index.js";
+import { parseRequestUrl } from "../../src/check/wire.js";
 
 interface JsonProbe {
   id: string;
@@ -300,22 +303,28 @@ describe("tcpkit check against servers it cannot check", () => {
     const took = Date.now() - started;
     assert.equal(code, 1);
     assert.equal(report.ok, false);
-    const ran = report.probes.filter((p) => !p.observed.startsWith("not run:"));
-    const first = ran.at(-1)?.id as string;
+    // The probes up to the one after which it went silent ran; the rest were skipped, except
+    // the lint probes, which send nothing and judge the responses already seen (this server's
+    // lack a Date field: lint-date fails).
+    const cut = report.probes.findIndex((p) => p.observed.startsWith("not run:"));
+    assert.ok(cut > 0, "no probe was left out");
+    const first = (report.probes[cut - 1] as JsonProbe).id;
+    const rest = report.probes.slice(cut);
+    const unrun = rest.filter((p) => p.group !== "lint");
     assert.match(
       report.verdict,
       new RegExp(
-        `^http://127\\.0\\.0\\.1:\\d+/ stopped answering after ${first} \\(a plain GET of /: no response within 1 s\\); ${report.probes.length - ran.length} probes not run$`,
+        `^http://127\\.0\\.0\\.1:\\d+/ stopped answering after ${first} \\(a plain GET of /: no response within 1 s\\); ${unrun.length} probes not run; fails 1 MUST probe: lint-date$`,
       ),
     );
-    assert.ok(
-      report.probes.length - ran.length > 100,
-      `${ran.length} of ${report.probes.length} ran`,
-    );
-    for (const p of report.probes.slice(ran.length)) {
+    assert.ok(unrun.length > 100, `${cut} of ${report.probes.length} ran`);
+    for (const p of unrun) {
       assert.equal(p.verdict, "skip");
       assert.equal(p.observed, `not run: the server stopped answering after ${first}`);
     }
+    const lint = rest.filter((p) => p.group === "lint");
+    assert.ok(lint.length >= 10, `${lint.length} lint probes`);
+    for (const p of lint) assert.ok(!p.observed.startsWith("not run:"), p.id);
     assert.ok(took < 15_000, `${took} ms`);
   });
 
@@ -490,5 +499,45 @@ describe("tcpkit check against nginx and python3 http.server", () => {
       report.probes.filter((p) => p.group === "desync" && p.verdict === "FAIL").map((p) => p.id),
       [],
     );
+  });
+});
+
+describe("check --slow against a server that answers slowly", () => {
+  it("slow-idle-after-response counts the idle time from the end of a 1.7 s answer", async () => {
+    // The head comes 1.5 s after the request, the rest of the body 0.2 s later, and the server
+    // closes 2 s after that. The probe used to read in 1 s slices: it took the late answer for
+    // the end of the idle time ("answered 200 after 1.5 s").
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => {
+        setTimeout(() => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345"), 1500);
+        setTimeout(() => socket.write("67890"), 1700);
+        setTimeout(() => socket.end(), 3700);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const url = parseRequestUrl(`http://127.0.0.1:${port}/a.txt`);
+      const ctx = {
+        url,
+        host: url.authority,
+        discovery: { path: "/a.txt" },
+        timeoutMs: 5000,
+        trust: {},
+      } as unknown as ProbeContext;
+      const probe = ALL_PROBES.find((p) => p.id === "slow-idle-after-response");
+      const outcome = await (probe as (typeof ALL_PROBES)[number]).run(
+        ctx,
+        "slow-idle-after-response",
+      );
+      assert.equal(outcome.verdict, "pass", outcome.observed);
+      const m = /^closed ([\d.]+) s after its answer$/.exec(outcome.observed);
+      assert.ok(m !== null, outcome.observed);
+      const idle = Number(m[1]);
+      assert.ok(idle >= 1.7 && idle <= 2.6, `${idle} s`);
+    } finally {
+      server.close();
+    }
   });
 });

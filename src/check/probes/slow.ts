@@ -31,23 +31,23 @@ async function watch(
   }
   const afterAnswer = first !== "" && step === undefined;
   let idleFrom = Date.now();
-  let awaitingAnswer = afterAnswer;
   let j: Judgement | undefined;
   try {
     if (first !== "") conn.send(Buffer.from(first, "latin1"));
+    if (afterAnswer) {
+      // The request is whole: its answer (read whole, however slowly it comes within the
+      // timeout) starts the idle time.
+      const answer = await conn.readResponse("GET", ctx.timeoutMs);
+      if (answer.kind !== "response") {
+        return {
+          ...judgement("warn", `no answer to a whole request: ${answer.kind}`),
+          exchanges: [],
+        };
+      }
+      idleFrom = Date.now();
+    }
     for (let i = 0; Date.now() - idleFrom < SLOW_LIMIT_MS; i++) {
       const r = await conn.readResponse("GET", 1000);
-      if (awaitingAnswer) {
-        if (r.kind === "timeout" && Date.now() - idleFrom < ctx.timeoutMs) continue;
-        if (r.kind !== "response") {
-          j = judgement("warn", `no answer to a whole request: ${r.kind}`);
-          break;
-        }
-        // The request was complete: its answer starts the idle time.
-        awaitingAnswer = false;
-        idleFrom = Date.now();
-        continue;
-      }
       const after = seconds(Date.now() - idleFrom);
       const when = afterAnswer ? `${after} after its answer` : `after ${after}`;
       if (r.kind === "response")
