@@ -7,6 +7,7 @@
  * then one per second, per address (an IPv6 address counts by its /64: see throttleKey). Pure:
  * the caller passes the time.
  */
+import { displayAddress } from "../net/address.js";
 
 /** The documented defaults (README, --auth). */
 export const LOGIN_BURST = 10;
@@ -96,10 +97,10 @@ export class LoginThrottle {
  * everyone else's buckets out of the table).
  */
 export function throttleKey(address: string): string {
-  if (!address.includes(":")) return address;
-  const bare = address.split("%")[0] as string; // a zone (fe80::1%eth0) names no other host
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  if (mapped !== null) return mapped[1] as string;
+  const shown = displayAddress(address.toLowerCase()); // ::ffff:a.b.c.d is an IPv4 client
+  if (!shown.includes(":")) return shown;
+  // A zone (fe80::1%eth0) is dropped: link-local clients of every interface share buckets.
+  const bare = shown.split("%")[0] as string;
   const [head = "", tail] = bare.split("::");
   const left = head === "" ? [] : head.split(":");
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
