@@ -51,7 +51,7 @@ export class LoginThrottle {
    * (0: at once), or undefined when the wait would pass the maximum (answer 429; nothing taken).
    */
   reserve(address: string, nowMs: number): number | undefined {
-    const bucket = this.refilled(address, nowMs);
+    const bucket = this.refilled(throttleKey(address), nowMs);
     if (bucket.tokens - 1 < -(this.maxWaitMs / 1000) * this.ratePerSecond) return undefined;
     bucket.tokens -= 1;
     return bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens / this.ratePerSecond) * 1000);
@@ -59,20 +59,21 @@ export class LoginThrottle {
 
   /** Gives back the token of a check that succeeded. */
   refund(address: string, nowMs: number): void {
-    const bucket = this.refilled(address, nowMs);
+    const key = throttleKey(address);
+    const bucket = this.refilled(key, nowMs);
     bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
-    if (bucket.tokens === this.burst) this.buckets.delete(throttleKey(address));
+    if (bucket.tokens === this.burst) this.buckets.delete(key);
   }
 
   /** Seconds until `address` may try again without waiting (for Retry-After). */
   retryAfterSeconds(address: string, nowMs: number): number {
-    const bucket = this.refilled(address, nowMs);
+    const bucket = this.refilled(throttleKey(address), nowMs);
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
   }
 
-  private refilled(client: string, nowMs: number): Bucket {
-    const address = throttleKey(client);
-    let bucket = this.buckets.get(address);
+  /** The bucket of `key` (a throttleKey), refilled for the time since it was last used. */
+  private refilled(key: string, nowMs: number): Bucket {
+    let bucket = this.buckets.get(key);
     if (bucket === undefined) {
       if (this.buckets.size >= MAX_ADDRESSES) {
         const oldest = this.buckets.keys().next().value as string;
@@ -80,12 +81,12 @@ export class LoginThrottle {
       }
       bucket = { tokens: this.burst, updatedMs: nowMs };
     } else {
-      this.buckets.delete(address); // re-inserted below: the Map's order is least recently used first
+      this.buckets.delete(key); // re-inserted below: the Map's order is least recently used first
       const elapsed = Math.max(0, nowMs - bucket.updatedMs) / 1000;
       bucket.tokens = Math.min(this.burst, bucket.tokens + elapsed * this.ratePerSecond);
       bucket.updatedMs = nowMs;
     }
-    this.buckets.set(address, bucket);
+    this.buckets.set(key, bucket);
     return bucket;
   }
 }

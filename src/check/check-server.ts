@@ -75,13 +75,13 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
   const run: ProbeContext = { ...ctx, discovery, pathStart };
   const probes: ProbeResult[] = [];
   let reachable = true;
-  let stoppedAfter: string | undefined;
-  let stopped: string | undefined;
+  // Set once a probe left the server silent: that probe, and what a plain GET then got.
+  let stop: { after: string; why: string } | undefined;
   let unrun = 0;
   for (const probe of selectProbes(options)) {
     // The lint probes send nothing (they read the responses already seen): they still run.
-    if (stoppedAfter !== undefined && probe.group !== "lint") {
-      const result = skipped(probe, `not run: the server stopped answering after ${stoppedAfter}`);
+    if (stop !== undefined && probe.group !== "lint") {
+      const result = skipped(probe, `not run: the server stopped answering after ${stop.after}`);
       unrun += 1;
       probes.push(result);
       options.onProbe?.(result);
@@ -99,17 +99,18 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
     // A probe that waited out the timeout may have left the server unable to answer anyone (or
     // it stopped on its own): then every later probe would wait out its timeout too, a run of
     // ~190 x the timeout. One plain GET of the discovered path tells.
-    if (stoppedAfter === undefined && result.ms >= run.timeoutMs * WAITED_OUT) {
+    if (stop === undefined && result.ms >= run.timeoutMs * WAITED_OUT) {
       const why = await silence(run);
-      if (why !== undefined) {
-        stoppedAfter = probe.id;
-        stopped = `${probe.id} (a plain GET of ${discovery.path}: ${why})`;
-      }
+      if (why !== undefined) stop = { after: probe.id, why };
     }
   }
   const tally = tallies(probes);
   const failedMust = probes.filter((p) => p.level === "MUST" && p.verdict === "FAIL");
   const ms = Date.now() - started;
+  const stopped =
+    stop === undefined
+      ? undefined
+      : `${stop.after} (a plain GET of ${discovery.path}: ${stop.why})`;
   const ok = failedMust.length === 0 && stopped === undefined;
   const failures = `fails ${failedMust.length} MUST probe${failedMust.length === 1 ? "" : "s"}: ${failedMust.map((p) => p.id).join(", ")}`;
   const verdict =

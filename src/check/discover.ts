@@ -74,35 +74,30 @@ async function finish(
  * 5 s"). A server that stopped answering makes every later probe wait out its timeout too.
  */
 export async function silence(ctx: ProbeContext): Promise<string | undefined> {
-  try {
-    await get(ctx, ctx.discovery.path, [], "still-answering");
-    return undefined;
-  } catch (err) {
-    return err instanceof TcpkitError ? lastClause(err.message) : String(err);
-  }
-}
-
-/** "http://h/ cannot be checked: no response within 5 s" -> "no response within 5 s". */
-function lastClause(message: string): string {
-  const i = message.indexOf(": ");
-  return i < 0 ? message : message.slice(i + 2);
+  const x = await plainGet(ctx, ctx.discovery.path, [], "still-answering");
+  return x.responses.length > 0 ? undefined : x.stopDetail;
 }
 
 /** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */
-async function get(
-  ctx: ProbeContext,
-  target: string,
-  fields: string[],
-  label = "discover",
-): Promise<SeenResponse> {
-  const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
-  const x = await runExchange(probeCtx, label, {
-    send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
-    followUp: false,
-  });
+async function get(ctx: ProbeContext, target: string, fields: string[]): Promise<SeenResponse> {
+  const x = await plainGet(ctx, target, fields, "discover");
   const r = x.responses[0];
   if (r !== undefined) return r;
   throw unreachable(ctx, x);
+}
+
+/** The exchange of one GET of `target` with `fields`, closing the connection after it. */
+function plainGet(
+  ctx: ProbeContext,
+  target: string,
+  fields: string[],
+  label: string,
+): Promise<Exchange> {
+  const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
+  return runExchange(probeCtx, label, {
+    send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
+    followUp: false,
+  });
 }
 
 function unreachable(ctx: ProbeContext, x: Exchange): TcpkitError {

@@ -10,7 +10,8 @@
  * with link() when the name must be new (EEXIST: someone else's file, or a concurrent upload
  * that won) or rename() when it may be replaced. Both act on names in the folder itself and never
  * follow a symlink at the final name; the folder is fsynced after (where it can be opened), so
- * the name is as durable as the bytes when the client is told 201. Any failure removes the temporary file.
+ * the name is as durable as the bytes when the client is told 201. Any failure removes the
+ * temporary file.
  */
 import { randomBytes } from "node:crypto";
 import { close, constants, fsync, ftruncate, writev } from "node:fs";
@@ -232,19 +233,20 @@ export class TempFile {
     const target = join(folder, name);
     const entries = await openFolder(folder);
     try {
+      let replaced = false;
       if (!overwrite) {
         await link(this.path, target).catch((err: unknown) => {
           throw new UploadError(statusForWriteError(err), "the name is taken");
         });
         await unlink(this.path);
-        await syncFolder(entries);
-        return false;
+      } else {
+        const existing = await lstat(target).catch(() => undefined);
+        if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
+        await rename(this.path, target);
+        replaced = existing !== undefined;
       }
-      const existing = await lstat(target).catch(() => undefined);
-      if (existing?.isDirectory()) throw new UploadError(409, "a folder has that name");
-      await rename(this.path, target);
       await syncFolder(entries);
-      return existing !== undefined;
+      return replaced;
     } finally {
       await entries?.close().catch(() => {});
     }
