@@ -1,10 +1,20 @@
 /**
  * Real clients against `tcpkit serve`: curl ranges (HTTP/1.1, HTTP/1.0 and over TLS), curl and
  * wget resuming a partial download, wget on an already complete file (416), curl --compressed on
- * a precompressed sibling, and curl's conditional GET (-z). Every byte is compared with the file.
+ * a precompressed sibling, and curl's conditional GET (-z); aria2c's segmented download (several
+ * range requests on several connections at once), its resume and its conditional GET. Every byte
+ * is compared with the file.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type RunningServer, startServe } from "../support/cli.js";
@@ -138,5 +148,92 @@ describe("wget", () => {
     const stderr = await tool("wget", ["-c", `${url}/big.bin`], dir);
     assert.match(stderr, /416|already fully retrieved/);
     assert.deepEqual(readFileSync(join(dir, "big.bin")), fx.big);
+  });
+});
+
+describe("aria2c", () => {
+  // 6 MiB: aria2c splits only ranges of at least --min-split-size (1 MiB here), so big.bin's
+  // 200 KiB would go in one piece. A server of its own logs each request as JSON, to show that
+  // the download really came in pieces.
+  const large = Buffer.alloc(6 * 1024 * 1024);
+  for (let i = 0; i < large.length; i++) large[i] = (i * 31 + (i >> 12)) & 0xff;
+  let logged: RunningServer;
+  let dir: string;
+
+  before(async () => {
+    writeFileSync(join(fx.root, "large.bin"), large);
+    dir = join(work, "aria2");
+    mkdirSync(dir);
+    logged = await startServe(fx.root, "--log", "json");
+  });
+  after(() => logged?.stop());
+
+  const at = () => `http://127.0.0.1:${logged.port}/large.bin`;
+  /** The access log's entries for large.bin so far. */
+  const entries = () =>
+    logged
+      .stdout()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { target: string; status: number; bytes: number })
+      .filter((e) => e.target === "/large.bin");
+
+  it("-x4 -s4 gets the exact file in several range requests", async () => {
+    const before = entries().length;
+    await tool("aria2c", ["-q", "-x4", "-s4", "-k1M", "-d", dir, "-o", "split.bin", at()]);
+    assert.deepEqual(readFileSync(join(dir, "split.bin")), large);
+    assert.ok(!existsSync(join(dir, "split.bin.aria2")), "aria2c's control file is left");
+    // The log is written every 100 ms.
+    await new Promise((done) => setTimeout(done, 300));
+    // aria2c opens with a plain GET to learn the size (a 200 it may cut short), then asks for
+    // the other pieces by range on further connections.
+    const ranged = entries()
+      .slice(before)
+      .filter((e) => e.status === 206);
+    assert.ok(ranged.length >= 2, `${ranged.length} range request(s)`);
+  });
+
+  it("-c resumes a partial file to the exact file, asking by range for the rest", async () => {
+    writeFileSync(join(dir, "resume.bin"), large.subarray(0, 3_000_001));
+    const before = entries().length;
+    await tool("aria2c", ["-q", "-c", "-d", dir, "-o", "resume.bin", at()]);
+    assert.deepEqual(readFileSync(join(dir, "resume.bin")), large);
+    await new Promise((done) => setTimeout(done, 300));
+    // aria2c starts the range at the last whole 16 KiB block it holds, not at the last byte.
+    const rest = entries()
+      .slice(before)
+      .filter((e) => e.status === 206);
+    const missing = large.length - 3_000_001;
+    assert.equal(rest.length, 1, JSON.stringify(rest));
+    assert.ok(
+      rest[0]!.bytes >= missing && rest[0]!.bytes < missing + 16 * 1024,
+      `${rest[0]!.bytes}`,
+    );
+  });
+
+  it("--conditional-get gets 304 for an unchanged file and keeps it", async () => {
+    const file = join(dir, "same.bin");
+    writeFileSync(file, large);
+    const { mtime } = statSync(join(fx.root, "large.bin"));
+    utimesSync(file, mtime, mtime);
+    const before = entries().length;
+    await tool("aria2c", [
+      "-q",
+      "--conditional-get=true",
+      "--allow-overwrite=true",
+      "-d",
+      dir,
+      "-o",
+      "same.bin",
+      at(),
+    ]);
+    assert.deepEqual(readFileSync(file), large);
+    await new Promise((done) => setTimeout(done, 300));
+    assert.deepEqual(
+      entries()
+        .slice(before)
+        .map((e) => e.status),
+      [304],
+    );
   });
 });
