@@ -342,7 +342,7 @@ class StaticSite {
   #respond(head: RequestHead, selected: Representation): ResponsePlan {
     // With its Repr-Digest line once the digest is known (RFC 9530; repr-digest.ts).
     const rep = this.#digests.forRequest(head, selected);
-    const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
+    const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.lastModifiedMs });
     if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, rep.siteHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeEtag } from "../../src/static/file-table.js";
@@ -242,6 +242,25 @@ describe("serve: conditional requests and ranges", () => {
       assert.equal(last.body.toString(), "Hello, world!\n", "stream still in sync");
     },
   );
+});
+
+describe("serve: a file dated in the future", () => {
+  it("has a Last-Modified no later than Date, and If-Modified-Since of it answers 304", async () => {
+    // RFC 9110 §8.8.2.1: a future mtime MUST be replaced by the message's date; sent as it is,
+    // an If-Modified-Since carrying it would answer 304 even after the file is rewritten.
+    const path = join(fx.root, "future.txt");
+    writeFileSync(path, "from the future\n");
+    const future = new Date("2099-01-01T00:00:00Z");
+    utimesSync(path, future, future);
+    const [first] = await runSteps(plain.port, "keep-alive", [{ request: get("/future.txt") }]);
+    assert.equal(first?.status, 200);
+    const lastModified = Date.parse(first.header("last-modified") ?? "");
+    assert.ok(lastModified <= Date.parse(first.header("date") ?? ""), "Last-Modified after Date");
+    const [again] = await runSteps(plain.port, "keep-alive", [
+      { request: get("/future.txt", `If-Modified-Since: ${first.header("last-modified")}\r\n`) },
+    ]);
+    assert.equal(again?.status, 304);
+  });
 });
 
 describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
