@@ -242,6 +242,14 @@ class StaticSite {
     const index = await this.#table.lookup([...segments, "index.html"]);
     if (index.kind === "file") return this.#serveFile(head, index.entry);
     if (!this.#listing) return this.#notFound(head, segments);
+    // A listing is a 200 too, so its preconditions are evaluated (RFC 9110 §13.2.1), as nginx
+    // does: it has no validators, so If-Match "x" fails (412) and If-None-Match: * holds (304);
+    // the date conditions are ignored for want of a Last-Modified (§13.1.3, §13.1.4).
+    const pre = evaluatePreconditions(head, NO_VALIDATORS);
+    if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
+    if (pre.kind === "not-modified") {
+      return { status: 304, headers: `Vary: Accept\r\n${this.#fileHeaders}`, body: NO_BODY };
+    }
     let listing;
     try {
       listing = await this.#listings.read(realPath);
@@ -380,6 +388,9 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+const NO_BODY = { kind: "none" } as const;
+/** What a listing has to compare preconditions against: nothing. */
+const NO_VALIDATORS = { etag: undefined, lastModifiedMs: undefined };
 /** Folders a 404 page looks up for its link before it settles for "/". */
 const NEAREST_FOLDER_TRIES = 8;
 /** The root's custom 404 page. */

@@ -164,6 +164,27 @@ describe("serve: files, folders and redirects", () => {
   );
 });
 
+describe("serve: preconditions on a listing", () => {
+  it("If-Match of a tag fails (412), If-None-Match: * holds (304), the rest give the listing", async () => {
+    // RFC 9110 §13.2.1: a listing is a 200, so its preconditions are evaluated (nginx: the same).
+    const r = await runSteps(plain.port, "keep-alive", [
+      { request: get("/docs/", `If-Match: "x"\r\n`) },
+      { request: get("/docs/", "If-None-Match: *\r\n") },
+      { request: get("/docs/", "If-Match: *\r\n") },
+      { request: get("/docs/", `If-None-Match: "x"\r\n`) },
+      { request: get("/docs/", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n") },
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.status),
+      [412, 304, 200, 200, 200],
+    );
+    const notModified = r[1] as HttpResponse;
+    assert.equal(notModified.header("vary"), "Accept");
+    assert.equal(notModified.header("cache-control"), "no-cache");
+    assert.equal(notModified.body.length, 0);
+  });
+});
+
 describe("serve: conditional requests and ranges", () => {
   const etagOf = (rel: string): string => makeEtag(statSync(join(fx.root, rel)));
   inEveryMode(
