@@ -361,6 +361,10 @@ class StaticSite {
         return errorPlanFor(head, 416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
       case "ranges": {
         const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
+        // Several ranges of a content-coded variant: a Content-Encoding over a multipart body
+        // says the multipart is gzip (or br), which it is not, and every client that decodes
+        // (browsers, curl --compressed) fails; the whole variant is sent instead (§14.2 allows).
+        if (only === undefined && rep.encodingLine !== "") return wholePlan(rep);
         if (only !== undefined) {
           return {
             status: 206,

@@ -293,9 +293,10 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       { request: get("/app.js", "Accept-Encoding: br;q=0, gzip\r\n") },
       { request: get("/app.js", "Accept-Encoding: gzip\r\nRange: bytes=0-1\r\n") },
       { request: get("/app.js") },
+      { request: get("/app.js", "Accept-Encoding: gzip\r\nRange: bytes=0-1,4-5\r\n") },
     ],
     (r) => {
-      const [br, gz, gzRange, identity] = r as Fixed;
+      const [br, gz, gzRange, identity, gzMulti] = r as Fixed;
       assert.equal(br.header("content-encoding"), "br");
       assert.equal(br.header("content-type"), "text/javascript; charset=utf-8");
       assert.equal(br.header("vary"), "Accept-Encoding");
@@ -307,6 +308,10 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       assert.deepEqual([...gzRange.body], [0x1f, 0x8b]);
       assert.equal(identity.header("content-encoding"), undefined);
       assert.deepEqual(identity.body, fx.appJs);
+      // No multipart body under a Content-Encoding that does not describe it: the whole .gz.
+      assert.equal(gzMulti.status, 200);
+      assert.equal(gzMulti.header("content-encoding"), "gzip");
+      assert.deepEqual(gzMulti.body, readFileSync(join(fx.root, "app.js.gz")));
     },
   );
 
