@@ -110,6 +110,7 @@ class StaticSite {
   /** Site headers for file-like responses (with Cache-Control) and for the rest. */
   readonly #fileHeaders: string;
   readonly #allHeaders: string;
+  readonly #notFoundHeaders: string;
   /** For multipart/byteranges, made by the first such answer (node:crypto loads only then). */
   #boundary: string | undefined;
   readonly #targets = new Map<string, Target>();
@@ -141,6 +142,7 @@ class StaticSite {
     });
     this.#fileHeaders = built.fileHeaders;
     this.#allHeaders = built.allHeaders;
+    this.#notFoundHeaders = built.notFoundHeaders;
     if (options.spa !== undefined && options.spa !== false) {
       this.#spa = resolveSpaFile(options.spa);
       if (!isFileSync(join(this.#realRoot, ...this.#spa))) {
@@ -315,7 +317,7 @@ class StaticSite {
     const e = page.entry;
     return {
       status: 404,
-      headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
+      headers: `Content-Type: ${e.contentType}\r\n${this.#notFoundHeaders}`,
       body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
     };
   }

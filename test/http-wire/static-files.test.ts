@@ -340,6 +340,9 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       assert.equal(missing.status, 404);
       assert.match(missing.body.toString(), /custom not found/);
       assert.equal(missing.header("content-type"), "text/html; charset=utf-8");
+      // Not the files' max-age: a missing file is not cached as missing (nginx: no header).
+      assert.equal(missing.header("cache-control"), "no-cache");
+      assert.equal(missing.header("x-frame-options"), "DENY");
       assert.equal(cors.header("access-control-allow-origin"), "*");
       assert.equal(cors.header("x-frame-options"), "DENY");
       assert.equal(preflight.status, 204);
