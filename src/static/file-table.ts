@@ -46,6 +46,11 @@ export interface FileEntry {
   readonly mtimeMs: number;
   /** Strong entity-tag from size, mtime and inode (RFC 9110 §8.8.3). */
   readonly etag: string;
+  /**
+   * The Last-Modified time in ms: the mtime, or the time the entry was built when the mtime is in
+   * the future (RFC 9110 §8.8.2.1). Conditional requests compare against this, never the mtime.
+   */
+  readonly lastModifiedMs: number;
   readonly lastModified: string;
   readonly contentType: string;
   readonly compressible: boolean;
@@ -299,7 +304,11 @@ export class FileTable {
     const real = opened.realPath;
     const type = mediaTypeFor(name);
     const etag = makeEtag(final);
-    const lastModified = formatHttpDate(final.mtimeMs);
+    // A server MUST NOT send a Last-Modified later than its Date (RFC 9110 §8.8.2.1): a future
+    // mtime (a clock-skewed copy, an unpacked archive) would make every If-Modified-Since sent
+    // with it answer 304 after the file changes. Clamped once per entry, so it stays stable.
+    const lastModifiedMs = Math.min(final.mtimeMs, Date.now());
+    const lastModified = formatHttpDate(lastModifiedMs);
     const siteHeaders = this.#options.siteHeadersFor(name);
     const validatorBlock =
       `Last-Modified: ${lastModified}\r\nETag: ${etag}\r\nAccept-Ranges: bytes\r\n` +
@@ -314,6 +323,7 @@ export class FileTable {
       size: final.size,
       mtimeMs: final.mtimeMs,
       etag,
+      lastModifiedMs,
       lastModified,
       contentType: type.contentType,
       compressible: type.compressible,

@@ -19,6 +19,8 @@ export interface Representation {
   readonly size: number;
   readonly etag: string;
   readonly mtimeMs: number;
+  /** What Last-Modified says, in ms (FileEntry.lastModifiedMs): what preconditions compare. */
+  readonly lastModifiedMs: number;
   /** The Content-Type of the original file, whatever the coding. */
   readonly contentType: string;
   /** "Content-Encoding: br\r\n" or "". */
@@ -140,6 +142,7 @@ function identity(entry: FileEntry): Representation {
       size: entry.size,
       etag: entry.etag,
       mtimeMs: entry.mtimeMs,
+      lastModifiedMs: entry.lastModifiedMs,
       contentType: entry.contentType,
       encodingLine: "",
       validatorBlock: entry.validatorBlock,
@@ -166,6 +169,7 @@ function sibling(original: FileEntry, sib: FileEntry, coding: string): Represent
       size: sib.size,
       etag: sib.etag,
       mtimeMs: sib.mtimeMs,
+      lastModifiedMs: sib.lastModifiedMs,
       contentType: original.contentType,
       encodingLine,
       validatorBlock,
@@ -192,6 +196,7 @@ function onTheFly(entry: FileEntry, coding: string, bytes: Buffer): Representati
     size: bytes.length,
     etag,
     mtimeMs: entry.mtimeMs,
+    lastModifiedMs: entry.lastModifiedMs,
     contentType: entry.contentType,
     encodingLine,
     validatorBlock,

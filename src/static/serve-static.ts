@@ -110,6 +110,7 @@ class StaticSite {
   /** Site headers for file-like responses (with Cache-Control) and for the rest. */
   readonly #fileHeaders: string;
   readonly #allHeaders: string;
+  readonly #notFoundHeaders: string;
   /** For multipart/byteranges, made by the first such answer (node:crypto loads only then). */
   #boundary: string | undefined;
   readonly #targets = new Map<string, Target>();
@@ -141,6 +142,7 @@ class StaticSite {
     });
     this.#fileHeaders = built.fileHeaders;
     this.#allHeaders = built.allHeaders;
+    this.#notFoundHeaders = built.notFoundHeaders;
     if (options.spa !== undefined && options.spa !== false) {
       this.#spa = resolveSpaFile(options.spa);
       if (!isFileSync(join(this.#realRoot, ...this.#spa))) {
@@ -242,6 +244,14 @@ class StaticSite {
     const index = await this.#table.lookup([...segments, "index.html"]);
     if (index.kind === "file") return this.#serveFile(head, index.entry);
     if (!this.#listing) return this.#notFound(head, segments);
+    // A listing is a 200 too, so its preconditions are evaluated (RFC 9110 §13.2.1), as nginx
+    // does: it has no validators, so If-Match "x" fails (412) and If-None-Match: * holds (304);
+    // the date conditions are ignored for want of a Last-Modified (§13.1.3, §13.1.4).
+    const pre = evaluatePreconditions(head, NO_VALIDATORS);
+    if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
+    if (pre.kind === "not-modified") {
+      return { status: 304, headers: `Vary: Accept\r\n${this.#fileHeaders}`, body: NO_BODY };
+    }
     let listing;
     try {
       listing = await this.#listings.read(realPath);
@@ -307,7 +317,7 @@ class StaticSite {
     const e = page.entry;
     return {
       status: 404,
-      headers: `Content-Type: ${e.contentType}\r\n${this.#fileHeaders}`,
+      headers: `Content-Type: ${e.contentType}\r\n${this.#notFoundHeaders}`,
       body: e.bytes !== undefined ? { kind: "bytes", bytes: e.bytes } : fileBody(e, 0, e.size),
     };
   }
@@ -342,7 +352,7 @@ class StaticSite {
   #respond(head: RequestHead, selected: Representation): ResponsePlan {
     // With its Repr-Digest line once the digest is known (RFC 9530; repr-digest.ts).
     const rep = this.#digests.forRequest(head, selected);
-    const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.mtimeMs });
+    const pre = evaluatePreconditions(head, { etag: rep.etag, lastModifiedMs: rep.lastModifiedMs });
     if (pre.kind === "precondition-failed") return errorPlanFor(head, 412, this.#allHeaders);
     if (pre.kind === "not-modified") return notModifiedPlan(rep.etag, rep.vary, rep.siteHeaders);
     const range = pre.honourRange ? parseRange(getField(head, "range"), rep.size) : WHOLE;
@@ -353,6 +363,10 @@ class StaticSite {
         return errorPlanFor(head, 416, `Content-Range: bytes */${rep.size}\r\n${this.#allHeaders}`);
       case "ranges": {
         const only = range.ranges.length === 1 ? range.ranges[0] : undefined;
+        // Several ranges of a content-coded variant: a Content-Encoding over a multipart body
+        // says the multipart is gzip (or br), which it is not, and every client that decodes
+        // (browsers, curl --compressed) fails; the whole variant is sent instead (§14.2 allows).
+        if (only === undefined && rep.encodingLine !== "") return wholePlan(rep);
         if (only !== undefined) {
           return {
             status: 206,
@@ -380,6 +394,9 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+const NO_BODY = { kind: "none" } as const;
+/** What a listing has to compare preconditions against: nothing. */
+const NO_VALIDATORS = { etag: undefined, lastModifiedMs: undefined };
 /** Folders a 404 page looks up for its link before it settles for "/". */
 const NEAREST_FOLDER_TRIES = 8;
 /** The root's custom 404 page. */

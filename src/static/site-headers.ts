@@ -36,10 +36,16 @@ export function checkCustomHeader(name: string, value: string): void {
 
 /** The site's header lines, prebuilt. */
 export interface SiteHeaders {
-  /** What listings, 404 pages and 304s without a file carry: Cache-Control and the rest. */
+  /** What listings carry: Cache-Control and the rest. */
   readonly fileHeaders: string;
   /** What every other response carries: CORS and --header, no Cache-Control. */
   readonly allHeaders: string;
+  /**
+   * What a 404 with the root's 404.html carries: "no-cache", never the files' value. A missing
+   * file must not be cached as missing for as long as files are (`max-age=31536000, immutable`
+   * would outlive the deploy that adds it); nginx adds no Cache-Control to a 404 either.
+   */
+  readonly notFoundHeaders: string;
   /** What the file named `fileName` carries (with `auto`, its own Cache-Control). */
   fileHeadersFor(fileName: string): string;
 }
@@ -71,6 +77,7 @@ export function buildSiteHeaders(options: {
     return {
       fileHeaders: `Cache-Control: ${REVALIDATE}\r\n${all}`,
       allHeaders: all,
+      notFoundHeaders: `Cache-Control: ${REVALIDATE}\r\n${all}`,
       fileHeadersFor(fileName) {
         const value = autoCacheControl(fileName);
         let lines = byPolicy.get(value);
@@ -84,5 +91,6 @@ export function buildSiteHeaders(options: {
   }
   const cache = options.cacheControl === "" ? "" : `Cache-Control: ${options.cacheControl}\r\n`;
   const fileHeaders = cache + all;
-  return { fileHeaders, allHeaders: all, fileHeadersFor: () => fileHeaders };
+  const notFoundHeaders = cache === "" ? all : `Cache-Control: ${REVALIDATE}\r\n${all}`;
+  return { fileHeaders, allHeaders: all, notFoundHeaders, fileHeadersFor: () => fileHeaders };
 }

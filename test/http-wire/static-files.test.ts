@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeEtag } from "../../src/static/file-table.js";
@@ -164,6 +164,27 @@ describe("serve: files, folders and redirects", () => {
   );
 });
 
+describe("serve: preconditions on a listing", () => {
+  it("If-Match of a tag fails (412), If-None-Match: * holds (304), the rest give the listing", async () => {
+    // RFC 9110 §13.2.1: a listing is a 200, so its preconditions are evaluated (nginx: the same).
+    const r = await runSteps(plain.port, "keep-alive", [
+      { request: get("/docs/", `If-Match: "x"\r\n`) },
+      { request: get("/docs/", "If-None-Match: *\r\n") },
+      { request: get("/docs/", "If-Match: *\r\n") },
+      { request: get("/docs/", `If-None-Match: "x"\r\n`) },
+      { request: get("/docs/", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n") },
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.status),
+      [412, 304, 200, 200, 200],
+    );
+    const notModified = r[1] as HttpResponse;
+    assert.equal(notModified.header("vary"), "Accept");
+    assert.equal(notModified.header("cache-control"), "no-cache");
+    assert.equal(notModified.body.length, 0);
+  });
+});
+
 describe("serve: conditional requests and ranges", () => {
   const etagOf = (rel: string): string => makeEtag(statSync(join(fx.root, rel)));
   inEveryMode(
@@ -244,6 +265,25 @@ describe("serve: conditional requests and ranges", () => {
   );
 });
 
+describe("serve: a file dated in the future", () => {
+  it("has a Last-Modified no later than Date, and If-Modified-Since of it answers 304", async () => {
+    // RFC 9110 §8.8.2.1: a future mtime MUST be replaced by the message's date; sent as it is,
+    // an If-Modified-Since carrying it would answer 304 even after the file is rewritten.
+    const path = join(fx.root, "future.txt");
+    writeFileSync(path, "from the future\n");
+    const future = new Date("2099-01-01T00:00:00Z");
+    utimesSync(path, future, future);
+    const [first] = await runSteps(plain.port, "keep-alive", [{ request: get("/future.txt") }]);
+    assert.equal(first?.status, 200);
+    const lastModified = Date.parse(first.header("last-modified") ?? "");
+    assert.ok(lastModified <= Date.parse(first.header("date") ?? ""), "Last-Modified after Date");
+    const [again] = await runSteps(plain.port, "keep-alive", [
+      { request: get("/future.txt", `If-Modified-Since: ${first.header("last-modified")}\r\n`) },
+    ]);
+    assert.equal(again?.status, 304);
+  });
+});
+
 describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
   inEveryMode(
     "precompressed siblings",
@@ -253,9 +293,10 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       { request: get("/app.js", "Accept-Encoding: br;q=0, gzip\r\n") },
       { request: get("/app.js", "Accept-Encoding: gzip\r\nRange: bytes=0-1\r\n") },
       { request: get("/app.js") },
+      { request: get("/app.js", "Accept-Encoding: gzip\r\nRange: bytes=0-1,4-5\r\n") },
     ],
     (r) => {
-      const [br, gz, gzRange, identity] = r as Fixed;
+      const [br, gz, gzRange, identity, gzMulti] = r as Fixed;
       assert.equal(br.header("content-encoding"), "br");
       assert.equal(br.header("content-type"), "text/javascript; charset=utf-8");
       assert.equal(br.header("vary"), "Accept-Encoding");
@@ -267,6 +308,10 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       assert.deepEqual([...gzRange.body], [0x1f, 0x8b]);
       assert.equal(identity.header("content-encoding"), undefined);
       assert.deepEqual(identity.body, fx.appJs);
+      // No multipart body under a Content-Encoding that does not describe it: the whole .gz.
+      assert.equal(gzMulti.status, 200);
+      assert.equal(gzMulti.header("content-encoding"), "gzip");
+      assert.deepEqual(gzMulti.body, readFileSync(join(fx.root, "app.js.gz")));
     },
   );
 
@@ -295,6 +340,9 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       assert.equal(missing.status, 404);
       assert.match(missing.body.toString(), /custom not found/);
       assert.equal(missing.header("content-type"), "text/html; charset=utf-8");
+      // Not the files' max-age: a missing file is not cached as missing (nginx: no header).
+      assert.equal(missing.header("cache-control"), "no-cache");
+      assert.equal(missing.header("x-frame-options"), "DENY");
       assert.equal(cors.header("access-control-allow-origin"), "*");
       assert.equal(cors.header("x-frame-options"), "DENY");
       assert.equal(preflight.status, 204);
