@@ -31,6 +31,24 @@ export function passedThrough(head: { fields: readonly string[] }, pseudonym: st
   return splitList(value).some((entry) => entry.split(/[ \t]+/)[1] === pseudonym);
 }
 
+/**
+ * The Max-Forwards value of an OPTIONS request (RFC 9110 §7.6.2: a proxy answers one at 0 as its
+ * final recipient and passes a larger one on decremented), or undefined when absent or not
+ * 1*DIGIT (then it goes on as it came, as in Apache's mod_proxy). TRACE, the other method it
+ * applies to, is refused by this proxy.
+ */
+export function maxForwards(head: HasFields): number | undefined {
+  const value = getField(head, "max-forwards");
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/** `fields` with the value of Max-Forwards replaced by `hops`. */
+export function withMaxForwards(fields: readonly string[], hops: number): string[] {
+  const out = [...fields];
+  for (let i = 0; i < out.length; i += 2) if (out[i] === "max-forwards") out[i + 1] = `${hops}`;
+  return out;
+}
+
 /** What the proxy does with a field, by name: bits of FieldRole, 0 for "pass it on". */
 const enum FieldRole {
   /** Hop-by-hop (RFC 9110 §7.6.1): never passed on, either way. */

@@ -12,15 +12,17 @@ import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { isToken } from "../http/header-fields.js";
 import { getField, hasToken, requestAuthority } from "../http/header-lookup.js";
-import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
+import { ANY_UNREGISTERED_METHOD, optionsPlan, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
 import {
   downstreamHeaders,
   frontOrigin,
+  maxForwards,
   passedThrough,
   upstreamRequestHead,
+  withMaxForwards,
 } from "./forward-fields.js";
 import {
   hasBadEscape,
@@ -74,6 +76,11 @@ export const PROXY_METHODS = [
   ANY_UNREGISTERED_METHOD,
 ];
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+/** The proxy's answer to OPTIONS as the final recipient: the registered methods it forwards. */
+const OPTIONS_HERE = optionsPlan(
+  "",
+  `Allow: ${PROXY_METHODS.filter((m) => m !== ANY_UNREGISTERED_METHOD).join(", ")}\r\n`,
+);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 /** The default read timeout (nginx's proxy_read_timeout). */
@@ -119,6 +126,13 @@ async function forward(
     options.onError?.(`proxy ${route.origin}${target}: came back through this proxy (508)`);
     return errorPlan(508);
   }
+  // RFC 9110 §7.6.2: an OPTIONS whose Max-Forwards is 0 stops here, a larger one goes on less 1.
+  let fields = head.fields;
+  if (head.method === "OPTIONS") {
+    const hops = maxForwards(head);
+    if (hops === 0) return OPTIONS_HERE;
+    if (hops !== undefined) fields = withMaxForwards(fields, hops - 1);
+  }
   const upgrade = upgradeOf(head);
   const length = context.body.length;
   const framing =
@@ -136,7 +150,7 @@ async function forward(
     version: head.version,
     pseudonym,
     target,
-    fields: head.fields,
+    fields,
     host:
       options.keepHost === true
         ? (clientHost ?? route.upstream.authority)
