@@ -1,7 +1,8 @@
 /**
  * The header fields a reverse proxy forwards (RFC 9110 §7.6), both ways. Pure: fields in, a
  * header block out. Hop-by-hop fields (§7.6.1: Connection and the fields it names, Keep-Alive,
- * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and the proxy credentials fields)
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and the proxy credentials fields;
+ * HTTP2-Settings too)
  * describe one connection and are never passed on; framing is the receiving side's own (the
  * request framing here, the response framing by the server). Via is added both ways (§7.6.3);
  * the client's address and the front end's scheme and Host go to the back end as
@@ -78,6 +79,8 @@ const ROLES: [string, number][] = [
     "upgrade",
     "proxy-authenticate",
     "proxy-authorization",
+    // h2c's upgrade settings (RFC 7540 §3.2.1: for the next hop only); h2c is never forwarded
+    "http2-settings",
   ].map((n): [string, number] => [n, FieldRole.Hop]),
   ["host", FieldRole.SetOnRequests],
   ["expect", FieldRole.SetOnRequests],

@@ -11,7 +11,7 @@ import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { isToken } from "../http/header-fields.js";
-import { getField, hasToken, requestAuthority } from "../http/header-lookup.js";
+import { getField, hasToken, requestAuthority, splitList } from "../http/header-lookup.js";
 import { ANY_UNREGISTERED_METHOD, optionsPlan, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
@@ -260,8 +260,17 @@ async function forward(
       };
 }
 
-/** The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. */
+/**
+ * The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. Never h2c
+ * (HTTP/2 over cleartext, whose Upgrade RFC 9113 §3.1 deprecates): after its 101 the tunnel
+ * would carry HTTP/2 requests for any path of the back end, past the route's prefix mapping and
+ * its dot-segment checks ("h2c smuggling"). Such a request goes on as a plain one, without
+ * Upgrade, as Go's ReverseProxy and YARP do.
+ */
 function upgradeOf(head: RequestHead): string | undefined {
   if (head.version !== 11 || !hasToken(head, "connection", "upgrade")) return undefined;
-  return getField(head, "upgrade");
+  const upgrade = getField(head, "upgrade");
+  if (upgrade === undefined || splitList(upgrade).some((p) => /^h2c(?:\/|$)/i.test(p)))
+    return undefined;
+  return upgrade;
 }
