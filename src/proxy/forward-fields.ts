@@ -1,7 +1,8 @@
 /**
  * The header fields a reverse proxy forwards (RFC 9110 §7.6), both ways. Pure: fields in, a
  * header block out. Hop-by-hop fields (§7.6.1: Connection and the fields it names, Keep-Alive,
- * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and the proxy credentials fields)
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and the proxy credentials fields;
+ * HTTP2-Settings too)
  * describe one connection and are never passed on; framing is the receiving side's own (the
  * request framing here, the response framing by the server). Via is added both ways (§7.6.3);
  * the client's address and the front end's scheme and Host go to the back end as
@@ -29,6 +30,24 @@ export function passedThrough(head: { fields: readonly string[] }, pseudonym: st
   const value = getField(head, "via");
   if (value === undefined || !value.includes(pseudonym)) return false;
   return splitList(value).some((entry) => entry.split(/[ \t]+/)[1] === pseudonym);
+}
+
+/**
+ * The Max-Forwards value of an OPTIONS request (RFC 9110 §7.6.2: a proxy answers one at 0 as its
+ * final recipient and passes a larger one on decremented), or undefined when absent or not
+ * 1*DIGIT (then it goes on as it came, as in Apache's mod_proxy). TRACE, the other method it
+ * applies to, is refused by this proxy.
+ */
+export function maxForwards(head: HasFields): number | undefined {
+  const value = getField(head, "max-forwards");
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/** `fields` with the value of Max-Forwards replaced by `hops`. */
+export function withMaxForwards(fields: readonly string[], hops: number): string[] {
+  const out = [...fields];
+  for (let i = 0; i < out.length; i += 2) if (out[i] === "max-forwards") out[i + 1] = `${hops}`;
+  return out;
 }
 
 /** What the proxy does with a field, by name: bits of FieldRole, 0 for "pass it on". */
@@ -60,6 +79,8 @@ const ROLES: [string, number][] = [
     "upgrade",
     "proxy-authenticate",
     "proxy-authorization",
+    // h2c's upgrade settings (RFC 7540 §3.2.1: for the next hop only); h2c is never forwarded
+    "http2-settings",
   ].map((n): [string, number] => [n, FieldRole.Hop]),
   ["host", FieldRole.SetOnRequests],
   ["expect", FieldRole.SetOnRequests],

@@ -11,16 +11,18 @@ import type { TlsTrust } from "../client/connect.js";
 import { errorPlan } from "../http/error-plan.js";
 import { withMethods } from "../http/handler-chain.js";
 import { isToken } from "../http/header-fields.js";
-import { getField, hasToken, requestAuthority } from "../http/header-lookup.js";
-import { ANY_UNREGISTERED_METHOD, REGISTERED_METHODS } from "../http/method-policy.js";
+import { getField, hasToken, requestAuthority, splitList } from "../http/header-lookup.js";
+import { ANY_UNREGISTERED_METHOD, optionsPlan, REGISTERED_METHODS } from "../http/method-policy.js";
 import type { Handler, RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { formatHostPort } from "../net/address.js";
 import type { TcpkitError } from "../util/tcpkit-error.js";
 import {
   downstreamHeaders,
   frontOrigin,
+  maxForwards,
   passedThrough,
   upstreamRequestHead,
+  withMaxForwards,
 } from "./forward-fields.js";
 import {
   hasBadEscape,
@@ -74,6 +76,11 @@ export const PROXY_METHODS = [
   ANY_UNREGISTERED_METHOD,
 ];
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+/** The proxy's answer to OPTIONS as the final recipient: the registered methods it forwards. */
+const OPTIONS_HERE = optionsPlan(
+  "",
+  `Allow: ${PROXY_METHODS.filter((m) => m !== ANY_UNREGISTERED_METHOD).join(", ")}\r\n`,
+);
 /** A request body's own limit: the back end decides; memory is bounded by backpressure. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 /** The default read timeout (nginx's proxy_read_timeout). */
@@ -119,6 +126,13 @@ async function forward(
     options.onError?.(`proxy ${route.origin}${target}: came back through this proxy (508)`);
     return errorPlan(508);
   }
+  // RFC 9110 §7.6.2: an OPTIONS whose Max-Forwards is 0 stops here, a larger one goes on less 1.
+  let fields = head.fields;
+  if (head.method === "OPTIONS") {
+    const hops = maxForwards(head);
+    if (hops === 0) return OPTIONS_HERE;
+    if (hops !== undefined) fields = withMaxForwards(fields, hops - 1);
+  }
   const upgrade = upgradeOf(head);
   const length = context.body.length;
   const framing =
@@ -136,7 +150,7 @@ async function forward(
     version: head.version,
     pseudonym,
     target,
-    fields: head.fields,
+    fields,
     host:
       options.keepHost === true
         ? (clientHost ?? route.upstream.authority)
@@ -246,8 +260,17 @@ async function forward(
       };
 }
 
-/** The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. */
+/**
+ * The protocol a request asks to switch to (RFC 9110 §7.8), on HTTP/1.1 only. Never h2c
+ * (HTTP/2 over cleartext, whose Upgrade RFC 9113 §3.1 deprecates): after its 101 the tunnel
+ * would carry HTTP/2 requests for any path of the back end, past the route's prefix mapping and
+ * its dot-segment checks ("h2c smuggling"). Such a request goes on as a plain one, without
+ * Upgrade, as Go's ReverseProxy and YARP do.
+ */
 function upgradeOf(head: RequestHead): string | undefined {
   if (head.version !== 11 || !hasToken(head, "connection", "upgrade")) return undefined;
-  return getField(head, "upgrade");
+  const upgrade = getField(head, "upgrade");
+  if (upgrade === undefined || splitList(upgrade).some((p) => /^h2c(?:\/|$)/i.test(p)))
+    return undefined;
+  return upgrade;
 }

@@ -23,6 +23,10 @@ export function tunnel(
     client.end();
     upstream.end();
   };
+  // The back end's socket was dialled as a client's, which ends its own side when the peer's FIN
+  // comes: the back end's half-close would then close the tunnel both ways (its 'close' below)
+  // before the client had said all it has to say. The client's socket is already half-open.
+  upstream.allowHalfOpen = true;
   client.on("error", closeBoth);
   upstream.on("error", closeBoth);
   client.once("close", closeBoth);

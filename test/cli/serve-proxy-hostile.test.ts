@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
@@ -78,13 +78,35 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
   let canned: CannedServer;
   let keepAlive: Awaited<ReturnType<typeof keepAliveBackend>>;
   let s: RunningServer;
+  /** What the canned back end's /v1/half-close tunnel received after its own FIN. */
+  let afterFin: Promise<string> = Promise.resolve("");
   /** What the canned back end answers, by the request's path. */
   const answers = new Map<string, string | Buffer>();
 
   before(async () => {
     py = await startPythonHttpServer(BACK_ROOT);
-    canned = await startCannedServer((request) => {
+    canned = await startCannedServer((request, socket) => {
       const path = request.target.split("?")[0] as string;
+      // A back end that switches to whatever is asked (an h2c server would then take HTTP/2
+      // requests for any of its paths), and echoes what the tunnel carries.
+      const upgrade = request.field("upgrade");
+      if (path === "/v1/half-close" && upgrade !== undefined) {
+        // Says its last word and half-closes; what the client sends after that is kept.
+        let late = "";
+        socket.on("data", (c: Buffer) => (late += c.toString("latin1")));
+        afterFin = new Promise((resolve) => socket.on("end", () => resolve(late)));
+        socket.end(
+          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\nbye`,
+        );
+        return undefined;
+      }
+      if (path === "/v1/switch" && upgrade !== undefined) {
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n`,
+        );
+        socket.on("data", (c: Buffer) => socket.write(c));
+        return undefined;
+      }
       return answers.get(path) ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
     });
     keepAlive = await keepAliveBackend((path) =>
@@ -291,6 +313,44 @@ describe("tcpkit serve --proxy, hostile requests and odd back ends", () => {
     } finally {
       await trusting.stop();
     }
+  });
+
+  it("never tunnels an h2c upgrade, which would reach every back-end path (h2c smuggling)", async () => {
+    answers.set("/v1/switch", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain");
+    const ask = (fields: string): Promise<string> =>
+      exchange(s.port, [`GET /v1/switch HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n${fields}\r\n`], {
+        quietMs: 500,
+      }).then((r) => r.data.toString("latin1"));
+    const before = canned.requests.length;
+    const settings = "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n";
+    for (const connection of ["Upgrade, HTTP2-Settings", "Upgrade"]) {
+      const text = await ask(`Connection: ${connection}\r\nUpgrade: h2c\r\n${settings}`);
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nplain$/, text);
+    }
+    for (const seen of canned.requests.slice(before)) {
+      assert.equal(seen.field("upgrade"), undefined, seen.raw);
+      assert.equal(seen.field("http2-settings"), undefined, seen.raw);
+    }
+    // Other upgrades (WebSocket, the rest) are still tunnelled after the back end's 101.
+    const ws = await ask("Connection: Upgrade\r\nUpgrade: websocket\r\n");
+    assert.match(ws, /^HTTP\/1\.1 101 /, ws);
+  });
+
+  it("passes a back end's half-close in a tunnel on as a half-close, the client's bytes still going through", async () => {
+    // Half-open itself: a socket that ended its side on the peer's FIN could not say more.
+    const socket = connect({ port: s.port, host: "127.0.0.1", allowHalfOpen: true });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    let text = "";
+    socket.on("data", (c: Buffer) => (text += c.toString("latin1")));
+    const ended = new Promise((resolve) => socket.once("end", resolve));
+    socket.write(
+      `GET /v1/half-close HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nConnection: Upgrade\r\nUpgrade: x-custom\r\n\r\n`,
+    );
+    await ended; // the back end's FIN, passed on
+    assert.match(text, /^HTTP\/1\.1 101 [^]*\r\n\r\nbye$/, text);
+    // The client's side is still open: it was closed with the back end's FIN (EPIPE here).
+    socket.end("late data");
+    assert.equal(await afterFin, "late data");
   });
 
   it("never forwards a Proxy field (httpoxy: CGI makes it HTTP_PROXY, the back end's outgoing proxy)", async () => {

@@ -135,6 +135,21 @@ describe("tcpkit serve --proxy", () => {
     assert.deepEqual(f.get("forwarded"), [`for=127.0.0.1;host="127.0.0.1:${s.port}";proto=http`]);
   });
 
+  it("answers OPTIONS with Max-Forwards: 0 itself and decrements a larger one (RFC 9110 §7.6.2)", async () => {
+    const here = await curl(["-i", "-X", "OPTIONS", "-H", "Max-Forwards: 0", front("/api/echo")]);
+    assert.equal(here.code, 0, here.err);
+    assert.match(here.out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(here.out, /\r\nAllow: [^\r]*\bPROPFIND\b/); // the proxy's, not the back end's
+    assert.doesNotMatch(here.out, /"method"|\r\nVia:/); // never reached the back end
+    const on = await curl(["-X", "OPTIONS", "-H", "Max-Forwards: 3", front("/api/echo")]);
+    const echoed = JSON.parse(on.out) as Echoed;
+    assert.equal(echoed.method, "OPTIONS");
+    assert.deepEqual(fieldsOf(echoed.headers).get("max-forwards"), ["2"]);
+    // Other methods carry it untouched: it only limits TRACE and OPTIONS.
+    const get = JSON.parse((await curl(["-H", "Max-Forwards: 0", front("/api/echo")])).out);
+    assert.deepEqual(fieldsOf((get as Echoed).headers).get("max-forwards"), ["0"]);
+  });
+
   it("maps a prefix onto the back end's path, and its redirects back", async () => {
     const r = await curl(["-i", front("/v2/items?x=1")]);
     assert.equal(

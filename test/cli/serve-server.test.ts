@@ -278,6 +278,38 @@ describe("tcpkit serve over TLS", () => {
     }
   });
 
+  it("answers plain HTTP sent to the HTTPS port with a 400 that says so, as nginx does", async () => {
+    const s = await startServe(ROOT, "--tls-cert", cert, "--tls-key", key);
+    try {
+      for (const method of ["GET", "OPTIONS"]) {
+        const r = await runTool("curl", ["-sS", "-i", "-X", method, `http://127.0.0.1:${s.port}/`]);
+        assert.equal(r.code, 0, r.stderr); // was 52, "Empty reply from server"
+        const text = r.stdout.toString();
+        assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n[^]*Connection: close\r\n/);
+        assert.match(text, /\r\n\r\n400 Bad Request: plain HTTP was sent to an HTTPS port/);
+      }
+      const tls = await runTool("curl", ["-sS", "-k", `https://127.0.0.1:${s.port}/hello.txt`]);
+      assert.deepEqual(tls.stdout, HELLO);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("negotiates http/1.1 by ALPN, so a client offering h2 first falls back to it", async () => {
+    const s = await startServe(ROOT, "--tls-cert", cert, "--tls-key", key);
+    try {
+      const url = `https://127.0.0.1:${s.port}/hello.txt`;
+      const r = await runTool("curl", ["-sS", "-k", "-v", "--http2", url]);
+      assert.match(r.stderr.toString(), /ALPN[^\n]*(?:accepted|server accepted to use) http\/1\.1/);
+      // Without ALPN this curl spoke HTTP/2 to the server and got an empty reply (exit 52).
+      const h2 = await runTool("curl", ["-sS", "-k", "--http2-prior-knowledge", url]);
+      assert.equal(h2.code, 0, h2.stderr.toString());
+      assert.deepEqual(h2.stdout, HELLO);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("fails with one line and exit 1 on an unreadable or mismatched key", async () => {
     const missing = await runCli([
       "serve",

@@ -118,7 +118,12 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   // handshake, and an unfinished handshake ends within headTimeoutMs (net/tls-handshakes.ts).
   let handshakes: TlsHandshakes | undefined;
   if (options.tls !== undefined) {
-    handshakes = new TlsHandshakes(loadTlsMaterial(options.tls), limits.headTimeoutMs, onSocket);
+    handshakes = new TlsHandshakes(
+      loadTlsMaterial(options.tls),
+      limits.headTimeoutMs,
+      onSocket,
+      () => prebuiltResponse(400, TEXT_PLAIN, PLAIN_HTTP_BODY, "Connection: close\r\n"),
+    );
   }
   const onAccept = (socket: Socket): void => {
     if (handshakes === undefined) return onSocket(socket);
@@ -227,3 +232,8 @@ export function defaultHandlerError(err: unknown): void {
 function ignoreError(): void {}
 
 const TEXT_PLAIN = errorPlan(503).headers;
+/** To plain HTTP sent to the HTTPS port (nginx: "The plain HTTP request was sent to HTTPS port"). */
+const PLAIN_HTTP_BODY = Buffer.from(
+  "400 Bad Request: plain HTTP was sent to an HTTPS port; use https://\n",
+  "latin1",
+);
