@@ -43,6 +43,10 @@ type MetricsValues = FlagValues<typeof METRICS_FLAGS>;
 /** The health endpoint, first in the chain (before auth), or undefined. */
 export async function healthHandlerFrom(values: MetricsValues): Promise<Handler | undefined> {
   if (values.health === undefined) return undefined;
+  // Health comes first in the chain: on one path, metrics would never be answered.
+  if (values.health === values.metrics) {
+    throw new UsageError(`--health and --metrics cannot both be ${values.health}`);
+  }
   const { healthEndpoint } = await import("../metrics/endpoints.js");
   return healthEndpoint(values.health);
 }

@@ -137,4 +137,10 @@ describe("serve --health and --metrics", () => {
       assert.match(r.stderr, /^tcpkit: --health must be a path such as \/healthz, not '/);
     }
   });
+
+  it("refuses --health and --metrics on one path with exit 2 (metrics would never answer)", async () => {
+    const r = await runCli(["serve", root, "--port", "0", "--health", "/x", "--metrics", "/x"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^tcpkit: --health and --metrics cannot both be \/x/);
+  });
 });
