@@ -21,6 +21,12 @@ export interface BasicAuthOptions {
   readonly realm?: string;
   /** Whether a request needs credentials (default: every request). */
   readonly protects?: (head: RequestHead) => boolean;
+  /**
+   * Whether the handlers after this one answer a CORS preflight for this request with a
+   * preflight answer of their own (serve's --cors, outside its --proxy prefixes): only such a
+   * preflight passes without credentials. Default: none does.
+   */
+  readonly answersPreflight?: (head: RequestHead) => boolean;
   /** Failure slow-down (default: LoginThrottle's documented rate). */
   readonly throttle?: LoginThrottle;
   /** The clock, for tests. */
@@ -33,6 +39,7 @@ const MAX_REMEMBERED = 1000;
 export function basicAuth(options: BasicAuthOptions): Handler {
   const { credentials } = options;
   const protects = options.protects ?? (() => true);
+  const answersPreflight = options.answersPreflight ?? (() => false);
   const throttle = options.throttle ?? new LoginThrottle();
   const now = options.now ?? Date.now;
   const unauthorized = errorPlan(401, basicChallenge(options.realm ?? "tcpkit"));
@@ -74,7 +81,7 @@ export function basicAuth(options: BasicAuthOptions): Handler {
   };
 
   return (head, context, next) => {
-    if (!protects(head) || isCorsPreflight(head)) return next();
+    if (!protects(head) || (isCorsPreflight(head) && answersPreflight(head))) return next();
     const authorization = getField(head, "authorization");
     if (authorization === undefined) return refuse(unauthorized, context);
     const key = createHash("sha256").update(authorization, "latin1").digest("base64");
@@ -85,8 +92,10 @@ export function basicAuth(options: BasicAuthOptions): Handler {
 
 /**
  * A CORS preflight (OPTIONS with Access-Control-Request-Method) never carries credentials
- * (Fetch standard, CORS-preflight request): answered without them, or no cross-origin
- * authenticated request could ever be made. It reveals only what --cors allows.
+ * (Fetch standard, CORS-preflight request): answered without them where a handler answers it as
+ * a preflight, or no cross-origin authenticated request could ever be made; it reveals only what
+ * --cors allows. Anywhere else it needs them like any request: passed on to a back end, an
+ * OPTIONS request is answered by whatever route takes it, and many serve every method alike.
  */
 function isCorsPreflight(head: RequestHead): boolean {
   return head.method === "OPTIONS" && getField(head, "access-control-request-method") !== undefined;

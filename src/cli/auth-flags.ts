@@ -47,11 +47,13 @@ type AuthValues = FlagValues<typeof AUTH_FLAGS> & { workers?: number };
 
 /**
  * The auth wing for these flags, or undefined when neither --auth nor --auth-file is given.
- * `alsoProtect` names requests that need credentials whatever the scope (the metrics endpoint).
+ * `alsoProtect` names requests that need credentials whatever the scope (the metrics endpoint);
+ * `answersPreflight` the CORS preflights the site answers itself, which pass without them.
  */
 export async function authHandlerFrom(
   values: AuthValues,
   alsoProtect: (head: RequestHead) => boolean = () => false,
+  answersPreflight: (head: RequestHead) => boolean = () => false,
 ): Promise<Handler | undefined> {
   const file = values["auth-file"];
   if (file === undefined && values.auth.length === 0) return undefined;
@@ -90,6 +92,7 @@ export async function authHandlerFrom(
   return basicAuth({
     credentials: new CredentialStore(users),
     protects,
+    answersPreflight,
     throttle: throttling.LoginThrottle.sharedBy(values.workers ?? 1),
   });
 }

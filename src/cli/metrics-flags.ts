@@ -9,6 +9,7 @@ import type { HttpServer, HttpServerOptions } from "../http/server/server.js";
 import { defaultHandlerError } from "../http/server/server.js";
 import type { Handler, RequestHead } from "../http/types.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
+import { workerNumber } from "../net/workers.js";
 
 // An absolute path of unreserved and sub-delim characters: compared with the request's path as
 // sent, so it must be one a client sends unchanged (no query, no percent-encoding).
@@ -43,6 +44,10 @@ type MetricsValues = FlagValues<typeof METRICS_FLAGS>;
 /** The health endpoint, first in the chain (before auth), or undefined. */
 export async function healthHandlerFrom(values: MetricsValues): Promise<Handler | undefined> {
   if (values.health === undefined) return undefined;
+  // Health comes first in the chain: on one path, metrics would never be answered.
+  if (values.health === values.metrics) {
+    throw new UsageError(`--health and --metrics cannot both be ${values.health}`);
+  }
   const { healthEndpoint } = await import("../metrics/endpoints.js");
   return healthEndpoint(values.health);
 }
@@ -74,7 +79,8 @@ export async function metricsFrom(
 ): Promise<{ metrics: ServerMetrics; attach(server: HttpServer): void } | undefined> {
   if (values.metrics === undefined) return undefined;
   const { ServerMetrics } = await import("../metrics/server-metrics.js");
-  const metrics = new ServerMetrics();
+  const worker = workerNumber();
+  const metrics = new ServerMetrics(worker === undefined ? [] : [["worker", String(worker)]]);
   const log = options.onExchange;
   options.onExchange =
     log === undefined

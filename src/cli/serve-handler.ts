@@ -23,9 +23,10 @@ import {
 import { proxyHandler, type PROXY_FLAGS } from "./proxy-flags.js";
 import type { STATIC_FLAGS } from "./static-flags.js";
 import { staticOptionsFrom } from "./static-flags.js";
+import { routeMatches } from "../proxy/proxy-route.js";
 import { uploadOptionsFrom, type UPLOAD_FLAGS } from "./upload-flags.js";
 import { chain } from "../http/handler-chain.js";
-import type { Handler } from "../http/types.js";
+import type { Handler, RequestHead } from "../http/types.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
 import { secureHeaders } from "../hardening/secure-headers.js";
 import { serveStatic } from "../static/serve-static.js";
@@ -60,7 +61,7 @@ export async function serveHandler(
     values["secure-headers"] ? secureHeaders() : undefined, // outermost: on every answer
     hostGuardFrom(values, values.host), // the DNS-rebinding guard, on loopback addresses
     await healthHandlerFrom(values), // before auth: probes carry no credentials
-    await authHandlerFrom(values, isMetricsRequest(values)),
+    await authHandlerFrom(values, isMetricsRequest(values), preflightsAnsweredHere(values)),
     await metricsHandlerFrom(values, metrics),
     await proxyHandler(values),
     await liveHandler(root, values),
@@ -69,4 +70,13 @@ export async function serveHandler(
   ];
   const enabled = wings.filter((h): h is Handler => h !== undefined);
   return enabled.length === 0 ? files : chain(...enabled, files);
+}
+
+/**
+ * The CORS preflights serve answers itself (--cors), which auth lets pass without credentials:
+ * not those under a --proxy prefix, which would reach the back end unchecked (an app that
+ * answers OPTIONS as it answers GET would hand its data to anyone who adds the header).
+ */
+function preflightsAnsweredHere(values: ServeHandlerValues): (head: RequestHead) => boolean {
+  return (head) => values.cors && !values.proxy.some((route) => routeMatches(route, head.path));
 }

@@ -38,6 +38,13 @@ export class ServerMetrics {
   private handlerErrors = 0;
   private gauges: ServerGauges | undefined;
 
+  /**
+   * `labels` go on every sample: serve --workers gives each process's counts a `worker` label,
+   * as scrapes of one address reach the processes in turn. Without it their counts would
+   * alternate in one series, which Prometheus reads as a counter reset at every scrape.
+   */
+  constructor(private readonly labels: readonly (readonly [string, string])[] = []) {}
+
   /** Records one exchange: pass as (or call from) the server's onExchange. */
   readonly record = (r: ExchangeRecord): void => {
     const m = methodIndex(r.method);
@@ -80,12 +87,14 @@ export class ServerMetrics {
       for (let c = 0; c < CLASSES.length; c++) {
         const n = this.requests[m * CLASSES.length + c]!;
         if (n > 0)
-          out += sample("tcpkit_http_requests_total", n, [
+          out += this.sample("tcpkit_http_requests_total", n, [
             ["method", METHODS[m]!],
             ["code", CLASSES[c]!],
           ]);
       }
     }
+    const counter = (name: string, help: string, value: number): string =>
+      familyHeader(name, "counter", help) + this.sample(name, value);
     out += counter(
       "tcpkit_http_received_bytes_total",
       "Request bytes read: heads and bodies as on the wire.",
@@ -124,18 +133,18 @@ export class ServerMetrics {
     let cumulative = 0;
     for (let b = 0; b < BUCKETS.length; b++) {
       cumulative += this.buckets[b]!;
-      out += sample("tcpkit_http_request_duration_seconds_bucket", cumulative, [
+      out += this.sample("tcpkit_http_request_duration_seconds_bucket", cumulative, [
         ["le", String(BUCKETS[b])],
       ]);
     }
-    out += sample("tcpkit_http_request_duration_seconds_bucket", this.durationCount, [
+    out += this.sample("tcpkit_http_request_duration_seconds_bucket", this.durationCount, [
       ["le", "+Inf"],
     ]);
-    out += sample("tcpkit_http_request_duration_seconds_sum", this.durationSum);
-    out += sample("tcpkit_http_request_duration_seconds_count", this.durationCount);
+    out += this.sample("tcpkit_http_request_duration_seconds_sum", this.durationSum);
+    out += this.sample("tcpkit_http_request_duration_seconds_count", this.durationCount);
     if (this.gauges !== undefined) {
       out += familyHeader("tcpkit_http_connections_open", "gauge", "Connections open now.");
-      out += sample("tcpkit_http_connections_open", this.gauges.connectionsOpen());
+      out += this.sample("tcpkit_http_connections_open", this.gauges.connectionsOpen());
       out += counter(
         "tcpkit_http_connections_total",
         "Connections accepted.",
@@ -144,10 +153,11 @@ export class ServerMetrics {
     }
     return out;
   }
-}
 
-function counter(name: string, help: string, value: number): string {
-  return familyHeader(name, "counter", help) + sample(name, value);
+  /** One sample line, this process's labels first. */
+  private sample(name: string, value: number, labels: readonly (readonly [string, string])[] = []) {
+    return sample(name, value, [...this.labels, ...labels]);
+  }
 }
 
 function methodIndex(method: string | undefined): number {

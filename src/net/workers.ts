@@ -27,6 +27,11 @@ export function isWorkerProcess(): boolean {
   return cluster.isWorker;
 }
 
+/** This worker's number (1, 2, ...; a replacement gets the next one), undefined outside a pool. */
+export function workerNumber(): number | undefined {
+  return cluster.worker?.id;
+}
+
 /** How the first start of a pool ended. */
 export type PoolStart =
   | { ok: true; host: string; port: number }

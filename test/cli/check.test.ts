@@ -24,9 +24,10 @@ import { freePort } from "../support/ports.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { startNginxOnFreePort } from "../http-wire/nginx-differential-wire.js";
 import { startPythonHttpServer } from "../support/python-http-server.js";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import type { ProbeContext } from "../../src/check/exchange.js";
 import { ALL_PROBES } from "../../src/check/probes/index.js";
+import { watchSlow } from "../../src/check/probes/slow.js";
 import { parseRequestUrl } from "../../src/check/wire.js";
 
 interface JsonProbe {
@@ -537,6 +538,35 @@ describe("check --slow against a server that answers slowly", () => {
       const idle = Number(m[1]);
       assert.ok(idle >= 1.7 && idle <= 2.6, `${idle} s`);
     } finally {
+      server.close();
+    }
+  });
+
+  it("sees a close that lands just after its limit (nginx's 60 s timeout closes at 60.0x s)", async () => {
+    // A server whose idle timeout is the probe's limit (here 2 s instead of 60) closes a little
+    // after it; the probe read up to the limit only, and reported the connection kept.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on("error", () => {});
+      setTimeout(() => socket.end(), 2300);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const url = parseRequestUrl(`http://127.0.0.1:${port}/a.txt`);
+      const ctx = { url, host: url.authority, timeoutMs: 5000, trust: {} };
+      const outcome = await watchSlow(
+        ctx as unknown as ProbeContext,
+        "",
+        undefined,
+        "idle connections are kept longer than",
+        2000,
+      );
+      assert.equal(outcome.verdict, "pass", outcome.observed);
+      assert.match(outcome.observed, /^closed after 2\.\d s$/);
+    } finally {
+      for (const s of sockets) s.destroy();
       server.close();
     }
   });

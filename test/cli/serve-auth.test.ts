@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { launchChromium } from "../support/chromium.js";
 import { runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
+import { startBackend } from "../support/proxy-backends.js";
 import { exchange } from "../support/raw-socket.js";
 import { runTool } from "../support/tools.js";
 
@@ -208,6 +209,35 @@ describe("serve --auth-scope upload", () => {
       assert.equal((await curl(url, "-X", "DELETE")).status, 405);
     } finally {
       await s.stop();
+    }
+  });
+});
+
+describe("serve --auth and CORS preflights", () => {
+  const preflight = ["-X", "OPTIONS", "-H", "Origin: http://other.test"];
+  const asks = (method: string) => ["-H", `Access-Control-Request-Method: ${method}`];
+
+  it("passes a preflight without credentials only where --cors answers it, never to a --proxy back end", async () => {
+    // A back end that answers OPTIONS as it answers GET (its echo): reached without
+    // credentials, it would hand anyone its content for one added header.
+    const back = await startBackend();
+    const proxy = ["--proxy", `/api=http://127.0.0.1:${back.port}`];
+    const plain = await startServe(root, "--auth", "u:p", ...proxy);
+    const cors = await startServe(root, "--auth", "u:p", "--cors", ...proxy);
+    try {
+      for (const s of [plain, cors]) {
+        const api = `http://127.0.0.1:${s.port}/api/data`;
+        assert.equal((await curl(api, ...preflight, ...asks("DELETE"))).status, 401);
+        assert.equal((await curl(api, "-u", "u:p", ...preflight, ...asks("DELETE"))).status, 200);
+      }
+      assert.equal(back.connections, 2, "only the two requests with credentials reached it");
+      const file = (s: RunningServer) => `http://127.0.0.1:${s.port}/hello.txt`;
+      // --cors answers it itself (204 and its Access-Control fields, no content of the site);
+      // without --cors nothing here answers a preflight, so it needs credentials like the rest.
+      assert.equal((await curl(file(cors), ...preflight, ...asks("GET"))).status, 204);
+      assert.equal((await curl(file(plain), ...preflight, ...asks("GET"))).status, 401);
+    } finally {
+      await Promise.all([plain.stop(), cors.stop(), back.close()]);
     }
   });
 });

@@ -137,4 +137,41 @@ describe("serve --health and --metrics", () => {
       assert.match(r.stderr, /^tcpkit: --health must be a path such as \/healthz, not '/);
     }
   });
+
+  it("keeps every counter monotonic with --workers: each process's samples carry its worker label", async () => {
+    const s = await startServe(root, "--workers", "2", "--metrics", "/metrics");
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      // Ten requests on one keep-alive connection, all counted by one worker; scrapes on new
+      // connections then reach the two workers in turn.
+      const many = Array.from({ length: 10 }, () => ["-o", "/dev/null", `${base}/hello.txt`]);
+      await runTool("curl", ["-s", ...many.flat()]);
+      const last = new Map<string, number>();
+      const workers = new Set<string>();
+      for (let scrape = 0; scrape < 4; scrape++) {
+        const families = parsePrometheus((await get(`${base}/metrics`)).body);
+        for (const f of families.filter((x) => x.type === "COUNTER")) {
+          for (const m of f.metrics) {
+            const series = `${f.name}${JSON.stringify(m.labels)}`;
+            const v = Number(m.value);
+            assert.ok(
+              v >= (last.get(series) ?? 0),
+              `${series} went from ${last.get(series)} to ${v}`,
+            );
+            workers.add(m.labels?.["worker"] ?? "none");
+            last.set(series, v);
+          }
+        }
+      }
+      assert.deepEqual([...workers].sort(), ["1", "2"]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("refuses --health and --metrics on one path with exit 2 (metrics would never answer)", async () => {
+    const r = await runCli(["serve", root, "--port", "0", "--health", "/x", "--metrics", "/x"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^tcpkit: --health and --metrics cannot both be \/x/);
+  });
 });
