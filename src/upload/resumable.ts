@@ -135,7 +135,7 @@ export async function createUpload(
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
   return locked(site.realUploadDir, folder, id, () =>
-    receive(site, context, folder, id, record, file, complete, headers, tap, true),
+    receive(site, context, folder, id, record, file, complete, headers, tap, true, segments),
   ).catch(async (err: unknown) => {
     // The lock file could not be made (the folder went away): nothing was received.
     await file.discard();
@@ -188,7 +188,7 @@ export async function uploadResource(
         return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
       }
       case "PATCH":
-        return append(site, head, context, folder, id, record, headers);
+        return append(site, head, context, folder, id, record, headers, segments);
       default:
         return refuse(405);
     }
@@ -208,6 +208,7 @@ async function append(
   id: string,
   record: UploadRecord,
   headers: string,
+  segments: readonly string[],
 ): Promise<ResponsePlan> {
   const type = getField(head, "content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/partial-upload") return refuse(415);
@@ -261,14 +262,15 @@ async function append(
     await writeRecord(site.realUploadDir, folder, id, record, true);
   }
   const tap = new DigestTap([digests.content]);
-  return receive(site, context, folder, id, record, file, complete, headers, tap, false);
+  return receive(site, context, folder, id, record, file, complete, headers, tap, false, segments);
 }
 
 /**
  * Appends the request body to `file` within the upload's limits, sending a progress 104 every
  * PROGRESS_EVERY_BYTES written. Completed: the file moves into place and the record is marked
  * complete. Cut off: what arrived is kept for the next PATCH. Past a limit: the upload is removed
- * (§4.4: an offset past the length deactivates the upload resource).
+ * (§4.4: an offset past the length deactivates the upload resource). `segments`: the target
+ * folder's, for the stored file's Location.
  */
 async function receive(
   site: UploadSite,
@@ -281,6 +283,7 @@ async function receive(
   headers: string,
   tap: DigestTap,
   creation: boolean,
+  segments: readonly string[],
 ): Promise<ResponsePlan> {
   const start = file.bytes;
   // Past --max-upload-bytes the server core answers 413 itself; past the upload's own length
@@ -293,8 +296,10 @@ async function receive(
       if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
       tap.update(chunk);
       await file.write(chunk);
-      if (file.written >= nextProgress) {
-        // §4.4: progress interims carry the offset and never a Location.
+      // §4.4: progress interims carry the offset and never a Location. None while a
+      // Content-Digest is pending: an offset acknowledged is never taken back (draft §4.1.1),
+      // and bytes that fail the digest are (§10.2).
+      if (!tap.checking && file.written >= nextProgress) {
         context.sendInterim(104, `Upload-Offset: ${file.written}\r\n`);
         nextProgress = file.written + PROGRESS_EVERY_BYTES;
       }
@@ -353,5 +358,10 @@ async function receive(
   await writeRecord(site.realUploadDir, folder, id, record, true).catch(() =>
     unlink(recordPath(folder, id)).catch(() => {}),
   );
-  return plan(replaced ? 204 : 201, "Upload-Complete: ?1\r\n");
+  // Draft §4.4: the answer the target would have given the whole file in one PUT: a 201 names
+  // the file created (RFC 9110 §15.3.2; without a Location it would be the PATCH's target, the
+  // upload resource).
+  if (replaced) return plan(204, "Upload-Complete: ?1\r\n");
+  const location = `Location: ${encodeSegments([...segments, record.name])}\r\n`;
+  return plan(201, `Upload-Complete: ?1\r\n${location}`);
 }

@@ -220,7 +220,11 @@ describe("resumable uploads", () => {
     );
     assert.equal(plain.status, 415);
     assert.equal((await patch(server.port, location, 4, false, Buffer.from("efgh"))).status, 201);
-    assert.equal((await patch(server.port, location, 8, true, Buffer.from("ijkl"))).status, 201);
+    const done = await patch(server.port, location, 8, true, Buffer.from("ijkl"));
+    assert.equal(done.status, 201);
+    // The answer a PUT of the whole file gets (draft §4.4): the file created, not the resource.
+    assert.equal(field(done.head, "Location"), "/parts.txt");
+    assert.equal(field(done.head, "Upload-Complete"), "?1");
     assert.equal(readFileSync(join(root, "parts.txt"), "utf8"), "abcdefghijkl");
   });
 
@@ -310,6 +314,27 @@ describe("resumable uploads", () => {
     assertProgress(appended.interims, 2 * size, size);
     const stored = readFileSync(join(root, "progress.bin"));
     assert.equal(sha(stored), sha(Buffer.concat([data, data])));
+  });
+
+  it("sends no progress 104 while a Content-Digest is pending: an offset told is never taken back", async () => {
+    const created = await request(
+      server.port,
+      "PUT /digested.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 0\n",
+    );
+    const location = field(created.head, "Location") as string;
+    const data = randomBytes(40 * 1024 * 1024);
+    const wrong = createHash("sha256").update("other bytes").digest("base64");
+    const bad = await request(
+      server.port,
+      `PATCH ${location} HTTP/1.1\nHost: x\nConnection: close\nContent-Type: application/partial-upload\n` +
+        `Upload-Complete: ?0\nUpload-Offset: 0\nContent-Length: ${data.length}\n` +
+        `Content-Digest: sha-256=:${wrong}:\n`,
+      data,
+    );
+    assert.equal(bad.status, 400);
+    // A 104 with Upload-Offset would have promised bytes that the failed digest then removed.
+    assert.deepEqual(bad.interims, []);
+    assert.equal(field((await offsetOf(server.port, location)).head, "Upload-Offset"), "0");
   });
 
   it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
