@@ -22,7 +22,7 @@ import { originOf, withoutCredentials, type HttpGetOptions, type TraceEvent } fr
 import { readShortBody, sendRequest, type OutgoingBody, type SendOptions } from "./http-request.js";
 import { writeChunkedBody, writeFileBody } from "./request-body.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
-import { decideRetry, withStatusHint, type RetryOptions } from "./retry-policy.js";
+import { decideRetry, statusOf, withStatusHint, type RetryOptions } from "./retry-policy.js";
 import {
   readUploadRecord,
   recordPath,
@@ -307,14 +307,34 @@ async function resumableUpload(job: Job): Promise<PutResult> {
       },
     );
   }).catch(async (err: unknown) => {
-    // Refused for good (a status >= 400): the server keeps nothing worth resuming.
-    if (err instanceof TcpkitError && err.code === "ERR_HTTP_STATUS") {
+    // Refused for good: the server keeps nothing worth resuming. A status that leaves the
+    // upload on the server (resumableAfter) keeps the record for `-c`.
+    if (err instanceof TcpkitError && err.code === "ERR_HTTP_STATUS" && !resumableAfter(err)) {
       await removeUploadRecord(statePath);
     }
     throw err;
   });
   await removeUploadRecord(statePath);
   return { ...result, resumable: true, uploadUrl: location?.href };
+}
+
+/**
+ * Statuses after which a resumable upload can still go on (draft §4.2-§4.4: a 4xx is final
+ * unless its semantics invite a retry): new credentials (401, 407), a request that timed out
+ * (408), a rate limit (429), and any 5xx. The server keeps the upload's bytes meanwhile.
+ */
+const RESUMABLE_STATUSES = new Set([401, 407, 408, 429]);
+
+/**
+ * Whether `err`, failing a resumable upload, leaves it resumable with `resume` (`tcpkit put
+ * -c`): anything but a local file error or a final HTTP status (RESUMABLE_STATUSES).
+ */
+export function resumableAfter(err: unknown): boolean {
+  if (!(err instanceof TcpkitError)) return false;
+  if (err.code === "ERR_FILE" || err.code === "ERR_INVALID_ARGUMENT") return false;
+  if (err.code !== "ERR_HTTP_STATUS") return true;
+  const status = statusOf(err);
+  return status !== undefined && (status >= 500 || RESUMABLE_STATUSES.has(status));
 }
 
 /** What the server has of an upload: its answer to HEAD on the upload resource. */
@@ -338,7 +358,10 @@ async function offsetOf(
   const response = await sendRequest("HEAD", location, [], undefined, sendOptions(options));
   response.body.destroy();
   if (response.status === 404 || response.status === 410) return undefined;
-  if (response.status >= 300) throw statusError(response.status, response.reason, location, "");
+  if (response.status >= 300) {
+    const err = statusError(response.status, response.reason, location, "");
+    throw withStatusHint(err, response.status, response.header("retry-after"));
+  }
   const text = response.header("upload-offset");
   const offset = text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
   if (offset === undefined || offset > size) {

@@ -265,6 +265,29 @@ describe("tcpkit put --resumable", () => {
     }
   });
 
+  it("a 401 on resuming (-u forgotten) keeps the upload: -c with it then resumes, not from byte 0", async () => {
+    const server = await startServeOn(0, root, "--upload", "--auth", "ann:s3cret");
+    try {
+      const data = randomBytes(4 * 1024 * 1024);
+      const file = join(dir, "auth.bin");
+      writeFileSync(file, data);
+      const url = `http://127.0.0.1:${server.port}/auth.bin`;
+      const login = ["-u", "ann:s3cret"];
+      await killWhen(["-r", ...login, "--limit-rate", "1M", file, url], () => partBytes() > 0);
+      // The credentials forgotten: refused, and the upload is still there to resume.
+      const refused = await runCli(["put", "-c", file, url], { env: env() });
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, /401 Unauthorized .*\(resume with: tcpkit put -c /);
+      assert.equal(remembered(), true, "the record is kept for -c");
+      const r = await runCli(["put", "-c", ...login, file, url], { env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /resuming at byte [1-9]\d* of 4194304/);
+      assertDone("auth.bin", data);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("sends -u credentials only to the origin named, not to an upload URL on another one", async () => {
     const elsewhere = await startCannedServer(
       () => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
