@@ -332,7 +332,11 @@ async function receive(
   }
   if (!complete) {
     await file.keep();
-    return plan(201, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
+    // A creation made the upload resource: 201 with its Location (draft §4.2). An append made
+    // nothing new (RFC 9110 §15.3.2: a 201 without Location names its target as created): 204,
+    // as the draft's own example (§4.4).
+    const status = creation ? 201 : 204;
+    return plan(status, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
   }
   let replaced: boolean;
   try {
