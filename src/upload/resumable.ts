@@ -15,6 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { stat, unlink } from "node:fs/promises";
+import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -350,11 +351,13 @@ async function receive(
     replaced = await file.commit(folder, record.name, site.overwrite);
   } catch (err) {
     await removeUpload(folder, id);
-    if (err instanceof DigestMismatch) return refuse(400);
-    if (err instanceof UploadError && err.status === 400) {
-      return inconsistent("Upload-Complete: ?1\r\n");
-    }
-    return refuse(statusForBodyError(err));
+    // Draft §4.4: the body was whole, so the answer says Upload-Complete: ?1, errors too: the
+    // failure is the file's (a name taken meanwhile, a Repr-Digest, the disk), and resuming
+    // cannot mend it.
+    const over = "Upload-Complete: ?1\r\n";
+    if (err instanceof UploadError && err.status === 400) return inconsistent(over);
+    const status = err instanceof DigestMismatch ? 400 : statusForBodyError(err);
+    return { ...errorPlan(status, over), close: true };
   }
   // Kept, marked complete, until it expires: HEAD then says Upload-Complete: ?1 (§4).
   record.length = file.bytes;

@@ -231,6 +231,27 @@ describe("resumable uploads", () => {
     assert.equal(readFileSync(join(root, "parts.txt"), "utf8"), "abcdefghijkl");
   });
 
+  it("a completion the file fails (its name taken meanwhile) is 409 with Upload-Complete: ?1", async () => {
+    const create = await request(
+      server.port,
+      "PUT /taken-late.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 2\n",
+      Buffer.from("ab"),
+    );
+    const location = field(create.head, "Location") as string;
+    const other = await request(
+      server.port,
+      "PUT /taken-late.txt HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 5\n",
+      Buffer.from("first"),
+    );
+    assert.equal(other.status, 201);
+    const done = await patch(server.port, location, 2, true, Buffer.from("cd"));
+    assert.equal(done.status, 409);
+    // Draft §4.4: the body was whole; the failure is the file's, and resuming cannot mend it.
+    assert.equal(field(done.head, "Upload-Complete"), "?1");
+    assert.equal((await offsetOf(server.port, location)).status, 404);
+    assert.equal(readFileSync(join(root, "taken-late.txt"), "utf8"), "first");
+  });
+
   it("lengths must agree (400 inconsistent-upload-length); a body past Upload-Length removes the upload; DELETE cancels", async () => {
     const mismatch = await request(
       server.port,
