@@ -308,9 +308,10 @@ async function resumableUpload(job: Job): Promise<PutResult> {
     );
   }).catch(async (err: unknown) => {
     // Refused for good: the server keeps nothing worth resuming. A status that leaves the
-    // upload on the server (resumableAfter) keeps the record for `-c`.
-    if (err instanceof TcpkitError && err.code === "ERR_HTTP_STATUS" && !resumableAfter(err)) {
-      await removeUploadRecord(statePath);
+    // upload on the server (RESUMABLE_STATUSES) keeps the record of one it announced, for `-c`.
+    if (err instanceof TcpkitError && err.code === "ERR_HTTP_STATUS") {
+      if (location !== undefined && resumableStatus(err)) keptAfter.add(err);
+      else await removeUploadRecord(statePath);
     }
     throw err;
   });
@@ -325,16 +326,22 @@ async function resumableUpload(job: Job): Promise<PutResult> {
  */
 const RESUMABLE_STATUSES = new Set([401, 407, 408, 429]);
 
+function resumableStatus(err: TcpkitError): boolean {
+  const status = statusOf(err);
+  return status !== undefined && (status >= 500 || RESUMABLE_STATUSES.has(status));
+}
+
+/** HTTP status failures after which the upload the server announced stays remembered. */
+const keptAfter = new WeakSet<TcpkitError>();
+
 /**
  * Whether `err`, failing a resumable upload, leaves it resumable with `resume` (`tcpkit put
- * -c`): anything but a local file error or a final HTTP status (RESUMABLE_STATUSES).
+ * -c`): anything but a local file error, or an HTTP status that kept an announced upload.
  */
 export function resumableAfter(err: unknown): boolean {
   if (!(err instanceof TcpkitError)) return false;
   if (err.code === "ERR_FILE" || err.code === "ERR_INVALID_ARGUMENT") return false;
-  if (err.code !== "ERR_HTTP_STATUS") return true;
-  const status = statusOf(err);
-  return status !== undefined && (status >= 500 || RESUMABLE_STATUSES.has(status));
+  return err.code !== "ERR_HTTP_STATUS" || keptAfter.has(err);
 }
 
 /** What the server has of an upload: its answer to HEAD on the upload resource. */

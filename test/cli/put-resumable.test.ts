@@ -288,6 +288,23 @@ describe("tcpkit put --resumable", () => {
     }
   });
 
+  it("a 503 before the server announced an upload offers no resume and keeps no record", async () => {
+    const busy = await startCannedServer(
+      () => "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+    );
+    try {
+      const file = join(dir, "busy.bin");
+      writeFileSync(file, randomBytes(1000));
+      const r = await runCli(["put", "-r", file, busy.url("/busy.bin")], { env: env() });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /503 Service Unavailable/);
+      assert.doesNotMatch(r.stderr, /resume with/);
+      assert.equal(remembered(), false);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("sends -u credentials only to the origin named, not to an upload URL on another one", async () => {
     const elsewhere = await startCannedServer(
       () => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
