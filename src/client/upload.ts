@@ -280,6 +280,7 @@ async function resumableUpload(job: Job): Promise<PutResult> {
             ["Upload-Offset", String(offset)],
             ["Upload-Complete", "?1"],
             ["Upload-Length", String(file.size)],
+            INTEROP,
           ],
           fileBody(file, offset),
           optionsFor(location),
@@ -294,15 +295,14 @@ async function resumableUpload(job: Job): Promise<PutResult> {
     return sendOnce(
       "PUT",
       target,
-      [
-        ["Upload-Complete", "?1"],
-        ["Upload-Length", String(file.size)],
-      ],
+      [["Upload-Complete", "?1"], ["Upload-Length", String(file.size)], INTEROP],
       fileBody(file, 0),
       options,
       progressBase(job),
       async (head) => {
-        const announced = head.status === 104 ? getField(head, "location") : undefined;
+        // A 104 of another draft version (or none) is ignored, as the draft asks of clients.
+        const ours = getField(head, "upload-draft-interop-version") === INTEROP[1];
+        const announced = head.status === 104 && ours ? getField(head, "location") : undefined;
         if (announced !== undefined) await remember(announced);
       },
     );
@@ -344,6 +344,13 @@ export function resumableAfter(err: unknown): boolean {
   return err.code !== "ERR_HTTP_STATUS" || keptAfter.has(err);
 }
 
+/**
+ * The resumable-upload draft's interop version this client speaks (8 since draft -09): sent with
+ * every request of a resumable upload, and required of the 104 that announces one (draft
+ * "Draft Version Identification": draft servers answer only clients of their own version).
+ */
+const INTEROP: readonly [string, string] = ["Upload-Draft-Interop-Version", "8"];
+
 /** What the server has of an upload: its answer to HEAD on the upload resource. */
 interface KnownOffset {
   readonly offset: number;
@@ -362,7 +369,7 @@ async function offsetOf(
   size: number,
   options: PutOptions,
 ): Promise<KnownOffset | undefined> {
-  const response = await sendRequest("HEAD", location, [], undefined, sendOptions(options));
+  const response = await sendRequest("HEAD", location, [INTEROP], undefined, sendOptions(options));
   response.body.destroy();
   if (response.status === 404 || response.status === 410) return undefined;
   if (response.status >= 300) {
@@ -388,7 +395,13 @@ async function cancel(
 ): Promise<void> {
   try {
     const url = parseRequestUrl(location);
-    const response = await sendRequest("DELETE", url, [], undefined, sendOptions(optionsFor(url)));
+    const response = await sendRequest(
+      "DELETE",
+      url,
+      [INTEROP],
+      undefined,
+      sendOptions(optionsFor(url)),
+    );
     response.body.destroy();
   } catch {
     // Unreachable or refused: the server removes it when it expires.

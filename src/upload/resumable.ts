@@ -68,13 +68,18 @@ export function sfInteger(value: string | undefined): number | undefined {
   return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
-/** Header lines every upload response carries: limits, no caching, the client's interop version. */
-function stateHeaders(site: UploadSite, head: RequestHead, record: UploadRecord): string {
+/**
+ * The draft's interop version that this implements (draft §"Draft Version Identification": 8
+ * since -09), sent with every 104 and upload response. Never the client's own number echoed: a
+ * client of another version must see the mismatch, and ignore the 104, rather than be told the
+ * server speaks its version.
+ */
+export const INTEROP = "Upload-Draft-Interop-Version: 8\r\n";
+
+/** Header lines every upload response carries: limits, no caching, the interop version. */
+function stateHeaders(site: UploadSite, record: UploadRecord): string {
   const age = (record.created + site.expireMs - Date.now()) / 1000;
-  let lines = `${uploadLimit(site, age)}Cache-Control: no-store\r\n`;
-  const interop = sfInteger(getField(head, "upload-draft-interop-version"));
-  if (interop !== undefined) lines += `Upload-Draft-Interop-Version: ${interop}\r\n`;
-  return lines;
+  return `${uploadLimit(site, age)}Cache-Control: no-store\r\n${INTEROP}`;
 }
 
 function plan(status: number, headers: string): ResponsePlan {
@@ -131,7 +136,7 @@ export async function createUpload(
     return refuse(statusForBodyError(err));
   }
   // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
-  const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, head, record)}`;
+  const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, record)}`;
   context.sendInterim(104, headers);
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
@@ -166,7 +171,7 @@ export async function uploadResource(
       await removeUpload(folder, id);
       return refuse(404);
     }
-    const headers = stateHeaders(site, head, record);
+    const headers = stateHeaders(site, record);
     switch (head.method) {
       case "DELETE":
         // A completed upload's file stays where it was put: only the record goes.
@@ -301,7 +306,7 @@ async function receive(
       // Content-Digest is pending: an offset acknowledged is never taken back (draft §4.1.1),
       // and bytes that fail the digest are (§10.2).
       if (!tap.checking && file.written >= nextProgress) {
-        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n`);
+        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n${INTEROP}`);
         nextProgress = file.written + PROGRESS_EVERY_BYTES;
       }
     }

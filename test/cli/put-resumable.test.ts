@@ -305,6 +305,27 @@ describe("tcpkit put --resumable", () => {
     }
   });
 
+  it("ignores a 104 of another draft interop version: no upload remembered from it", async () => {
+    const other = await startCannedServer((_request, socket) => {
+      // A server of draft interop version 6 announces an upload, then drops the connection.
+      socket.write(
+        "HTTP/1.1 104 Upload Resumption Supported\r\nUpload-Draft-Interop-Version: 6\r\n" +
+          "Location: /res\r\n\r\n",
+      );
+      setTimeout(() => socket.destroy(), 50);
+      return undefined;
+    });
+    try {
+      const file = join(dir, "v6.bin");
+      writeFileSync(file, randomBytes(100_000));
+      const r = await runCli(["put", "-r", file, other.url("/v6.bin")], { env: env() });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(remembered(), false, "nothing to resume from a 104 of another version");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("sends -u credentials only to the origin named, not to an upload URL on another one", async () => {
     const elsewhere = await startCannedServer(
       () => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
@@ -312,7 +333,8 @@ describe("tcpkit put --resumable", () => {
     const origin = await startCannedServer((_request, socket) => {
       // Announces the upload on the other origin, then drops the connection mid-body.
       socket.write(
-        `HTTP/1.1 104 Upload Resumption Supported\r\nLocation: ${elsewhere.url("/res")}\r\n\r\n`,
+        "HTTP/1.1 104 Upload Resumption Supported\r\nUpload-Draft-Interop-Version: 8\r\n" +
+          `Location: ${elsewhere.url("/res")}\r\n\r\n`,
       );
       setTimeout(() => socket.destroy(), 50);
       return undefined;
@@ -339,6 +361,9 @@ describe("tcpkit put --resumable", () => {
       assert.equal(elsewhere.requests.length, 1, "the retry asked the upload URL for its offset");
       assert.equal(elsewhere.requests[0]?.method, "HEAD");
       assert.equal(elsewhere.requests[0]?.field("authorization"), undefined);
+      // Every request of a resumable upload names the draft's interop version.
+      const all = [...origin.requests, ...elsewhere.requests];
+      assert.ok(all.every((q) => q.field("upload-draft-interop-version") === "8"));
       assert.ok(
         origin.requests.every((q) => q.field("authorization") === "Basic YW5uOnMzY3JldA=="),
       );

@@ -100,6 +100,7 @@ function assertProgress(interims: string[], total: number, start = 0): void {
   for (const interim of interims) {
     assert.match(interim, /^HTTP\/1\.1 104 Upload Resumption Supported\r\n/);
     assert.equal(field(interim, "Location"), undefined);
+    assert.equal(field(interim, "Upload-Draft-Interop-Version"), "8");
     const offset = Number(field(interim, "Upload-Offset"));
     assert.ok(
       offset >= last + 16 * 1024 * 1024 && offset <= total,
@@ -212,6 +213,16 @@ describe("resumable uploads", () => {
     assert.equal(create.status, 201);
     const location = field(create.head, "Location") as string;
     assert.equal(field(create.interims[0] ?? "", "Location"), location);
+    // The server's own draft interop version, asked or not; never another version echoed (a
+    // client of draft interop version 6 must see the mismatch and ignore the 104).
+    assert.equal(field(create.interims[0] ?? "", "Upload-Draft-Interop-Version"), "8");
+    const v6 = await request(
+      server.port,
+      "PUT /v6.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\n" +
+        "Upload-Draft-Interop-Version: 6\nContent-Length: 2\n",
+      Buffer.from("v6"),
+    );
+    assert.equal(field(v6.interims[0] ?? "", "Upload-Draft-Interop-Version"), "8");
     assert.equal(field(create.head, "Upload-Offset"), "4");
     const plain = await request(
       server.port,
