@@ -7,7 +7,7 @@ import { defineCommand } from "./command.js";
 import { byteCountFlag } from "./echo-values.js";
 import { errorLine } from "./error-line.js";
 import { checkedBy, flag } from "./flags.js";
-import { EXIT_HTTP_STATUS, EXIT_INTERRUPTED, exitCodeOf } from "./get-batch.js";
+import { EXIT_INTERRUPTED, exitCodeOf } from "./get-batch.js";
 import { ProgressLine } from "./progress-line.js";
 import {
   interruptOnSignals,
@@ -19,7 +19,7 @@ import {
 } from "./client-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { DEFAULT_TIMEOUT_MS } from "../client/http-get.js";
-import { targetUrl, upload, type PutOptions } from "../client/upload.js";
+import { resumableAfter, targetUrl, upload, type PutOptions } from "../client/upload.js";
 import { parseFieldArgument } from "../http/header-fields.js";
 import { formatTrace } from "../http/trace-format.js";
 import { formatSize } from "../util/format.js";
@@ -84,7 +84,8 @@ the final line says where the file went and the status (201 created, 204 replace
 
 A resumable upload's URL (the server's Location in its 104 answer) is remembered in a small file
 in $TCPKIT_STATE_DIR, else $XDG_STATE_HOME/tcpkit/uploads, else ~/.local/state/tcpkit/uploads,
-and removed once the upload is complete. -c with a file changed since starts it again.
+and removed once the upload is complete or refused for good (a 401, 407, 408, 429 or 5xx answer
+keeps it for -c). -c with a file changed since starts it again.
 
 Exit codes:
   0    uploaded (2xx)
@@ -174,7 +175,8 @@ Exit codes:
         return EXIT_INTERRUPTED;
       }
       const code = exitCodeOf(err);
-      const canResume = resumable && code !== EXIT_HTTP_STATUS && err.code !== "ERR_FILE";
+      // A status such as 401 or 503 leaves the upload on the server, and its record here.
+      const canResume = resumable && resumableAfter(err);
       const hint = canResume ? ` (resume with: tcpkit put -c ${file} ${url})` : "";
       process.stderr.write(errorLine(`${err.message}${hint}`));
       return code;

@@ -46,6 +46,11 @@ export function withStatusHint(
   return err;
 }
 
+/** The HTTP status behind an ERR_HTTP_STATUS error that withStatusHint marked, else undefined. */
+export function statusOf(err: unknown): number | undefined {
+  return err instanceof TcpkitError ? hints.get(err)?.status : undefined;
+}
+
 /** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms from `now`. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;

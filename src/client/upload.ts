@@ -22,7 +22,7 @@ import { originOf, withoutCredentials, type HttpGetOptions, type TraceEvent } fr
 import { readShortBody, sendRequest, type OutgoingBody, type SendOptions } from "./http-request.js";
 import { writeChunkedBody, writeFileBody } from "./request-body.js";
 import { parseRequestUrl, resolveLocation, type RequestUrl } from "./request-url.js";
-import { decideRetry, withStatusHint, type RetryOptions } from "./retry-policy.js";
+import { decideRetry, statusOf, withStatusHint, type RetryOptions } from "./retry-policy.js";
 import {
   readUploadRecord,
   recordPath,
@@ -280,6 +280,7 @@ async function resumableUpload(job: Job): Promise<PutResult> {
             ["Upload-Offset", String(offset)],
             ["Upload-Complete", "?1"],
             ["Upload-Length", String(file.size)],
+            INTEROP,
           ],
           fileBody(file, offset),
           optionsFor(location),
@@ -294,28 +295,61 @@ async function resumableUpload(job: Job): Promise<PutResult> {
     return sendOnce(
       "PUT",
       target,
-      [
-        ["Upload-Complete", "?1"],
-        ["Upload-Length", String(file.size)],
-      ],
+      [["Upload-Complete", "?1"], ["Upload-Length", String(file.size)], INTEROP],
       fileBody(file, 0),
       options,
       progressBase(job),
       async (head) => {
-        const announced = head.status === 104 ? getField(head, "location") : undefined;
+        // A 104 of another draft version (or none) is ignored, as the draft asks of clients.
+        const ours = getField(head, "upload-draft-interop-version") === INTEROP[1];
+        const announced = head.status === 104 && ours ? getField(head, "location") : undefined;
         if (announced !== undefined) await remember(announced);
       },
     );
   }).catch(async (err: unknown) => {
-    // Refused for good (a status >= 400): the server keeps nothing worth resuming.
+    // Refused for good: the server keeps nothing worth resuming. A status that leaves the
+    // upload on the server (RESUMABLE_STATUSES) keeps the record of one it announced, for `-c`.
     if (err instanceof TcpkitError && err.code === "ERR_HTTP_STATUS") {
-      await removeUploadRecord(statePath);
+      if (location !== undefined && resumableStatus(err)) keptAfter.add(err);
+      else await removeUploadRecord(statePath);
     }
     throw err;
   });
   await removeUploadRecord(statePath);
   return { ...result, resumable: true, uploadUrl: location?.href };
 }
+
+/**
+ * Statuses after which a resumable upload can still go on (draft §4.2-§4.4: a 4xx is final
+ * unless its semantics invite a retry): new credentials (401, 407), a request that timed out
+ * (408), a rate limit (429), and any 5xx. The server keeps the upload's bytes meanwhile.
+ */
+const RESUMABLE_STATUSES = new Set([401, 407, 408, 429]);
+
+function resumableStatus(err: TcpkitError): boolean {
+  const status = statusOf(err);
+  return status !== undefined && (status >= 500 || RESUMABLE_STATUSES.has(status));
+}
+
+/** HTTP status failures after which the upload the server announced stays remembered. */
+const keptAfter = new WeakSet<TcpkitError>();
+
+/**
+ * Whether `err`, failing a resumable upload, leaves it resumable with `resume` (`tcpkit put
+ * -c`): anything but a local file error, or an HTTP status that kept an announced upload.
+ */
+export function resumableAfter(err: unknown): boolean {
+  if (!(err instanceof TcpkitError)) return false;
+  if (err.code === "ERR_FILE" || err.code === "ERR_INVALID_ARGUMENT") return false;
+  return err.code !== "ERR_HTTP_STATUS" || keptAfter.has(err);
+}
+
+/**
+ * The resumable-upload draft's interop version this client speaks (8 since draft -09): sent with
+ * every request of a resumable upload, and required of the 104 that announces one (draft
+ * "Draft Version Identification": draft servers answer only clients of their own version).
+ */
+const INTEROP: readonly [string, string] = ["Upload-Draft-Interop-Version", "8"];
 
 /** What the server has of an upload: its answer to HEAD on the upload resource. */
 interface KnownOffset {
@@ -335,10 +369,13 @@ async function offsetOf(
   size: number,
   options: PutOptions,
 ): Promise<KnownOffset | undefined> {
-  const response = await sendRequest("HEAD", location, [], undefined, sendOptions(options));
+  const response = await sendRequest("HEAD", location, [INTEROP], undefined, sendOptions(options));
   response.body.destroy();
   if (response.status === 404 || response.status === 410) return undefined;
-  if (response.status >= 300) throw statusError(response.status, response.reason, location, "");
+  if (response.status >= 300) {
+    const err = statusError(response.status, response.reason, location, "");
+    throw withStatusHint(err, response.status, response.header("retry-after"));
+  }
   const text = response.header("upload-offset");
   const offset = text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
   if (offset === undefined || offset > size) {
@@ -358,7 +395,13 @@ async function cancel(
 ): Promise<void> {
   try {
     const url = parseRequestUrl(location);
-    const response = await sendRequest("DELETE", url, [], undefined, sendOptions(optionsFor(url)));
+    const response = await sendRequest(
+      "DELETE",
+      url,
+      [INTEROP],
+      undefined,
+      sendOptions(optionsFor(url)),
+    );
     response.body.destroy();
   } catch {
     // Unreachable or refused: the server removes it when it expires.

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { stat, unlink } from "node:fs/promises";
+import { errorPlan } from "../http/error-plan.js";
 import { getField } from "../http/header-lookup.js";
 import type { RequestContext, RequestHead, ResponsePlan } from "../http/types.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -67,13 +68,18 @@ export function sfInteger(value: string | undefined): number | undefined {
   return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
-/** Header lines every upload response carries: limits, no caching, the client's interop version. */
-function stateHeaders(site: UploadSite, head: RequestHead, record: UploadRecord): string {
+/**
+ * The draft's interop version that this implements (draft §"Draft Version Identification": 8
+ * since -09), sent with every 104 and upload response. Never the client's own number echoed: a
+ * client of another version must see the mismatch, and ignore the 104, rather than be told the
+ * server speaks its version.
+ */
+export const INTEROP = "Upload-Draft-Interop-Version: 8\r\n";
+
+/** Header lines every upload response carries: limits, no caching, the interop version. */
+function stateHeaders(site: UploadSite, record: UploadRecord): string {
   const age = (record.created + site.expireMs - Date.now()) / 1000;
-  let lines = `${uploadLimit(site, age)}Cache-Control: no-store\r\n`;
-  const interop = sfInteger(getField(head, "upload-draft-interop-version"));
-  if (interop !== undefined) lines += `Upload-Draft-Interop-Version: ${interop}\r\n`;
-  return lines;
+  return `${uploadLimit(site, age)}Cache-Control: no-store\r\n${INTEROP}`;
 }
 
 function plan(status: number, headers: string): ResponsePlan {
@@ -130,12 +136,12 @@ export async function createUpload(
     return refuse(statusForBodyError(err));
   }
   // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
-  const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, head, record)}`;
+  const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, record)}`;
   context.sendInterim(104, headers);
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
   return locked(site.realUploadDir, folder, id, () =>
-    receive(site, context, folder, id, record, file, complete, headers, tap, true),
+    receive(site, context, folder, id, record, file, complete, headers, tap, true, segments),
   ).catch(async (err: unknown) => {
     // The lock file could not be made (the folder went away): nothing was received.
     await file.discard();
@@ -165,7 +171,7 @@ export async function uploadResource(
       await removeUpload(folder, id);
       return refuse(404);
     }
-    const headers = stateHeaders(site, head, record);
+    const headers = stateHeaders(site, record);
     switch (head.method) {
       case "DELETE":
         // A completed upload's file stays where it was put: only the record goes.
@@ -188,7 +194,7 @@ export async function uploadResource(
         return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
       }
       case "PATCH":
-        return append(site, head, context, folder, id, record, headers);
+        return append(site, head, context, folder, id, record, headers, segments);
       default:
         return refuse(405);
     }
@@ -208,6 +214,7 @@ async function append(
   id: string,
   record: UploadRecord,
   headers: string,
+  segments: readonly string[],
 ): Promise<ResponsePlan> {
   const type = getField(head, "content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/partial-upload") return refuse(415);
@@ -261,14 +268,15 @@ async function append(
     await writeRecord(site.realUploadDir, folder, id, record, true);
   }
   const tap = new DigestTap([digests.content]);
-  return receive(site, context, folder, id, record, file, complete, headers, tap, false);
+  return receive(site, context, folder, id, record, file, complete, headers, tap, false, segments);
 }
 
 /**
  * Appends the request body to `file` within the upload's limits, sending a progress 104 every
  * PROGRESS_EVERY_BYTES written. Completed: the file moves into place and the record is marked
  * complete. Cut off: what arrived is kept for the next PATCH. Past a limit: the upload is removed
- * (§4.4: an offset past the length deactivates the upload resource).
+ * (§4.4: an offset past the length deactivates the upload resource). `segments`: the target
+ * folder's, for the stored file's Location.
  */
 async function receive(
   site: UploadSite,
@@ -281,6 +289,7 @@ async function receive(
   headers: string,
   tap: DigestTap,
   creation: boolean,
+  segments: readonly string[],
 ): Promise<ResponsePlan> {
   const start = file.bytes;
   // Past --max-upload-bytes the server core answers 413 itself; past the upload's own length
@@ -293,9 +302,11 @@ async function receive(
       if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
       tap.update(chunk);
       await file.write(chunk);
-      if (file.written >= nextProgress) {
-        // §4.4: progress interims carry the offset and never a Location.
-        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n`);
+      // §4.4: progress interims carry the offset and never a Location. None while a
+      // Content-Digest is pending: an offset acknowledged is never taken back (draft §4.1.1),
+      // and bytes that fail the digest are (§10.2).
+      if (!tap.checking && file.written >= nextProgress) {
+        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n${INTEROP}`);
         nextProgress = file.written + PROGRESS_EVERY_BYTES;
       }
     }
@@ -327,7 +338,11 @@ async function receive(
   }
   if (!complete) {
     await file.keep();
-    return plan(201, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
+    // A creation made the upload resource: 201 with its Location (draft §4.2). An append made
+    // nothing new (RFC 9110 §15.3.2: a 201 without Location names its target as created): 204,
+    // as the draft's own example (§4.4).
+    const status = creation ? 201 : 204;
+    return plan(status, `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`);
   }
   let replaced: boolean;
   try {
@@ -341,11 +356,13 @@ async function receive(
     replaced = await file.commit(folder, record.name, site.overwrite);
   } catch (err) {
     await removeUpload(folder, id);
-    if (err instanceof DigestMismatch) return refuse(400);
-    if (err instanceof UploadError && err.status === 400) {
-      return inconsistent("Upload-Complete: ?1\r\n");
-    }
-    return refuse(statusForBodyError(err));
+    // Draft §4.4: the body was whole, so the answer says Upload-Complete: ?1, errors too: the
+    // failure is the file's (a name taken meanwhile, a Repr-Digest, the disk), and resuming
+    // cannot mend it.
+    const over = "Upload-Complete: ?1\r\n";
+    if (err instanceof UploadError && err.status === 400) return inconsistent(over);
+    const status = err instanceof DigestMismatch ? 400 : statusForBodyError(err);
+    return { ...errorPlan(status, over), close: true };
   }
   // Kept, marked complete, until it expires: HEAD then says Upload-Complete: ?1 (§4).
   record.length = file.bytes;
@@ -353,5 +370,10 @@ async function receive(
   await writeRecord(site.realUploadDir, folder, id, record, true).catch(() =>
     unlink(recordPath(folder, id)).catch(() => {}),
   );
-  return plan(replaced ? 204 : 201, "Upload-Complete: ?1\r\n");
+  // Draft §4.4: the answer the target would have given the whole file in one PUT: a 201 names
+  // the file created (RFC 9110 §15.3.2; without a Location it would be the PATCH's target, the
+  // upload resource).
+  if (replaced) return plan(204, "Upload-Complete: ?1\r\n");
+  const location = `Location: ${encodeSegments([...segments, record.name])}\r\n`;
+  return plan(201, `Upload-Complete: ?1\r\n${location}`);
 }

@@ -46,6 +46,11 @@ export class DigestTap {
       .map((d) => ({ hash: createHash(d.algorithm), expected: d }));
   }
 
+  /** Whether there is a digest to check: until it is, the bytes are not yet accepted. */
+  get checking(): boolean {
+    return this.#checks.length > 0;
+  }
+
   update(chunk: Buffer): void {
     for (const check of this.#checks) check.hash.update(chunk);
   }

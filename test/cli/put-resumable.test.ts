@@ -265,6 +265,67 @@ describe("tcpkit put --resumable", () => {
     }
   });
 
+  it("a 401 on resuming (-u forgotten) keeps the upload: -c with it then resumes, not from byte 0", async () => {
+    const server = await startServeOn(0, root, "--upload", "--auth", "ann:s3cret");
+    try {
+      const data = randomBytes(4 * 1024 * 1024);
+      const file = join(dir, "auth.bin");
+      writeFileSync(file, data);
+      const url = `http://127.0.0.1:${server.port}/auth.bin`;
+      const login = ["-u", "ann:s3cret"];
+      await killWhen(["-r", ...login, "--limit-rate", "1M", file, url], () => partBytes() > 0);
+      // The credentials forgotten: refused, and the upload is still there to resume.
+      const refused = await runCli(["put", "-c", file, url], { env: env() });
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, /401 Unauthorized .*\(resume with: tcpkit put -c /);
+      assert.equal(remembered(), true, "the record is kept for -c");
+      const r = await runCli(["put", "-c", ...login, file, url], { env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /resuming at byte [1-9]\d* of 4194304/);
+      assertDone("auth.bin", data);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("a 503 before the server announced an upload offers no resume and keeps no record", async () => {
+    const busy = await startCannedServer(
+      () => "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+    );
+    try {
+      const file = join(dir, "busy.bin");
+      writeFileSync(file, randomBytes(1000));
+      const r = await runCli(["put", "-r", file, busy.url("/busy.bin")], { env: env() });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /503 Service Unavailable/);
+      assert.doesNotMatch(r.stderr, /resume with/);
+      assert.equal(remembered(), false);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it("ignores a 104 of another draft interop version: no upload remembered from it", async () => {
+    const other = await startCannedServer((_request, socket) => {
+      // A server of draft interop version 6 announces an upload, then drops the connection.
+      socket.write(
+        "HTTP/1.1 104 Upload Resumption Supported\r\nUpload-Draft-Interop-Version: 6\r\n" +
+          "Location: /res\r\n\r\n",
+      );
+      setTimeout(() => socket.destroy(), 50);
+      return undefined;
+    });
+    try {
+      const file = join(dir, "v6.bin");
+      writeFileSync(file, randomBytes(100_000));
+      const r = await runCli(["put", "-r", file, other.url("/v6.bin")], { env: env() });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(remembered(), false, "nothing to resume from a 104 of another version");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("sends -u credentials only to the origin named, not to an upload URL on another one", async () => {
     const elsewhere = await startCannedServer(
       () => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
@@ -272,7 +333,8 @@ describe("tcpkit put --resumable", () => {
     const origin = await startCannedServer((_request, socket) => {
       // Announces the upload on the other origin, then drops the connection mid-body.
       socket.write(
-        `HTTP/1.1 104 Upload Resumption Supported\r\nLocation: ${elsewhere.url("/res")}\r\n\r\n`,
+        "HTTP/1.1 104 Upload Resumption Supported\r\nUpload-Draft-Interop-Version: 8\r\n" +
+          `Location: ${elsewhere.url("/res")}\r\n\r\n`,
       );
       setTimeout(() => socket.destroy(), 50);
       return undefined;
@@ -299,6 +361,9 @@ describe("tcpkit put --resumable", () => {
       assert.equal(elsewhere.requests.length, 1, "the retry asked the upload URL for its offset");
       assert.equal(elsewhere.requests[0]?.method, "HEAD");
       assert.equal(elsewhere.requests[0]?.field("authorization"), undefined);
+      // Every request of a resumable upload names the draft's interop version.
+      const all = [...origin.requests, ...elsewhere.requests];
+      assert.ok(all.every((q) => q.field("upload-draft-interop-version") === "8"));
       assert.ok(
         origin.requests.every((q) => q.field("authorization") === "Basic YW5uOnMzY3JldA=="),
       );

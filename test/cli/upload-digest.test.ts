@@ -194,7 +194,10 @@ describe("resumable uploads with digests (curl)", () => {
     const other = Buffer.from(data);
     other[0] = (other[0] as number) ^ 1;
     const bad = await create("g.bin", [`Repr-Digest: sha-256=${sf("sha256", other)}`]);
-    assert.equal((await patch(bad, half, data.subarray(half))).code, "400");
+    const refused = await patch(bad, half, data.subarray(half));
+    assert.equal(refused.code, "400");
+    // Draft §4.4: the upload was whole; it is the file that failed (resuming cannot mend it).
+    assert.match(refused.head, /^Upload-Complete: \?1\r$/m);
     assert.equal(existsSync(join(root, "g.bin")), false);
     assert.equal((await curl(["-I", `${url}${bad}`])).code, "404");
   });

@@ -100,6 +100,7 @@ function assertProgress(interims: string[], total: number, start = 0): void {
   for (const interim of interims) {
     assert.match(interim, /^HTTP\/1\.1 104 Upload Resumption Supported\r\n/);
     assert.equal(field(interim, "Location"), undefined);
+    assert.equal(field(interim, "Upload-Draft-Interop-Version"), "8");
     const offset = Number(field(interim, "Upload-Offset"));
     assert.ok(
       offset >= last + 16 * 1024 * 1024 && offset <= total,
@@ -212,6 +213,16 @@ describe("resumable uploads", () => {
     assert.equal(create.status, 201);
     const location = field(create.head, "Location") as string;
     assert.equal(field(create.interims[0] ?? "", "Location"), location);
+    // The server's own draft interop version, asked or not; never another version echoed (a
+    // client of draft interop version 6 must see the mismatch and ignore the 104).
+    assert.equal(field(create.interims[0] ?? "", "Upload-Draft-Interop-Version"), "8");
+    const v6 = await request(
+      server.port,
+      "PUT /v6.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?1\n" +
+        "Upload-Draft-Interop-Version: 6\nContent-Length: 2\n",
+      Buffer.from("v6"),
+    );
+    assert.equal(field(v6.interims[0] ?? "", "Upload-Draft-Interop-Version"), "8");
     assert.equal(field(create.head, "Upload-Offset"), "4");
     const plain = await request(
       server.port,
@@ -219,9 +230,37 @@ describe("resumable uploads", () => {
       Buffer.from("x"),
     );
     assert.equal(plain.status, 415);
-    assert.equal((await patch(server.port, location, 4, false, Buffer.from("efgh"))).status, 201);
-    assert.equal((await patch(server.port, location, 8, true, Buffer.from("ijkl"))).status, 201);
+    const part = await patch(server.port, location, 4, false, Buffer.from("efgh"));
+    // An append creates nothing: 204 (the draft's example), with the new offset.
+    assert.equal(part.status, 204);
+    assert.equal(field(part.head, "Upload-Offset"), "8");
+    const done = await patch(server.port, location, 8, true, Buffer.from("ijkl"));
+    assert.equal(done.status, 201);
+    // The answer a PUT of the whole file gets (draft §4.4): the file created, not the resource.
+    assert.equal(field(done.head, "Location"), "/parts.txt");
+    assert.equal(field(done.head, "Upload-Complete"), "?1");
     assert.equal(readFileSync(join(root, "parts.txt"), "utf8"), "abcdefghijkl");
+  });
+
+  it("a completion the file fails (its name taken meanwhile) is 409 with Upload-Complete: ?1", async () => {
+    const create = await request(
+      server.port,
+      "PUT /taken-late.txt HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 2\n",
+      Buffer.from("ab"),
+    );
+    const location = field(create.head, "Location") as string;
+    const other = await request(
+      server.port,
+      "PUT /taken-late.txt HTTP/1.1\nHost: x\nConnection: close\nContent-Length: 5\n",
+      Buffer.from("first"),
+    );
+    assert.equal(other.status, 201);
+    const done = await patch(server.port, location, 2, true, Buffer.from("cd"));
+    assert.equal(done.status, 409);
+    // Draft §4.4: the body was whole; the failure is the file's, and resuming cannot mend it.
+    assert.equal(field(done.head, "Upload-Complete"), "?1");
+    assert.equal((await offsetOf(server.port, location)).status, 404);
+    assert.equal(readFileSync(join(root, "taken-late.txt"), "utf8"), "first");
   });
 
   it("lengths must agree (400 inconsistent-upload-length); a body past Upload-Length removes the upload; DELETE cancels", async () => {
@@ -310,6 +349,27 @@ describe("resumable uploads", () => {
     assertProgress(appended.interims, 2 * size, size);
     const stored = readFileSync(join(root, "progress.bin"));
     assert.equal(sha(stored), sha(Buffer.concat([data, data])));
+  });
+
+  it("sends no progress 104 while a Content-Digest is pending: an offset told is never taken back", async () => {
+    const created = await request(
+      server.port,
+      "PUT /digested.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nContent-Length: 0\n",
+    );
+    const location = field(created.head, "Location") as string;
+    const data = randomBytes(40 * 1024 * 1024);
+    const wrong = createHash("sha256").update("other bytes").digest("base64");
+    const bad = await request(
+      server.port,
+      `PATCH ${location} HTTP/1.1\nHost: x\nConnection: close\nContent-Type: application/partial-upload\n` +
+        `Upload-Complete: ?0\nUpload-Offset: 0\nContent-Length: ${data.length}\n` +
+        `Content-Digest: sha-256=:${wrong}:\n`,
+      data,
+    );
+    assert.equal(bad.status, 400);
+    // A 104 with Upload-Offset would have promised bytes that the failed digest then removed.
+    assert.deepEqual(bad.interims, []);
+    assert.equal(field((await offsetOf(server.port, location)).head, "Upload-Offset"), "0");
   });
 
   it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
@@ -407,10 +467,10 @@ describe("resumable uploads", () => {
       const codes = (await Promise.all([first, second])).map(
         (r) => /^HTTP\/1\.1 (\d+)/m.exec(r.data.toString("latin1"))?.[1],
       );
-      assert.deepEqual([...codes].sort(), ["201", "409"], `answers ${codes.join(", ")}`);
+      assert.deepEqual([...codes].sort(), ["204", "409"], `answers ${codes.join(", ")}`);
       const bytes = readFileSync(join(dir, location.slice(1)));
       assert.equal(bytes.length, 100, "one body appended");
-      assert.ok(bytes.equals(codes[0] === "201" ? a : b), "the body of the request told 201");
+      assert.ok(bytes.equals(codes[0] === "204" ? a : b), "the body of the request told 204");
       const offset = await offsetOf(pool.port, location);
       assert.equal(field(offset.head, "Upload-Offset"), "100");
     } finally {
