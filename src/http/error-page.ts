@@ -54,17 +54,21 @@ function decodeForLabel(link: string): string {
 }
 
 const pages = new Map<number, Buffer>();
+const VARY_ACCEPT = "Vary: Accept\r\n";
 
 /**
  * errorPlan(status, headers) for `head`: an HTML page when the client prefers it (with a link to
- * `link` when given), else the text line. Pages without a link are built once per status.
+ * `link` when given), else the text line. Pages without a link are built once per status. Either
+ * says Vary: Accept (RFC 9110 §12.5.5): a 404 is cacheable by default (§15.1), and a cache must
+ * not hand the text line kept for a script to a browser, or the page to a script.
  */
 export function errorPlanFor(
   head: RequestHead,
   status: number,
-  headers = "",
+  extra = "",
   link?: string,
 ): ResponsePlan {
+  const headers = VARY_ACCEPT + extra;
   if (!prefersHtml(head)) return errorPlan(status, headers);
   let bytes: Buffer | undefined = link === undefined ? pages.get(status) : undefined;
   if (bytes === undefined) {

@@ -152,7 +152,8 @@ class StaticSite {
         );
       }
     }
-    this.#plain404 = errorPlan(404, this.#allHeaders);
+    // As errorPlanFor's: the text or the page is chosen by Accept.
+    this.#plain404 = errorPlan(404, `Vary: Accept\r\n${this.#allHeaders}`);
     this.#notFoundPath = join(this.#realRoot, ...NOT_FOUND_PAGE);
     this.#table = new FileTable({
       realRoot: this.#realRoot,
@@ -272,14 +273,15 @@ class StaticSite {
   /** Nothing at that path: the SPA entry point when it applies, else 404. */
   #missing(head: RequestHead, segments: readonly string[]): ResponsePlan | Promise<ResponsePlan> {
     const last = segments[segments.length - 1] ?? "";
-    if (
-      this.#spa !== undefined &&
-      !last.includes(".") &&
+    if (this.#spa === undefined || last.includes(".")) return this.#notFound(head, segments);
+    // Whether this path answers with the app or a 404 depends on Accept, so every answer here
+    // says so (RFC 9110 §12.5.5): a cache that kept the 404 of a script's fetch would otherwise
+    // hand it to the next browser navigating to the route.
+    const answer =
       mediaTypeQuality(getField(head, "accept"), "text/html") > 0
-    ) {
-      return this.#serveSpa(head, this.#spa, segments);
-    }
-    return this.#notFound(head, segments);
+        ? this.#serveSpa(head, this.#spa, segments)
+        : this.#notFound(head, segments);
+    return answer instanceof Promise ? answer.then(varyOnAccept) : varyOnAccept(answer);
   }
 
   async #serveSpa(
@@ -394,6 +396,13 @@ class StaticSite {
 }
 
 const WHOLE = { kind: "whole" } as const;
+
+/** `plan` with Vary: Accept, unless it says so already (an error page does). */
+function varyOnAccept(plan: ResponsePlan): ResponsePlan {
+  return /^Vary: Accept\r$/m.test(plan.headers)
+    ? plan
+    : { ...plan, headers: `Vary: Accept\r\n${plan.headers}` };
+}
 const NO_BODY = { kind: "none" } as const;
 /** What a listing has to compare preconditions against: nothing. */
 const NO_VALIDATORS = { etag: undefined, lastModifiedMs: undefined };

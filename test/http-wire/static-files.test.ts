@@ -331,12 +331,22 @@ describe("serve: negotiation, SPA, 404.html, CORS, custom headers", () => {
       },
       { request: get("/assets/app.js", "", "OPTIONS") },
       { request: get("/assets/app.js", "", "POST") },
+      { request: get("/users/42", "Accept: application/json\r\n") },
     ],
     (r) => {
-      const [spa, missing, cors, preflight, options, post] = r as Fixed;
+      const [spa, missing, cors, preflight, options, post, script] = r as Fixed;
       assert.equal(spa.status, 200);
       assert.match(spa.body.toString(), /app shell/);
       assert.equal(spa.header("cache-control"), "max-age=60");
+      // The same route answers a script's fetch with 404: both say they vary by Accept, so no
+      // cache hands one's answer to the other (RFC 9110 §12.5.5).
+      assert.equal(script.status, 404);
+      for (const answer of [spa, script]) {
+        assert.ok(
+          (answer.header("vary") ?? "").split(/\s*,\s*/).includes("Accept"),
+          `Vary: ${answer.header("vary")}`,
+        );
+      }
       assert.equal(missing.status, 404);
       assert.match(missing.body.toString(), /custom not found/);
       assert.equal(missing.header("content-type"), "text/html; charset=utf-8");
