@@ -499,10 +499,18 @@ describe("serve: a changed file is seen by the next request", () => {
       }
     };
     const clients = Array.from({ length: 20 }, client);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Each phase lasts until it has more than 40 answers (at least 150 ms, at most 10 s): on a
+    // busy machine 150 ms may not hold 20 of them.
+    const loaded = async (count: () => number): Promise<void> => {
+      const started = Date.now();
+      while (Date.now() - started < 10_000 && (Date.now() - started < 150 || count() <= 40)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await loaded(() => seen.length);
     writeFileSync(path, "new, and longer\n");
     changed = true;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await loaded(() => seen.filter((r) => r.afterChange).length);
     stop = true;
     await Promise.all(clients);
     const after = seen.filter((r) => r.afterChange);
