@@ -75,6 +75,25 @@ describe("tcpkit get: the conversation", () => {
     assert.deepEqual(files(), []);
   });
 
+  it("follows a Location with UTF-8 bytes to their percent-encoding, as curl and wget do", async () => {
+    // The head is latin1 to the parser: C3 A9 must go out as %C3%A9, not as %C3%83%C2%A9.
+    const server = await startCannedServer((request) =>
+      Buffer.from(
+        request.target === "/moved"
+          ? "HTTP/1.1 302 Found\r\nLocation: /caf\u00e9 d\u00e9j\u00e0.txt\r\nContent-Length: 0\r\n\r\n"
+          : ok(`target=${request.target}\n`),
+        "utf8",
+      ),
+    );
+    try {
+      const r = await get(["-o", "-", server.url("/moved")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "target=/caf%C3%A9%20d%C3%A9j%C3%A0.txt\n");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("exits 2 on usage errors", async () => {
     for (const args of [
       [],
