@@ -125,6 +125,40 @@ describe("tcpkit get --retry", () => {
       await server.close();
     }
   });
+
+  it("-o - never splices two versions: a retry's 206 with another ETag fails, exit 1", async () => {
+    // The server ignores If-Range: the retry's range comes from a new version of the file.
+    const v2 = Buffer.from(BODY).reverse();
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => {
+        if (request.n === 1) {
+          res.writeHead(200, { "Content-Length": BODY.length, ETag: sha256Etag(BODY) });
+          res.write(BODY.subarray(0, 100_000), () => setTimeout(() => socket.destroy(), 50));
+        } else {
+          res.writeHead(206, {
+            "Content-Range": `bytes 100000-${v2.length - 1}/${v2.length}`,
+            "Content-Length": v2.length - 100_000,
+            ETag: sha256Etag(v2),
+          });
+          res.end(v2.subarray(100_000));
+        }
+        return true;
+      },
+    });
+    try {
+      const r = await get(["--retry", "1", "--retry-delay", "0.01", "-o", "-", server.url()]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(server.requests[1]?.ifRange, sha256Etag(BODY));
+      assert.match(
+        r.stderr,
+        /\ntcpkit: the server sent part of another version \(its ETag changed\); cannot continue after the 100000 bytes already written to the output\n$/,
+      );
+      assert.ok(r.stdoutBytes.equals(BODY.subarray(0, 100_000)));
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("tcpkit get -N and ETags", () => {
