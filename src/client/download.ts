@@ -25,7 +25,14 @@ import {
 } from "./download-job.js";
 import { downloadToStream } from "./download-to-stream.js";
 import type { HttpGetOptions, HttpResponse } from "./http-get.js";
-import { assertInside, freeName, isSpecialFile, PARTIAL_SUFFIX, statFile } from "./output-file.js";
+import {
+  assertInside,
+  claimFreeName,
+  isSpecialFile,
+  PARTIAL_SUFFIX,
+  removeIfEmpty,
+  statFile,
+} from "./output-file.js";
 import { outputNameFromTarget } from "./output-name.js";
 import { parseRequestUrl } from "./request-url.js";
 import { decideRetry } from "./retry-policy.js";
@@ -62,7 +69,14 @@ export async function download(
     : join(directory, outputNameFromTarget(parseRequestUrl(url).target));
   if (!explicit) assertInside(directory, target);
   const job = await makeJob(url, target, explicit, options);
-  return run(job, started);
+  if (job.overwrite) return run(job, started);
+  // A name chosen by claimFreeName: its .part file exists from the start, and is removed if no
+  // byte reached it (an error status, a refused connection, a 304).
+  try {
+    return await run(job, started);
+  } finally {
+    removeIfEmpty(job.writeTo);
+  }
 }
 
 /** Where the bytes go, and what -c, -N and the existing files say about them. */
@@ -102,7 +116,7 @@ async function makeJob(
     return { ...job, writeTo: target, special: true };
   }
   if (explicit || options.force === true || local !== undefined) return job;
-  const chosen = freeName(target);
+  const chosen = claimFreeName(target);
   if (chosen === target) return { ...job, overwrite: false };
   return {
     ...job,

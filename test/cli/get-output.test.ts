@@ -16,7 +16,8 @@ import { describe, it } from "node:test";
 import { CLI_PATH } from "../support/cli.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
 import { BODY, LAST_MODIFIED, useCannedSite } from "../support/canned-site.js";
-import type { CannedRequest } from "../support/canned-server.js";
+import type { Socket } from "node:net";
+import { startCannedServer, type CannedRequest } from "../support/canned-server.js";
 
 describe("tcpkit get: output files", () => {
   const site = useCannedSite();
@@ -54,6 +55,36 @@ describe("tcpkit get: output files", () => {
     writeFileSync(join(site.cwd, "named"), "mine");
     assert.equal((await get(["-o", "named", site.server.url("/file.txt")])).code, 0);
     assert.equal(readFileSync(join(site.cwd, "named"), "utf8"), "hello\n");
+  });
+
+  it("--parallel with two URLs of the same name saves each whole, as NAME and NAME.1", async () => {
+    // Both bodies are written in turns, piece by piece, once both requests are in: the two
+    // transfers overlap. They used to share NAME.part: NAME was a mix, the other one lost.
+    const size = 1 << 20;
+    const bodies = { "/a/same.bin": "a", "/b/same.bin": "b" } as Record<string, string>;
+    const waiting: Socket[] = [];
+    const server = await startCannedServer((request, socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      waiting.push(Object.assign(socket, { letter: bodies[request.target] ?? "?" }));
+      if (waiting.length === 2) void interleave(waiting as (Socket & { letter: string })[]);
+      return undefined;
+    });
+    const interleave = async (sockets: (Socket & { letter: string })[]) => {
+      for (let sent = 0; sent < size; sent += 1 << 16) {
+        for (const s of sockets) s.write(Buffer.alloc(1 << 16, s.letter));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    try {
+      const urls = [server.url("/a/same.bin"), server.url("/b/same.bin")];
+      const r = await get(["--parallel", "2", ...urls]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(files(), ["same.bin", "same.bin.1"]);
+      const saved = files().map((f) => readFileSync(join(site.cwd, f), "latin1"));
+      assert.deepEqual(saved.sort(), ["a".repeat(size), "b".repeat(size)]);
+    } finally {
+      await server.close();
+    }
   });
 
   it("never writes outside the current directory, whatever the URL or Content-Disposition", async () => {
