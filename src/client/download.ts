@@ -185,7 +185,7 @@ async function run(job: DownloadJob, started: number): Promise<DownloadResult> {
       );
       if (!decision.retry) {
         if (decision.why !== undefined) options.onNotice?.(`not retrying: ${decision.why}`);
-        throw isOnDisk(err, job) ? await describePartial(err, job) : err;
+        throw isOnDisk(err, job) ? await describePartial(err, job) : fileFailure(err, job);
       }
       const wait = `${(decision.delayMs / 1000).toFixed(1)} s`;
       const why = decision.reason === "Retry-After" ? " (Retry-After)" : "";
@@ -215,6 +215,14 @@ async function attemptOnce(
   const { response, range, validator } = outcome;
   const segments = planSegments(range.complete, job.options.segments ?? 1);
   const digest = job.options.verifyDigest === false ? [] : serverDigest(response);
+  // Created before there are segments to speak of: a file that cannot be made is said as such.
+  await open(job.writeTo, "w").then(
+    (file) => file.close(),
+    (err: unknown) => {
+      response.body.destroy();
+      throw err;
+    },
+  );
   job.control = { url: job.url, length: range.complete, validator, digest: digest[0], segments };
   job.validator = validator;
   job.total = range.complete;
@@ -222,7 +230,6 @@ async function attemptOnce(
   job.digests = [...digest, ...(job.options.checksum ? [job.options.checksum] : [])];
   if (job.notice !== undefined) job.options.onNotice?.(job.notice);
   job.notice = undefined;
-  await (await open(job.writeTo, "w")).close();
   await fetchSegments(job, http, response);
   return { kind: "saved" };
 }
@@ -277,6 +284,19 @@ function conditionsOf(options: DownloadOptions, job: DownloadJob): HttpGetOption
     ...(options.ifNoneMatch !== undefined ? { ifNoneMatch: options.ifNoneMatch } : {}),
   };
   return Object.keys(conditions).length > 0 ? conditions : undefined;
+}
+
+/**
+ * A system error from opening the file (a folder of `-o` that does not exist, EACCES) is a file
+ * error, one line and exit 1, like the errors of writing it: not an "internal error".
+ */
+function fileFailure(err: unknown, job: DownloadJob): unknown {
+  if (err instanceof TcpkitError || typeof (err as NodeJS.ErrnoException)?.syscall !== "string") {
+    return err;
+  }
+  return new TcpkitError("ERR_FILE", `cannot write ${job.writeTo}: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
 
 /** Whether a failure left bytes of this run worth describing (a body broke off, segments). */

@@ -116,6 +116,17 @@ describe("tcpkit get: output files", () => {
     assert.ok(files().includes("_hidden"));
   });
 
+  it("a file that cannot be made is one line naming it, exit 1: a missing folder, a folder", async () => {
+    const missing = await get(["-o", "no/such/x", site.server.url("/file.txt")]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^tcpkit: cannot write \S*no\/such\/x\.part: ENOENT: [^\n]*\n$/);
+    const folder = await get(["-o", ".", site.server.url("/file.txt")]);
+    assert.equal(folder.code, 1);
+    // A folder's size is not bytes received: no "partial file kept" claim.
+    assert.match(folder.stderr, /^tcpkit: cannot write the output: EISDIR: [^;\n]*\n$/);
+    assert.deepEqual(files(), []);
+  });
+
   it("-o - writes the body to stdout, de-chunked", async () => {
     const r = await get(["-o", "-", site.server.url("/chunked")]);
     assert.equal(r.code, 0, r.stderr);
