@@ -12,6 +12,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -286,6 +287,40 @@ describe("tcpkit get with several URLs", () => {
       assert.match(piped.stderr, /100 URLs: 100 done; .* over 1 connection\n$/);
     } finally {
       await server.close();
+    }
+  });
+
+  it("--pipeline to a server that resets pipelined connections sends each request again", async () => {
+    // One request per connection, like an HTTP/1.0 server: a connection that brings more is
+    // reset unanswered (the reset that discards a first response sent before it).
+    let resets = 0;
+    const server = createServer((socket) => {
+      let text = "";
+      socket.on("error", () => {});
+      // What arrives within 100 ms of the first byte decides: pipelined requests come together.
+      socket.once("data", () => setTimeout(answer, 100));
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      const answer = (): void => {
+        if (text.split("\r\n\r\n").length > 2) {
+          resets++;
+          socket.resetAndDestroy();
+          return;
+        }
+        const target = /^GET (\S+)/.exec(text)?.[1] ?? "";
+        socket.end(`HTTP/1.0 200 OK\r\nContent-Length: ${target.length}\r\n\r\n${target}`);
+      };
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const names = ["a", "b", "c", "d"];
+      const urls = names.map((n) => `http://127.0.0.1:${port}/${n}`);
+      const r = await get(["-q", "--pipeline", ...urls]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(resets > 0);
+      for (const n of names) assert.equal(readFileSync(join(cwd, n), "latin1"), `/${n}`);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 
