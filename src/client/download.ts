@@ -69,15 +69,28 @@ export async function download(
     : join(directory, outputNameFromTarget(parseRequestUrl(url).target));
   if (!explicit) assertInside(directory, target);
   const job = await makeJob(url, target, explicit, options);
-  if (job.overwrite) return run(job, started);
-  // A name chosen by claimFreeName: its .part file exists from the start, and is removed if no
-  // byte reached it (an error status, a refused connection, a 304).
+  if (job.special) return run(job, started);
+  // A name chosen by claimFreeName is this transfer's alone; one that -c, -N or --force takes
+  // as it is may be another transfer's of the run (--parallel, two URLs ending in one name).
+  if (busyNames.has(job.final)) {
+    throw new TcpkitError(
+      "ERR_FILE",
+      `${job.final} is being downloaded by another transfer of this run`,
+    );
+  }
+  busyNames.add(job.final);
   try {
     return await run(job, started);
   } finally {
-    removeIfEmpty(job.writeTo);
+    busyNames.delete(job.final);
+    // A name chosen by claimFreeName: its .part file exists from the start, and is removed if
+    // no byte reached it (an error status, a refused connection, a 304).
+    if (!job.overwrite) removeIfEmpty(job.writeTo);
   }
 }
+
+/** The files this process's downloads are writing now: one transfer each. */
+const busyNames = new Set<string>();
 
 /** Where the bytes go, and what -c, -N and the existing files say about them. */
 async function makeJob(

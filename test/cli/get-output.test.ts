@@ -7,6 +7,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -82,6 +83,35 @@ describe("tcpkit get: output files", () => {
       assert.deepEqual(files(), ["same.bin", "same.bin.1"]);
       const saved = files().map((f) => readFileSync(join(site.cwd, f), "latin1"));
       assert.deepEqual(saved.sort(), ["a".repeat(size), "b".repeat(size)]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--force and -c with --parallel never let two transfers write one NAME.part", async () => {
+    const size = 1 << 20;
+    const server = await startCannedServer((request, socket) => {
+      const letter = request.target.startsWith("/a/") ? "a" : "b";
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      void (async () => {
+        for (let sent = 0; sent < size && !socket.destroyed; sent += 1 << 16) {
+          socket.write(Buffer.alloc(1 << 16, letter));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      return undefined;
+    });
+    try {
+      const urls = [server.url("/a/same.bin"), server.url("/b/same.bin")];
+      for (const flag of ["--force", "-c"]) {
+        const r = await get([flag, "--parallel", "2", ...urls]);
+        assert.equal(r.code, 1, flag);
+        assert.match(r.stderr, /same\.bin is being downloaded by another transfer of this run\n/);
+        assert.deepEqual(files(), ["same.bin"]);
+        const saved = readFileSync(join(site.cwd, "same.bin"), "latin1");
+        assert.ok(saved === "a".repeat(size) || saved === "b".repeat(size), flag);
+        rmSync(join(site.cwd, "same.bin"));
+      }
     } finally {
       await server.close();
     }
