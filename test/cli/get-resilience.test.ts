@@ -385,4 +385,26 @@ describe("tcpkit get with several URLs", () => {
       await server.close();
     }
   });
+
+  it("-w gives the status of a transfer that saved nothing: a 404, a 503, -I (as curl)", async () => {
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res) => {
+        if (request.path === "/file.bin") return false;
+        res.writeHead(request.path === "/missing" ? 404 : 503).end("no");
+        return true;
+      },
+    });
+    try {
+      const format = "%{http_code} %{http_version} %{remote_ip} %{exitcode}\\n";
+      const r = await get(["-q", "-w", format, server.url("/missing"), server.url("/busy")]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, "404 1.1 127.0.0.1 3\n503 1.1 127.0.0.1 3\n");
+      const head = await get(["-q", "-I", "-w", "%{http_code}\\n", server.url()]);
+      assert.equal(head.code, 0, head.stderr);
+      assert.match(head.stdout, /\r\n\r\n200\n$/);
+    } finally {
+      await server.close();
+    }
+  });
 });
