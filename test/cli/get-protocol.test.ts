@@ -33,8 +33,11 @@ describe("tcpkit get: the conversation", () => {
 
   it("-0 sends HTTP/1.0; -H adds a header", async () => {
     const before = site.server.requests.length;
-    await get(["-q", "-0", "-H", "X-Test: yes", "-o", "-", site.server.url("/file.txt")]);
+    const args = ["-q", "-0", "-H", "X-Test: yes", "-H", "X-Name: caf\u00e9"];
+    await get([...args, "-o", "-", site.server.url("/file.txt")]);
     const req = site.server.requests[before] as CannedRequest;
+    // Typed text goes out as UTF-8, as curl sends it.
+    assert.equal(Buffer.from(req.field("x-name") ?? "", "latin1").toString("utf8"), "caf\u00e9");
     assert.match(req.raw, /^GET \/file\.txt HTTP\/1\.0\r\n/);
     assert.equal(req.field("connection"), undefined);
     assert.equal(req.field("x-test"), "yes");

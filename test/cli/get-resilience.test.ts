@@ -127,6 +127,29 @@ describe("tcpkit get --retry", () => {
     }
   });
 
+  it("sends an ETag back in If-Range with the bytes the server sent (obs-text), and resumes", async () => {
+    // RFC 9110 §8.8.3: etagc includes obs-text. Sent back as UTF-8 it did not match: restart.
+    const server = await startRangeServer({
+      body: () => BODY,
+      etag: () => '"caf\u00e9"',
+      intercept: (request, res, socket) => {
+        if (request.n > 1) return false;
+        res.writeHead(200, { "Content-Length": BODY.length, ETag: '"caf\u00e9"' });
+        res.write(BODY.subarray(0, 100_000), () => setTimeout(() => socket.destroy(), 50));
+        return true;
+      },
+    });
+    try {
+      const r = await get(["--retry", "1", "--retry-delay", "0.01", server.url()]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(server.requests[1]?.ifRange, '"caf\u00e9"');
+      assert.equal(server.bytesSent(), BODY.length - 100_000);
+      assert.equal(sha256(readFileSync(join(cwd, "file.bin"))), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
   it("-o - never splices two versions: a retry's 206 with another ETag fails, exit 1", async () => {
     // The server ignores If-Range: the retry's range comes from a new version of the file.
     const v2 = Buffer.from(BODY).reverse();
