@@ -43,6 +43,27 @@ describe("tcpkit get: the conversation", () => {
     assert.equal(req.field("x-test"), "yes");
   });
 
+  it("-u sends Basic credentials to the URL's origin only, not on after a redirect", async () => {
+    const other = await startCannedServer(() => ok("there\n"));
+    const first = await startCannedServer(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${other.url("/x")}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    try {
+      const r = await get(["-u", "al:s\u00e9cret", "-o", "-", first.url("/x")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "there\n");
+      const token = Buffer.from("al:s\u00e9cret").toString("base64");
+      assert.equal(first.requests[0]?.field("authorization"), `Basic ${token}`);
+      assert.equal(other.requests[0]?.field("authorization"), undefined);
+      const bad = await get(["-u", "al", first.url("/x")]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--user needs USER:PASS/);
+    } finally {
+      await first.close();
+      await other.close();
+    }
+  });
+
   it("exits 1 on a malformed chunk and on a malformed status line", async () => {
     const chunk = await get([site.server.url("/bad-chunk")]);
     assert.equal(chunk.code, 1);
