@@ -22,6 +22,29 @@ export const TRUST_FLAGS = {
   }),
 };
 
+/** `-u, --user USER:PASS`: HTTP Basic credentials, as curl -u (get and put). */
+export const USER_FLAG = {
+  user: flag.text({
+    short: "u",
+    metavar: "USER:PASS",
+    help: "send HTTP Basic credentials (RFC 7617), as curl -u; not sent on to another origin",
+  }),
+};
+
+/**
+ * The caller's fields with an Authorization field for `-u USER:PASS` first (a -H Authorization
+ * given too replaces it). The client sends it to the URL's origin only (http-get.ts).
+ */
+export function withBasicCredentials(
+  headers: readonly [string, string][],
+  user: string | undefined,
+): [string, string][] {
+  if (user === undefined) return [...headers];
+  if (!user.includes(":")) throw new UsageError("--user needs USER:PASS");
+  const token = Buffer.from(user, "utf8").toString("base64");
+  return [["Authorization", `Basic ${token}`], ...headers];
+}
+
 /** `--trace`, `-q, --quiet` and `-s, --silent`: what a client command prints besides errors. */
 export const OUTPUT_FLAGS = {
   trace: flag.bool({

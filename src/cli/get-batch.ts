@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { download, type DownloadOptions, type DownloadResult } from "../client/download.js";
-import { httpGet } from "../client/http-get.js";
+import { httpGet, type HttpResponse } from "../client/http-get.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { formatSize } from "../util/format.js";
 import { errorLine } from "./error-line.js";
@@ -83,9 +83,10 @@ async function transfer(
 ): Promise<TransferReport> {
   const startedAt = performance.now();
   let result: DownloadResult | undefined;
+  let response: HttpResponse | undefined;
   try {
     if (batch.headOnly) {
-      const response = await httpGet(url, { ...batch.options, method: "HEAD" });
+      response = await httpGet(url, { ...batch.options, method: "HEAD" });
       response.body.resume();
       if (response.status >= 400) {
         throw new TcpkitError("ERR_HTTP_STATUS", `HTTP ${response.status} from ${response.url}`);
@@ -95,6 +96,7 @@ async function transfer(
       result = await download(url, {
         ...batch.options,
         onProgress,
+        onResponse: (r) => (response = r),
         onNotice: (message) => batch.notice(many ? `${shortName(url)}: ${message}` : message),
       });
       if (batch.parallel === 1) batch.progress?.finish();
@@ -108,6 +110,7 @@ async function transfer(
       startedAt,
       endedAt: performance.now(),
       result,
+      response,
       exitCode: EXIT_OK,
       error: undefined,
     };
@@ -117,7 +120,8 @@ async function transfer(
     if (!(err instanceof TcpkitError)) throw err;
     process.stderr.write(errorLine(err.message));
     const endedAt = performance.now();
-    return { url, startedAt, endedAt, result, exitCode: exitCodeOf(err), error: err.message };
+    const exitCode = exitCodeOf(err);
+    return { url, startedAt, endedAt, result, response, exitCode, error: err.message };
   }
 }
 

@@ -14,6 +14,8 @@ import {
   OUTPUT_FLAGS,
   readCa,
   TRUST_FLAGS,
+  USER_FLAG,
+  withBasicCredentials,
 } from "./client-flags.js";
 import { checkCombinations, etagCondition, outputOf, readUrlList } from "./get-inputs.js";
 import { EXIT_FAILURE, UsageError } from "./usage-error.js";
@@ -135,6 +137,7 @@ unless --parallel.`,
         "to another host, port or scheme",
       convert: (text, name) => checkedBy(name, () => parseFieldArgument(text)),
     }),
+    ...USER_FLAG,
     "save-errors": flag.bool({
       help: "save the body of an HTTP error response too (exit code still 3)",
     }),
@@ -212,7 +215,7 @@ Exit codes (with several URLs, the worst of them):
       httpVersion: values["http1.0"] ? "1.0" : "1.1",
       maxRedirects: values["max-redirects"],
       timeouts: { connectMs: timeoutMs, firstByteMs: timeoutMs, idleMs: timeoutMs },
-      headers: values.header,
+      headers: withBasicCredentials(values.header, values.user),
       ...(values.ca !== undefined ? { ca: readCa(values.ca) } : {}),
       insecure: values.insecure,
       force: values.force,

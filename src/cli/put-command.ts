@@ -16,6 +16,8 @@ import {
   OUTPUT_FLAGS,
   TRUST_FLAGS,
   urlArgument,
+  USER_FLAG,
+  withBasicCredentials,
 } from "./client-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { DEFAULT_TIMEOUT_MS } from "../client/http-get.js";
@@ -53,11 +55,7 @@ the server how much it has and sends the rest.`,
       help: "add a request header (e.g. Content-Type; the body's framing fields are tcpkit's)",
       convert: (text, name) => checkedBy(name, () => parseFieldArgument(text)),
     }),
-    user: flag.text({
-      short: "u",
-      metavar: "USER:PASS",
-      help: "send HTTP Basic credentials (RFC 7617), as curl -u",
-    }),
+    ...USER_FLAG,
     retry: flag.count({
       min: 0,
       default: 0,
@@ -121,12 +119,7 @@ Exit codes:
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const headers: [string, string][] = [...values.header];
-    if (values.user !== undefined) {
-      if (!values.user.includes(":")) throw new UsageError("--user needs USER:PASS");
-      const token = Buffer.from(values.user, "utf8").toString("base64");
-      headers.unshift(["Authorization", `Basic ${token}`]);
-    }
+    const headers = withBasicCredentials(values.header, values.user);
     const quiet = values.quiet || values.silent;
     const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
     const notice = noticeWriter("put", quiet, progress);

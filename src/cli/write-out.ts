@@ -6,6 +6,7 @@
  * lookup) are 0.
  */
 import type { DownloadResult } from "../client/download.js";
+import type { HttpResponse } from "../client/http-get.js";
 import { escapeControls } from "./error-line.js";
 import { UsageError } from "./usage-error.js";
 
@@ -17,6 +18,11 @@ export interface TransferReport {
   readonly startedAt: number;
   readonly endedAt: number;
   readonly result: DownloadResult | undefined;
+  /**
+   * The last final response, also when the transfer saved nothing: a 404 (curl's -w says 404
+   * there too, which is what scripts test), a HEAD (-I).
+   */
+  readonly response: HttpResponse | undefined;
   /** The exit code this transfer alone would have, and its error message. */
   readonly exitCode: number;
   readonly error: string | undefined;
@@ -26,20 +32,23 @@ type Value = string | number;
 
 const VARIABLES: Readonly<Record<string, (r: TransferReport) => Value>> = {
   url: (r) => r.url,
-  url_effective: (r) => r.result?.url ?? r.url,
-  http_code: (r) => r.result?.response?.status ?? 0,
-  response_code: (r) => r.result?.response?.status ?? 0,
-  http_version: (r) => (r.result?.response?.version === 10 ? "1.0" : r.result ? "1.1" : "0"),
-  num_redirects: (r) => r.result?.response?.redirects.length ?? 0,
-  num_connects: (r) => (r.result?.response?.timing.reused !== false ? 0 : r.result.connections),
+  url_effective: (r) => r.result?.url ?? responseOf(r)?.url ?? r.url,
+  http_code: (r) => responseOf(r)?.status ?? 0,
+  response_code: (r) => responseOf(r)?.status ?? 0,
+  http_version: (r) => {
+    const version = responseOf(r)?.version;
+    return version === 10 ? "1.0" : version === 11 ? "1.1" : "0";
+  },
+  num_redirects: (r) => responseOf(r)?.redirects.length ?? 0,
+  num_connects: (r) => (responseOf(r)?.timing.reused !== false ? 0 : (r.result?.connections ?? 1)),
   num_retries: (r) => Math.max(0, (r.result?.attempts ?? 1) - 1),
   filename_effective: (r) => r.result?.path ?? "",
   size_download: (r) => r.result?.received ?? 0,
-  size_header: (r) => r.result?.response?.head.raw.length ?? 0,
+  size_header: (r) => responseOf(r)?.head.raw.length ?? 0,
   speed_download: (r) => speed(r),
-  content_type: (r) => escapeControls(r.result?.response?.header("content-type") ?? ""),
-  remote_ip: (r) => r.result?.response?.timing.remoteAddress ?? "",
-  remote_port: (r) => r.result?.response?.timing.remotePort ?? 0,
+  content_type: (r) => escapeControls(responseOf(r)?.header("content-type") ?? ""),
+  remote_ip: (r) => responseOf(r)?.timing.remoteAddress ?? "",
+  remote_port: (r) => responseOf(r)?.timing.remotePort ?? 0,
   time_namelookup: (r) => phase(r, "lookup"),
   time_connect: (r) => phase(r, "connect"),
   time_appconnect: (r) => phase(r, "tls"),
@@ -88,11 +97,16 @@ export function jsonOf(report: TransferReport): Record<string, Value> {
   return out;
 }
 
+/** The response a transfer's variables describe: the saved one, else the last one seen. */
+function responseOf(report: TransferReport): HttpResponse | undefined {
+  return report.result?.response ?? report.response;
+}
+
 type Phase = "lookup" | "connect" | "tls" | "sent" | "first-byte";
 
 /** Seconds from the transfer's start to the end of a phase of its final request. */
 function phase(report: TransferReport, which: Phase): number {
-  const timing = report.result?.response?.timing;
+  const timing = responseOf(report)?.timing;
   if (timing === undefined) return 0;
   const at = {
     lookup: timing.lookupAt,

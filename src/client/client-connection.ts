@@ -120,7 +120,8 @@ export class ClientConnection {
       this.queue.push(reader);
       this.requestCount++;
       request.onSent?.();
-      this.socket.write(request.head);
+      // One character per byte (serializeRequestHead): an ETag's obs-text bytes go back as sent.
+      this.socket.write(request.head, "latin1");
       if (this.queue.length === 1) {
         reader.activate(body !== undefined);
         this.socket.resume();

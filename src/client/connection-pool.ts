@@ -44,6 +44,8 @@ export class ConnectionPool {
   private readonly live = new Map<string, Set<ClientConnection>>();
   /** Connections being opened, so that pipelined requests can wait for them. */
   private readonly opening = new Map<string, Promise<ClientConnection>>();
+  /** Origins that ended a pipelined connection with requests unanswered: one at a time there. */
+  private readonly unpipelined = new Set<string>();
   private closed = false;
   /** Connections opened so far. */
   connectionsOpened = 0;
@@ -73,7 +75,13 @@ export class ConnectionPool {
           remotePort: connection.timings.remotePort,
         };
       } catch (err) {
-        const retry = reused && isUnanswered(err) && attempt < MAX_UNANSWERED_RETRIES;
+        // Requests pipelined behind this one count too: a server that closes after its first
+        // response resets the connection over the requests it did not read, and the reset can
+        // discard that first response before it is read (RFC 9112 §9.3.2: retry them all). Such
+        // an origin is not pipelined to again, or every retry would meet the same reset.
+        const shared = reused || connection.requestCount > 1;
+        if (connection.requestCount > 1 && isUnanswered(err)) this.unpipelined.add(key);
+        const retry = shared && isUnanswered(err) && attempt < MAX_UNANSWERED_RETRIES;
         if (retry && connect.signal?.aborted !== true) continue;
         throw err;
       }
@@ -96,7 +104,8 @@ export class ConnectionPool {
       const connection = idle.pop() as ClientConnection;
       if (connection.open) return { connection, fresh: false };
     }
-    if (this.options.pipeline === true) {
+    const pipeline = this.options.pipeline === true && !this.unpipelined.has(key);
+    if (pipeline) {
       const shared = await this.pipelinable(key);
       if (shared !== undefined) return { connection: shared, fresh: false };
       // Decided synchronously after the check: requests arriving meanwhile wait for this one.
@@ -104,7 +113,7 @@ export class ConnectionPool {
       if (pending !== undefined) return this.acquire(key, url, connect);
     }
     const opening = this.open(key, url, connect);
-    if (this.options.pipeline === true) this.opening.set(key, opening);
+    if (pipeline) this.opening.set(key, opening);
     try {
       return { connection: await opening, fresh: true };
     } finally {

@@ -150,6 +150,8 @@ export async function describePartial(err: unknown, job: DownloadJob): Promise<T
       : new TcpkitError("ERR_FILE", `cannot write ${job.writeTo}: ${(err as Error).message}`, {
           cause: err,
         });
+  // -o /dev/null, a FIFO, a folder: no partial file to speak of (a folder's size is not bytes).
+  if (job.special) return base;
   // The server's Last-Modified on the partial file: `-c` sends it back in If-Range.
   if (job.response !== undefined && job.control === undefined) {
     stampLastModified(job.writeTo, job.response);

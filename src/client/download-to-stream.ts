@@ -16,7 +16,7 @@ import { statusError, type DownloadOptions } from "./download-job.js";
 import type { DownloadResult } from "./download-finish.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { decideRetry } from "./retry-policy.js";
-import { validatorOf, type Validator } from "./validators.js";
+import { contradicts, validatorOf, type Validator } from "./validators.js";
 
 /** Downloads `url` into `output` (which is not ended), retrying as options.retry allows. */
 export async function downloadToStream(
@@ -126,7 +126,7 @@ async function requestPart(
     range: { start: state.written, ifRange: validator.value },
   });
   options.onResponse?.(response);
-  const checked =
+  let checked =
     response.status === 206
       ? checkPartial(
           response.header("content-range"),
@@ -135,6 +135,11 @@ async function requestPart(
           state.total,
         )
       : `HTTP ${response.status} to a range request`;
+  // A server that ignores If-Range answers with a range of whatever version it has now: after
+  // the bytes written, that would splice two versions into the output.
+  if (typeof checked !== "string" && contradicts(validator, response)) {
+    checked = `the server sent part of another version (its ${validator.kind === "etag" ? "ETag" : "Last-Modified"} changed)`;
+  }
   if (typeof checked === "string") {
     response.body.destroy();
     throw (

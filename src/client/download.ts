@@ -25,7 +25,14 @@ import {
 } from "./download-job.js";
 import { downloadToStream } from "./download-to-stream.js";
 import type { HttpGetOptions, HttpResponse } from "./http-get.js";
-import { assertInside, freeName, isSpecialFile, PARTIAL_SUFFIX, statFile } from "./output-file.js";
+import {
+  assertInside,
+  claimFreeName,
+  isSpecialFile,
+  PARTIAL_SUFFIX,
+  removeIfEmpty,
+  statFile,
+} from "./output-file.js";
 import { outputNameFromTarget } from "./output-name.js";
 import { parseRequestUrl } from "./request-url.js";
 import { decideRetry } from "./retry-policy.js";
@@ -62,8 +69,28 @@ export async function download(
     : join(directory, outputNameFromTarget(parseRequestUrl(url).target));
   if (!explicit) assertInside(directory, target);
   const job = await makeJob(url, target, explicit, options);
-  return run(job, started);
+  if (job.special) return run(job, started);
+  // A name chosen by claimFreeName is this transfer's alone; one that -c, -N or --force takes
+  // as it is may be another transfer's of the run (--parallel, two URLs ending in one name).
+  if (busyNames.has(job.final)) {
+    throw new TcpkitError(
+      "ERR_FILE",
+      `${job.final} is being downloaded by another transfer of this run`,
+    );
+  }
+  busyNames.add(job.final);
+  try {
+    return await run(job, started);
+  } finally {
+    busyNames.delete(job.final);
+    // A name chosen by claimFreeName: its .part file exists from the start, and is removed if
+    // no byte reached it (an error status, a refused connection, a 304).
+    if (!job.overwrite) removeIfEmpty(job.writeTo);
+  }
 }
+
+/** The files this process's downloads are writing now: one transfer each. */
+const busyNames = new Set<string>();
 
 /** Where the bytes go, and what -c, -N and the existing files say about them. */
 async function makeJob(
@@ -102,7 +129,7 @@ async function makeJob(
     return { ...job, writeTo: target, special: true };
   }
   if (explicit || options.force === true || local !== undefined) return job;
-  const chosen = freeName(target);
+  const chosen = claimFreeName(target);
   if (chosen === target) return { ...job, overwrite: false };
   return {
     ...job,
@@ -171,7 +198,7 @@ async function run(job: DownloadJob, started: number): Promise<DownloadResult> {
       );
       if (!decision.retry) {
         if (decision.why !== undefined) options.onNotice?.(`not retrying: ${decision.why}`);
-        throw isOnDisk(err, job) ? await describePartial(err, job) : err;
+        throw isOnDisk(err, job) ? await describePartial(err, job) : fileFailure(err, job);
       }
       const wait = `${(decision.delayMs / 1000).toFixed(1)} s`;
       const why = decision.reason === "Retry-After" ? " (Retry-After)" : "";
@@ -201,6 +228,14 @@ async function attemptOnce(
   const { response, range, validator } = outcome;
   const segments = planSegments(range.complete, job.options.segments ?? 1);
   const digest = job.options.verifyDigest === false ? [] : serverDigest(response);
+  // Created before there are segments to speak of: a file that cannot be made is said as such.
+  await open(job.writeTo, "w").then(
+    (file) => file.close(),
+    (err: unknown) => {
+      response.body.destroy();
+      throw err;
+    },
+  );
   job.control = { url: job.url, length: range.complete, validator, digest: digest[0], segments };
   job.validator = validator;
   job.total = range.complete;
@@ -208,7 +243,6 @@ async function attemptOnce(
   job.digests = [...digest, ...(job.options.checksum ? [job.options.checksum] : [])];
   if (job.notice !== undefined) job.options.onNotice?.(job.notice);
   job.notice = undefined;
-  await (await open(job.writeTo, "w")).close();
   await fetchSegments(job, http, response);
   return { kind: "saved" };
 }
@@ -263,6 +297,19 @@ function conditionsOf(options: DownloadOptions, job: DownloadJob): HttpGetOption
     ...(options.ifNoneMatch !== undefined ? { ifNoneMatch: options.ifNoneMatch } : {}),
   };
   return Object.keys(conditions).length > 0 ? conditions : undefined;
+}
+
+/**
+ * A system error from opening the file (a folder of `-o` that does not exist, EACCES) is a file
+ * error, one line and exit 1, like the errors of writing it: not an "internal error".
+ */
+function fileFailure(err: unknown, job: DownloadJob): unknown {
+  if (err instanceof TcpkitError || typeof (err as NodeJS.ErrnoException)?.syscall !== "string") {
+    return err;
+  }
+  return new TcpkitError("ERR_FILE", `cannot write ${job.writeTo}: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
 
 /** Whether a failure left bytes of this run worth describing (a body broke off, segments). */

@@ -274,6 +274,8 @@ async function requestOnce(
  * The request head, one string: request line, Host (RFC 9112 §3.2: required in 1.1, harmless and
  * useful for virtual hosts in 1.0), User-Agent, Accept, Range/If-Range, conditions, Connection:
  * close for HTTP/1.1 unless kept alive (1.0 closes by default), then the caller's fields. Rejects fields with CR, LF or NUL.
+ * The head is a byte string, one character per byte, written as latin1: values taken from a
+ * response (an ETag in If-Range or If-None-Match) go back with the bytes the server sent.
  */
 export function serializeRequestHead(
   method: string,
@@ -303,7 +305,9 @@ export function serializeRequestHead(
     }
     const index = fields.findIndex(([existing]) => existing.toLowerCase() === name.toLowerCase());
     if (index >= 0) fields.splice(index, 1);
-    fields.push([name, trimOws(value)]);
+    // Typed text goes out as UTF-8 (as curl sends its argv's bytes), in the head's one-char-
+    // per-byte form.
+    fields.push([name, Buffer.from(trimOws(value), "utf8").toString("latin1")]);
   }
   let head = `${method} ${url.target} ${version}\r\n`;
   for (const [name, value] of fields) head += `${name}: ${value}\r\n`;

@@ -4,7 +4,15 @@
  * These metadata calls are synchronous, like the writes (file-sink.ts): each takes microseconds
  * on a local disk, where a thread-pool round trip per call made 100 small downloads 3x slower.
  */
-import { linkSync, renameSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+} from "node:fs";
 import { basename, isAbsolute, relative } from "node:path";
 import { parseHttpDate } from "../http/http-date.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -32,18 +40,39 @@ export function stampLastModified(path: string, response: HttpResponse): void {
   }
 }
 
-/** The first of NAME, NAME.1, NAME.2 ... for which neither it nor its .part file exists. */
-export function freeName(target: string): string {
+/**
+ * The first of NAME, NAME.1, NAME.2 ... for which neither it nor its .part file exists, with the
+ * .part file created (O_EXCL) as the claim on that name: another transfer of the run
+ * (`--parallel` with two URLs ending in the same name) or another process choosing at the same
+ * moment takes the next name, instead of writing into the same .part (one file, two resources).
+ * The caller removes the claim if it is still empty at the end (removeIfEmpty).
+ */
+export function claimFreeName(target: string): string {
   for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
     const candidate = numberedName(target, n);
-    if (statFile(candidate) === undefined && statFile(candidate + PARTIAL_SUFFIX) === undefined) {
+    if (statFile(candidate) !== undefined) continue;
+    try {
+      closeSync(openSync(candidate + PARTIAL_SUFFIX, "wx"));
       return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw fileError(err, `cannot create ${candidate}${PARTIAL_SUFFIX}`);
     }
   }
   throw new TcpkitError(
     "ERR_FILE",
     `${target} and ${MAX_NUMBERED_NAMES - 1} numbered names exist; use -o or --force`,
   );
+}
+
+/** Removes `path` if it is an empty file (a claim no byte was written to). */
+export function removeIfEmpty(path: string): void {
+  if (statFile(path)?.size !== 0) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already, or not ours to remove: nothing to clean.
+  }
 }
 
 /**

@@ -65,7 +65,7 @@ export function parseRequestUrl(text: string): RequestUrl {
  * resolved with WHATWG URL.
  */
 export function resolveLocation(base: RequestUrl, location: string): RequestUrl {
-  const value = trimOws(location);
+  const value = encodeObsText(trimOws(location));
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return parseRequestUrl(value);
   if (value.startsWith("/") && !value.startsWith("//")) {
     const target = encodeTarget(value.replace(/#.*$/s, ""));
@@ -78,6 +78,16 @@ export function resolveLocation(base: RequestUrl, location: string): RequestUrl 
     throw invalid(value, "bad Location in a redirect");
   }
   return parseRequestUrl(resolved.href);
+}
+
+/**
+ * A field value comes from the response head as latin1, one character per byte; a byte above 0x7F
+ * in a Location (a server writing UTF-8 "é" as C3 A9) is that byte, percent-encoded: %C3%A9, as
+ * curl and wget send it. Encoding the characters instead would send the UTF-8 of two latin1
+ * characters (%C3%83%C2%A9), a path the server never named.
+ */
+function encodeObsText(value: string): string {
+  return value.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The path and query, "/" when the path is empty, with unsendable bytes percent-encoded. */

@@ -7,6 +7,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -16,7 +17,8 @@ import { describe, it } from "node:test";
 import { CLI_PATH } from "../support/cli.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
 import { BODY, LAST_MODIFIED, useCannedSite } from "../support/canned-site.js";
-import type { CannedRequest } from "../support/canned-server.js";
+import type { Socket } from "node:net";
+import { startCannedServer, type CannedRequest } from "../support/canned-server.js";
 
 describe("tcpkit get: output files", () => {
   const site = useCannedSite();
@@ -56,6 +58,65 @@ describe("tcpkit get: output files", () => {
     assert.equal(readFileSync(join(site.cwd, "named"), "utf8"), "hello\n");
   });
 
+  it("--parallel with two URLs of the same name saves each whole, as NAME and NAME.1", async () => {
+    // Both bodies are written in turns, piece by piece, once both requests are in: the two
+    // transfers overlap. They used to share NAME.part: NAME was a mix, the other one lost.
+    const size = 1 << 20;
+    const bodies = { "/a/same.bin": "a", "/b/same.bin": "b" } as Record<string, string>;
+    const waiting: Socket[] = [];
+    const server = await startCannedServer((request, socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      waiting.push(Object.assign(socket, { letter: bodies[request.target] ?? "?" }));
+      if (waiting.length === 2) void interleave(waiting as (Socket & { letter: string })[]);
+      return undefined;
+    });
+    const interleave = async (sockets: (Socket & { letter: string })[]) => {
+      for (let sent = 0; sent < size; sent += 1 << 16) {
+        for (const s of sockets) s.write(Buffer.alloc(1 << 16, s.letter));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    try {
+      const urls = [server.url("/a/same.bin"), server.url("/b/same.bin")];
+      const r = await get(["--parallel", "2", ...urls]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(files(), ["same.bin", "same.bin.1"]);
+      const saved = files().map((f) => readFileSync(join(site.cwd, f), "latin1"));
+      assert.deepEqual(saved.sort(), ["a".repeat(size), "b".repeat(size)]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--force and -c with --parallel never let two transfers write one NAME.part", async () => {
+    const size = 1 << 20;
+    const server = await startCannedServer((request, socket) => {
+      const letter = request.target.startsWith("/a/") ? "a" : "b";
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+      void (async () => {
+        for (let sent = 0; sent < size && !socket.destroyed; sent += 1 << 16) {
+          socket.write(Buffer.alloc(1 << 16, letter));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+      return undefined;
+    });
+    try {
+      const urls = [server.url("/a/same.bin"), server.url("/b/same.bin")];
+      for (const flag of ["--force", "-c"]) {
+        const r = await get([flag, "--parallel", "2", ...urls]);
+        assert.equal(r.code, 1, flag);
+        assert.match(r.stderr, /same\.bin is being downloaded by another transfer of this run\n/);
+        assert.deepEqual(files(), ["same.bin"]);
+        const saved = readFileSync(join(site.cwd, "same.bin"), "latin1");
+        assert.ok(saved === "a".repeat(size) || saved === "b".repeat(size), flag);
+        rmSync(join(site.cwd, "same.bin"));
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it("never writes outside the current directory, whatever the URL or Content-Disposition", async () => {
     const attempts = [
       "/..",
@@ -83,6 +144,17 @@ describe("tcpkit get: output files", () => {
     assert.ok(!existsSync(join(site.root, "evil.txt")));
     assert.ok(files().includes("disposition"));
     assert.ok(files().includes("_hidden"));
+  });
+
+  it("a file that cannot be made is one line naming it, exit 1: a missing folder, a folder", async () => {
+    const missing = await get(["-o", "no/such/x", site.server.url("/file.txt")]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^tcpkit: cannot write \S*no\/such\/x\.part: ENOENT: [^\n]*\n$/);
+    const folder = await get(["-o", ".", site.server.url("/file.txt")]);
+    assert.equal(folder.code, 1);
+    // A folder's size is not bytes received: no "partial file kept" claim.
+    assert.match(folder.stderr, /^tcpkit: cannot write the output: EISDIR: [^;\n]*\n$/);
+    assert.deepEqual(files(), []);
   });
 
   it("-o - writes the body to stdout, de-chunked", async () => {

@@ -33,11 +33,35 @@ describe("tcpkit get: the conversation", () => {
 
   it("-0 sends HTTP/1.0; -H adds a header", async () => {
     const before = site.server.requests.length;
-    await get(["-q", "-0", "-H", "X-Test: yes", "-o", "-", site.server.url("/file.txt")]);
+    const args = ["-q", "-0", "-H", "X-Test: yes", "-H", "X-Name: caf\u00e9"];
+    await get([...args, "-o", "-", site.server.url("/file.txt")]);
     const req = site.server.requests[before] as CannedRequest;
+    // Typed text goes out as UTF-8, as curl sends it.
+    assert.equal(Buffer.from(req.field("x-name") ?? "", "latin1").toString("utf8"), "caf\u00e9");
     assert.match(req.raw, /^GET \/file\.txt HTTP\/1\.0\r\n/);
     assert.equal(req.field("connection"), undefined);
     assert.equal(req.field("x-test"), "yes");
+  });
+
+  it("-u sends Basic credentials to the URL's origin only, not on after a redirect", async () => {
+    const other = await startCannedServer(() => ok("there\n"));
+    const first = await startCannedServer(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${other.url("/x")}\r\nContent-Length: 0\r\n\r\n`,
+    );
+    try {
+      const r = await get(["-u", "al:s\u00e9cret", "-o", "-", first.url("/x")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "there\n");
+      const token = Buffer.from("al:s\u00e9cret").toString("base64");
+      assert.equal(first.requests[0]?.field("authorization"), `Basic ${token}`);
+      assert.equal(other.requests[0]?.field("authorization"), undefined);
+      const bad = await get(["-u", "al", first.url("/x")]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--user needs USER:PASS/);
+    } finally {
+      await first.close();
+      await other.close();
+    }
   });
 
   it("exits 1 on a malformed chunk and on a malformed status line", async () => {
@@ -73,6 +97,25 @@ describe("tcpkit get: the conversation", () => {
     assert.match(many.stderr, /too many redirects \(more than 3\)/);
     assert.equal((await get(["--max-redirects", "0", site.server.url("/r5")])).code, 1);
     assert.deepEqual(files(), []);
+  });
+
+  it("follows a Location with UTF-8 bytes to their percent-encoding, as curl and wget do", async () => {
+    // The head is latin1 to the parser: C3 A9 must go out as %C3%A9, not as %C3%83%C2%A9.
+    const server = await startCannedServer((request) =>
+      Buffer.from(
+        request.target === "/moved"
+          ? "HTTP/1.1 302 Found\r\nLocation: /caf\u00e9 d\u00e9j\u00e0.txt\r\nContent-Length: 0\r\n\r\n"
+          : ok(`target=${request.target}\n`),
+        "utf8",
+      ),
+    );
+    try {
+      const r = await get(["-o", "-", server.url("/moved")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "target=/caf%C3%A9%20d%C3%A9j%C3%A0.txt\n");
+    } finally {
+      await server.close();
+    }
   });
 
   it("exits 2 on usage errors", async () => {

@@ -12,6 +12,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -121,6 +122,63 @@ describe("tcpkit get --retry", () => {
       assert.equal(second?.ifRange, sha256Etag(BODY));
       assert.equal(server.bytesSent(), BODY.length - 100_000);
       assert.equal(sha256(readFileSync(join(cwd, "file.bin"))), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sends an ETag back in If-Range with the bytes the server sent (obs-text), and resumes", async () => {
+    // RFC 9110 §8.8.3: etagc includes obs-text. Sent back as UTF-8 it did not match: restart.
+    const server = await startRangeServer({
+      body: () => BODY,
+      etag: () => '"caf\u00e9"',
+      intercept: (request, res, socket) => {
+        if (request.n > 1) return false;
+        res.writeHead(200, { "Content-Length": BODY.length, ETag: '"caf\u00e9"' });
+        res.write(BODY.subarray(0, 100_000), () => setTimeout(() => socket.destroy(), 50));
+        return true;
+      },
+    });
+    try {
+      const r = await get(["--retry", "1", "--retry-delay", "0.01", server.url()]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(server.requests[1]?.ifRange, '"caf\u00e9"');
+      assert.equal(server.bytesSent(), BODY.length - 100_000);
+      assert.equal(sha256(readFileSync(join(cwd, "file.bin"))), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("-o - never splices two versions: a retry's 206 with another ETag fails, exit 1", async () => {
+    // The server ignores If-Range: the retry's range comes from a new version of the file.
+    const v2 = Buffer.from(BODY).reverse();
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => {
+        if (request.n === 1) {
+          res.writeHead(200, { "Content-Length": BODY.length, ETag: sha256Etag(BODY) });
+          res.write(BODY.subarray(0, 100_000), () => setTimeout(() => socket.destroy(), 50));
+        } else {
+          res.writeHead(206, {
+            "Content-Range": `bytes 100000-${v2.length - 1}/${v2.length}`,
+            "Content-Length": v2.length - 100_000,
+            ETag: sha256Etag(v2),
+          });
+          res.end(v2.subarray(100_000));
+        }
+        return true;
+      },
+    });
+    try {
+      const r = await get(["--retry", "1", "--retry-delay", "0.01", "-o", "-", server.url()]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(server.requests[1]?.ifRange, sha256Etag(BODY));
+      assert.match(
+        r.stderr,
+        /\ntcpkit: the server sent part of another version \(its ETag changed\); cannot continue after the 100000 bytes already written to the output\n$/,
+      );
+      assert.ok(r.stdoutBytes.equals(BODY.subarray(0, 100_000)));
     } finally {
       await server.close();
     }
@@ -255,6 +313,40 @@ describe("tcpkit get with several URLs", () => {
     }
   });
 
+  it("--pipeline to a server that resets pipelined connections sends each request again", async () => {
+    // One request per connection, like an HTTP/1.0 server: a connection that brings more is
+    // reset unanswered (the reset that discards a first response sent before it).
+    let resets = 0;
+    const server = createServer((socket) => {
+      let text = "";
+      socket.on("error", () => {});
+      // What arrives within 100 ms of the first byte decides: pipelined requests come together.
+      socket.once("data", () => setTimeout(answer, 100));
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      const answer = (): void => {
+        if (text.split("\r\n\r\n").length > 2) {
+          resets++;
+          socket.resetAndDestroy();
+          return;
+        }
+        const target = /^GET (\S+)/.exec(text)?.[1] ?? "";
+        socket.end(`HTTP/1.0 200 OK\r\nContent-Length: ${target.length}\r\n\r\n${target}`);
+      };
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const names = ["a", "b", "c", "d"];
+      const urls = names.map((n) => `http://127.0.0.1:${port}/${n}`);
+      const r = await get(["-q", "--pipeline", ...urls]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(resets > 0);
+      for (const n of names) assert.equal(readFileSync(join(cwd, n), "latin1"), `/${n}`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it("exits with the worst code of all and says so in a summary", async () => {
     const server = await startRangeServer({
       body: () => BODY,
@@ -312,6 +404,28 @@ describe("tcpkit get with several URLs", () => {
       );
       const unknown = await get(["-w", "%{nope}", server.url()]);
       assert.equal(unknown.code, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("-w gives the status of a transfer that saved nothing: a 404, a 503, -I (as curl)", async () => {
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res) => {
+        if (request.path === "/file.bin") return false;
+        res.writeHead(request.path === "/missing" ? 404 : 503).end("no");
+        return true;
+      },
+    });
+    try {
+      const format = "%{http_code} %{http_version} %{remote_ip} %{exitcode}\\n";
+      const r = await get(["-q", "-w", format, server.url("/missing"), server.url("/busy")]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, "404 1.1 127.0.0.1 3\n503 1.1 127.0.0.1 3\n");
+      const head = await get(["-q", "-I", "-w", "%{http_code}\\n", server.url()]);
+      assert.equal(head.code, 0, head.stderr);
+      assert.match(head.stdout, /\r\n\r\n200\n$/);
     } finally {
       await server.close();
     }

@@ -68,6 +68,20 @@ describe("tcpkit get -x N", () => {
     }
   });
 
+  it("a .part that cannot be made is one line naming it, exit 1, no segments claimed", async () => {
+    const server = await startRangeServer({ body: () => BODY });
+    try {
+      const r = await get(["-x", "4", "-o", "no/such/file.bin", server.url()]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /^tcpkit: cannot write \S*no\/such\/file\.bin\.part: ENOENT: [^;\n]*\n$/,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a wrong Content-Range is never written: the range is fetched again over one connection", async () => {
     let lied = false;
     const server = await startRangeServer({

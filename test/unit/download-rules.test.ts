@@ -180,6 +180,7 @@ describe("-w and the progress line", () => {
       startedAt: 0,
       endedAt: 1500,
       result: undefined,
+      response: undefined,
       exitCode: 1,
       error: "boom",
     };

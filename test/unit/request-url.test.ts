@@ -71,6 +71,10 @@ describe("resolveLocation", () => {
     ["?only", "http://h:81/dir/page?only"],
     ["//elsewhere:82/p", "http://elsewhere:82/p"],
     ["https://secure/x", "https://secure/x"],
+    // Bytes above 0x7F, as the head parser gives them (latin1), are percent-encoded as bytes.
+    ["/caf\xc3\xa9", "http://h:81/caf%C3%A9"],
+    ["caf\xc3\xa9?q=\xe9", "http://h:81/dir/caf%C3%A9?q=%E9"],
+    ["http://b\xc3\xbccher.example/\xc3\xbc", "http://xn--bcher-kva.example/%C3%BC"],
   ];
   for (const [location, want] of cases) {
     it(`resolves '${location}'`, () => {
