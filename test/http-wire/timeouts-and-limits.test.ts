@@ -40,6 +40,21 @@ describe("head timeout (slowloris)", () => {
     }
   });
 
+  it("is not restarted by empty lines before the request line", async () => {
+    // RFC 9112 §2.2 lets a server skip empty lines before a request; each CRLF used to end the
+    // deadline as if a new request began, so one every 100 ms held the connection forever.
+    const t = await startTestServer({ limits: { headTimeoutMs: 500, keepAliveTimeoutMs: 500 } });
+    const c = await RawConnection.open(t.port);
+    const trickle = setInterval(() => void c.send("\r\n").catch(() => {}), 100);
+    try {
+      await c.waitClosed(5_000);
+    } finally {
+      clearInterval(trickle);
+      c.close();
+      await t.close();
+    }
+  });
+
   it("also bounds the time to send a declared body", async () => {
     const t = await startTestServer({ limits: { headTimeoutMs: 500 } });
     try {

@@ -67,6 +67,8 @@ export class ServerConnection
   private peerEnded = false;
   /** The next request waits for the socket to drain (a pipelining client that does not read). */
   private waitingDrain = false;
+  /** Between requests, under the keep-alive deadline, until a byte of the next one comes. */
+  private idle = false;
   private requests = 0;
   /** A plan waiting for the unread body to be discarded before it is sent. */
   private pendingPlan: ResponsePlan | undefined;
@@ -124,8 +126,14 @@ export class ServerConnection
 
   onData(chunk: Buffer): void {
     if (this.state === "head") {
-      // The first byte of a request: the idle deadline ends, the head deadline may start.
-      if (this.parser.bufferedBytes === 0) this.deadline = 0;
+      // The first byte of a request: the idle deadline ends, the head deadline may start. Not
+      // "the parser holds nothing": empty lines before a request line are consumed as they
+      // come (RFC 9112 §2.2), and a client sending CRLF every second restarted the deadline
+      // each time and held the connection forever.
+      if (this.idle) {
+        this.idle = false;
+        this.deadline = 0;
+      }
       this.parser.push(chunk);
       if (!this.waitingDrain) this.processInput();
       else if (this.parser.bufferedBytes > INPUT_BUFFER_BYTES) this.socket.pause();
@@ -197,6 +205,7 @@ export class ServerConnection
   private enterIdle(): void {
     if (this.peerEnded || this.ctx.registry.isDraining) return this.closeGracefully();
     this.socket.resume();
+    this.idle = true;
     this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
   }
 
