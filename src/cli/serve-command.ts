@@ -18,6 +18,7 @@ import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
 import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
+import { secureHeaderLines } from "../hardening/secure-headers.js";
 import { createHttpServer } from "../http/server/server.js";
 import {
   isWorkerProcess,
@@ -94,8 +95,10 @@ export const serveCommand = defineCommand({
     }
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const counted = await metricsFrom(values, options);
+      // --secure-headers also on the answers no handler makes (serve-handler.ts wraps the rest).
+      const own = values["secure-headers"] ? secureHeaderLines(options.tls !== undefined) : "";
       const server = createHttpServer(
-        { ...options, host, port, reclaimReadBuffers: true },
+        { ...options, host, port, reclaimReadBuffers: true, ownAnswerHeaders: own },
         await serveHandler(root, values, counted?.metrics),
       );
       counted?.attach(server);
