@@ -89,8 +89,11 @@ export const serveCommand = defineCommand({
     if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) {
-      // Each worker appends to --log-file itself; logrotate signals the primary.
-      if (values["log-file"] !== undefined) relayToWorkers("SIGHUP");
+      // Each worker appends to --log-file and reads --auth-file itself; logrotate (or whoever
+      // changed the users) signals the primary.
+      if (values["log-file"] !== undefined || values["auth-file"] !== undefined) {
+        relayToWorkers("SIGHUP");
+      }
       return runWorkerPrimary(workers, readiness);
     }
     const { server, bound } = await leaveClusterOnFailure(async () => {
