@@ -4,7 +4,8 @@
  * without credentials, with malformed ones or with a wrong user or password gets the same 401
  * and challenge (never a hint of which part was wrong); failed checks are slowed down per
  * client address (login-throttle.ts). Verified Authorization values are remembered (by their
- * SHA-256, at most 1,000), so a browser's every request does not pay for bcrypt again.
+ * SHA-256, at most 1,000), so a browser's every request does not pay for bcrypt again; they are
+ * forgotten when the credential store takes other users (a user removed loses access at once).
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -44,6 +45,7 @@ export function basicAuth(options: BasicAuthOptions): Handler {
   const now = options.now ?? Date.now;
   const unauthorized = errorPlan(401, basicChallenge(options.realm ?? "tcpkit"));
   const remembered = new Set<string>();
+  let rememberedVersion = credentials.version;
 
   // A 401 or 429 to a request with a body it has not read closes the connection rather than
   // read the body: a client waiting for 100 Continue is spared sending it.
@@ -57,6 +59,7 @@ export function basicAuth(options: BasicAuthOptions): Handler {
     pass: () => ResponsePlan | Promise<ResponsePlan>,
   ): Promise<ResponsePlan> => {
     const address = context.remoteAddress;
+    const version = credentials.version;
     const wait = throttle.reserve(address, now());
     if (wait === undefined) {
       const retry = throttle.retryAfterSeconds(address, now());
@@ -75,8 +78,11 @@ export function basicAuth(options: BasicAuthOptions): Handler {
       return refuse(unauthorized, context);
     }
     throttle.refund(address, now());
-    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-    remembered.add(key);
+    // Not remembered when the users changed during the check: it was against the old ones.
+    if (version === rememberedVersion) {
+      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+      remembered.add(key);
+    }
     return pass();
   };
 
@@ -84,6 +90,10 @@ export function basicAuth(options: BasicAuthOptions): Handler {
     if (!protects(head) || (isCorsPreflight(head) && answersPreflight(head))) return next();
     const authorization = getField(head, "authorization");
     if (authorization === undefined) return refuse(unauthorized, context);
+    if (credentials.version !== rememberedVersion) {
+      remembered.clear();
+      rememberedVersion = credentials.version;
+    }
     const key = createHash("sha256").update(authorization, "latin1").digest("base64");
     if (remembered.has(key)) return next();
     return check(authorization, key, context, next);

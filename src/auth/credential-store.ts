@@ -17,34 +17,53 @@ import { sha256, type PasswordVerifier } from "./htpasswd.js";
 
 /** Users and their verifiers, checked without leaking which part of a login was wrong. */
 export class CredentialStore {
-  private readonly users: ReadonlyMap<string, PasswordVerifier>;
+  private users: ReadonlyMap<string, PasswordVerifier> = new Map();
   /** One verifier of each class (see the file comment), the stand-in for that class. */
-  private readonly standIns: ReadonlyMap<string, PasswordVerifier>;
+  private standIns: ReadonlyMap<string, PasswordVerifier> = new Map();
+  /** Counts replace() calls: a login verified under an older set of users is not to be trusted. */
+  private generation = 0;
 
   constructor(users: ReadonlyMap<string, PasswordVerifier>) {
-    this.users = users;
-    const standIns = new Map<string, PasswordVerifier>();
-    for (const verifier of users.values()) {
-      const key = classOf(verifier);
-      if (!standIns.has(key)) standIns.set(key, verifier);
-    }
-    this.standIns = standIns;
+    this.setUsers(users);
   }
 
   get size(): number {
     return this.users.size;
   }
 
+  /** Changes with every replace(): whoever remembers verified logins forgets them then. */
+  get version(): number {
+    return this.generation;
+  }
+
+  /** Takes another set of users (an htpasswd file read again); checks in flight keep the old. */
+  replace(users: ReadonlyMap<string, PasswordVerifier>): void {
+    this.setUsers(users);
+    this.generation++;
+  }
+
   /** True when `user` exists and `password` is theirs. */
   async verify(user: string, password: string): Promise<boolean> {
-    const known = this.users.get(user);
+    // One set of users for the whole check, even if replace() runs during a bcrypt await.
+    const { users, standIns } = this;
+    const known = users.get(user);
     const own = known === undefined ? undefined : classOf(known);
     let ok = false;
-    for (const [key, standIn] of this.standIns) {
+    for (const [key, standIn] of standIns) {
       if (key === own) ok = await check(known as PasswordVerifier, password);
       else await check(standIn, password);
     }
     return ok;
+  }
+
+  private setUsers(users: ReadonlyMap<string, PasswordVerifier>): void {
+    const standIns = new Map<string, PasswordVerifier>();
+    for (const verifier of users.values()) {
+      const key = classOf(verifier);
+      if (!standIns.has(key)) standIns.set(key, verifier);
+    }
+    this.users = users;
+    this.standIns = standIns;
   }
 }
 

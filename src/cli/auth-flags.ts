@@ -1,8 +1,9 @@
 /**
  * The access-control flags of `tcpkit serve` (--auth, --auth-file, --auth-scope) and the auth
  * wing they build (src/auth/). A bad --auth or a bad htpasswd line is a usage error (exit 2)
- * naming the line. The wing's modules (bcrypt among them) are loaded only when credentials are
- * asked for; the DNS-rebinding guard, on by default, is small and loaded with the flags.
+ * naming the line; SIGHUP reads the htpasswd file again. The wing's modules (bcrypt among them)
+ * are loaded only when credentials are asked for; the DNS-rebinding guard, on by default, is
+ * small and loaded with the flags.
  */
 import { readFileSync } from "node:fs";
 import { errorLine } from "./error-line.js";
@@ -64,33 +65,51 @@ export async function authHandlerFrom(
       import("../auth/htpasswd.js"),
       import("../auth/login-throttle.js"),
     ]);
-  const users = new Map<string, PasswordVerifier>();
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new UsageError(`--auth-file: cannot read ${file}: ${(err as Error).message}`);
+  // The users of the file and of --auth; a UsageError names what is wrong.
+  const load = (): Map<string, PasswordVerifier> => {
+    const users = new Map<string, PasswordVerifier>();
+    if (file !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        throw new UsageError(`--auth-file: cannot read ${file}: ${(err as Error).message}`);
+      }
+      for (const [user, verifier] of checkedBy(`--auth-file ${file}`, () => parseHtpasswd(text))) {
+        users.set(user, verifier);
+      }
     }
-    for (const [user, verifier] of checkedBy(`--auth-file ${file}`, () => parseHtpasswd(text))) {
+    for (const pair of values.auth) {
+      const [user, verifier] = checkedBy("--auth", () => parseUserPassword(pair));
+      if (users.has(user)) throw new UsageError(`--auth: user '${user}' is given twice`);
       users.set(user, verifier);
     }
-  }
-  for (const pair of values.auth) {
-    const [user, verifier] = checkedBy("--auth", () => parseUserPassword(pair));
-    if (users.has(user)) throw new UsageError(`--auth: user '${user}' is given twice`);
-    users.set(user, verifier);
-  }
-  if (users.size === 0) {
-    if (file !== undefined) throw new UsageError(`--auth-file: no users in ${file}`);
-    return undefined;
+    if (users.size === 0 && file !== undefined) {
+      throw new UsageError(`--auth-file: no users in ${file}`);
+    }
+    return users;
+  };
+  const users = load();
+  if (users.size === 0) return undefined;
+  const credentials = new CredentialStore(users);
+  // SIGHUP reads the file again, as nginx and Apache see a changed htpasswd file; a file that
+  // has become unreadable or invalid keeps the users there were, said in one stderr line.
+  if (file !== undefined) {
+    process.on("SIGHUP", () => {
+      try {
+        credentials.replace(load());
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        process.stderr.write(errorLine(`${why}; keeping the previous users`));
+      }
+    });
   }
   const protects =
     values["auth-scope"] === "upload"
       ? (head: RequestHead) => !READ_METHODS.has(head.method) || alsoProtect(head)
       : () => true;
   return basicAuth({
-    credentials: new CredentialStore(users),
+    credentials,
     protects,
     answersPreflight,
     throttle: throttling.LoginThrottle.sharedBy(values.workers ?? 1),

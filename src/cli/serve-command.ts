@@ -18,6 +18,7 @@ import { applyTlsAuto, TLS_AUTO_FLAGS } from "./tls-auto-flags.js";
 import { UPLOAD_FLAGS } from "./upload-flags.js";
 import { EXIT_OK, UsageError } from "./usage-error.js";
 import { runWorkerPrimary, WORKERS_FLAG } from "./workers-flag.js";
+import { secureHeaderLines } from "../hardening/secure-headers.js";
 import { createHttpServer } from "../http/server/server.js";
 import {
   isWorkerProcess,
@@ -88,14 +89,19 @@ export const serveCommand = defineCommand({
     if (warning !== undefined) process.stderr.write(warning);
     const { workers } = values;
     if (workers > 1 && !isWorkerProcess()) {
-      // Each worker appends to --log-file itself; logrotate signals the primary.
-      if (values["log-file"] !== undefined) relayToWorkers("SIGHUP");
+      // Each worker appends to --log-file and reads --auth-file itself; logrotate (or whoever
+      // changed the users) signals the primary.
+      if (values["log-file"] !== undefined || values["auth-file"] !== undefined) {
+        relayToWorkers("SIGHUP");
+      }
       return runWorkerPrimary(workers, readiness);
     }
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const counted = await metricsFrom(values, options);
+      // --secure-headers also on the answers no handler makes (serve-handler.ts wraps the rest).
+      const own = values["secure-headers"] ? secureHeaderLines(options.tls !== undefined) : "";
       const server = createHttpServer(
-        { ...options, host, port, reclaimReadBuffers: true },
+        { ...options, host, port, reclaimReadBuffers: true, ownAnswerHeaders: own },
         await serveHandler(root, values, counted?.metrics),
       );
       counted?.attach(server);

@@ -83,15 +83,21 @@ export class MethodPolicy {
   readonly allowHeader: string;
   /** 405 with an Allow of the served methods (RFC 9110 §15.5.6). */
   readonly #notAllowed: ResponsePlan;
+  readonly #notImplemented: ResponsePlan;
+  /** Header lines the server adds to its own answers (HttpServerOptions.ownAnswerHeaders). */
+  readonly #own: string;
   /** The answer to `OPTIONS *` (RFC 9112 §3.2.4). */
   readonly optionsAsterisk: ResponsePlan;
 
-  constructor(methods: readonly string[] = DEFAULT_METHODS) {
+  /** `own`: header lines for every refusal and `OPTIONS *` answer (none by default). */
+  constructor(methods: readonly string[] = DEFAULT_METHODS, own = "") {
     this.#servesUnregistered = methods.includes(ANY_UNREGISTERED_METHOD);
     this.#served = new Set(methods.filter((m) => m !== ANY_UNREGISTERED_METHOD));
     this.allowHeader = `Allow: ${[...this.#served].join(", ")}\r\n`;
-    this.#notAllowed = errorPlan(405, this.allowHeader);
-    this.optionsAsterisk = optionsPlan("", this.allowHeader);
+    this.#own = own;
+    this.#notAllowed = errorPlan(405, this.allowHeader + own);
+    this.#notImplemented = errorPlan(501, own);
+    this.optionsAsterisk = optionsPlan(own, this.allowHeader);
   }
 
   /**
@@ -113,10 +119,10 @@ export class MethodPolicy {
     if (decision === "serve") return undefined;
     if (head !== undefined && prefersHtml(head)) {
       return decision === "not-allowed"
-        ? errorPlanFor(head, 405, this.allowHeader)
-        : errorPlanFor(head, 501);
+        ? errorPlanFor(head, 405, this.allowHeader + this.#own)
+        : errorPlanFor(head, 501, this.#own);
     }
-    return decision === "not-allowed" ? this.#notAllowed : errorPlan(501);
+    return decision === "not-allowed" ? this.#notAllowed : this.#notImplemented;
   }
 }
 

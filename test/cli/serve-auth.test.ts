@@ -2,7 +2,8 @@
  * `tcpkit serve --auth / --auth-file / --auth-scope` from the outside: curl -u against bcrypt and
  * {SHA} lines written by Apache's own htpasswd, identical 401s for every kind of failure, the
  * slow-down after repeated failures, credentials kept out of the log and the trace, the
- * clear-text warning, start-up errors naming the bad line, and Chromium's login flow.
+ * clear-text warning, start-up errors naming the bad line, the file read again on SIGHUP, and
+ * Chromium's login flow.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -196,6 +197,77 @@ describe("serve --auth slow-down with --workers", () => {
       await s.stop();
     }
   });
+});
+
+/** Polls `check` every 50 ms until it holds; fails with `what` after 5 s. */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await check());) {
+    if (Date.now() - started > 5000) assert.fail(`not within 5 s: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("serve --auth-file read again on SIGHUP", () => {
+  for (const workers of [[], ["--workers", "2"]]) {
+    it(`drops removed users, takes new ones, keeps the old on a bad file ${workers.join(" ")}`, async () => {
+      const file = join(dir, `hup-users${workers.length}`);
+      const line = async (user: string, password: string): Promise<string> => {
+        const r = await runTool("htpasswd", ["-nbs", user, password]);
+        return r.stdout.toString("utf8").trim() + "\n";
+      };
+      const alice = await line("alice", "a1");
+      const bob = await line("bob", "b2");
+      writeFileSync(file, alice + bob);
+      const s = await startServe(root, "--auth-file", file, ...workers);
+      try {
+        const url = `http://127.0.0.1:${s.port}/hello.txt`;
+        const status = async (user: string): Promise<number> =>
+          (await curl(url, "-u", user)).status;
+        // Several connections each: every worker has verified (and remembered) both logins.
+        for (let i = 0; i < 4; i++) {
+          assert.equal(await status("alice:a1"), 200);
+          assert.equal(await status("bob:b2"), 200);
+          assert.equal(await status("dave:d3"), 401);
+        }
+        writeFileSync(file, alice + (await line("dave", "d3")));
+        s.child.kill("SIGHUP");
+        // In a row, on new connections: every process has read the file again.
+        await until("bob refused", async () => {
+          for (let i = 0; i < 4; i++) if ((await status("bob:b2")) !== 401) return false;
+          return true;
+        });
+        for (let i = 0; i < 4; i++) {
+          assert.equal(await status("bob:b2"), 401);
+          assert.equal(await status("dave:d3"), 200);
+          assert.equal(await status("alice:a1"), 200);
+        }
+        // An invalid file, then none at all: the users stay; each process says why in one line.
+        const processes = workers.length === 0 ? 1 : 2;
+        const before = s.stderr().length;
+        const lines = (): number => s.stderr().slice(before).split("\n").length - 1;
+        writeFileSync(file, "alice:$apr1$x$y\n");
+        s.child.kill("SIGHUP");
+        await until("a line on stderr", () => lines() === processes);
+        rmSync(file);
+        s.child.kill("SIGHUP");
+        await until("a second line", () => lines() === 2 * processes);
+        for (let i = 0; i < 4; i++) {
+          assert.equal(await status("dave:d3"), 200);
+          assert.equal(await status("alice:a1"), 200);
+          assert.equal(await status("bob:b2"), 401);
+        }
+        const said = s.stderr().slice(before);
+        assert.match(
+          said,
+          /^tcpkit: --auth-file .*hup-users\d: line 1: Apache MD5 \(\$apr1\$\) is not supported.*; keeping the previous users$/m,
+        );
+        assert.match(said, /^tcpkit: --auth-file: cannot read .*; keeping the previous users$/m);
+        assert.equal(s.child.exitCode, null, "still running");
+      } finally {
+        await s.stop();
+      }
+    });
+  }
 });
 
 describe("serve --auth-scope upload", () => {

@@ -333,7 +333,8 @@ export class ServerConnection
     this.dropPendingPlan();
     this.body.cut("ERR_HTTP_PROTOCOL", `answered ${status} before the body was read`);
     this.exchange.closeAfterReply = true;
-    this.transmit(errorPlan(status));
+    const own = this.ctx.ownAnswerHeaders;
+    this.transmit(own === "" ? errorPlan(status) : errorPlan(status, own));
   }
 
   /** An error answer to bytes that are no request (parse error, head timeout). */

@@ -11,6 +11,8 @@ export interface ServerContext {
   /** The methods the handler declared (405 and 501 for the rest). */
   readonly methods: MethodPolicy;
   readonly limits: HttpLimits;
+  /** Header lines for the answers the server makes itself (HttpServerOptions.ownAnswerHeaders). */
+  readonly ownAnswerHeaders: string;
   readonly secure: boolean;
   /** Every open connection, for the deadline sweep and the graceful stop. */
   readonly registry: ConnectionRegistry<ServerConnection>;

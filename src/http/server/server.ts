@@ -60,6 +60,15 @@ export interface HttpServerOptions {
    * turns it on), not for a library embedded in someone else's program.
    */
   reclaimReadBuffers?: boolean;
+  /**
+   * Header lines ("Name: value\r\n" each) added to every answer the server makes itself rather
+   * than the handler: 405/501 and `OPTIONS *`, 400/408/413/414/431/505 to bad or slow requests,
+   * 500 for a failed handler, 503 past maxConnections. What they mean is the caller's business
+   * (serve's --secure-headers puts its fields here, so they cover every answer). Not added to the
+   * plain-text 400 to plain HTTP sent to an HTTPS port: that answer does not go over TLS. Set once;
+   * default none, at no cost per request.
+   */
+  ownAnswerHeaders?: string;
 }
 
 export interface HttpServer {
@@ -86,9 +95,11 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
   const secure = options.tls !== undefined;
   const registry = new ConnectionRegistry<ServerConnection>();
   const notFound = errorPlan(404);
+  const own = checkedHeaderLines(options.ownAnswerHeaders ?? "");
   const ctx: ServerContext = {
     handler,
-    methods: new MethodPolicy(handler.methods),
+    methods: new MethodPolicy(handler.methods, own),
+    ownAnswerHeaders: own,
     limits,
     secure,
     registry,
@@ -107,7 +118,7 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
       return;
     }
     if (registry.size >= limits.maxConnections) {
-      refuse(socket);
+      refuse(socket, own);
       return;
     }
     // TCP_NODELAY is already on: the server below passes noDelay, applied at accept.
@@ -188,11 +199,19 @@ export function createHttpServer(options: HttpServerOptions, handler: Handler): 
 }
 
 /** Past maxConnections: a canned 503 and close, so the client learns why (RFC 9110 §15.6.4). */
-function refuse(socket: Socket): void {
+function refuse(socket: Socket, own: string): void {
   socket.on("error", ignoreError);
-  socket.end(prebuiltResponse(503, TEXT_PLAIN, errorBody(503), "Connection: close\r\n"));
+  socket.end(prebuiltResponse(503, TEXT_PLAIN + own, errorBody(503), "Connection: close\r\n"));
   socket.setTimeout(2000, () => socket.destroy());
   socket.resume();
+}
+
+/** ownAnswerHeaders must be whole header lines: a stray CR or LF would split the response. */
+function checkedHeaderLines(lines: string): string {
+  if (!/^(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e]*\r\n)*$/.test(lines)) {
+    throw new TypeError("ownAnswerHeaders: not header lines ending in CRLF");
+  }
+  return lines;
 }
 
 function loadTlsMaterial(tls: HttpTlsOptions): SecureContext {
