@@ -289,6 +289,30 @@ describe("tcpkit echo --udp through a lossy, reordering path", () => {
   });
 });
 
+describe("tcpkit echo --udp against a UDP echo that changes a datagram's header", () => {
+  it("fails naming the byte when the run id of one datagram comes back changed", async () => {
+    // The first 4 bytes are the run id; a datagram whose run id was changed was ignored as
+    // another run's, so the change was reported as a lost datagram, exit 0.
+    const server = createSocket("udp4");
+    let n = 0;
+    server.on("message", (msg, rinfo) => {
+      if (++n === 5) msg[0] = (msg[0] as number) ^ 1;
+      server.send(msg, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", r));
+    try {
+      const port = String((server.address() as { port: number }).port);
+      const r = await runCli(["echo", "-p", port, "--udp", "--rate", "200", "-c", "20"], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(r.stderr, "tcpkit: datagram 5: echoed byte 0 differs from the byte sent\n");
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("tcpkit echo --connect-rate against a listen backlog that overflows", () => {
   it("counts every connection and shows the SYN retransmits in connect time, apart from the echo", async () => {
     let accepted = 0;
