@@ -313,6 +313,27 @@ describe("tcpkit echo --udp against a UDP echo that changes a datagram's header"
   });
 });
 
+describe("tcpkit echo --udp against a UDP port that reads and never answers", () => {
+  it("prints the statistics, then exits 1 as ping does when nothing came back", async () => {
+    const server = createSocket("udp4");
+    server.on("message", () => {});
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await runCli(
+        ["echo", "-p", String(port), "--udp", "--rate", "200", "-c", "10", "--timeout", "0.2"],
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /10 datagrams of 64 bytes sent .*, 0 echoed/);
+      assert.match(r.stdout, /loss 10 \(100\.00%\)/);
+      assert.equal(r.stderr, `tcpkit: no datagram came back from 127.0.0.1:${port} (10 sent)\n`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("tcpkit echo --connect-rate against a listen backlog that overflows", () => {
   it("counts every connection and shows the SYN retransmits in connect time, apart from the echo", async () => {
     let accepted = 0;
