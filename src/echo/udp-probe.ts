@@ -72,7 +72,12 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
   const target = resolveTarget(options);
   const size = options.size ?? 64;
   const rate = options.rate;
-  const total = options.count ?? Infinity;
+  // A duration is a number of scheduled sends, rate x duration, as in the open loop: the send
+  // due at the very end raced the duration's timer and went out too (101 at 100/s for 1 s).
+  const total = Math.min(
+    options.count ?? Infinity,
+    options.durationMs === undefined ? Infinity : Math.ceil((options.durationMs * rate) / 1000),
+  );
   const lingerMs = options.lingerMs ?? DEFAULT_UDP_LINGER_MS;
   checkSize(size, UDP_HEADER_BYTES, MAX_UDP_SIZE, "UDP size");
   if (!(rate > 0) || !Number.isFinite(rate)) {

@@ -108,6 +108,15 @@ describe("tcpkit echo load modes against tcpkit, socat and xinetd", () => {
     assert.equal(theirs.reordered, 0);
   });
 
+  it("--duration is rate x duration sends, in UDP as in the open loop", async () => {
+    // The datagram due at the very end raced the duration's timer: 21 went out at 20/s for 1 s.
+    for (const mode of [["--udp"], []]) {
+      const r = await measure(["-p", String(tcpkit.port), ...mode, "--rate", "20", "-d", "1s"]);
+      assert.equal(r.sent, 20, mode.join(" "));
+      assert.equal(r.count, 20, mode.join(" "));
+    }
+  });
+
   it("--json-stream writes NDJSON: one object per interval, then the summary", async () => {
     const r = await runCli([
       "echo",
