@@ -40,7 +40,14 @@ connection, an unknown host, a timeout or failed connections, 2 usage error.`,
     let port = values.port;
     // nc's order: HOST PORT [MESSAGE].
     const portArg = positionals[1];
-    if (portArg !== undefined && /^\d{1,5}$/.test(portArg) && Number(portArg) <= 65535) {
+    if (portArg !== undefined && /^\d+$/.test(portArg)) {
+      // A number second is always PORT (as 7007 is): one past 65535 was taken as part of a
+      // MESSAGE and sent to the default server, so a mistyped port echoed "localhost 70070".
+      if (Number(portArg) > 65535) {
+        throw new UsageError(
+          `PORT must be a port number from 0 to 65535, not '${portArg}' (quote a MESSAGE that has a number second)`,
+        );
+      }
       if (given.has("host") || given.has("port")) {
         throw new UsageError(`HOST PORT given both as arguments and as --host/--port`);
       }

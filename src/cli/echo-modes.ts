@@ -158,6 +158,14 @@ export async function runMeasurement(
       );
       return EXIT_FAILURE;
     }
+    if (report.mode === "udp" && report.sent > 0 && report.count === 0) {
+      // As ping: statistics, then exit 1 when no reply came back at all (a script reading
+      // the exit code took 100 % loss for success).
+      process.stderr.write(
+        `tcpkit: no datagram came back from ${formatHostPort(report.host, report.port)} (${report.sent} sent)\n`,
+      );
+      return EXIT_FAILURE;
+    }
     return EXIT_OK;
   } finally {
     stop.dispose();

@@ -138,6 +138,21 @@ function valueFlag<V, D extends V | undefined>(
   );
 }
 
+/**
+ * The longest delay a timer takes: Node (and Bun) run a setTimeout or setInterval of more than
+ * 2^31 - 1 ms after 1 ms, with a warning on stderr, so a --timeout of 10^11 s timed out at once
+ * and a --stats-interval of that printed a thousand times a second.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer flag's milliseconds, or a usage error past MAX_TIMER_MS (24.8 days). */
+function timerMs(ms: number, name: string, text: string): number {
+  if (ms > MAX_TIMER_MS) {
+    throw new UsageError(`${name} must be at most 24 days (2147483s), not '${text}'`);
+  }
+  return ms;
+}
+
 function wholeNumber(text: string, name: string, expected: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw invalidValue(name, expected, text);
@@ -197,10 +212,11 @@ export const flag = {
 
   /**
    * Seconds as a decimal ("0.5", "30"), the value in milliseconds (so is `default`). More than 0
-   * unless `zero` says what 0 means ("never").
+   * unless `zero` says what 0 means ("never"); at most MAX_TIMER_MS unless `untimed` (a value
+   * compared with the clock, never given to a timer).
    */
   seconds<D extends number | undefined = undefined>(
-    o: ValueOptions<D> & { zero?: string },
+    o: ValueOptions<D> & { zero?: string; untimed?: boolean },
   ): Flag<number | D> {
     const expected =
       o.zero === undefined ? "a number of seconds above 0" : "a number of seconds (0 or more)";
@@ -212,7 +228,7 @@ export const flag = {
         if (!/^\d+(?:\.\d+)?$/.test(text) || (ms === 0 && o.zero === undefined)) {
           throw invalidValue(name, expected, text);
         }
-        return ms;
+        return o.untimed === true ? ms : timerMs(ms, name, text);
       },
       (ms) => String(ms / 1000),
     );
@@ -222,10 +238,10 @@ export const flag = {
    * A duration with its unit ("200ms", "0.5s", "2m"; also "us"), the value in milliseconds (so is
    * `default`). A bare number is in `bareUnit`: seconds, or whole milliseconds for the flags
    * that always took milliseconds (a bare "0.2" there is refused: it would be a ping habit, 0.2 s).
-   * More than 0 unless `zero` says what 0 means.
+   * More than 0 unless `zero` says what 0 means; at most MAX_TIMER_MS unless `untimed`.
    */
   duration<D extends number | undefined = undefined>(
-    o: ValueOptions<D> & { bareUnit: "ms" | "s"; zero?: string },
+    o: ValueOptions<D> & { bareUnit: "ms" | "s"; zero?: string; untimed?: boolean },
   ): Flag<number | D> {
     const bare = o.bareUnit === "s" ? "seconds" : "milliseconds";
     const expected = `a duration such as 200ms, 0.5s or 2m (a bare number is ${bare})`;
@@ -243,7 +259,7 @@ export const flag = {
           }
           throw invalidValue(name, expected, text);
         }
-        return ms;
+        return o.untimed === true ? ms : timerMs(ms, name, text);
       },
       formatDuration,
     );

@@ -21,6 +21,7 @@ export const UPLOAD_FLAGS = section("Uploads (off unless --upload; see docs/uplo
   }),
   "upload-expire": flag.duration({
     bareUnit: "s",
+    untimed: true, // compared with each upload's age; the sweep's timer has its own bounds
     default: DEFAULT_UPLOAD_EXPIRE_MS,
     help: "an unfinished resumable upload is removed this long after it began",
   }),

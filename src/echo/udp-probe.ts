@@ -72,7 +72,12 @@ export async function measureUdp(options: UdpProbeOptions): Promise<UdpProbeRepo
   const target = resolveTarget(options);
   const size = options.size ?? 64;
   const rate = options.rate;
-  const total = options.count ?? Infinity;
+  // A duration is a number of scheduled sends, rate x duration, as in the open loop: the send
+  // due at the very end raced the duration's timer and went out too (101 at 100/s for 1 s).
+  const total = Math.min(
+    options.count ?? Infinity,
+    options.durationMs === undefined ? Infinity : Math.ceil((options.durationMs * rate) / 1000),
+  );
   const lingerMs = options.lingerMs ?? DEFAULT_UDP_LINGER_MS;
   checkSize(size, UDP_HEADER_BYTES, MAX_UDP_SIZE, "UDP size");
   if (!(rate > 0) || !Number.isFinite(rate)) {
@@ -203,16 +208,32 @@ export function checkDatagram(
   runId: number,
   sent: number,
 ): string | undefined {
-  if (msg.length >= 4 && msg.readUInt32BE(0) !== runId) return "foreign";
+  const otherRun = msg.length >= 4 && msg.readUInt32BE(0) !== runId;
+  // Only a whole datagram of another run (a late echo to a port this run got again) is not
+  // ours: anything else the server sends is a wrong echo, ours with a changed run id included
+  // (it was ignored, so a server that changed it was reported as losing the datagram).
+  if (otherRun && isWholeDatagram(msg)) return "foreign";
   if (msg.length !== size) return `a ${msg.length}-byte datagram came back for a ${size}-byte one`;
   const seq = msg.readUInt32BE(4);
   if (seq >= sent) return `datagram ${seq + 1} came back but was never sent`;
+  if (otherRun) {
+    const ours = Buffer.allocUnsafe(4);
+    ours.writeUInt32BE(runId, 0);
+    return `datagram ${seq + 1}: echoed byte ${firstDifference(msg.subarray(0, 4), ours)} differs from the byte sent`;
+  }
   const want = patternAt(fillOffset(msg), size - UDP_HEADER_BYTES);
   const got = msg.subarray(UDP_HEADER_BYTES);
   if (!got.equals(want)) {
     return `datagram ${seq + 1}: echoed byte ${UDP_HEADER_BYTES + firstDifference(got, want)} differs from the byte sent`;
   }
   return undefined;
+}
+
+/** Whether `msg` is a datagram as datagram() makes them, of any run: its payload fits its header. */
+function isWholeDatagram(msg: Buffer): boolean {
+  if (msg.length < UDP_HEADER_BYTES) return false;
+  const want = patternAt(fillOffset(msg), msg.length - UDP_HEADER_BYTES);
+  return msg.subarray(UDP_HEADER_BYTES).equals(want);
 }
 
 /** The pattern offset a datagram's payload starts at: a mix of its header's 16 bytes. */

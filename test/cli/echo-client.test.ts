@@ -313,6 +313,7 @@ describe("tcpkit echo failures", () => {
       ["--percentiles", "0,50"],
       ["--duration", "-1"],
       ["localhost", "7007", "--port", "7", "x"],
+      ["localhost", "99999", "hello"],
       ["--json"],
       ["--nodelay", "--no-nodelay", "x"],
     ]) {

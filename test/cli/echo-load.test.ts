@@ -108,6 +108,15 @@ describe("tcpkit echo load modes against tcpkit, socat and xinetd", () => {
     assert.equal(theirs.reordered, 0);
   });
 
+  it("--duration is rate x duration sends, in UDP as in the open loop", async () => {
+    // The datagram due at the very end raced the duration's timer: 21 went out at 20/s for 1 s.
+    for (const mode of [["--udp"], []]) {
+      const r = await measure(["-p", String(tcpkit.port), ...mode, "--rate", "20", "-d", "1s"]);
+      assert.equal(r.sent, 20, mode.join(" "));
+      assert.equal(r.count, 20, mode.join(" "));
+    }
+  });
+
   it("--json-stream writes NDJSON: one object per interval, then the summary", async () => {
     const r = await runCli([
       "echo",
@@ -285,6 +294,51 @@ describe("tcpkit echo --udp through a lossy, reordering path", () => {
       front.close();
       back.close();
       await server.stop();
+    }
+  });
+});
+
+describe("tcpkit echo --udp against a UDP echo that changes a datagram's header", () => {
+  it("fails naming the byte when the run id of one datagram comes back changed", async () => {
+    // The first 4 bytes are the run id; a datagram whose run id was changed was ignored as
+    // another run's, so the change was reported as a lost datagram, exit 0.
+    const server = createSocket("udp4");
+    let n = 0;
+    server.on("message", (msg, rinfo) => {
+      if (++n === 5) msg[0] = (msg[0] as number) ^ 1;
+      server.send(msg, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", r));
+    try {
+      const port = String((server.address() as { port: number }).port);
+      const r = await runCli(["echo", "-p", port, "--udp", "--rate", "200", "-c", "20"], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(r.stderr, "tcpkit: datagram 5: echoed byte 0 differs from the byte sent\n");
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("tcpkit echo --udp against a UDP port that reads and never answers", () => {
+  it("prints the statistics, then exits 1 as ping does when nothing came back", async () => {
+    const server = createSocket("udp4");
+    server.on("message", () => {});
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await runCli(
+        ["echo", "-p", String(port), "--udp", "--rate", "200", "-c", "10", "--timeout", "0.2"],
+        { timeoutMs: 30_000 },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /10 datagrams of 64 bytes sent .*, 0 echoed/);
+      assert.match(r.stdout, /loss 10 \(100\.00%\)/);
+      assert.equal(r.stderr, `tcpkit: no datagram came back from 127.0.0.1:${port} (10 sent)\n`);
+    } finally {
+      server.close();
     }
   });
 });

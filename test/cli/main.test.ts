@@ -63,6 +63,34 @@ describe("tcpkit (top level)", () => {
     }
   });
 
+  it("refuses a timeout or interval longer than a timer can wait (24 days) with exit 2", async () => {
+    // Past 2^31 - 1 ms Node runs a timer after 1 ms: --timeout 1e11 s timed out at once, and
+    // --stats-interval 1e11 s printed the totals a thousand times a second.
+    const echoServer = await startCli(["echo-server", "--port", "0"]);
+    try {
+      const port = String(echoServer.port);
+      for (const [args, flagName] of [
+        [["echo", "--port", port, "--timeout", "99999999999", "hi"], "--timeout"],
+        [["echo", "--port", port, "--rate", "10", "-c", "3", "-d", "99999999999"], "--duration"],
+        [["echo-server", "--port", "0", "--stats-interval", "99999999999"], "--stats-interval"],
+        [["get", "--timeout", "99999999999", `http://127.0.0.1:${port}/`], "--timeout"],
+      ] as const) {
+        const r = await runCli([...args], { timeoutMs: 5_000 });
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(
+          r.stderr,
+          `tcpkit: ${flagName} must be at most 24 days (2147483s), not '99999999999' (see 'tcpkit ${args[0]} --help')\n`,
+        );
+      }
+      // The longest one a timer takes is still accepted.
+      const r = await runCli(["echo", "--port", port, "--timeout", "2147483", "hi"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+    } finally {
+      await echoServer.stop();
+    }
+  });
+
   it("rejects an unknown command with one stderr line, exit 2", async () => {
     const r = await runCli(["frobnicate"]);
     assert.equal(r.code, 2);
