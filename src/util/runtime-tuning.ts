@@ -79,10 +79,14 @@ export const RECLAIM_EVERY_BYTES = 1024 * 1024;
  * dead only a full collection frees it; V8 paces those by JS heap growth, which a stream barely
  * makes, and by an external-memory limit that let a 5 GiB tar grow the server by 68-75 MiB on
  * Node 22 (32 on Node 24). Looking every 4 MiB read costs one v8.getHeapStatistics() (~4 us);
- * a full collection of a server's small heap a few ms per 16 MiB of stranded buffers.
+ * a full collection of a server's small heap a few ms per 8 MiB of stranded buffers. At 16 MiB
+ * the archive test's growth (test/cli/serve-archive-big.test.ts, bound 32 MiB) had crept to
+ * 29-35 MiB on Node 22 and 27-30 on Node 24; at 8 MiB it is 22-23 and 18 (Bun 37 against 41),
+ * and a 1 GiB tar to python's tarfile cost the server no more CPU (190-261 ticks against
+ * 209-369, 2026-12-06).
  */
 const CHECK_EVERY_MINOR = 4;
-export const STRANDED_BYTES = 16 * 1024 * 1024;
+export const STRANDED_BYTES = 8 * 1024 * 1024;
 
 let reclaim: Collectors | undefined;
 let readSinceGc = 0;

@@ -174,8 +174,9 @@ print(len(names), len([n for n in names if not n.endswith('/')]))
 describe("tcpkit serve --archive: a 5 GiB sparse file as tar", () => {
   // Streamed to a reader slower than the disk (python's tarfile reads 10 KiB at a time): read
   // buffers wait in the socket's queue long enough to be promoted, and only a full collection
-  // frees them (util/runtime-tuning.ts). The memory check after it covers this too: 20-24 MiB
-  // grown on Node 24 and 22, 38 on Bun (2026-12-04); 68-75 MiB before the full collections.
+  // frees them (util/runtime-tuning.ts). The memory check after it covers this too: 18 MiB
+  // grown on Node 24, 22-23 on Node 22, 37 on Bun (2026-12-06, a full collection per 8 MiB
+  // stranded); 68-75 MiB before the full collections.
   it("tar: its ustar size field holds 5 GiB; python's tarfile streams it back byte for byte", async () => {
     const out = await pipeline(
       `curl -sS --fail '${url}/big/?archive=tar' | python3 -c "${COMPARE}
