@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startServe } from "../support/cli.js";
+import { type RunningServer, startServe } from "../support/cli.js";
 import { exchange } from "../support/raw-socket.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
@@ -53,9 +53,10 @@ describe("serve --secure-headers", () => {
     }
   });
 
-  it("adds HSTS over TLS, also on a 401", async () => {
+  /** serve --secure-headers --auth u:p over TLS, on a fresh self-signed certificate. */
+  async function startSecureTls(): Promise<RunningServer> {
     const { cert, key } = await makeSelfSignedCert(dir);
-    const s = await startServe(
+    return startServe(
       dir,
       "--secure-headers",
       "--auth",
@@ -65,6 +66,10 @@ describe("serve --secure-headers", () => {
       "--tls-key",
       key,
     );
+  }
+
+  it("adds HSTS over TLS, also on a 401", async () => {
+    const s = await startSecureTls();
     try {
       const h = await head(`https://127.0.0.1:${s.port}/hello.txt`);
       assert.match(h, /^HTTP\/1\.1 401 /);
@@ -107,17 +112,7 @@ describe("serve --secure-headers", () => {
   });
 
   it("adds HSTS to the server's own answers over TLS", async () => {
-    const { cert, key } = await makeSelfSignedCert(dir);
-    const s = await startServe(
-      dir,
-      "--secure-headers",
-      "--auth",
-      "u:p",
-      "--tls-cert",
-      cert,
-      "--tls-key",
-      key,
-    );
+    const s = await startSecureTls();
     try {
       for (const [status, args] of CORE_ANSWERS) {
         const h = await head(`https://127.0.0.1:${s.port}/hello.txt`, ...args);
