@@ -41,6 +41,7 @@ import { currentFile, preconditionsHold } from "./put-preconditions.js";
 import {
   locked,
   partPath,
+  transferring,
   readRecord,
   recordPath,
   removeUpload,
@@ -48,6 +49,9 @@ import {
   type UploadRecord,
 } from "./upload-record.js";
 import { refuse, statusForBodyError, uploadLimit, type UploadSite } from "./upload-site.js";
+
+/** Why a transfer stopped: a newer request on its upload superseded it (draft §4.6). */
+class Superseded extends Error {}
 
 /** The last path segment of an upload resource. */
 export const RESOURCE_NAME = /^\.tcpkit-upload-([0-9a-f]{32})\.part$/;
@@ -164,46 +168,59 @@ export async function uploadResource(
   } catch {
     return refuse(404);
   }
-  return locked(site.realUploadDir, folder, id, async () => {
-    const record = await readRecord(site.realUploadDir, folder, id);
-    if (record === undefined) return refuse(404);
-    if (Date.now() > record.created + site.expireMs) {
-      await removeUpload(folder, id);
-      return refuse(404);
-    }
-    const headers = stateHeaders(site, record);
-    switch (head.method) {
-      case "DELETE":
-        // A completed upload's file stays where it was put: only the record goes.
-        await removeUpload(folder, id);
-        return { ...plan(204, ""), close: true };
-      case "HEAD": {
-        if (record.complete === true) {
-          const length = `Upload-Length: ${record.length}\r\n`;
-          return plan(
-            204,
-            `Upload-Offset: ${record.length}\r\nUpload-Complete: ?1\r\n${length}${headers}`,
-          );
-        }
-        // A record without its bytes (removed, or a crash between placing and marking
-        // complete): nothing to resume.
-        const part = await stat(partPath(folder, id)).catch(() => undefined);
-        if (part === undefined) return refuse(404);
-        const offset = part.size;
-        const length = record.length === undefined ? "" : `Upload-Length: ${record.length}\r\n`;
-        return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
-      }
-      case "PATCH":
-        return append(site, head, context, folder, id, record, headers, segments);
-      default:
-        return refuse(405);
-    }
-  }).catch((err: unknown) => {
+  // §4.6: each of these ends a transfer still in progress on the upload (its client, resuming,
+  // believes it failed) rather than waiting for the server to notice (the `true`).
+  const work = (): Promise<ResponsePlan> => onResource(site, head, context, folder, id, segments);
+  return locked(site.realUploadDir, folder, id, work, true).catch((err: unknown) => {
     // The lock file could not be made: the folder went away (and the upload with it: 404), or
     // the disk is full (507).
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return refuse(404);
     return refuse(statusForWriteError(err));
   });
+}
+
+/** HEAD, PATCH or DELETE on upload `id`, its access lock held. */
+async function onResource(
+  site: UploadSite,
+  head: RequestHead,
+  context: RequestContext,
+  folder: string,
+  id: string,
+  segments: readonly string[],
+): Promise<ResponsePlan> {
+  const record = await readRecord(site.realUploadDir, folder, id);
+  if (record === undefined) return refuse(404);
+  if (Date.now() > record.created + site.expireMs) {
+    await removeUpload(folder, id);
+    return refuse(404);
+  }
+  const headers = stateHeaders(site, record);
+  switch (head.method) {
+    case "DELETE":
+      // A completed upload's file stays where it was put: only the record goes.
+      await removeUpload(folder, id);
+      return { ...plan(204, ""), close: true };
+    case "HEAD": {
+      if (record.complete === true) {
+        const length = `Upload-Length: ${record.length}\r\n`;
+        return plan(
+          204,
+          `Upload-Offset: ${record.length}\r\nUpload-Complete: ?1\r\n${length}${headers}`,
+        );
+      }
+      // A record without its bytes (removed, or a crash between placing and marking
+      // complete): nothing to resume.
+      const part = await stat(partPath(folder, id)).catch(() => undefined);
+      if (part === undefined) return refuse(404);
+      const offset = part.size;
+      const length = record.length === undefined ? "" : `Upload-Length: ${record.length}\r\n`;
+      return plan(204, `Upload-Offset: ${offset}\r\nUpload-Complete: ?0\r\n${length}${headers}`);
+    }
+    case "PATCH":
+      return append(site, head, context, folder, id, record, headers, segments);
+    default:
+      return refuse(405);
+  }
 }
 
 async function append(
@@ -297,21 +314,33 @@ async function receive(
   const body = context.body.stream({ limit: Math.max(0, site.maxBytes - file.bytes) });
   const length = record.length ?? Infinity;
   let nextProgress = file.written + PROGRESS_EVERY_BYTES;
+  // A newer request on this upload ends the transfer (upload-record.ts, `locked`): the body
+  // stops between two chunks, each written whole.
+  const stop = (): void => void body.destroy(new Superseded());
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
-      tap.update(chunk);
-      await file.write(chunk);
-      // §4.4: progress interims carry the offset and never a Location. None while a
-      // Content-Digest is pending: an offset acknowledged is never taken back (draft §4.1.1),
-      // and bytes that fail the digest are (§10.2).
-      if (!tap.checking && file.written >= nextProgress) {
-        context.sendInterim(104, `Upload-Offset: ${file.written}\r\n${INTEROP}`);
-        nextProgress = file.written + PROGRESS_EVERY_BYTES;
+    await transferring(id, stop, async () => {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (file.bytes + chunk.length > length) throw new UploadError(400, "past Upload-Length");
+        tap.update(chunk);
+        await file.write(chunk);
+        // §4.4: progress interims carry the offset and never a Location. None while a
+        // Content-Digest is pending: an offset acknowledged is never taken back (draft §4.1.1),
+        // and bytes that fail the digest are (§10.2).
+        if (!tap.checking && file.written >= nextProgress) {
+          context.sendInterim(104, `Upload-Offset: ${file.written}\r\n${INTEROP}`);
+          nextProgress = file.written + PROGRESS_EVERY_BYTES;
+        }
       }
-    }
+    });
   } catch (err) {
     body.destroy();
+    if (err instanceof Superseded) {
+      // Kept as if the connection had dropped, which is what its client believes happened; the
+      // answer (if anyone reads it) says where the upload stands, and the connection closes.
+      await file.keep().catch(() => {});
+      const state = `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`;
+      return { ...errorPlan(409, state), close: true };
+    }
     const cut =
       err instanceof TcpkitError &&
       (err.code === "ERR_CONNECTION_CLOSED" || err.code === "ERR_TIMEOUT");

@@ -22,7 +22,7 @@ const SWEEP_MAX_MS = 10 * 60 * 1000;
 const MAX_SCAN_DEPTH = 32;
 
 const RECORD = /^\.tcpkit-upload-([0-9a-f]{32})\.json$/;
-const PART = /^\.tcpkit-upload-([0-9a-f]{18}|[0-9a-f]{32})\.(part|lock)$/;
+const PART = /^\.tcpkit-upload-([0-9a-f]{18}|[0-9a-f]{32})\.(part|lock|stop)$/;
 
 /** The uploads one site knows, and the timer that expires them. */
 export class UploadExpiry {

@@ -14,6 +14,11 @@
  * also touches the file every LOCK_REFRESH_MS, and one untouched for LOCK_STALE_MS is broken
  * whatever it names. (Two waiters breaking the same stale lock within microseconds of each other
  * could both proceed; that needs a crash first, and is the one case left.)
+ *
+ * A waiter whose request supersedes the holder's (upload-record.ts, `locked`) asks it to stop
+ * with a second file, `.tcpkit-upload-ID.stop`, made again every STOP_REQUEST_MS while it waits;
+ * the holder looks for it every STOP_POLL_MS and ends its transfer, and whoever takes the lock
+ * next removes it.
  */
 import { close, fstat, futimes, write, type Stats } from "node:fs";
 import { lstat, readFile, unlink } from "node:fs/promises";
@@ -28,9 +33,25 @@ const LOCK_REFRESH_MS = 5_000;
 export const LOCK_STALE_MS = 30_000;
 /** How often a waiter tries again. */
 const LOCK_POLL_MS = 20;
+/** How often a superseding waiter makes its stop request again (the next holder removes it). */
+const STOP_REQUEST_MS = 1_000;
+/** How often the holder looks for a stop request. */
+const STOP_POLL_MS = 100;
 
 export function lockPath(folder: string, id: string): string {
   return join(folder, `${TEMP_PREFIX}${id}.lock`);
+}
+
+export function stopPath(folder: string, id: string): string {
+  return join(folder, `${TEMP_PREFIX}${id}.stop`);
+}
+
+/** What a lock's taker asks of others (requestStop) and does when asked (onStopRequest). */
+export interface LockOptions {
+  /** Ask the process holding the lock to end its transfer (a request that supersedes it). */
+  readonly requestStop?: boolean;
+  /** Called, while the lock is held, each time a waiter in another process asks for it. */
+  readonly onStopRequest?: () => void;
 }
 
 /**
@@ -41,13 +62,18 @@ export async function acquireUploadLock(
   realUploadDir: string,
   folder: string,
   id: string,
+  options: LockOptions = {},
 ): Promise<() => Promise<void>> {
   const path = lockPath(folder, id);
+  const stop = stopPath(folder, id);
+  let asked = 0;
   for (;;) {
     try {
       const { fd } = await openBeneathAsync(realUploadDir, path, { flags: CREATE_FLAGS });
       await new Promise<void>((resolve) => write(fd, String(process.pid), () => resolve()));
-      return held(path, fd);
+      // A request to stop meant for the previous holder, or from a waiter that will ask again.
+      await unlink(stop).catch(() => {});
+      return held(path, fd, stop, options.onStopRequest);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "EEXIST") {
@@ -59,6 +85,10 @@ export async function acquireUploadLock(
     if (await stale(path)) {
       await unlink(path).catch(() => {});
       continue;
+    }
+    if (options.requestStop === true && Date.now() - asked >= STOP_REQUEST_MS) {
+      asked = Date.now();
+      await requestStop(realUploadDir, stop);
     }
     await sleep(LOCK_POLL_MS);
   }
@@ -82,15 +112,41 @@ async function stale(path: string): Promise<boolean> {
   }
 }
 
-/** The release of a lock held through descriptor `fd`, which is kept fresh meanwhile. */
-function held(path: string, fd: number): () => Promise<void> {
+/** Makes the stop request file `stop` (it may be there already; a failure only delays us). */
+async function requestStop(realUploadDir: string, stop: string): Promise<void> {
+  try {
+    const { fd } = await openBeneathAsync(realUploadDir, stop, { flags: CREATE_FLAGS });
+    await new Promise<void>((resolve) => close(fd, () => resolve()));
+  } catch {
+    // EEXIST: asked already. Anything else: the lock's holder times out as before.
+  }
+}
+
+/**
+ * The release of a lock held through descriptor `fd`, which is kept fresh meanwhile; while it is
+ * held, `onStopRequest` is called each time the stop request file `stop` is found.
+ */
+function held(
+  path: string,
+  fd: number,
+  stop: string,
+  onStopRequest: (() => void) | undefined,
+): () => Promise<void> {
   const refresh = setInterval(() => {
     const now = new Date();
     futimes(fd, now, now, () => {});
   }, LOCK_REFRESH_MS);
   refresh.unref();
+  const poll =
+    onStopRequest === undefined
+      ? undefined
+      : setInterval(() => {
+          lstat(stop).then(onStopRequest, () => {});
+        }, STOP_POLL_MS);
+  poll?.unref();
   return async () => {
     clearInterval(refresh);
+    clearInterval(poll);
     // Only our own file: one broken as stale (a stall past LOCK_STALE_MS) may be another's now.
     const [mine, there] = await Promise.all([
       new Promise<Stats | undefined>((resolve) =>

@@ -7,7 +7,8 @@
  * lost the final response learns the upload is done.
  *
  * One request at a time touches an upload, whichever process (--workers) it reached: `locked`
- * is the access lock of the draft's §4.6 (Concurrency).
+ * is the access lock of the draft's §4.6 (Concurrency), and a request that resumes the upload
+ * ends the transfer it replaces rather than waiting for it (the draft's recommended way).
  */
 import { close, constants, readFile, writeFile } from "node:fs";
 import { unlink } from "node:fs/promises";
@@ -37,24 +38,51 @@ const readFd = promisify(readFile);
 
 /** Requests in progress per upload ID (the access lock). */
 const busy = new Map<string, Promise<void>>();
+/** Requests waiting to supersede each upload's request in progress (see locked). */
+const superseding = new Map<string, number>();
+/** How to end each upload's body transfer in progress in this process (see transferring). */
+const transfers = new Map<string, () => void>();
 
 /**
  * Runs `work` once no other request holds upload `id` (in `folder`, beneath `realUploadDir`): in
  * this process (one waiter at a time then asks for the file), nor in another (upload-lock.ts).
+ *
+ * With `supersede`, the request first ends the body transfer in progress on the upload, here or
+ * in another process: the draft's recommended way (§4.6). A client resumes when it believes its
+ * last request failed; the server may not know yet (a connection gone silent is noticed only at
+ * the body deadline, 20 s), and an access lock alone would keep the client's HEAD waiting that
+ * long. The transfer ends at once, keeping every byte it wrote.
  */
 export async function locked<T>(
   realUploadDir: string,
   folder: string,
   id: string,
   work: () => Promise<T>,
+  supersede = false,
 ): Promise<T> {
-  for (let previous = busy.get(id); previous !== undefined; previous = busy.get(id)) {
-    await previous;
+  if (supersede) {
+    superseding.set(id, (superseding.get(id) ?? 0) + 1);
+    transfers.get(id)?.();
+  }
+  try {
+    for (let previous = busy.get(id); previous !== undefined; previous = busy.get(id)) {
+      await previous;
+    }
+  } finally {
+    if (supersede) {
+      const left = (superseding.get(id) ?? 1) - 1;
+      if (left > 0) superseding.set(id, left);
+      else superseding.delete(id);
+    }
   }
   let release = (): void => {};
   busy.set(id, new Promise<void>((r) => (release = r)));
   try {
-    const unlock = await acquireUploadLock(realUploadDir, folder, id);
+    const unlock = await acquireUploadLock(realUploadDir, folder, id, {
+      requestStop: supersede,
+      // Another process asked (its request supersedes ours): end our transfer, if any.
+      onStopRequest: () => transfers.get(id)?.(),
+    });
     try {
       return await work();
     } finally {
@@ -63,6 +91,24 @@ export async function locked<T>(
   } finally {
     busy.delete(id);
     release();
+  }
+}
+
+/**
+ * Runs `work`, the body transfer of the request holding upload `id`, which `stop` ends when a
+ * newer request on the upload supersedes it (see locked); at once if one is waiting already.
+ */
+export async function transferring<T>(
+  id: string,
+  stop: () => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  transfers.set(id, stop);
+  try {
+    if ((superseding.get(id) ?? 0) > 0) stop();
+    return await work();
+  } finally {
+    if (transfers.get(id) === stop) transfers.delete(id);
   }
 }
 

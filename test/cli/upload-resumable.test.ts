@@ -114,6 +114,39 @@ function offsetOf(port: number, location: string) {
   return request(port, `HEAD ${location} HTTP/1.1\nHost: x\nConnection: close\n`);
 }
 
+/**
+ * A PATCH at offset 0 of a `total`-byte body that sends `sent` of it, then falls silent (a
+ * client whose network went away); resolves, once the server has had those bytes, with
+ * `told`: what the server then tells it, once it closes the connection (in an object: a
+ * promise resolved with a promise would wait for it).
+ */
+async function stalledPatch(port: number, location: string, sent: Buffer, total: number) {
+  const socket = await openSocket(port);
+  socket.on("error", () => {});
+  const got: Buffer[] = [];
+  let heard = (): void => {};
+  const continued = new Promise<void>((resolve) => (heard = resolve));
+  socket.on("data", (b: Buffer) => {
+    got.push(b);
+    if (Buffer.concat(got).includes("100 Continue\r\n\r\n")) heard();
+  });
+  const closed = new Promise<string>((resolve) =>
+    socket.on("close", () => resolve(Buffer.concat(got).toString("latin1"))),
+  );
+  // Expect: the 100 says the server is reading the body; the bytes then go at once.
+  socket.write(
+    `PATCH ${location} HTTP/1.1\r\nHost: x\r\nContent-Type: application/partial-upload\r\n` +
+      `Upload-Complete: ?1\r\nUpload-Offset: 0\r\nContent-Length: ${total}\r\n` +
+      "Expect: 100-continue\r\n\r\n",
+  );
+  await continued;
+  socket.write(sent);
+  await new Promise((r) => setTimeout(r, 500));
+  // Bounded: a server that never closes it fails the test rather than hanging it.
+  const timer = setTimeout(() => socket.destroy(), 15_000);
+  return { told: closed.finally(() => clearTimeout(timer)) };
+}
+
 describe("resumable uploads", () => {
   it("a PUT cut off keeps its bytes; HEAD gives the offset, after a restart too; PATCH completes it", async () => {
     const data = randomBytes(3_000_000);
@@ -202,6 +235,52 @@ describe("resumable uploads", () => {
     assert.equal((await offsetOf(server.port, location)).status, 404);
     assert.equal(sha(readFileSync(join(root, "big.bin"))), sha(data));
     assert.deepEqual(stateFiles(location), []);
+  });
+
+  it("HEAD ends a transfer gone silent at once (draft §4.6), keeping what it wrote; the upload resumes from there", async () => {
+    // The client believes its PATCH failed; the server would notice only at the body deadline
+    // (--head-timeout, 20 s). With an access lock alone, HEAD waited that long.
+    const create = await request(
+      server.port,
+      "PUT /stalled.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 100\nContent-Length: 0\n",
+    );
+    assert.equal(create.status, 201);
+    const location = field(create.head, "Location") as string;
+    const data = randomBytes(100);
+    const stalled = await stalledPatch(server.port, location, data.subarray(0, 60), 100);
+    const started = Date.now();
+    const offset = await offsetOf(server.port, location);
+    const took = Date.now() - started;
+    assert.equal(offset.status, 204);
+    assert.equal(field(offset.head, "Upload-Offset"), "60");
+    assert.ok(took < 5000, `HEAD answered after ${took} ms`);
+    // The superseded request is told where the upload stands, and its connection closes.
+    const told = (await stalled.told).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "");
+    assert.match(told, /^HTTP\/1\.1 409 Conflict\r\n/);
+    assert.equal(field(told, "Upload-Offset"), "60");
+    assert.equal(field(told, "Upload-Complete"), "?0");
+    const rest = await patch(server.port, location, 60, true, data.subarray(60));
+    assert.equal(rest.status, 201);
+    assert.equal(sha(readFileSync(join(root, "stalled.bin"))), sha(data));
+  });
+
+  it("DELETE ends a transfer gone silent at once, then removes the upload", async () => {
+    const create = await request(
+      server.port,
+      "PUT /dropped.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 100\nContent-Length: 0\n",
+    );
+    const location = field(create.head, "Location") as string;
+    const stalled = await stalledPatch(server.port, location, randomBytes(30), 100);
+    const started = Date.now();
+    const del = await request(
+      server.port,
+      `DELETE ${location} HTTP/1.1\nHost: x\nConnection: close\n`,
+    );
+    assert.equal(del.status, 204);
+    assert.ok(Date.now() - started < 5000, `DELETE answered after ${Date.now() - started} ms`);
+    assert.match(await stalled.told, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 409 Conflict\r\n/);
+    assert.deepEqual(stateFiles(location), []);
+    assert.equal((await offsetOf(server.port, location)).status, 404);
   });
 
   it("uploads in parts (Upload-Complete: ?0), then refuses a bad PATCH, then completes", async () => {
@@ -437,42 +516,46 @@ describe("resumable uploads", () => {
     }
   });
 
-  it("--workers 2: two PATCHes at one offset, on two worker processes, never both append", async () => {
-    // The access lock must hold across the processes sharing the socket: the client that
-    // resumes on a new connection (another worker) while its old request still writes is told
-    // 409, not appended twice (the file would hold both bodies, each answer a wrong offset).
+  it("--workers 2: a PATCH reaching another worker ends the silent one there at once; never both append", async () => {
+    // The access lock must hold across the processes sharing the socket (both bodies appended
+    // at one offset, each answer a wrong offset, before it did), and the request that resumes
+    // must end the one it replaces in whichever process holds it (a stop request file), not
+    // wait out its body deadline.
     const dir = mkdtempSync(join(tmpdir(), "tcpkit-resumable-workers-"));
     const pool = await startServe(dir, "--upload", "--workers", "2");
     try {
       const create = await request(
         pool.port,
-        "PUT /twice.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 200\nContent-Length: 0\n",
+        "PUT /twice.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 100\nContent-Length: 0\n",
       );
       assert.equal(create.status, 201);
       const location = field(create.head, "Location") as string;
       const a = Buffer.alloc(100, 0x41);
       const b = Buffer.alloc(100, 0x42);
-      const head = (body: Buffer): string =>
-        `PATCH ${location} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
-        "Content-Type: application/partial-upload\r\nUpload-Complete: ?0\r\nUpload-Offset: 0\r\n" +
-        `Content-Length: ${body.length}\r\n\r\n`;
-      // A sends half its body and pauses; B (the next connection: node:cluster hands
-      // connections to the workers in turn) sends all of its own meanwhile.
-      const first = exchange(pool.port, [head(a), a.subarray(0, 50), a.subarray(50)], {
-        gapMs: 1000,
-        quietMs: 3000,
-      });
-      await new Promise((r) => setTimeout(r, 300));
-      const second = exchange(pool.port, [head(b), b], { quietMs: 3000 });
-      const codes = (await Promise.all([first, second])).map(
-        (r) => /^HTTP\/1\.1 (\d+)/m.exec(r.data.toString("latin1"))?.[1],
-      );
-      assert.deepEqual([...codes].sort(), ["204", "409"], `answers ${codes.join(", ")}`);
-      const bytes = readFileSync(join(dir, location.slice(1)));
-      assert.equal(bytes.length, 100, "one body appended");
-      assert.ok(bytes.equals(codes[0] === "204" ? a : b), "the body of the request told 204");
+      // A sends half its body and falls silent; B, the next connection (node:cluster hands
+      // connections to the workers in turn: the other worker), sends all of its own at 0.
+      const first = await stalledPatch(pool.port, location, a.subarray(0, 50), 100);
+      const started = Date.now();
+      const second = await patch(pool.port, location, 0, true, b);
+      const took = Date.now() - started;
+      assert.ok(took < 5000, `the second PATCH answered after ${took} ms`);
+      // B's offset is stale now: 409 with the one A reached (A's 50 bytes kept, nothing of B's).
+      assert.equal(second.status, 409);
+      assert.equal(field(second.head, "Upload-Offset"), "50");
+      const told = await first.told;
+      assert.match(told, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 409 Conflict\r\n/);
+      assert.equal(field(told, "Upload-Offset"), "50");
+      assert.ok(readFileSync(join(dir, location.slice(1))).equals(a.subarray(0, 50)));
       const offset = await offsetOf(pool.port, location);
-      assert.equal(field(offset.head, "Upload-Offset"), "100");
+      assert.equal(field(offset.head, "Upload-Offset"), "50");
+      const rest = await patch(pool.port, location, 50, true, a.subarray(50));
+      assert.equal(rest.status, 201);
+      assert.ok(readFileSync(join(dir, "twice.bin")).equals(a));
+      assert.deepEqual(
+        readdirSync(dir).filter((n) => n.endsWith(".stop") || n.endsWith(".lock")),
+        [],
+        "no lock or stop request left",
+      );
     } finally {
       await pool.stop();
       rmSync(dir, { recursive: true, force: true });
