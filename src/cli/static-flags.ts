@@ -4,7 +4,7 @@
  */
 import { checkedBy, flag, section, type FlagValues } from "./flags.js";
 import { UsageError } from "./usage-error.js";
-import { isValidFieldValue, parseFieldArgument } from "../http/header-fields.js";
+import { argumentBytes, isValidFieldValue, parseFieldArgument } from "../http/header-fields.js";
 import type { ServeStaticOptions } from "../static/serve-static.js";
 import { resolveSpaFile } from "../static/resolve-path.js";
 import { checkCustomHeader } from "../static/site-headers.js";
@@ -23,7 +23,7 @@ export const STATIC_FLAGS = section("Files", {
       'Cache-Control of files (default "no-cache": revalidate every time); "auto": HTML and ' +
       "JSON no-cache, names with a content hash immutable for a year, the rest 5 minutes",
     check: (text, name) => {
-      if (!isValidFieldValue(text)) {
+      if (!isValidFieldValue(argumentBytes(text))) {
         throw new UsageError(`${name}: the value has a control character`);
       }
     },
@@ -47,7 +47,9 @@ export const STATIC_FLAGS = section("Files", {
     help: "add a header to every response",
     convert: (text, name) =>
       checkedBy(name, () => {
-        const [field, value] = parseFieldArgument(text);
+        // Sent as typed, in UTF-8 (as nginx sends add_header from a UTF-8 configuration).
+        const [field, typed] = parseFieldArgument(text);
+        const value = argumentBytes(typed);
         checkCustomHeader(field, value);
         return [field, value] as [string, string];
       }),
@@ -67,7 +69,8 @@ export function staticOptionsFrom(values: FlagValues<typeof STATIC_FLAGS>): Serv
     compress: values.compress,
     headers: values.header,
   };
-  if (values["cache-control"] !== undefined) options.cacheControl = values["cache-control"];
+  if (values["cache-control"] !== undefined)
+    options.cacheControl = argumentBytes(values["cache-control"]);
   if (values.spa !== undefined) options.spa = values.spa;
   return options;
 }

@@ -5,7 +5,7 @@
  * are kept alive and reused (and pipelined if the pool says so).
  */
 import type { Readable } from "node:stream";
-import { isToken, isValidFieldValue, trimOws } from "../http/header-fields.js";
+import { argumentBytes, isToken, isValidFieldValue, trimOws } from "../http/header-fields.js";
 import { getField } from "../http/header-lookup.js";
 import type { ResponseHead } from "./response-head-parser.js";
 import { formatHostPort } from "../net/address.js";
@@ -300,14 +300,15 @@ export function serializeRequestHead(
   }
   if (version === "HTTP/1.1" && options.keepAlive !== true) fields.push(["Connection", "close"]);
   for (const [name, value] of options.headers ?? []) {
-    if (!isToken(name) || !isValidFieldValue(value)) {
+    // Typed text goes out as UTF-8 (as curl sends its argv's bytes), in the head's one-char-
+    // per-byte form; checked in that form, so "€" goes and a CR or LF never does.
+    const bytes = argumentBytes(trimOws(value));
+    if (!isToken(name) || !isValidFieldValue(bytes)) {
       throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid request header '${name}'`);
     }
     const index = fields.findIndex(([existing]) => existing.toLowerCase() === name.toLowerCase());
     if (index >= 0) fields.splice(index, 1);
-    // Typed text goes out as UTF-8 (as curl sends its argv's bytes), in the head's one-char-
-    // per-byte form.
-    fields.push([name, Buffer.from(trimOws(value), "utf8").toString("latin1")]);
+    fields.push([name, bytes]);
   }
   let head = `${method} ${url.target} ${version}\r\n`;
   for (const [name, value] of fields) head += `${name}: ${value}\r\n`;

@@ -105,6 +105,8 @@ export function isValidHost(s: string): boolean {
  * may be sent: the name a token (RFC 9110 §5.1), the value without surrounding spaces or tabs and
  * with no control byte but HTAB (§5.5), so that an argument can never split a head (a CR or LF
  * would inject a field). Throws ERR_INVALID_ARGUMENT with a message that quotes the argument.
+ * The value is checked as the bytes it goes out as (argumentBytes: "café" or "€" as curl
+ * sends them) and returned as typed.
  */
 export function parseFieldArgument(text: string): [name: string, value: string] {
   const colon = text.indexOf(":");
@@ -116,10 +118,24 @@ export function parseFieldArgument(text: string): [name: string, value: string] 
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `invalid field name '${name}'`);
   }
   const value = trimOws(text.slice(colon + 1));
-  if (!isValidFieldValue(value)) {
+  if (!isValidFieldValue(argumentBytes(value))) {
     throw new TcpkitError("ERR_INVALID_ARGUMENT", `the value of '${name}' has a control character`);
   }
   return [name, value];
+}
+
+/**
+ * The bytes of command-line text as a byte string (one character per byte, written as latin1):
+ * its UTF-8, which is what a terminal sent and what curl and wget put on the wire. Field values
+ * are octets (RFC 9110 §5.5, obs-text); sending "é" as the one byte 0xE9 would differ from
+ * every other client, and a character above U+00FF could not be sent at all.
+ */
+export function argumentBytes(text: string): string {
+  // ASCII, by far the most common, is its own UTF-8.
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, "utf8").toString("latin1");
+  }
+  return text;
 }
 
 /** The value of a hex digit byte (HEXDIG, either case), or -1 for any other byte. */

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { runCli } from "../support/cli.js";
 import { ok, useCannedSite } from "../support/canned-site.js";
 import { startCannedServer, type CannedRequest } from "../support/canned-server.js";
+import { runTool } from "../support/tools.js";
 
 describe("tcpkit get: the conversation", () => {
   const site = useCannedSite();
@@ -33,11 +34,17 @@ describe("tcpkit get: the conversation", () => {
 
   it("-0 sends HTTP/1.0; -H adds a header", async () => {
     const before = site.server.requests.length;
-    const args = ["-q", "-0", "-H", "X-Test: yes", "-H", "X-Name: caf\u00e9"];
+    const named = ["-H", "X-Name: caf\u00e9", "-H", "X-Sign: 5 \u20ac"];
+    const args = ["-q", "-0", "-H", "X-Test: yes", ...named];
     await get([...args, "-o", "-", site.server.url("/file.txt")]);
     const req = site.server.requests[before] as CannedRequest;
-    // Typed text goes out as UTF-8, as curl sends it.
+    // Typed text goes out as UTF-8, byte for byte as curl sends it ("\u20ac" was refused).
     assert.equal(Buffer.from(req.field("x-name") ?? "", "latin1").toString("utf8"), "caf\u00e9");
+    assert.equal(Buffer.from(req.field("x-sign") ?? "", "latin1").toString("utf8"), "5 \u20ac");
+    await runTool("curl", ["-s", "-o", "/dev/null", ...named, site.server.url("/file.txt")]);
+    const byCurl = site.server.requests.at(-1) as CannedRequest;
+    assert.equal(byCurl.field("x-name"), req.field("x-name"));
+    assert.equal(byCurl.field("x-sign"), req.field("x-sign"));
     assert.match(req.raw, /^GET \/file\.txt HTTP\/1\.0\r\n/);
     assert.equal(req.field("connection"), undefined);
     assert.equal(req.field("x-test"), "yes");

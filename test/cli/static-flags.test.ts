@@ -8,6 +8,7 @@ import { CLI_PATH, REPO_ROOT, runCli, startCli, startServe } from "../support/cl
 import { CLI_RUNTIME } from "../support/runtime.js";
 import { runSteps, type Step } from "../support/connection-modes.js";
 import { makeStaticFixture } from "../support/static-fixture.js";
+import { runTool } from "../support/tools.js";
 import { join } from "node:path";
 
 const SITE = join(REPO_ROOT, "site");
@@ -47,6 +48,39 @@ describe("tcpkit serve static flags", () => {
       assert.equal(r.stderr.split("\n").length, 2);
     });
   }
+
+  it("--header and --cache-control values go out as typed, in UTF-8 (\u20ac too)", async () => {
+    // Field values are octets (RFC 9110 §5.5): the bytes of the argument, as nginx sends an
+    // add_header written in a UTF-8 file; "\u20ac" was refused as "a control character".
+    const s = await startServe(
+      SITE,
+      "--header",
+      "X-Sign: 5 \u20ac caf\u00e9",
+      "--cache-control",
+      "max-age=1, x=\u00e9",
+    );
+    try {
+      const r = await runTool("curl", [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-D",
+        "-",
+        `http://127.0.0.1:${s.port}/hello.txt`,
+      ]);
+      const head = r.stdout;
+      const line = (name: string): Buffer | undefined => {
+        const at = head.indexOf(Buffer.from(`\r\n${name}: `));
+        if (at < 0) return undefined;
+        const start = at + name.length + 4;
+        return head.subarray(start, head.indexOf("\r\n", start));
+      };
+      assert.deepEqual(line("X-Sign"), Buffer.from("5 \u20ac caf\u00e9", "utf8"));
+      assert.deepEqual(line("Cache-Control"), Buffer.from("max-age=1, x=\u00e9", "utf8"));
+    } finally {
+      await s.stop();
+    }
+  });
 
   it("fails with exit 1 and one line when ROOT is not a folder", async () => {
     const r = await runCli(["serve", join(SITE, "hello.txt"), "--port", "0"]);

@@ -29,6 +29,8 @@ describe("parseFieldArgument", () => {
     ["  X-A \t:  a b  ", ["X-A", "a b"]],
     ["Cache-Control: max-age=60, public", ["Cache-Control", "max-age=60, public"]],
     ["X-Time: 12:30:00", ["X-Time", "12:30:00"]],
+    // Returned as typed; checked as the UTF-8 it goes out as.
+    ["X-Sign: 5 \u20ac", ["X-Sign", "5 \u20ac"]],
   ];
   for (const [text, field] of GOOD) {
     it(`splits ${JSON.stringify(text)}`, () => {
