@@ -4,10 +4,9 @@
  * chosen by their flags (echo-modes.ts runs them).
  */
 import { defineCommand } from "./command.js";
-import { ECHO_FLAGS } from "./echo-flags.js";
+import { ECHO_FLAGS, echoHost } from "./echo-flags.js";
 import { runMeasurement, selectMode } from "./echo-modes.js";
 import { toJson } from "./echo-output.js";
-import { unbracket } from "./listen-flags.js";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "./usage-error.js";
 import type { EchoClientOptions } from "../echo/client-socket.js";
 import { echoMessage, echoStream } from "../echo/echo-message.js";
@@ -43,15 +42,15 @@ connection, an unknown host, a timeout or failed connections, 2 usage error.`,
     if (portArg !== undefined && /^\d+$/.test(portArg)) {
       // A number second is always PORT (as 7007 is): one past 65535 was taken as part of a
       // MESSAGE and sent to the default server, so a mistyped port echoed "localhost 70070".
-      if (Number(portArg) > 65535) {
+      if (Number(portArg) > 65535 || Number(portArg) === 0) {
         throw new UsageError(
-          `PORT must be a port number from 0 to 65535, not '${portArg}' (quote a MESSAGE that has a number second)`,
+          `PORT must be a port number from 1 to 65535, not '${portArg}' (quote a MESSAGE that has a number second)`,
         );
       }
       if (given.has("host") || given.has("port")) {
         throw new UsageError(`HOST PORT given both as arguments and as --host/--port`);
       }
-      host = unbracket(positionals[0] as string);
+      host = echoHost(positionals[0] as string, "HOST");
       port = Number(portArg);
       positionals = positionals.slice(2);
     }

@@ -1,6 +1,6 @@
 /** The flags of `tcpkit echo`, declared once (flags.ts); echo-command.ts and echo-modes.ts read them. */
 import { byteCountFlag, parseBenchBudget, parseRate, percentilesFlag } from "./echo-values.js";
-import { flag, section, type FlagValues } from "./flags.js";
+import { flag, invalidValue, section, type FlagValues } from "./flags.js";
 import { unbracket } from "./listen-flags.js";
 import { DEFAULT_CLIENT_TIMEOUT_MS, DEFAULT_WINDOW_BYTES } from "../echo/client-socket.js";
 import { DEFAULT_ECHO_PORT } from "../echo/echo-server.js";
@@ -13,9 +13,9 @@ export const ECHO_FLAGS = {
     metavar: "HOST",
     default: "127.0.0.1",
     help: "server (an IPv6 address with or without brackets)",
-    convert: unbracket,
+    convert: echoHost,
   }),
-  port: flag.port({ short: "p", default: DEFAULT_ECHO_PORT, help: "port" }),
+  port: flag.port({ short: "p", default: DEFAULT_ECHO_PORT, remote: true, help: "port" }),
   timeout: flag.seconds({
     default: DEFAULT_CLIENT_TIMEOUT_MS,
     help: "limit for connecting and for each echo",
@@ -112,3 +112,10 @@ export const ECHO_FLAGS = {
 };
 
 export type EchoFlagValues = FlagValues<typeof ECHO_FLAGS>;
+
+/** The server to reach, from --host or the HOST argument (`name`): never empty. */
+export function echoHost(text: string, name = "--host"): string {
+  const host = unbracket(text);
+  if (host === "") throw invalidValue(name, "a host name or address", text);
+  return host;
+}

@@ -200,12 +200,18 @@ export const flag = {
     });
   },
 
-  /** A TCP or UDP port, 0-65535 (0 asks the kernel for a free one). */
-  port<D extends number | undefined = undefined>(o: ValueOptions<D>): Flag<number | D> {
-    const expected = "a port number from 0 to 65535";
+  /**
+   * A TCP or UDP port, 0-65535 (0 asks the kernel for a free one); 1-65535 with `remote`, a port
+   * to connect to (nothing listens on 0: a connection there is refused).
+   */
+  port<D extends number | undefined = undefined>(
+    o: ValueOptions<D> & { remote?: boolean },
+  ): Flag<number | D> {
+    const min = o.remote === true ? 1 : 0;
+    const expected = `a port number from ${min} to 65535`;
     return valueFlag<number, D>(o, "N", (text, name) => {
       const n = wholeNumber(text, name, expected);
-      if (n > 65535) throw invalidValue(name, expected, text);
+      if (n < min || n > 65535) throw invalidValue(name, expected, text);
       return n;
     });
   },

@@ -314,6 +314,11 @@ describe("tcpkit echo failures", () => {
       ["--duration", "-1"],
       ["localhost", "7007", "--port", "7", "x"],
       ["localhost", "99999", "hello"],
+      // Nothing can be reached at port 0 or at no host: said as such, not "connection refused".
+      ["localhost", "0", "hello"],
+      ["--port", "0", "hello"],
+      ["--host", "", "hello"],
+      ["", "7007", "hello"],
       ["--json"],
       ["--nodelay", "--no-nodelay", "x"],
     ]) {
