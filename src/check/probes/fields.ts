@@ -146,7 +146,11 @@ export const fieldProbes: readonly Probe[] = [
     ...RFC9112_2_2_BAD_MESSAGE,
     title: "byte 0x01 inside a field value",
     bytes: (ctx) => withField(ctx, "X-Check: a\x01b"),
-    judge: rejects(),
+    // Accepted warns, not fails: RFC 9110 §5.5 lets a recipient retain control bytes other than
+    // CR, LF and NUL "within a safe context", which the checker cannot see from outside.
+    judge: acceptsOrRejects({
+      riskyIfAccepted: "RFC 9110 §5.5 allows it only where no downstream parser reads the byte",
+    }),
   }),
   simpleProbe(G, {
     id: "field-bare-lf",
