@@ -111,8 +111,6 @@ class StaticSite {
   readonly #fileHeaders: string;
   readonly #allHeaders: string;
   readonly #notFoundHeaders: string;
-  /** For multipart/byteranges, made by the first such answer (node:crypto loads only then). */
-  #boundary: string | undefined;
   readonly #targets = new Map<string, Target>();
   /** The plain 404 (no 404.html), built once. */
   readonly #plain404: ResponsePlan;
@@ -380,7 +378,9 @@ class StaticSite {
           range.ranges,
           rep.size,
           rep.contentType,
-          (this.#boundary ??= nodeCrypto().randomBytes(12).toString("hex")),
+          // A new one per answer (RFC 2046 §5.1.1: never inside a part): one kept for the
+          // process, seen in one answer, could be uploaded inside a file to break the next.
+          nodeCrypto().randomBytes(12).toString("hex"),
         );
         const segments = mp.pieces.map((p) =>
           Buffer.isBuffer(p) ? p : repPiece(rep, p.start, p.end),

@@ -202,6 +202,7 @@ describe("serve: conditional requests and ranges", () => {
         { request: get("/big.bin", "Range: bytes=-10\r\n") },
         { request: get("/hello.txt", "Range: bytes=100-\r\n") },
         { request: get("/hello.txt", "Range: bytes=0-1,7-11\r\n") },
+        { request: get("/hello.txt", "Range: bytes=0-1,7-11\r\n") },
         { request: get("/hello.txt", `Range: bytes=0-1\r\nIf-Range: "stale"\r\n`) },
         { request: get("/hello.txt", `Range: bytes=0-1\r\nIf-Range: ${etag}\r\n`) },
         { request: get("/hello.txt", "Range: bytes=Ran-dom, garbage\r\n") },
@@ -220,6 +221,7 @@ describe("serve: conditional requests and ranges", () => {
         suffix,
         unsat,
         multi,
+        multiAgain,
         irStale,
         irOk,
         garbage,
@@ -251,6 +253,10 @@ describe("serve: conditional requests and ranges", () => {
           `\r\n--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 7-11/14\r\n\r\nworld` +
           `\r\n--${boundary}--\r\n`,
       );
+      // A boundary of its own per answer: one seen once could be put inside an uploaded file.
+      const again = /boundary=(\w+)/.exec(multiAgain.header("content-type") ?? "")?.[1];
+      assert.match(again ?? "", /^[0-9a-f]{24}$/);
+      assert.notEqual(again, boundary);
       assert.equal(irStale.status, 200);
       assert.equal(irStale.body.toString(), "Hello, world!\n");
       assert.equal(irOk.status, 206);
