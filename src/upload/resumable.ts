@@ -334,19 +334,22 @@ async function receive(
     });
   } catch (err) {
     body.destroy();
-    if (err instanceof Superseded) {
-      // Kept as if the connection had dropped, which is what its client believes happened; the
-      // answer (if anyone reads it) says where the upload stands, and the connection closes.
-      await file.keep().catch(() => {});
-      const state = `Upload-Complete: ?0\r\nUpload-Offset: ${file.bytes}\r\n${headers}`;
-      return { ...errorPlan(409, state), close: true };
-    }
+    const superseded = err instanceof Superseded;
     const cut =
-      err instanceof TcpkitError &&
-      (err.code === "ERR_CONNECTION_CLOSED" || err.code === "ERR_TIMEOUT");
+      superseded ||
+      (err instanceof TcpkitError &&
+        (err.code === "ERR_CONNECTION_CLOSED" || err.code === "ERR_TIMEOUT"));
     if (cut) {
+      // What arrived is kept for the next PATCH (draft §4.4), unless a Content-Digest covered
+      // this request: bytes it can no longer check are not appended (§10.2), as bytes that
+      // fail it are not, and an offset told is never taken back.
+      if (tap.checking) await file.truncate(start).catch(() => {});
       await file.keep().catch(() => {});
-      return refuse(statusForBodyError(err));
+      if (!superseded) return refuse(statusForBodyError(err));
+      // Ended as if the connection had dropped, which is what its client believes happened;
+      // the answer (if anyone reads it) says where the upload stands; the connection closes.
+      const state = `Upload-Complete: ?0\r\nUpload-Offset: ${file.written}\r\n${headers}`;
+      return { ...errorPlan(409, state), close: true };
     }
     await file.discard();
     await unlink(recordPath(folder, id)).catch(() => {});

@@ -120,7 +120,13 @@ function offsetOf(port: number, location: string) {
  * `told`: what the server then tells it, once it closes the connection (in an object: a
  * promise resolved with a promise would wait for it).
  */
-async function stalledPatch(port: number, location: string, sent: Buffer, total: number) {
+async function stalledPatch(
+  port: number,
+  location: string,
+  sent: Buffer,
+  total: number,
+  fields = "",
+) {
   const socket = await openSocket(port);
   socket.on("error", () => {});
   const got: Buffer[] = [];
@@ -136,7 +142,7 @@ async function stalledPatch(port: number, location: string, sent: Buffer, total:
   // Expect: the 100 says the server is reading the body; the bytes then go at once.
   socket.write(
     `PATCH ${location} HTTP/1.1\r\nHost: x\r\nContent-Type: application/partial-upload\r\n` +
-      `Upload-Complete: ?1\r\nUpload-Offset: 0\r\nContent-Length: ${total}\r\n` +
+      `Upload-Complete: ?1\r\nUpload-Offset: 0\r\nContent-Length: ${total}\r\n${fields}` +
       "Expect: 100-continue\r\n\r\n",
   );
   await continued;
@@ -144,7 +150,7 @@ async function stalledPatch(port: number, location: string, sent: Buffer, total:
   await new Promise((r) => setTimeout(r, 500));
   // Bounded: a server that never closes it fails the test rather than hanging it.
   const timer = setTimeout(() => socket.destroy(), 15_000);
-  return { told: closed.finally(() => clearTimeout(timer)) };
+  return { told: closed.finally(() => clearTimeout(timer)), drop: () => socket.destroy() };
 }
 
 describe("resumable uploads", () => {
@@ -449,6 +455,39 @@ describe("resumable uploads", () => {
     // A 104 with Upload-Offset would have promised bytes that the failed digest then removed.
     assert.deepEqual(bad.interims, []);
     assert.equal(field((await offsetOf(server.port, location)).head, "Upload-Offset"), "0");
+  });
+
+  it("keeps none of a request cut off before its Content-Digest could be checked (superseded or dropped)", async () => {
+    // Bytes a digest was sent for and can no longer be checked are not appended (draft §10.2),
+    // as bytes failing it are not: HEAD, the superseded request's 409 and the next PATCH all
+    // say the offset the request began at.
+    const data = randomBytes(1000);
+    const digest = `Content-Digest: sha-256=:${createHash("sha256").update(data).digest("base64")}:\r\n`;
+    for (const how of ["superseded", "dropped"]) {
+      const create = await request(
+        server.port,
+        `PUT /unchecked-${how}.bin HTTP/1.1\nHost: x\nConnection: close\nUpload-Complete: ?0\nUpload-Length: 1000\nContent-Length: 0\n`,
+      );
+      const location = field(create.head, "Location") as string;
+      const stalled = await stalledPatch(
+        server.port,
+        location,
+        data.subarray(0, 400),
+        1000,
+        digest,
+      );
+      if (how === "dropped") {
+        stalled.drop();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const offset = await offsetOf(server.port, location);
+      assert.equal(field(offset.head, "Upload-Offset"), "0", how);
+      const told = (await stalled.told).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "");
+      if (how === "superseded") assert.equal(field(told, "Upload-Offset"), "0");
+      const whole = await patch(server.port, location, 0, true, data);
+      assert.equal(whole.status, 201, how);
+      assert.equal(sha(readFileSync(join(root, `unchecked-${how}.bin`))), sha(data));
+    }
   });
 
   it("--upload-expire: expired uploads go by the timer, unasked; a completed one's record too", async () => {
