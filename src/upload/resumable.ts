@@ -141,12 +141,14 @@ export async function createUpload(
   }
   // §4.2: the 104 and the 201 of an incomplete upload carry the same Location and Upload-Limit.
   const headers = `Location: ${encodeSegments(segments)}/${TEMP_PREFIX}${id}.part\r\n${stateHeaders(site, record)}`;
-  context.sendInterim(104, headers);
   site.expiry.track(folder, id, record.created);
   const tap = new DigestTap([digests.content]);
-  return locked(site.realUploadDir, folder, id, () =>
-    receive(site, context, folder, id, record, file, complete, headers, tap, true, segments),
-  ).catch(async (err: unknown) => {
+  return locked(site.realUploadDir, folder, id, () => {
+    // Announced once this request holds the upload (§4.6): a HEAD sent on the 104 then finds
+    // it holding the lock (and ends it), never an offset of 0 this request would then move past.
+    context.sendInterim(104, headers);
+    return receive(site, context, folder, id, record, file, complete, headers, tap, true, segments);
+  }).catch(async (err: unknown) => {
     // The lock file could not be made (the folder went away): nothing was received.
     await file.discard();
     await removeUpload(folder, id);
