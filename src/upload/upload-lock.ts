@@ -42,16 +42,16 @@ export function lockPath(folder: string, id: string): string {
   return join(folder, `${TEMP_PREFIX}${id}.lock`);
 }
 
-export function stopPath(folder: string, id: string): string {
+function stopPath(folder: string, id: string): string {
   return join(folder, `${TEMP_PREFIX}${id}.stop`);
 }
 
 /** What a lock's taker asks of others (requestStop) and does when asked (onStopRequest). */
 export interface LockOptions {
   /** Ask the process holding the lock to end its transfer (a request that supersedes it). */
-  readonly requestStop?: boolean;
+  readonly requestStop: boolean;
   /** Called, while the lock is held, each time a waiter in another process asks for it. */
-  readonly onStopRequest?: () => void;
+  readonly onStopRequest: () => void;
 }
 
 /**
@@ -62,7 +62,7 @@ export async function acquireUploadLock(
   realUploadDir: string,
   folder: string,
   id: string,
-  options: LockOptions = {},
+  options: LockOptions,
 ): Promise<() => Promise<void>> {
   const path = lockPath(folder, id);
   const stop = stopPath(folder, id);
@@ -86,7 +86,7 @@ export async function acquireUploadLock(
       await unlink(path).catch(() => {});
       continue;
     }
-    if (options.requestStop === true && Date.now() - asked >= STOP_REQUEST_MS) {
+    if (options.requestStop && Date.now() - asked >= STOP_REQUEST_MS) {
       asked = Date.now();
       await requestStop(realUploadDir, stop);
     }
@@ -130,20 +130,17 @@ function held(
   path: string,
   fd: number,
   stop: string,
-  onStopRequest: (() => void) | undefined,
+  onStopRequest: () => void,
 ): () => Promise<void> {
   const refresh = setInterval(() => {
     const now = new Date();
     futimes(fd, now, now, () => {});
   }, LOCK_REFRESH_MS);
   refresh.unref();
-  const poll =
-    onStopRequest === undefined
-      ? undefined
-      : setInterval(() => {
-          lstat(stop).then(onStopRequest, () => {});
-        }, STOP_POLL_MS);
-  poll?.unref();
+  const poll = setInterval(() => {
+    lstat(stop).then(onStopRequest, () => {});
+  }, STOP_POLL_MS);
+  poll.unref();
   return async () => {
     clearInterval(refresh);
     clearInterval(poll);
