@@ -17,10 +17,13 @@ import { requestMethod } from "../support/http-response.js";
 import { NGINX_CORPUS, writeDocumentRoot, type WireCase } from "./nginx-differential-corpus.js";
 import {
   compare,
+  PATIENT_TIMINGS,
+  QUICK_TIMINGS,
   rawExchange,
   startNginxOnFreePort,
   statusLine,
   type Exchange,
+  type ExchangeTimings,
 } from "./nginx-differential-wire.js";
 import {
   conformanceMarkdown,
@@ -87,20 +90,39 @@ describe("conformance differential against nginx", () => {
         "latin1",
       );
 
+    const run = async (kase: WireCase, timings: ExchangeTimings): Promise<void> => {
+      const expected = kase.responses ?? 1;
+      const methods = kase.methods ?? [requestMethod(kase.request)];
+      const [ours, theirs] = await Promise.all([
+        rawExchange(tcpkit.port, requestFor(kase, vars.tcpkit), expected, methods, timings),
+        rawExchange(nginxPort, requestFor(kase, vars.nginx), expected, methods, timings),
+      ]);
+      outcomes.set(kase.name, { tcpkit: ours, nginx: theirs });
+    };
     const queue = [...NGINX_CORPUS];
     const worker = async (): Promise<void> => {
       for (let kase = queue.shift(); kase !== undefined; kase = queue.shift()) {
-        const expected = kase.responses ?? 1;
-        const methods = kase.methods ?? [requestMethod(kase.request)];
-        const [ours, theirs] = await Promise.all([
-          rawExchange(tcpkit.port, requestFor(kase, vars.tcpkit), expected, methods),
-          rawExchange(nginxPort, requestFor(kase, vars.nginx), expected, methods),
-        ]);
-        outcomes.set(kase.name, { tcpkit: ours, nginx: theirs });
+        await run(kase, QUICK_TIMINGS);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    // A close or an answer that a loaded machine delays past the quick timings reads as a
+    // difference; a real one persists when the case is run again, alone and patiently.
+    for (const kase of NGINX_CORPUS) {
+      if (disagreement(kase) !== undefined) await run(kase, PATIENT_TIMINGS);
+    }
   });
+
+  /** How the case's outcome disagrees with the table, or undefined. */
+  const disagreement = (kase: WireCase): string | undefined => {
+    const o = outcomes.get(kase.name) as Outcome;
+    const seen = compare(o.tcpkit, o.nginx, kase.listing === true).join("; ");
+    const listed = DIFFERENCES[kase.name]?.observed ?? "";
+    if (seen === listed) return undefined;
+    if (listed === "") return `new difference "${kase.name}": ${seen}`;
+    if (seen === "") return `"${kase.name}" no longer differs`;
+    return `"${kase.name}" now: ${seen} (listed: ${listed})`;
+  };
 
   after(async () => {
     nginx?.kill("SIGKILL");
@@ -141,15 +163,7 @@ describe("conformance differential against nginx", () => {
       writeFileSync(dump, JSON.stringify({ observed, statuses }, null, 2));
     }
     // one line per mismatch, so a failure says exactly what to fix in nginx-differential-table.ts
-    const problems: string[] = [];
-    for (const [name, seen] of Object.entries(observed)) {
-      const listed = DIFFERENCES[name]?.observed;
-      if (listed === undefined) problems.push(`new difference "${name}": ${seen}`);
-      else if (listed !== seen) problems.push(`"${name}" now: ${seen} (listed: ${listed})`);
-    }
-    for (const name of Object.keys(DIFFERENCES)) {
-      if (!(name in observed)) problems.push(`"${name}" no longer differs`);
-    }
+    const problems = NGINX_CORPUS.map(disagreement).filter((p) => p !== undefined);
     assert.deepEqual(problems, []);
   });
 
