@@ -4,10 +4,10 @@
  * it back, so only failures use the bucket up. When the bucket is empty the next check waits
  * for its token (the wait grows with each queued attempt), and a client already more than
  * MAX_WAIT behind is answered 429 at once. With the defaults: 10 failed logins at full speed,
- * then one per second, per address (an IPv6 address counts by its /64: see throttleKey). Pure:
+ * then one per second, per address (an IPv6 address counts by its /64: see clientBucket in net/address.ts). Pure:
  * the caller passes the time.
  */
-import { displayAddress } from "../net/address.js";
+import { clientBucket } from "../net/address.js";
 
 /** The documented defaults (README, --auth). */
 export const LOGIN_BURST = 10;
@@ -51,7 +51,7 @@ export class LoginThrottle {
    * (0: at once), or undefined when the wait would pass the maximum (answer 429; nothing taken).
    */
   reserve(address: string, nowMs: number): number | undefined {
-    const bucket = this.refilled(throttleKey(address), nowMs);
+    const bucket = this.refilled(clientBucket(address), nowMs);
     if (bucket.tokens - 1 < -(this.maxWaitMs / 1000) * this.ratePerSecond) return undefined;
     bucket.tokens -= 1;
     return bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens / this.ratePerSecond) * 1000);
@@ -59,7 +59,7 @@ export class LoginThrottle {
 
   /** Gives back the token of a check that succeeded. */
   refund(address: string, nowMs: number): void {
-    const key = throttleKey(address);
+    const key = clientBucket(address);
     const bucket = this.refilled(key, nowMs);
     bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
     if (bucket.tokens === this.burst) this.buckets.delete(key);
@@ -67,11 +67,11 @@ export class LoginThrottle {
 
   /** Seconds until `address` may try again without waiting (for Retry-After). */
   retryAfterSeconds(address: string, nowMs: number): number {
-    const bucket = this.refilled(throttleKey(address), nowMs);
+    const bucket = this.refilled(clientBucket(address), nowMs);
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
   }
 
-  /** The bucket of `key` (a throttleKey), refilled for the time since it was last used. */
+  /** The bucket of `key` (a clientBucket), refilled for the time since it was last used. */
   private refilled(key: string, nowMs: number): Bucket {
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -89,26 +89,4 @@ export class LoginThrottle {
     this.buckets.set(key, bucket);
     return bucket;
   }
-}
-
-/**
- * The bucket a client address counts against: an IPv4 address (also as ::ffff:a.b.c.d) itself,
- * an IPv6 address its /64. A host or a home network is normally given a whole /64 and can send
- * from any address in it, so per-/128 buckets would give it 2^64 allowances (and let it push
- * everyone else's buckets out of the table).
- */
-export function throttleKey(address: string): string {
-  const shown = displayAddress(address.toLowerCase()); // ::ffff:a.b.c.d is an IPv4 client
-  if (!shown.includes(":")) return shown;
-  // A zone (fe80::1%eth0) is dropped: link-local clients of every interface share buckets.
-  const bare = shown.split("%")[0] as string;
-  const [head = "", tail] = bare.split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  // An embedded IPv4 tail (::1.2.3.4) fills two groups; only the first four matter here.
-  const rightGroups = right.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
-  const zeros =
-    tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - rightGroups)).fill("0");
-  const groups = [...left, ...zeros, ...right].slice(0, 4);
-  return `${groups.map((g) => (g.includes(".") ? g : parseInt(g, 16).toString(16))).join(":")}::/64`;
 }

@@ -30,7 +30,7 @@ export const echoServerCommand = defineCommand({
       help: "at most N clients at once; more are closed at once and counted",
     }),
     "max-connections-per-ip": flag.count({
-      help: "at most N clients at once from one address; more are closed at once and counted",
+      help: "at most N at once from one IPv4 address or IPv6 /64; more are closed at once and counted",
     }),
     "idle-timeout": flag.seconds({
       default: DEFAULT_ECHO_IDLE_TIMEOUT_MS,

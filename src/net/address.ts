@@ -28,3 +28,25 @@ export function isLoopback(host: string): boolean {
   const name = h.replace(/\.$/, "");
   return name === "localhost" || name.endsWith(".localhost");
 }
+
+/**
+ * The bucket a client address counts against (a login throttle, a per-client connection limit): an IPv4 address (also as ::ffff:a.b.c.d) itself,
+ * an IPv6 address its /64. A host or a home network is normally given a whole /64 and can send
+ * from any address in it, so per-/128 buckets would give it 2^64 allowances (and let it push
+ * everyone else's buckets out of the table).
+ */
+export function clientBucket(address: string): string {
+  const shown = displayAddress(address.toLowerCase()); // ::ffff:a.b.c.d is an IPv4 client
+  if (!shown.includes(":")) return shown;
+  // A zone (fe80::1%eth0) is dropped: link-local clients of every interface share buckets.
+  const bare = shown.split("%")[0] as string;
+  const [head = "", tail] = bare.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  // An embedded IPv4 tail (::1.2.3.4) fills two groups; only the first four matter here.
+  const rightGroups = right.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
+  const zeros =
+    tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - rightGroups)).fill("0");
+  const groups = [...left, ...zeros, ...right].slice(0, 4);
+  return `${groups.map((g) => (g.includes(".") ? g : parseInt(g, 16).toString(16))).join(":")}::/64`;
+}

@@ -13,9 +13,9 @@ import { startCli } from "../support/cli.js";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Connects from `localAddress`; resolves with the socket once connected. */
-function open(port: number, localAddress = "127.0.0.1"): Promise<Socket> {
+function open(port: number, localAddress = "127.0.0.1", host = "127.0.0.1"): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ port, host: "127.0.0.1", localAddress }, () => resolve(s));
+    const s = connect({ port, host, localAddress }, () => resolve(s));
     s.once("error", reject);
   });
 }
@@ -119,6 +119,39 @@ describe("tcpkit echo-server statistics", () => {
       const stopped = await server.stop();
       assert.match(stopped.stderr, / 2 refused over --max-connections-per-ip,/);
       assert.match(stopped.stderr, /; 5 connections served,/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.stop();
+    }
+  });
+
+  it("counts an IPv4 client on a dual-stack listener by its address, not as one IPv6 /64", async () => {
+    // On "::" an IPv4 client is seen as ::ffff:a.b.c.d; IPv6 clients count by their /64 (a host
+    // can connect from any address of its /64), but every IPv4 client lies in ::ffff:0:0/64.
+    const server = await startCli([
+      "echo-server",
+      "--host",
+      "::",
+      "--port",
+      "0",
+      "--max-connections-per-ip",
+      "1",
+    ]);
+    const sockets: Socket[] = [];
+    try {
+      for (const from of ["127.0.0.1", "127.0.0.2"]) {
+        const s = await open(server.port, from);
+        sockets.push(s);
+        assert.equal((await echo(s, Buffer.from(from))).toString(), from, from);
+      }
+      const v6 = await open(server.port, "::1", "::1");
+      sockets.push(v6);
+      assert.equal((await echo(v6, Buffer.from("v6"))).toString(), "v6");
+      const over = await open(server.port, "127.0.0.1");
+      sockets.push(over);
+      assert.equal(await closedAtOnce(over), true, "a second connection from 127.0.0.1");
+      const stopped = await server.stop();
+      assert.match(stopped.stderr, / 1 refused over --max-connections-per-ip,/);
     } finally {
       for (const s of sockets) s.destroy();
       await server.stop();

@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { basicChallenge, parseBasicCredentials } from "../../src/auth/basic-credentials.js";
 import { CredentialStore } from "../../src/auth/credential-store.js";
 import { parseHtpasswd, parseUserPassword } from "../../src/auth/htpasswd.js";
-import { LoginThrottle, throttleKey } from "../../src/auth/login-throttle.js";
+import { LoginThrottle } from "../../src/auth/login-throttle.js";
+import { clientBucket } from "../../src/net/address.js";
 import { TcpkitError } from "../../src/util/tcpkit-error.js";
 
 const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
@@ -116,7 +117,7 @@ describe("login throttle", () => {
       ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
       ["64:ff9b::192.0.2.7", "64:ff9b:0:0::/64"],
     ];
-    for (const [address, key] of cases) assert.equal(throttleKey(address), key, address);
+    for (const [address, key] of cases) assert.equal(clientBucket(address), key, address);
     // Every address of one /64 draws on one bucket; the next /64 has its own.
     const t = new LoginThrottle(3, 1, 30_000);
     for (let i = 1; i <= 3; i++) assert.equal(t.reserve(`2001:db8:0:7::${i}`, 0), 0);
