@@ -48,16 +48,22 @@ export function commandHelp(parts: HelpParts): string {
   return out.join("\n");
 }
 
-/** The left cell of a flag's line: `-o, --output FILE`, `--[no-]nodelay`, `--spa [FILE.html]`. */
+/**
+ * The left cell of a flag's line: `-o, --output FILE`, `--[no-]nodelay`, `--spa [FILE.html]`,
+ * `--upload[=DIR]`.
+ */
 function flagCell(name: string, f: Flag<unknown>, aligned: boolean): string {
   const alias = f.short !== undefined ? `-${f.short}, ` : aligned ? "    " : "";
   const long = f.negatable ? `--[no-]${name}` : `--${name}`;
+  // A value given only with "=" (`--upload[=DIR]`, GNU style) is written as it is typed.
   const value =
     f.metavar === undefined
       ? ""
-      : f.optionalValue === undefined
-        ? ` ${f.metavar}`
-        : ` [${f.metavar}]`;
+      : f.metavar.startsWith("[=")
+        ? f.metavar
+        : f.optionalValue === undefined
+          ? ` ${f.metavar}`
+          : ` [${f.metavar}]`;
   return `${alias}${long}${value}`;
 }
 

@@ -50,6 +50,8 @@ describe("tcpkit help", () => {
       assert.match(stdout, /^ {2}-h, --help {2,}show this help$/m);
       assert.match(stdout, /\nExamples:\n( {2}tcpkit .*\n| {2}# .*\n)+$/);
       for (const line of stdout.split("\n")) assert.ok(line.length <= 100, line);
+      // an optional value is bracketed once: `--spa [FILE.html]`, `--upload[=DIR]`
+      assert.doesNotMatch(stdout, /\[\[|\]\]/);
       // in each section, the help column starts at the same place on every flag line
       for (const section of stdout.split("\n\n")) {
         const starts = section
