@@ -100,12 +100,20 @@ async function continuation(
   } else if (response.status === 416) {
     response.body.destroy();
     const complete = parseUnsatisfiedRange(response.header("content-range"))?.complete;
-    if (complete === offset) {
+    // A server that evaluated If-Range and found another version sends 200 (RFC 9110 §13.1.5),
+    // so a 416 naming another version (its ETag or Last-Modified) comes from one that ignored
+    // If-Range: the local bytes, e.g. a NAME.part kept after a digest mismatch, are of no
+    // known version and must not become NAME. A 416 that agrees is checked against its
+    // Repr-Digest (the selected representation's, RFC 9530 §3) and --checksum in finish().
+    if (complete === offset && !contradicts(job.validator, response)) {
       job.total = complete;
+      job.digests = expectedDigests(job, response);
       return { kind: "already-complete" };
     }
     job.options.onNotice?.(
-      "the partial file is larger than the resource; restarting from the beginning",
+      complete === offset
+        ? "the server ignored If-Range (its 416 is for another version); restarting from the beginning"
+        : "the partial file is larger than the resource; restarting from the beginning",
     );
     restart(job);
     return transferOnce(job, http, undefined);
