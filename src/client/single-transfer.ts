@@ -20,6 +20,7 @@ import { newHash, readDigestField, type ExpectedDigest } from "./digest-check.js
 import { markBodyFailure, statusError, type DownloadJob } from "./download-job.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
 import { PARTIAL_SUFFIX } from "./output-file.js";
+import { CONTROL_SUFFIX, removeControlFile } from "./segment-control-file.js";
 import { MIN_SEGMENT_BYTES } from "./segmented-transfer.js";
 import { contradicts, validatorOf, type Validator } from "./validators.js";
 
@@ -233,6 +234,10 @@ async function save(
   job.validator = validatorOf(response) ?? job.validator;
   job.digests = expectedDigests(job, response);
   if (flags === "w") {
+    // NAME.part is about to be truncated: a control file beside it, left by a segmented run
+    // that this one (--force, -o) overwrites, would make a later -c trust segments no longer
+    // there, and fill the holes with zeros.
+    if (!job.special) await removeControlFile(job.writeTo + CONTROL_SUFFIX);
     const first = job.digests[0];
     job.hash =
       first === undefined

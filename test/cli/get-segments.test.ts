@@ -11,7 +11,12 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { CLI_PATH, runCli } from "../support/cli.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
-import { reprDigestOf, startRangeServer, type RangeServer } from "../support/range-server.js";
+import {
+  reprDigestOf,
+  sha256Etag,
+  startRangeServer,
+  type RangeServer,
+} from "../support/range-server.js";
 
 const MiB = 1024 * 1024;
 const BODY = randomBytes(4 * MiB + 123);
@@ -243,6 +248,51 @@ describe("tcpkit get -x N", () => {
       assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")));
       const r = await get(["-c", server.url()]);
       assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256(saved()), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a download that overwrites a segmented NAME.part drops its control file: -c never trusts it", async () => {
+    // 1: -x 4, the ranges after the first cut short: NAME.part and its control file are kept.
+    // 2: --force, one connection, cut after 50000 bytes: NAME.part is now that prefix only.
+    // 3: -c must continue the prefix, not the segments the control file of 1 recorded.
+    let phase = 1;
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => {
+        if (phase === 1 && /^bytes=[1-9]\d*-\d+$/.test(request.range ?? "")) {
+          const [start, end] = (request.range as string).slice(6).split("-").map(Number);
+          res.writeHead(206, {
+            ETag: sha256Etag(BODY),
+            "Content-Range": `bytes ${start}-${end}/${BODY.length}`,
+            "Content-Length": (end as number) - (start as number) + 1,
+          });
+          res.write(BODY.subarray(start, (start as number) + 100_000), () => socket.destroy());
+          return true;
+        }
+        if (phase === 2) {
+          res.writeHead(200, { "Content-Length": BODY.length, ETag: sha256Etag(BODY) });
+          res.write(BODY.subarray(0, 50_000), () => socket.destroy());
+          return true;
+        }
+        return false;
+      },
+    });
+    try {
+      const segmented = await get(["-x", "4", server.url()]);
+      assert.equal(segmented.code, 1, segmented.stderr);
+      assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")), segmented.stderr);
+      phase = 2;
+      const forced = await get(["--force", server.url()]);
+      assert.equal(forced.code, 1, forced.stderr);
+      assert.match(forced.stderr, /partial file kept as \S*file\.bin\.part \(50000 bytes\)/);
+      assert.ok(!existsSync(join(cwd, "file.bin.part.tcpkit")));
+      phase = 3;
+      const resumed = await get(["-c", server.url()]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(server.requests.at(-1)?.range, "bytes=50000-");
       assert.equal(sha256(saved()), sha256(BODY));
     } finally {
       await server.close();
