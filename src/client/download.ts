@@ -108,6 +108,7 @@ async function makeJob(
     special: false,
     overwrite: true,
     notice: undefined,
+    resumeWith: "-c",
     size: 0,
     validator: undefined,
     control: undefined,
@@ -137,7 +138,15 @@ async function makeJob(
     writeTo: chosen + PARTIAL_SUFFIX,
     overwrite: false,
     notice: `${basename(target)} exists; saving to ${basename(chosen)}`,
+    // `-c` alone would continue NAME.part or NAME (restarting over the file that NAME.1 was
+    // chosen to spare), not NAME.1.part.
+    resumeWith: `-c -o ${shellWord(basename(chosen))}`,
   };
+}
+
+/** `name` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(name: string): string {
+  return /^[\w.,+@%=-]+$/.test(name) ? name : `'${name.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
