@@ -19,7 +19,7 @@ import { FileSink } from "./file-sink.js";
 import { newHash, readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { markBodyFailure, statusError, type DownloadJob } from "./download-job.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
-import { PARTIAL_SUFFIX } from "./output-file.js";
+import { PARTIAL_SUFFIX, renameInto } from "./output-file.js";
 import { CONTROL_SUFFIX, removeControlFile } from "./segment-control-file.js";
 import { MIN_SEGMENT_BYTES } from "./segmented-transfer.js";
 import { contradicts, validatorOf, type Validator } from "./validators.js";
@@ -95,6 +95,18 @@ async function continuation(
     }
     if (!contradicts(job.validator, response)) {
       if (job.resume === "none") job.resume = "resumed";
+      if (job.writeTo === job.final) {
+        // NAME itself is continued (there was no NAME.part): the server has more, so NAME is
+        // partial; it is NAME.part until whole and checked, so that a failure or a digest
+        // mismatch never leaves it under its final name for a later -c to call complete.
+        try {
+          renameInto(job.final, job.final + PARTIAL_SUFFIX, true);
+        } catch (err) {
+          response.body.destroy();
+          throw err;
+        }
+        job.writeTo = job.final + PARTIAL_SUFFIX;
+      }
       return saveRange(job, response, checked, "a");
     }
     job.options.onNotice?.("the server sent part of another version; restarting");

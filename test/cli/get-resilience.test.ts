@@ -296,6 +296,28 @@ describe("tcpkit get: digests", () => {
     }
   });
 
+  it("-c of NAME itself (no NAME.part) that fails its digest leaves NAME.part, not NAME", async () => {
+    const server = await startRangeServer({
+      body: () => BODY,
+      reprDigest: () => reprDigestOf(Buffer.from("something else")),
+    });
+    try {
+      // A partial NAME from another tool, stamped as tcpkit and wget stamp: If-Range matches.
+      const name = join(cwd, "file.bin");
+      writeFileSync(name, BODY.subarray(0, 1000));
+      const lm = Date.parse(FIXED_LAST_MODIFIED) / 1000;
+      utimesSync(name, lm, lm);
+      const r = await get(["-c", server.url()]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(server.requests.at(-1)?.range, "bytes=1000-");
+      assert.match(r.stderr, /does not match .*; kept as \S*file\.bin\.part for inspection\n$/);
+      assert.ok(!existsSync(name));
+      assert.equal(statSync(`${name}.part`).size, BODY.length);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("--checksum ALG=HEX checks the file; a bad value is a usage error", async () => {
     const server = await startRangeServer({ body: () => BODY });
     try {
