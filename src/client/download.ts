@@ -165,7 +165,13 @@ async function resumeState(job: DownloadJob): Promise<void> {
     job.validator = control.validator;
     job.total = control.length;
     job.resume = "resumed";
-    if (control.digest !== undefined) job.digests = [control.digest];
+    // The server's digest as the first response gave it, and the user's --checksum (as for a
+    // fresh segmented run: attemptOnce).
+    const options = job.options;
+    job.digests = [
+      ...(control.digest !== undefined && options.verifyDigest !== false ? [control.digest] : []),
+      ...(options.checksum !== undefined ? [options.checksum] : []),
+    ];
     return;
   }
   if (control !== undefined) await removeControlFile(controlPath);

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -15,6 +17,7 @@ import {
   reprDigestOf,
   sha256Etag,
   startRangeServer,
+  type RangeRequest,
   type RangeServer,
 } from "../support/range-server.js";
 
@@ -41,6 +44,20 @@ function ranges(server: RangeServer): [number, number | undefined][] {
     const m = /^bytes=(\d+)-(\d*)$/.exec(r.range ?? "");
     return m === null ? [-1, undefined] : [Number(m[1]), m[2] === "" ? undefined : Number(m[2])];
   });
+}
+
+/** A segment's range (bytes=A-B, A > 0) answered with its first 100000 bytes, then closed. */
+function cutRange(request: RangeRequest, res: ServerResponse, socket: Socket): boolean {
+  const m = /^bytes=([1-9]\d*)-(\d+)$/.exec(request.range ?? "");
+  if (m === null) return false;
+  const [start, end] = [Number(m[1]), Number(m[2])];
+  res.writeHead(206, {
+    ETag: sha256Etag(BODY),
+    "Content-Range": `bytes ${start}-${end}/${BODY.length}`,
+    "Content-Length": end - start + 1,
+  });
+  res.write(BODY.subarray(start, start + 100_000), () => socket.destroy());
+  return true;
 }
 
 describe("tcpkit get -x N", () => {
@@ -262,16 +279,7 @@ describe("tcpkit get -x N", () => {
     const server = await startRangeServer({
       body: () => BODY,
       intercept: (request, res, socket) => {
-        if (phase === 1 && /^bytes=[1-9]\d*-\d+$/.test(request.range ?? "")) {
-          const [start, end] = (request.range as string).slice(6).split("-").map(Number);
-          res.writeHead(206, {
-            ETag: sha256Etag(BODY),
-            "Content-Range": `bytes ${start}-${end}/${BODY.length}`,
-            "Content-Length": (end as number) - (start as number) + 1,
-          });
-          res.write(BODY.subarray(start, (start as number) + 100_000), () => socket.destroy());
-          return true;
-        }
+        if (phase === 1 && cutRange(request, res, socket)) return true;
         if (phase === 2) {
           res.writeHead(200, { "Content-Length": BODY.length, ETag: sha256Etag(BODY) });
           res.write(BODY.subarray(0, 50_000), () => socket.destroy());
@@ -293,6 +301,32 @@ describe("tcpkit get -x N", () => {
       const resumed = await get(["-c", server.url()]);
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.equal(server.requests.at(-1)?.range, "bytes=50000-");
+      assert.equal(sha256(saved()), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("-c of a segmented download still checks --checksum", async () => {
+    // The ranges after the first are cut short once: NAME.part and its control file are kept.
+    let cut = true;
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => cut && cutRange(request, res, socket),
+    });
+    const wrong = `sha256=${"0".repeat(64)}`;
+    try {
+      const first = await get(["-x", "4", "--checksum", wrong, server.url()]);
+      assert.equal(first.code, 1, first.stderr);
+      assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")), first.stderr);
+      cut = false;
+      const resumed = await get(["-c", "--checksum", wrong, server.url()]);
+      assert.equal(resumed.code, 1, resumed.stderr);
+      assert.match(resumed.stderr, /file\.bin\.part: sha256 does not match --checksum/);
+      assert.ok(!existsSync(join(cwd, "file.bin")));
+      const right = await get(["-c", "--checksum", `sha256=${sha256(BODY)}`, server.url()]);
+      assert.equal(right.code, 0, right.stderr);
+      assert.match(right.stderr, /--checksum sha256 verified/);
       assert.equal(sha256(saved()), sha256(BODY));
     } finally {
       await server.close();
