@@ -72,10 +72,8 @@ export async function finish(
     job.digests = [];
     return result(job.final, 304);
   }
-  if (outcome.kind === "already-complete") {
-    job.resume = "already-complete";
-    job.digests = options.checksum !== undefined ? [options.checksum] : [];
-  }
+  // Already complete: job.digests are the 416's Repr-Digest and --checksum (single-transfer.ts).
+  if (outcome.kind === "already-complete") job.resume = "already-complete";
   if (!special) {
     const size = statFile(job.writeTo)?.size ?? 0;
     // A file becomes NAME only when it holds as many bytes as the server said (issue 18 item 7).

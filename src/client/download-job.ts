@@ -75,6 +75,11 @@ export interface DownloadJob {
   readonly overwrite: boolean;
   /** Said once a response is accepted (e.g. "NAME exists; saving to NAME.1"). */
   notice: string | undefined;
+  /**
+   * The flags that resume this file: `-c`, or `-c -o NAME.1` for a numbered name, which a
+   * plain `-c` (NAME.part, else NAME) would not find.
+   */
+  readonly resumeWith: string;
   /** Bytes at the start of writeTo that are a prefix of the resource (single connection). */
   size: number;
   /** The version the bytes in writeTo belong to, sent in If-Range to continue them. */
@@ -162,7 +167,7 @@ export async function describePartial(err: unknown, job: DownloadJob): Promise<T
     const done = control.segments.reduce((sum, s) => sum + s.done, 0);
     return new TcpkitError(
       base.code,
-      `${base.message}; partial file kept as ${job.writeTo} (${done} of ${control.length} bytes, in segments); resume with -c`,
+      `${base.message}; partial file kept as ${job.writeTo} (${done} of ${control.length} bytes, in segments); resume with ${job.resumeWith}`,
       { cause: base.cause },
     );
   }
@@ -170,7 +175,7 @@ export async function describePartial(err: unknown, job: DownloadJob): Promise<T
     await unlink(job.writeTo).catch(() => undefined);
     return new TcpkitError(base.code, `${base.message}; nothing saved`, { cause: base.cause });
   }
-  const where = job.writeTo === job.final ? "" : "; resume with -c";
+  const where = job.writeTo === job.final ? "" : `; resume with ${job.resumeWith}`;
   return new TcpkitError(
     base.code,
     `${base.message}; partial file kept as ${job.writeTo} (${size} bytes)${where}`,

@@ -108,6 +108,7 @@ async function makeJob(
     special: false,
     overwrite: true,
     notice: undefined,
+    resumeWith: "-c",
     size: 0,
     validator: undefined,
     control: undefined,
@@ -137,7 +138,15 @@ async function makeJob(
     writeTo: chosen + PARTIAL_SUFFIX,
     overwrite: false,
     notice: `${basename(target)} exists; saving to ${basename(chosen)}`,
+    // `-c` alone would continue NAME.part or NAME (restarting over the file that NAME.1 was
+    // chosen to spare), not NAME.1.part.
+    resumeWith: `-c -o ${shellWord(basename(chosen))}`,
   };
+}
+
+/** `name` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(name: string): string {
+  return /^[\w.,+@%=-]+$/.test(name) ? name : `'${name.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
@@ -156,7 +165,13 @@ async function resumeState(job: DownloadJob): Promise<void> {
     job.validator = control.validator;
     job.total = control.length;
     job.resume = "resumed";
-    if (control.digest !== undefined) job.digests = [control.digest];
+    // The server's digest as the first response gave it, and the user's --checksum (as for a
+    // fresh segmented run: attemptOnce).
+    const options = job.options;
+    job.digests = [
+      ...(control.digest !== undefined && options.verifyDigest !== false ? [control.digest] : []),
+      ...(options.checksum !== undefined ? [options.checksum] : []),
+    ];
     return;
   }
   if (control !== undefined) await removeControlFile(controlPath);

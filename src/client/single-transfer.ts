@@ -19,7 +19,8 @@ import { FileSink } from "./file-sink.js";
 import { newHash, readDigestField, type ExpectedDigest } from "./digest-check.js";
 import { markBodyFailure, statusError, type DownloadJob } from "./download-job.js";
 import { httpGet, type HttpGetOptions, type HttpResponse } from "./http-get.js";
-import { PARTIAL_SUFFIX } from "./output-file.js";
+import { PARTIAL_SUFFIX, renameInto } from "./output-file.js";
+import { CONTROL_SUFFIX, removeControlFile } from "./segment-control-file.js";
 import { MIN_SEGMENT_BYTES } from "./segmented-transfer.js";
 import { contradicts, validatorOf, type Validator } from "./validators.js";
 
@@ -94,18 +95,38 @@ async function continuation(
     }
     if (!contradicts(job.validator, response)) {
       if (job.resume === "none") job.resume = "resumed";
+      if (job.writeTo === job.final) {
+        // NAME itself is continued (there was no NAME.part): the server has more, so NAME is
+        // partial; it is NAME.part until whole and checked, so that a failure or a digest
+        // mismatch never leaves it under its final name for a later -c to call complete.
+        try {
+          renameInto(job.final, job.final + PARTIAL_SUFFIX, true);
+        } catch (err) {
+          response.body.destroy();
+          throw err;
+        }
+        job.writeTo = job.final + PARTIAL_SUFFIX;
+      }
       return saveRange(job, response, checked, "a");
     }
     job.options.onNotice?.("the server sent part of another version; restarting");
   } else if (response.status === 416) {
     response.body.destroy();
     const complete = parseUnsatisfiedRange(response.header("content-range"))?.complete;
-    if (complete === offset) {
+    // A server that evaluated If-Range and found another version sends 200 (RFC 9110 §13.1.5),
+    // so a 416 naming another version (its ETag or Last-Modified) comes from one that ignored
+    // If-Range: the local bytes, e.g. a NAME.part kept after a digest mismatch, are of no
+    // known version and must not become NAME. A 416 that agrees is checked against its
+    // Repr-Digest (the selected representation's, RFC 9530 §3) and --checksum in finish().
+    if (complete === offset && !contradicts(job.validator, response)) {
       job.total = complete;
+      job.digests = expectedDigests(job, response);
       return { kind: "already-complete" };
     }
     job.options.onNotice?.(
-      "the partial file is larger than the resource; restarting from the beginning",
+      complete === offset
+        ? "the server ignored If-Range (its 416 is for another version); restarting from the beginning"
+        : "the partial file is larger than the resource; restarting from the beginning",
     );
     restart(job);
     return transferOnce(job, http, undefined);
@@ -225,6 +246,10 @@ async function save(
   job.validator = validatorOf(response) ?? job.validator;
   job.digests = expectedDigests(job, response);
   if (flags === "w") {
+    // NAME.part is about to be truncated: a control file beside it, left by a segmented run
+    // that this one (--force, -o) overwrites, would make a later -c trust segments no longer
+    // there, and fill the holes with zeros.
+    if (!job.special) await removeControlFile(job.writeTo + CONTROL_SUFFIX);
     const first = job.digests[0];
     job.hash =
       first === undefined

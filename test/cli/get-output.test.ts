@@ -199,6 +199,22 @@ describe("tcpkit get: output files", () => {
     assert.deepEqual(files(), ["short.part"]);
   });
 
+  it("a partial file under a numbered name says the command that resumes it, and it does", async () => {
+    // Plain -c would continue (or restart over) the user's own `stall`, not stall.1.part.
+    writeFileSync(join(site.cwd, "stall"), "mine");
+    const r = await get(["--timeout", "1", site.server.url("/stall")]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /partial file kept as \S*stall\.1\.part \(1000 bytes\); resume with -c -o stall\.1\n$/,
+    );
+    const before = site.server.requests.length;
+    const again = await get(["--timeout", "1", "-c", "-o", "stall.1", site.server.url("/stall")]);
+    assert.equal(again.code, 1, again.stderr);
+    assert.equal(site.server.requests[before]?.field("range"), "bytes=1000-");
+    assert.equal(readFileSync(join(site.cwd, "stall"), "utf8"), "mine");
+  });
+
   it("-c resumes NAME.part with Range and If-Range", async () => {
     const part = join(site.cwd, "big.bin.part");
     writeFileSync(part, BODY.subarray(0, 700));

@@ -265,6 +265,59 @@ describe("tcpkit get: digests", () => {
     }
   });
 
+  it("-c after a mismatch never names the rejected file, whatever a 416 that ignores If-Range says", async () => {
+    // The server's digest is wrong, and it answers a range past the end with 416 without
+    // evaluating If-Range: with its Last-Modified (another version than the If-Range sent), or
+    // with its Repr-Digest only. Either way file.bin.part is not "already complete".
+    const wrong = reprDigestOf(Buffer.from("something else"));
+    for (const fields of [{ "Last-Modified": FIXED_LAST_MODIFIED }, { "Repr-Digest": wrong }]) {
+      const server = await startRangeServer({
+        body: () => BODY,
+        reprDigest: () => wrong,
+        intercept: (request, res) => {
+          if (request.range !== `bytes=${BODY.length}-`) return false;
+          res.writeHead(416, { ...fields, "Content-Range": `bytes */${BODY.length}` }).end();
+          return true;
+        },
+      });
+      const dir = mkdtempSync(join(root, "rejected-"));
+      try {
+        const first = await runCli(["get", server.url()], { cwd: dir });
+        assert.equal(first.code, 1, first.stderr);
+        const again = await runCli(["get", "-c", server.url()], { cwd: dir });
+        assert.equal(again.code, 1, again.stderr);
+        assert.match(again.stderr, /does not match the server's Repr-Digest.*file\.bin\.part/);
+        assert.doesNotMatch(again.stderr, /already complete/);
+        assert.ok(!existsSync(join(dir, "file.bin")));
+        assert.equal(statSync(join(dir, "file.bin.part")).size, BODY.length);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("-c of NAME itself (no NAME.part) that fails its digest leaves NAME.part, not NAME", async () => {
+    const server = await startRangeServer({
+      body: () => BODY,
+      reprDigest: () => reprDigestOf(Buffer.from("something else")),
+    });
+    try {
+      // A partial NAME from another tool, stamped as tcpkit and wget stamp: If-Range matches.
+      const name = join(cwd, "file.bin");
+      writeFileSync(name, BODY.subarray(0, 1000));
+      const lm = Date.parse(FIXED_LAST_MODIFIED) / 1000;
+      utimesSync(name, lm, lm);
+      const r = await get(["-c", server.url()]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(server.requests.at(-1)?.range, "bytes=1000-");
+      assert.match(r.stderr, /does not match .*; kept as \S*file\.bin\.part for inspection\n$/);
+      assert.ok(!existsSync(name));
+      assert.equal(statSync(`${name}.part`).size, BODY.length);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("--checksum ALG=HEX checks the file; a bad value is a usage error", async () => {
     const server = await startRangeServer({ body: () => BODY });
     try {

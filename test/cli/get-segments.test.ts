@@ -6,12 +6,20 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { CLI_PATH, runCli } from "../support/cli.js";
 import { CLI_RUNTIME } from "../support/runtime.js";
-import { reprDigestOf, startRangeServer, type RangeServer } from "../support/range-server.js";
+import {
+  reprDigestOf,
+  sha256Etag,
+  startRangeServer,
+  type RangeRequest,
+  type RangeServer,
+} from "../support/range-server.js";
 
 const MiB = 1024 * 1024;
 const BODY = randomBytes(4 * MiB + 123);
@@ -36,6 +44,20 @@ function ranges(server: RangeServer): [number, number | undefined][] {
     const m = /^bytes=(\d+)-(\d*)$/.exec(r.range ?? "");
     return m === null ? [-1, undefined] : [Number(m[1]), m[2] === "" ? undefined : Number(m[2])];
   });
+}
+
+/** A segment's range (bytes=A-B, A > 0) answered with its first 100000 bytes, then closed. */
+function cutRange(request: RangeRequest, res: ServerResponse, socket: Socket): boolean {
+  const m = /^bytes=([1-9]\d*)-(\d+)$/.exec(request.range ?? "");
+  if (m === null) return false;
+  const [start, end] = [Number(m[1]), Number(m[2])];
+  res.writeHead(206, {
+    ETag: sha256Etag(BODY),
+    "Content-Range": `bytes ${start}-${end}/${BODY.length}`,
+    "Content-Length": end - start + 1,
+  });
+  res.write(BODY.subarray(start, start + 100_000), () => socket.destroy());
+  return true;
 }
 
 describe("tcpkit get -x N", () => {
@@ -243,6 +265,68 @@ describe("tcpkit get -x N", () => {
       assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")));
       const r = await get(["-c", server.url()]);
       assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256(saved()), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a download that overwrites a segmented NAME.part drops its control file: -c never trusts it", async () => {
+    // 1: -x 4, the ranges after the first cut short: NAME.part and its control file are kept.
+    // 2: --force, one connection, cut after 50000 bytes: NAME.part is now that prefix only.
+    // 3: -c must continue the prefix, not the segments the control file of 1 recorded.
+    let phase = 1;
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => {
+        if (phase === 1 && cutRange(request, res, socket)) return true;
+        if (phase === 2) {
+          res.writeHead(200, { "Content-Length": BODY.length, ETag: sha256Etag(BODY) });
+          res.write(BODY.subarray(0, 50_000), () => socket.destroy());
+          return true;
+        }
+        return false;
+      },
+    });
+    try {
+      const segmented = await get(["-x", "4", server.url()]);
+      assert.equal(segmented.code, 1, segmented.stderr);
+      assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")), segmented.stderr);
+      phase = 2;
+      const forced = await get(["--force", server.url()]);
+      assert.equal(forced.code, 1, forced.stderr);
+      assert.match(forced.stderr, /partial file kept as \S*file\.bin\.part \(50000 bytes\)/);
+      assert.ok(!existsSync(join(cwd, "file.bin.part.tcpkit")));
+      phase = 3;
+      const resumed = await get(["-c", server.url()]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(server.requests.at(-1)?.range, "bytes=50000-");
+      assert.equal(sha256(saved()), sha256(BODY));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("-c of a segmented download still checks --checksum", async () => {
+    // The ranges after the first are cut short once: NAME.part and its control file are kept.
+    let cut = true;
+    const server = await startRangeServer({
+      body: () => BODY,
+      intercept: (request, res, socket) => cut && cutRange(request, res, socket),
+    });
+    const wrong = `sha256=${"0".repeat(64)}`;
+    try {
+      const first = await get(["-x", "4", "--checksum", wrong, server.url()]);
+      assert.equal(first.code, 1, first.stderr);
+      assert.ok(existsSync(join(cwd, "file.bin.part.tcpkit")), first.stderr);
+      cut = false;
+      const resumed = await get(["-c", "--checksum", wrong, server.url()]);
+      assert.equal(resumed.code, 1, resumed.stderr);
+      assert.match(resumed.stderr, /file\.bin\.part: sha256 does not match --checksum/);
+      assert.ok(!existsSync(join(cwd, "file.bin")));
+      const right = await get(["-c", "--checksum", `sha256=${sha256(BODY)}`, server.url()]);
+      assert.equal(right.code, 0, right.stderr);
+      assert.match(right.stderr, /--checksum sha256 verified/);
       assert.equal(sha256(saved()), sha256(BODY));
     } finally {
       await server.close();
