@@ -63,6 +63,22 @@ export function decideFraming(method: string, head: ResponseHead): FramingDecisi
   return { kind: "length", length: length ?? 0 };
 }
 
+/**
+ * Why a response's transfer coding cannot be taken off, or undefined. Transfer codings belong
+ * to the connection (RFC 9112 §6.1) and tcpkit sends no TE, so only chunked may be applied
+ * (RFC 9110 §10.1.4) and only chunked is decoded; a body sent with another (gzip, identity)
+ * would be taken for the content itself. An error, as in nginx's proxy and Go's client.
+ */
+export function unsupportedTransferCoding(
+  framing: BodyFraming,
+  head: ResponseHead,
+): string | undefined {
+  const te = framing.kind === "none" ? undefined : getField(head, "transfer-encoding");
+  return te !== undefined && !/^chunked$/i.test(te)
+    ? `unsupported Transfer-Encoding '${te}'`
+    : undefined;
+}
+
 /** What one `push` or `end` produced. `rest` holds bytes after the body (unused by close framing). */
 export type DecodeResult =
   | { readonly kind: "more" }

@@ -8,7 +8,12 @@
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import { getField, hasToken } from "../http/header-lookup.js";
-import { BodyDecoder, decideFraming, type BodyFraming } from "./body-decoder.js";
+import {
+  BodyDecoder,
+  decideFraming,
+  unsupportedTransferCoding,
+  type BodyFraming,
+} from "./body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "./response-head-parser.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
 import { ReadDeadlines, type ReadTimeouts } from "./read-deadlines.js";
@@ -253,6 +258,11 @@ export class ResponseReader {
     const framing = decideFraming(this.request.method, head);
     if (framing.kind === "error") {
       this.badResponse(framing.message);
+      return;
+    }
+    const coding = unsupportedTransferCoding(framing, head);
+    if (coding !== undefined) {
+      this.badResponse(coding);
       return;
     }
     this.deadlines.headDone();

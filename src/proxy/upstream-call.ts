@@ -8,7 +8,7 @@
  * connection), never a short body that looks complete.
  */
 import { Readable } from "node:stream";
-import { BodyDecoder, decideFraming } from "../client/body-decoder.js";
+import { BodyDecoder, decideFraming, unsupportedTransferCoding } from "../client/body-decoder.js";
 import { ResponseHeadParser, type ResponseHead } from "../client/response-head-parser.js";
 import { getField, hasToken } from "../http/header-lookup.js";
 import { TcpkitError } from "../util/tcpkit-error.js";
@@ -136,12 +136,9 @@ class UpstreamCall implements ConnectionOwner {
     }
     const framing = decideFraming(this.method, head);
     if (framing.kind === "error") return this.fail(framing.message);
-    // Transfer codings belong to the connection (RFC 9112 §6.1): the client gets the body
-    // without them, so only chunked, which is decoded here, can be taken off. Another coding
-    // (gzip, identity) would reach the client as the body's bytes: 502, as nginx and Go do.
-    const te = framing.kind === "none" ? undefined : getField(head, "transfer-encoding");
-    if (te !== undefined && !/^chunked$/i.test(te))
-      return this.fail(`unsupported Transfer-Encoding '${te}'`);
+    // The client gets the body without transfer codings: one other than chunked is a 502.
+    const coding = unsupportedTransferCoding(framing, head);
+    if (coding !== undefined) return this.fail(coding);
     if (framing.kind === "close" || head.version === 10 || hasToken(head, "connection", "close"))
       this.reusable = false;
     // Both framings (chunked was used, RFC 9112 §6.3 item 3): whoever sent it may have meant

@@ -85,6 +85,15 @@ describe("tcpkit get: the conversation", () => {
     assert.deepEqual(files(), ["bad-chunk.part"]);
   });
 
+  it("exits 1 on a transfer coding it never asked for, saving nothing (RFC 9110 §10.1.4)", async () => {
+    // wget saves the chunk framing and gzip bytes as the file, curl takes gzip off unasked;
+    // Go's client and nginx's proxy refuse it, as tcpkit does: it never sends TE.
+    const r = await get([site.server.url("/gzip-te")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unsupported Transfer-Encoding 'gzip, chunked'/);
+    assert.deepEqual(files(), []);
+  });
+
   it("follows 301, 302, 303, 307 and 308 with relative Locations, naming the file after the URL asked for", async () => {
     const r = await get(["--trace", site.server.url("/r1")]);
     assert.equal(r.code, 0, r.stderr);

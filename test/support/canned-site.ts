@@ -6,12 +6,14 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { after, before, beforeEach } from "node:test";
 import { runCli, type CliResult } from "./cli.js";
 import { startCannedServer, type CannedRequest, type CannedServer } from "./canned-server.js";
 
 export const BODY = Buffer.from("0123456789abcdefghijklmnopqrstuvwxyz\n".repeat(50));
 export const LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT";
+const GZIPPED_HELLO = gzipSync("hello\n");
 
 export function ok(body: Buffer | string, extra = ""): string {
   const b = typeof body === "string" ? body : body.toString("latin1");
@@ -36,6 +38,9 @@ function route(request: CannedRequest): string {
       return "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly 17 bytes!!!\n";
     case "/bad-chunk":
       return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n";
+    case "/gzip-te":
+      // A transfer coding never asked for (no TE sent): the body is not the file's bytes.
+      return `HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${GZIPPED_HELLO.length.toString(16)}\r\n${GZIPPED_HELLO.toString("latin1")}\r\n0\r\n\r\n`;
     case "/bad-status":
       return "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nhi";
     case "/chunked":
