@@ -78,6 +78,30 @@ export async function silence(ctx: ProbeContext): Promise<string | undefined> {
   return x.responses.length > 0 ? undefined : x.stopDetail;
 }
 
+/**
+ * After a probe: are the server's answers still in turn? A proxy that shares one keep-alive
+ * connection to its back end among all its clients (nginx with `upstream { keepalive N; }`)
+ * hands an answer the back end gave to smuggled bytes to the next request that comes along,
+ * from any client: the probe's own follow-up may not see it, and the next probe would be judged
+ * on another request's answer. So two plain GETs, each on a new connection: the path, then a
+ * path that names nothing. An answer waiting on a shared connection shifts them: the second
+ * gets the path's status. A smuggled request head still waiting for its end swallows the first:
+ * it gets something other than the path's status while the second gets its own. Either way,
+ * the clause that says what they got; undefined when the answers are in turn, or do not tell (no answer,
+ * or a server that answers a missing path as it answers the path).
+ */
+export async function shifted(ctx: ProbeContext, label: string): Promise<string | undefined> {
+  const d = ctx.discovery;
+  if (d.status === d.missingStatus) return undefined;
+  const missing = `${ctx.canaryPath}-missing`;
+  const a = (await plainGet(ctx, d.path, [], label)).responses[0]?.head.status;
+  const b = (await plainGet(ctx, missing, [], label)).responses[0]?.head.status;
+  if (a === undefined || b === undefined) return undefined;
+  const inTurn = b !== d.status && (a === d.status || b !== d.missingStatus);
+  if (inTurn) return undefined;
+  return `plain GETs of ${d.path} and of a missing path, each on a new connection, got ${a} and ${b}, not ${d.status} and ${d.missingStatus}`;
+}
+
 /** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */
 async function get(ctx: ProbeContext, target: string, fields: string[]): Promise<SeenResponse> {
   const x = await plainGet(ctx, target, fields, "discover");

@@ -17,6 +17,7 @@ import {
   startEndlessServer,
   startFallingSilentServer,
   startHangingServer,
+  startSharedConnectionProxy,
   type BadServer,
 } from "../support/bad-http-servers.js";
 import { REPO_ROOT, runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
@@ -404,6 +405,47 @@ describe("tcpkit check against a deliberately broken server", () => {
     assert.equal(code, 1);
     assert.equal(report.ok, false);
     assert.deepEqual(failing(report), BROKEN_SERVER_FAILURES);
+  });
+});
+
+describe("tcpkit check through a proxy that shares one back-end connection", () => {
+  it("fails the probe that poisoned the connection, and judges no later probe on its answers", async () => {
+    // The broken server answers a 404 without reading its content, so desync-cl0-404's canary
+    // is answered too; the proxy hands that answer to whatever request comes next, from any
+    // client. The probe's own follow-up sees it, and every later probe got the answer meant for
+    // the request before it: method-unknown, head-no-content, keep-alive-http11 and a dozen
+    // more failed on others' answers. Such a connection never heals: the run stops there.
+    const back = await startBrokenServer();
+    const proxy = await startSharedConnectionProxy(back.port);
+    try {
+      const { code, report } = await checkJson(
+        `http://127.0.0.1:${proxy.port}/`,
+        "--timeout",
+        "1",
+        "--only",
+        "desync,semantics",
+      );
+      assert.equal(code, 1);
+      assert.deepEqual(failing(report), ["desync-cl0-404"]);
+      const culprit = report.probes.find((p) => p.id === "desync-cl0-404") as JsonProbe;
+      assert.equal(culprit.verdict, "FAIL");
+      assert.match(
+        culprit.observed,
+        /then plain GETs of \/a\.txt and of a missing path, each on a new connection, got \d+ and 200, not 200 and 404: answers out of turn/,
+      );
+      const after = report.probes.slice(report.probes.indexOf(culprit) + 1);
+      assert.ok(after.length > 10);
+      for (const p of after) {
+        assert.equal(p.observed, "not run: the server answered out of turn after desync-cl0-404");
+      }
+      assert.match(
+        report.verdict,
+        /^http:\/\/127\.0\.0\.1:\d+\/ kept answering out of turn after desync-cl0-404 \(plain GETs .*\); \d+ probes not run; fails 1 MUST probe: desync-cl0-404$/,
+      );
+    } finally {
+      await proxy.close();
+      await back.close();
+    }
   });
 });
 
