@@ -6,7 +6,7 @@
 // --level, exit codes, no colour off a terminal.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -445,6 +445,50 @@ describe("tcpkit check through a proxy that shares one back-end connection", () 
     } finally {
       await proxy.close();
       await back.close();
+    }
+  });
+});
+
+describe("tcpkit check against a server that honours DELETE", () => {
+  it("removes nothing: method-405-allow's DELETE names a path that does not exist", async () => {
+    // A WebDAV-style server: DELETE of a file removes it (204). The probe sent DELETE for the
+    // discovered path, so a check deleted the user's a.txt (nginx with dav_methods DELETE did
+    // the same), and then judged the rest of the run on a 404.
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-check-dav-"));
+    const file = join(dir, "a.txt");
+    writeFileSync(file, "keep me\n");
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", (data: Buffer) => {
+        const [method, target] = data.toString("latin1").split(" ");
+        const date = `Date: ${new Date().toUTCString()}\r\nConnection: close\r\n`;
+        let answer = `HTTP/1.1 404 Not Found\r\n${date}Content-Length: 0\r\n\r\n`;
+        if (target === "/a.txt" && existsSync(file) && method === "DELETE") {
+          rmSync(file);
+          answer = `HTTP/1.1 204 No Content\r\n${date}\r\n`;
+        } else if (target === "/a.txt" && existsSync(file)) {
+          const body = readFileSync(file, "latin1");
+          answer = `HTTP/1.1 200 OK\r\n${date}Content-Length: ${body.length}\r\n\r\n${body}`;
+        }
+        socket.end(answer, "latin1");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { report } = await checkJson(
+        `http://127.0.0.1:${port}/a.txt`,
+        "--only",
+        "semantics",
+        "--timeout",
+        "1",
+      );
+      assert.ok(existsSync(file), "check deleted a.txt");
+      const p = report.probes.find((r) => r.id === "method-405-allow") as JsonProbe;
+      assert.equal(p.verdict, "pass", p.observed);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
