@@ -95,8 +95,9 @@ export async function shifted(ctx: ProbeContext, label: string): Promise<string 
   if (d.status === d.missingStatus) return undefined;
   const missing = `${ctx.canaryPath}-missing`;
   const a = (await plainGet(ctx, d.path, [], label)).responses[0]?.head.status;
+  if (a === undefined) return undefined;
   const b = (await plainGet(ctx, missing, [], label)).responses[0]?.head.status;
-  if (a === undefined || b === undefined) return undefined;
+  if (b === undefined) return undefined;
   const inTurn = b !== d.status && (a === d.status || b !== d.missingStatus);
   if (inTurn) return undefined;
   return `plain GETs of ${d.path} and of a missing path, each on a new connection, got ${a} and ${b}, not ${d.status} and ${d.missingStatus}`;
