@@ -143,14 +143,20 @@ export async function checkServer(url: string, options: CheckOptions = {}): Prom
         ? `${stop.after} (a plain GET of ${discovery.path}: ${stop.why})`
         : `${stop.after} (${stop.why})`;
   const ok = failedMust.length === 0 && stopped === undefined;
+  const seconds = (ms / 1000).toFixed(1);
+  const skips = probes.filter((p) => p.verdict === "skip").length;
   const failures = `fails ${failedMust.length} MUST probe${failedMust.length === 1 ? "" : "s"}: ${failedMust.map((p) => p.id).join(", ")}`;
   const halted = stop?.kind === "shifted" ? "kept answering out of turn" : "stopped answering";
   const verdict =
     stopped !== undefined
       ? `${target.href} ${halted} after ${stopped}; ${unrun} probe${unrun === 1 ? "" : "s"} not run${failedMust.length > 0 ? `; ${failures}` : ""}`
-      : ok
-        ? `${target.href} passes every MUST probe (${probes.length} probes in ${(ms / 1000).toFixed(1)} s)`
-        : `${target.href} ${failures}`;
+      : !ok
+        ? `${target.href} ${failures}`
+        : tally.MUST.total === 0
+          ? // Every MUST probe was skipped (--only ranges on a server without ranges) or left
+            // out: "passes every MUST probe" would claim what was never asked.
+            `${target.href}: no MUST probe ran (${probes.length} probes, ${skips} skipped, in ${seconds} s)`
+          : `${target.href} passes every MUST probe (${probes.length} probes in ${seconds} s)`;
   return {
     url: target.href,
     discovery,

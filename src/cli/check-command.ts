@@ -58,7 +58,7 @@ known risk or the weaker choice); skip (the server offers nothing the probe need
 answering, or answering in turn, before it).
 
 Exit codes:
-  0  every MUST probe passed
+  0  every MUST probe passed (or none ran: the verdict says so)
   1  a MUST probe failed, the server stopped answering or kept answering out of turn during
      the run, or it could not be reached or is not an HTTP server
   2  usage error`,

@@ -592,6 +592,25 @@ describe("tcpkit check against nginx and python3 http.server", () => {
   });
 });
 
+describe("tcpkit check when no MUST probe can run", () => {
+  it("says so, rather than that the server passes every MUST probe", async () => {
+    // python3 http.server ignores Range: every range probe is a skip. The verdict read
+    // "passes every MUST probe (12 probes in 0.0 s)", for a server put to none.
+    const { child, port } = await startPythonHttpServer(root);
+    try {
+      const { code, report } = await checkJson(`http://127.0.0.1:${port}/`, "--only", "ranges");
+      assert.equal(code, 0);
+      assert.ok(report.probes.every((p) => p.verdict === "skip"));
+      assert.match(
+        report.verdict,
+        /^http:\/\/127\.0\.0\.1:\d+\/: no MUST probe ran \(12 probes, 12 skipped, in [\d.]+ s\)$/,
+      );
+    } finally {
+      await stopChild(child);
+    }
+  });
+});
+
 describe("check --slow against a server that answers slowly", () => {
   it("slow-idle-after-response counts the idle time from the end of a 1.7 s answer", async () => {
     // The head comes 1.5 s after the request, the rest of the body 0.2 s later, and the server
