@@ -87,8 +87,8 @@ export async function silence(ctx: ProbeContext): Promise<string | undefined> {
  * path that names nothing. An answer waiting on a shared connection shifts them: the second
  * gets the path's status. A smuggled request head still waiting for its end swallows the first:
  * it gets something other than the path's status while the second gets its own. Either way,
- * the clause that says what they got; undefined when the answers are in turn, or do not tell (no answer,
- * or a server that answers a missing path as it answers the path).
+ * the clause that says what they got; undefined when the answers are in turn, or do not tell
+ * (no answer, or a server that answers a missing path as it answers the path).
  */
 export async function shifted(ctx: ProbeContext, label: string): Promise<string | undefined> {
   const d = ctx.discovery;
