@@ -94,9 +94,10 @@ export async function shifted(ctx: ProbeContext, label: string): Promise<string 
   const d = ctx.discovery;
   if (d.status === d.missingStatus) return undefined;
   const missing = `${ctx.canaryPath}-missing`;
-  const a = (await plainGet(ctx, d.path, [], label)).responses[0]?.head.status;
+  // Only the answers matter: no wait for a close a server may never make (drainMs 0).
+  const a = (await plainGet(ctx, d.path, [], label, 0)).responses[0]?.head.status;
   if (a === undefined) return undefined;
-  const b = (await plainGet(ctx, missing, [], label)).responses[0]?.head.status;
+  const b = (await plainGet(ctx, missing, [], label, 0)).responses[0]?.head.status;
   if (b === undefined) return undefined;
   const inTurn = b !== d.status && (a === d.status || b !== d.missingStatus);
   if (inTurn) return undefined;
@@ -117,11 +118,13 @@ function plainGet(
   target: string,
   fields: string[],
   label: string,
+  drainMs?: number,
 ): Promise<Exchange> {
   const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
   return runExchange(probeCtx, label, {
     send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
     followUp: false,
+    ...(drainMs === undefined ? {} : { drainMs }),
   });
 }
 
