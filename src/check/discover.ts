@@ -85,10 +85,11 @@ export async function silence(ctx: ProbeContext): Promise<string | undefined> {
  * from any client: the probe's own follow-up may not see it, and the next probe would be judged
  * on another request's answer. So two plain GETs, each on a new connection: the path, then a
  * path that names nothing. An answer waiting on a shared connection shifts them: the second
- * gets the path's status. A smuggled request head still waiting for its end swallows the first:
- * it gets something other than the path's status while the second gets its own. Either way,
- * the clause that says what they got; undefined when the answers are in turn, or do not tell
- * (no answer, or a server that answers a missing path as it answers the path).
+ * gets the path's status. A smuggled request head still waiting for its end swallows the first,
+ * which gets the smuggled request's answer (a canary's: a missing path's status) while the
+ * second gets its own. Either way, the clause that says what they got; undefined when the
+ * answers are in turn, or do not tell (no answer, or a server that answers a missing path as it
+ * answers the path).
  */
 export async function shifted(ctx: ProbeContext, label: string): Promise<string | undefined> {
   const d = ctx.discovery;
@@ -99,8 +100,11 @@ export async function shifted(ctx: ProbeContext, label: string): Promise<string 
   if (a === undefined) return undefined;
   const b = (await plainGet(ctx, missing, [], label, 0)).responses[0]?.head.status;
   if (b === undefined) return undefined;
-  const inTurn = b !== d.status && (a === d.status || b !== d.missingStatus);
-  if (inTurn) return undefined;
+  // A status of the path's own on the missing path can only be another request's answer; the
+  // missing path's status on the path, with the missing path answered as it should be, is a
+  // canary's. Anything else (a 429 or a 503 on both, say) is not read as a shift.
+  const outOfTurn = b === d.status || (a === d.missingStatus && b === d.missingStatus);
+  if (!outOfTurn) return undefined;
   return `plain GETs of ${d.path} and of a missing path, each on a new connection, got ${a} and ${b}, not ${d.status} and ${d.missingStatus}`;
 }
 
