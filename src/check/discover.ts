@@ -78,6 +78,36 @@ export async function silence(ctx: ProbeContext): Promise<string | undefined> {
   return x.responses.length > 0 ? undefined : x.stopDetail;
 }
 
+/**
+ * After a probe: are the server's answers still in turn? A proxy that shares one keep-alive
+ * connection to its back end among all its clients (nginx with `upstream { keepalive N; }`)
+ * hands an answer the back end gave to smuggled bytes to the next request that comes along,
+ * from any client: the probe's own follow-up may not see it, and the next probe would be judged
+ * on another request's answer. So two plain GETs, each on a new connection: the path, then a
+ * path that names nothing. An answer waiting on a shared connection shifts them: the second
+ * gets the path's status. A smuggled request head still waiting for its end swallows the first,
+ * which gets the smuggled request's answer (a canary's: a missing path's status) while the
+ * second gets its own. Either way, the clause that says what they got; undefined when the
+ * answers are in turn, or do not tell (no answer, or a server that answers a missing path as it
+ * answers the path).
+ */
+export async function shifted(ctx: ProbeContext, label: string): Promise<string | undefined> {
+  const d = ctx.discovery;
+  if (d.status === d.missingStatus) return undefined;
+  const missing = `${ctx.canaryPath}-missing`;
+  // Only the answers matter: no wait for a close a server may never make (drainMs 0).
+  const a = (await plainGet(ctx, d.path, [], label, 0)).responses[0]?.head.status;
+  if (a === undefined) return undefined;
+  const b = (await plainGet(ctx, missing, [], label, 0)).responses[0]?.head.status;
+  if (b === undefined) return undefined;
+  // A status of the path's own on the missing path can only be another request's answer; the
+  // missing path's status on the path, with the missing path answered as it should be, is a
+  // canary's. Anything else (a 429 or a 503 on both, say) is not read as a shift.
+  const outOfTurn = b === d.status || (a === d.missingStatus && b === d.missingStatus);
+  if (!outOfTurn) return undefined;
+  return `plain GETs of ${d.path} and of a missing path, each on a new connection, got ${a} and ${b}, not ${d.status} and ${d.missingStatus}`;
+}
+
 /** GET `target` on a connection of its own; the response, or a TcpkitError saying why not. */
 async function get(ctx: ProbeContext, target: string, fields: string[]): Promise<SeenResponse> {
   const x = await plainGet(ctx, target, fields, "discover");
@@ -92,11 +122,13 @@ function plainGet(
   target: string,
   fields: string[],
   label: string,
+  drainMs?: number,
 ): Promise<Exchange> {
   const probeCtx = { ...ctx, discovery: { ...ctx.discovery, path: target } };
   return runExchange(probeCtx, label, {
     send: [request(probeCtx, { fields: [...fields, "Connection: close"] })],
     followUp: false,
+    ...(drainMs === undefined ? {} : { drainMs }),
   });
 }
 

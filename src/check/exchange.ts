@@ -57,6 +57,12 @@ export interface ExchangeSpec {
   readonly version?: "1.0" | "1.1";
   /** Send the follow-up request after the answers (default true). */
   readonly followUp?: boolean;
+  /**
+   * Without a follow-up: how long to wait for the close after the answers (default: the
+   * timeout, at most 1 s). 0 when only the answer matters: a server that ignores
+   * `Connection: close` then costs no wait.
+   */
+  readonly drainMs?: number;
   /** A shorter wait for the first answer, ms (default: the run's timeout). */
   readonly waitMs?: number;
   /**
@@ -259,7 +265,7 @@ async function converse(
     followUp = answers.pop();
     extra.push(...answers);
   } else if (stop === undefined) {
-    const drained = await conn.drainUntilClosed(Math.min(ctx.timeoutMs, 1000));
+    const drained = await conn.drainUntilClosed(spec.drainMs ?? Math.min(ctx.timeoutMs, 1000));
     after = drained.bytes > 0 ? "garbage" : drained.closed ? "closed" : "open";
   }
   const log = conn.log();

@@ -92,7 +92,9 @@ export interface CheckReport {
   /**
    * Set when the run stopped early: the probe after which the server no longer answered a
    * plain GET, and what that GET got ("range-multiple (a plain GET of /a.txt: no response
-   * within 5 s)"). The probes after it are skips; `ok` is false.
+   * within 5 s)"), or after which its answers stayed out of turn, and what the plain GETs got
+   * ("desync-cl0-404 (plain GETs of /a.txt and of a missing path, each on a new connection,
+   * got 404 and 200, not 200 and 404)"). The probes after it are skips; `ok` is false.
    */
   readonly stopped?: string;
 }

@@ -55,12 +55,12 @@ it rests on: docs/CHECK.md.`,
   maxPositionals: 1,
   notes: `Verdicts: pass; FAIL (the server does not do what the sentence asks); warn (allowed, but a
 known risk or the weaker choice); skip (the server offers nothing the probe needs, or stopped
-answering before it).
+answering, or answering in turn, before it).
 
 Exit codes:
-  0  every MUST probe passed
-  1  a MUST probe failed, the server stopped answering during the run, or it could not be
-     reached or is not an HTTP server
+  0  every MUST probe passed (or none ran: the verdict says so)
+  1  a MUST probe failed, the server stopped answering or kept answering out of turn during
+     the run, or it could not be reached or is not an HTTP server
   2  usage error`,
   examples: [
     ["tcpkit check http://127.0.0.1:8080/", "every probe against a local server"],

@@ -6,7 +6,7 @@
 // --level, exit codes, no colour off a terminal.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -17,6 +17,7 @@ import {
   startEndlessServer,
   startFallingSilentServer,
   startHangingServer,
+  startSharedConnectionProxy,
   type BadServer,
 } from "../support/bad-http-servers.js";
 import { REPO_ROOT, runCli, startCli, startServe, type RunningServer } from "../support/cli.js";
@@ -407,6 +408,91 @@ describe("tcpkit check against a deliberately broken server", () => {
   });
 });
 
+describe("tcpkit check through a proxy that shares one back-end connection", () => {
+  it("fails the probe that poisoned the connection, and judges no later probe on its answers", async () => {
+    // The broken server answers a 404 without reading its content, so desync-cl0-404's canary
+    // is answered too; the proxy hands that answer to whatever request comes next, from any
+    // client. The probe's own follow-up sees it, and every later probe got the answer meant for
+    // the request before it: method-unknown, head-no-content, keep-alive-http11 and a dozen
+    // more failed on others' answers. Such a connection never heals: the run stops there.
+    const back = await startBrokenServer();
+    const proxy = await startSharedConnectionProxy(back.port);
+    try {
+      const { code, report } = await checkJson(
+        `http://127.0.0.1:${proxy.port}/`,
+        "--timeout",
+        "1",
+        "--only",
+        "desync,semantics",
+      );
+      assert.equal(code, 1);
+      assert.deepEqual(failing(report), ["desync-cl0-404"]);
+      const culprit = report.probes.find((p) => p.id === "desync-cl0-404") as JsonProbe;
+      assert.equal(culprit.verdict, "FAIL");
+      assert.match(
+        culprit.observed,
+        /then plain GETs of \/a\.txt and of a missing path, each on a new connection, got \d+ and 200, not 200 and 404: answers out of turn/,
+      );
+      const after = report.probes.slice(report.probes.indexOf(culprit) + 1);
+      assert.ok(after.length > 10);
+      for (const p of after) {
+        assert.equal(p.observed, "not run: the server answered out of turn after desync-cl0-404");
+      }
+      assert.match(
+        report.verdict,
+        /^http:\/\/127\.0\.0\.1:\d+\/ kept answering out of turn after desync-cl0-404 \(plain GETs .*\); \d+ probes not run; fails 1 MUST probe: desync-cl0-404$/,
+      );
+    } finally {
+      await proxy.close();
+      await back.close();
+    }
+  });
+});
+
+describe("tcpkit check against a server that honours DELETE", () => {
+  it("removes nothing: method-405-allow's DELETE names a path that does not exist", async () => {
+    // A WebDAV-style server: DELETE of a file removes it (204). The probe sent DELETE for the
+    // discovered path, so a check deleted the user's a.txt (nginx with dav_methods DELETE did
+    // the same), and then judged the rest of the run on a 404.
+    const dir = mkdtempSync(join(tmpdir(), "tcpkit-check-dav-"));
+    const file = join(dir, "a.txt");
+    writeFileSync(file, "keep me\n");
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", (data: Buffer) => {
+        const [method, target] = data.toString("latin1").split(" ");
+        const date = `Date: ${new Date().toUTCString()}\r\nConnection: close\r\n`;
+        let answer = `HTTP/1.1 404 Not Found\r\n${date}Content-Length: 0\r\n\r\n`;
+        if (target === "/a.txt" && existsSync(file) && method === "DELETE") {
+          rmSync(file);
+          answer = `HTTP/1.1 204 No Content\r\n${date}\r\n`;
+        } else if (target === "/a.txt" && existsSync(file)) {
+          const body = readFileSync(file, "latin1");
+          answer = `HTTP/1.1 200 OK\r\n${date}Content-Length: ${body.length}\r\n\r\n${body}`;
+        }
+        socket.end(answer, "latin1");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { report } = await checkJson(
+        `http://127.0.0.1:${port}/a.txt`,
+        "--only",
+        "semantics",
+        "--timeout",
+        "1",
+      );
+      assert.ok(existsSync(file), "check deleted a.txt");
+      const p = report.probes.find((r) => r.id === "method-405-allow") as JsonProbe;
+      assert.equal(p.verdict, "pass", p.observed);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** What the broken server's defects fail, and nothing else (sorted). */
 const BROKEN_SERVER_FAILURES: string[] = [
   // It ignores Host (drops every Host line and puts in a valid one).
@@ -503,6 +589,25 @@ describe("tcpkit check against nginx and python3 http.server", () => {
       report.probes.filter((p) => p.group === "desync" && p.verdict === "FAIL").map((p) => p.id),
       [],
     );
+  });
+});
+
+describe("tcpkit check when no MUST probe can run", () => {
+  it("says so, rather than that the server passes every MUST probe", async () => {
+    // python3 http.server ignores Range: every range probe is a skip. The verdict read
+    // "passes every MUST probe (12 probes in 0.0 s)", for a server put to none.
+    const { child, port } = await startPythonHttpServer(root);
+    try {
+      const { code, report } = await checkJson(`http://127.0.0.1:${port}/`, "--only", "ranges");
+      assert.equal(code, 0);
+      assert.ok(report.probes.every((p) => p.verdict === "skip"));
+      assert.match(
+        report.verdict,
+        /^http:\/\/127\.0\.0\.1:\d+\/: no MUST probe ran \(12 probes, 12 skipped, in [\d.]+ s\)$/,
+      );
+    } finally {
+      await stopChild(child);
+    }
   });
 });
 

@@ -7,7 +7,7 @@
  * that answers with endless header lines or an endless body, and one that refuses a large head
  * at once, as Node's server does. All on 127.0.0.1, port 0.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { getField, splitList } from "../../src/http/header-lookup.js";
 import { DEFAULT_LIMITS } from "../../src/http/limits.js";
 import { RequestHeadParser } from "../../src/http/server/request-head-parser.js";
@@ -300,6 +300,129 @@ export function startEarly431Server(): Promise<BadServer> {
       } else if (end >= 0) {
         socket.end(`HTTP/1.1 200 OK\r\n${date()}Content-Length: 2\r\nConnection: close\r\n\r\nok`);
       }
+    });
+  });
+  return listen(server, sockets, () => 0);
+}
+
+/**
+ * A reverse proxy that sends every client's requests over ONE shared keep-alive connection to
+ * the back end at `backPort`, one at a time, as nginx does with `upstream { keepalive N; }`,
+ * but without nginx's check for bytes beyond a response: it reads exactly one response per
+ * request, so an answer the back end gives to bytes it was not sent as a request (a smuggled
+ * canary) waits on the shared connection and is handed to the next request, whoever sends it.
+ * Requests are framed with tcpkit's parser (errors: 400 and close); their Connection fields are
+ * dropped (hop-by-hop, RFC 9110 §7.6.1) and their version made HTTP/1.1. Responses are framed
+ * by Content-Length (none on HEAD); a back end that closes is dialled again.
+ */
+export function startSharedConnectionProxy(backPort: number): Promise<BadServer> {
+  const sockets = new Set<Socket>();
+  let back: { socket: Socket; buffer: Buffer; closed: boolean } | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  const dial = (): NonNullable<typeof back> => {
+    const socket = connect(backPort, "127.0.0.1");
+    const b = { socket, buffer: Buffer.alloc(0), closed: false };
+    socket.on("data", (chunk: Buffer) => {
+      b.buffer = Buffer.concat([b.buffer, chunk]);
+      socket.emit("more");
+    });
+    socket.on("close", () => {
+      b.closed = true;
+      socket.emit("more");
+    });
+    socket.on("error", () => {});
+    return b;
+  };
+  /** One response from the shared connection, or undefined when it closes or is silent 2 s. */
+  const readResponse = (b: NonNullable<typeof back>, head: boolean): Promise<Buffer | undefined> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), 2000);
+      const done = (r: Buffer | undefined): void => {
+        clearTimeout(timer);
+        b.socket.off("more", check);
+        resolve(r);
+      };
+      const check = (): void => {
+        const end = b.buffer.indexOf("\r\n\r\n");
+        if (end >= 0) {
+          const text = b.buffer.toString("latin1", 0, end);
+          const length = head ? 0 : Number(/\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? 0);
+          if (b.buffer.length >= end + 4 + length) {
+            const r = b.buffer.subarray(0, end + 4 + length);
+            b.buffer = b.buffer.subarray(end + 4 + length);
+            return done(Buffer.from(r));
+          }
+        }
+        if (b.closed) done(undefined);
+      };
+      b.socket.on("more", check);
+      check();
+    });
+  const forward = (bytes: Buffer, head: boolean): Promise<Buffer | undefined> => {
+    const result = queue.then(async () => {
+      if (back === undefined || back.closed) back = dial();
+      const b = back;
+      b.socket.write(bytes);
+      const r = await readResponse(b, head);
+      if (r === undefined || /\r\nconnection:\s*close/i.test(r.toString("latin1"))) {
+        b.socket.destroy();
+        if (back === b) back = undefined;
+      }
+      return r;
+    });
+    queue = result.then(() => undefined);
+    return result;
+  };
+  const server = createServer((socket) => {
+    let buffer = Buffer.alloc(0);
+    let busy = false;
+    const fail = (): void => {
+      socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    };
+    const next = async (): Promise<void> => {
+      while (!busy && !socket.writableEnded) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const parser = new RequestHeadParser(DEFAULT_LIMITS);
+        parser.push(buffer.subarray(0, end + 4));
+        const parsed = parser.parse();
+        if (parsed.kind !== "head") return fail();
+        const rest = buffer.subarray(end + 4);
+        let used = 0;
+        if (parsed.bodyKind === "length") {
+          if (rest.length < parsed.contentLength) return;
+          used = parsed.contentLength;
+        } else if (parsed.bodyKind === "chunked") {
+          const n = chunkedLength(rest);
+          if (n === "more") return;
+          if (n === "bad") return fail();
+          used = n;
+        }
+        const lines = buffer
+          .toString("latin1", 0, end)
+          .split("\r\n")
+          .filter((l, i) => i === 0 || !/^connection\s*:/i.test(l));
+        lines[0] = (lines[0] as string).replace(/HTTP\/1\.0$/, "HTTP/1.1");
+        const request = Buffer.concat([
+          Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"),
+          rest.subarray(0, used),
+        ]);
+        buffer = rest.subarray(used);
+        busy = true;
+        const response = await forward(request, parsed.head.method === "HEAD");
+        busy = false;
+        if (response === undefined) {
+          socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+          return;
+        }
+        socket.write(response);
+        const keep = parsed.head.version === 11 ? !parsed.wantsClose : parsed.wantsKeepAlive;
+        if (!keep) socket.end();
+      }
+    };
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      void next();
     });
   });
   return listen(server, sockets, () => 0);

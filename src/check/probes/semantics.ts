@@ -48,8 +48,10 @@ export const semanticsProbes: readonly Probe[] = [
     rfc: "RFC 9110 §15.5.6",
     sentence:
       "The origin server MUST generate an Allow header field in a 405 response containing a list of the target resource's currently supported methods.",
-    title: "DELETE /path (a 405 must say Allow)",
-    bytes: (ctx) => request(ctx, { method: "DELETE" }),
+    title: "DELETE of a missing path (a 405 must say Allow)",
+    // Never the path itself: a server that honours DELETE (WebDAV, an upload server) would
+    // remove the user's file. A server without DELETE answers 405 whatever the target.
+    bytes: (ctx) => request(ctx, { method: "DELETE", target: `${ctx.canaryPath}-missing` }),
     judge: (x) => {
       const r = x.responses[0];
       if (r === undefined) return judgement("FAIL", describe(x));
