@@ -146,8 +146,9 @@ export function createAccessLog(
 
 /**
  * Common Log Format (NCSA httpd, as nginx and Apache write it):
- * `127.0.0.1 - - [24/Nov/2026:05:11:02 +0000] "GET / HTTP/1.1" 200 6`. An unparsable
- * request shows as "-"; a zero-byte body as "-".
+ * `127.0.0.1 - - [24/Nov/2026:05:11:02 +0000] "GET / HTTP/1.1" 200 6`. A request without a
+ * valid request line shows as "-" (one refused later, for a bad field, shows its line, as
+ * nginx logs it); a zero-byte body as "-".
  */
 export function formatCommon(r: ExchangeRecord): string {
   return `${commonPart(r)}\n`;

@@ -173,6 +173,31 @@ describe("tcpkit serve operation", () => {
     assert.equal(lines.off, "");
   });
 
+  it("logs the request line of a head refused after it, as nginx does; '-' without one", async () => {
+    const s = await startCli(["serve", ROOT, "--port", "0", "--log", "combined"]);
+    const refused = [
+      "GET /no-host HTTP/1.1\r\n\r\n",
+      "GET /bad-field?q=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Field: x\r\n\r\n",
+      "POST /smuggle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "GARBAGE\r\n\r\n",
+    ];
+    for (const request of refused) {
+      const r = await exchange(s.port, [request]);
+      assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 400 /);
+    }
+    const { stdout } = await s.stop();
+    const logged = stdout
+      .split("\n")
+      .slice(1, -1)
+      .map((l) => /^127\.0\.0\.1 - - \[[^\]]+\] (".*?") 400 /.exec(l)?.[1]);
+    assert.deepEqual(logged, [
+      '"GET /no-host HTTP/1.1"',
+      '"GET /bad-field?q=1 HTTP/1.1"',
+      '"POST /smuggle HTTP/1.1"',
+      '"-"',
+    ]);
+  });
+
   it("traces request and response heads on stderr with the client's address", async () => {
     const s = await startServe(ROOT, "--trace");
     await exchange(s.port, ["GET /hello.txt HTTP/1.0\r\n\r\n"]);

@@ -19,7 +19,7 @@ import {
   RequestBodyReader,
   type BodyListener,
 } from "./request-body.js";
-import { RequestHeadParser, type ParsedHead } from "./request-head-parser.js";
+import { RequestHeadParser, type ParsedHead, type RequestLine } from "./request-head-parser.js";
 import { frameResponse } from "./response-head.js";
 import { disposeStream, ResponseWriter, type WriterReport } from "./response-writer.js";
 import type { ServerContext } from "./server-context.js";
@@ -194,7 +194,7 @@ export class ServerConnection
         break;
       }
       if (result.kind === "error") {
-        this.replyUnparsed(result.status, result.reason);
+        this.replyUnparsed(result.status, result.reason, result.requestLine);
         break;
       }
       this.startRequest(result);
@@ -338,8 +338,8 @@ export class ServerConnection
   }
 
   /** An error answer to bytes that are no request (parse error, head timeout). */
-  private replyUnparsed(status: number, reason = "timeout"): void {
-    this.exchange.beginUnparsed();
+  private replyUnparsed(status: number, reason = "timeout", line?: RequestLine): void {
+    this.exchange.beginUnparsed(line);
     this.exchange.trace("received", `[rejected: ${reason}]`);
     this.state = "handling";
     this.replyError(status);

@@ -7,7 +7,10 @@
 export interface ExchangeRecord {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** Undefined when the request could not be parsed (a canned 400, 408, 431...). */
+  /**
+   * Undefined when no valid request line was read (a canned 400, 408, 414...); a head refused
+   * after its request line (a bad field, no Host: 400, 431) has them, as nginx logs them.
+   */
   readonly method: string | undefined;
   readonly target: string | undefined;
   readonly version: 10 | 11 | undefined;

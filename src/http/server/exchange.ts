@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import type { ExchangeRecord } from "./exchange-record.js";
 import type { RequestScope } from "./handler-context.js";
 import { failedBody, type RequestBodyReader } from "./request-body.js";
-import type { ParsedHead } from "./request-head-parser.js";
+import type { ParsedHead, RequestLine } from "./request-head-parser.js";
 import {
   connectionLine,
   interimHead,
@@ -85,6 +85,8 @@ export class Exchange {
   /** socket.bytesWritten when the exchange began, for bytesSent. */
   #writtenBefore = 0;
   #reported = true;
+  /** The valid request line of a head refused later (a bad field...), for the record. */
+  #rejectedLine: RequestLine | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -128,14 +130,16 @@ export class Exchange {
   }
 
   /** Starts the exchange of bytes that are no request (a parse error, a head timeout). */
-  beginUnparsed(): void {
+  beginUnparsed(line?: RequestLine): void {
     this.#reset();
+    this.#rejectedLine = line;
     this.closeAfterReply = true;
   }
 
   #reset(): void {
     this.id++;
     this.head = undefined;
+    this.#rejectedLine = undefined;
     this.version = 11;
     this.isHead = false;
     this.clientCloses = false;
@@ -265,14 +269,15 @@ export class Exchange {
     const onExchange = this.ctx.onExchange;
     if (onExchange === undefined) return;
     const head = this.head;
+    const line = head ?? this.#rejectedLine;
     const now = Date.now();
     try {
       onExchange({
         remoteAddress: this.peer.address,
         remotePort: this.peer.port,
-        method: head?.method,
-        target: head?.target,
-        version: head?.version,
+        method: line?.method,
+        target: line?.target,
+        version: line?.version,
         status: this.answered ? this.status : CLIENT_CLOSED,
         bodyBytes: this.bodyBytes,
         bytesReceived: this.headBytes + bodyBytesReceived,

@@ -39,6 +39,18 @@ export interface HeadError {
   readonly status: 400 | 414 | 431 | 501 | 505;
   /** Short diagnostic for traces and tests; never sent to the client. */
   readonly reason: string;
+  /**
+   * The request line, when it was valid and the error came later (a bad field, no Host, both
+   * framings): the access log shows it, as nginx logs it for such a 400.
+   */
+  readonly requestLine?: RequestLine;
+}
+
+/** A valid request line's parts, as sent. */
+export interface RequestLine {
+  readonly method: string;
+  readonly target: string;
+  readonly version: 10 | 11;
 }
 
 export type HeadParseResult = { readonly kind: "need-more" } | ParsedHead | HeadError;
@@ -193,21 +205,40 @@ export class RequestHeadParser {
       // Not complete yet. A bare LF would stop the head from ever completing, so look for one
       // in the new bytes now rather than letting the client wait for the head timeout.
       for (let i = data.indexOf(LF, Math.max(from, this.lineEnd + 1)); i !== -1 && i < end;) {
-        if (data[i - 1] !== CR) return fail(400, "bare LF");
+        if (data[i - 1] !== CR) return this.withRequestLine(fail(400, "bare LF"), start);
         i = data.indexOf(LF, i + 1);
       }
       this.scanned = end - start;
-      if (this.scanned > this.limits.maxHeadBytes) return fail(431, "head too large");
+      if (this.scanned > this.limits.maxHeadBytes) {
+        return this.withRequestLine(fail(431, "head too large"), start);
+      }
       return NEED_MORE;
     }
     const headEnd = found + 4;
-    if (headEnd - start > this.limits.maxHeadBytes) return fail(431, "head too large");
+    if (headEnd - start > this.limits.maxHeadBytes) {
+      return this.withRequestLine(fail(431, "head too large"), start);
+    }
     const result = this.parseHead(start, this.lineEnd, headEnd, headEnd - this.headStart);
+    const answer = result.kind === "error" ? this.withRequestLine(result, start) : result;
     this.start = headEnd;
     this.scanned = 0;
     this.lineEnd = -1;
     if (headEnd === end) this.release();
-    return result;
+    return answer;
+  }
+
+  /** `err` with the request line that starts at `start` (checked, ending at this.lineEnd). */
+  private withRequestLine(err: HeadError, start: number): HeadError {
+    const data = this.data;
+    const lf = this.lineEnd;
+    const sp = data.indexOf(SP, start);
+    const sp2 = data.indexOf(SP, sp + 1);
+    const requestLine: RequestLine = {
+      method: latin1(data, start, sp),
+      target: latin1(data, sp + 1, sp2),
+      version: data[lf - 2] === 0x30 ? 10 : 11,
+    };
+    return { ...err, requestLine };
   }
 
   /** Validates the request line in [start, lf]; errors only. */
