@@ -130,6 +130,27 @@ describe("serve --health and --metrics", () => {
     assert.match(tail, /HTTP\/1\.1 503 Service Unavailable\r\n[^]*\r\n\r\ndraining\n$/);
   });
 
+  it("counts the bytes of a refused head as received, and the refusal under its method", async () => {
+    const s = await startServe(root, "--metrics", "/metrics");
+    try {
+      // 20 KB of head (431 past the 16 KiB limit) read from the client: not 0 bytes received.
+      const socket = await openSocket(s.port);
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.on("error", () => {});
+      socket.resume();
+      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      await closed;
+      const families = parsePrometheus((await get(`http://127.0.0.1:${s.port}/metrics`)).body);
+      assert.equal(
+        value(families, "tcpkit_http_requests_total", { method: "GET", code: "4xx" }),
+        1,
+      );
+      assert.ok(value(families, "tcpkit_http_received_bytes_total") >= 16 * 1024);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("refuses an endpoint that is not a plain path with exit 2", async () => {
     for (const bad of ["healthz", "/a b", "/x?y", "/%41"]) {
       const r = await runCli(["serve", root, "--port", "0", "--health", bad]);

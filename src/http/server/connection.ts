@@ -339,7 +339,8 @@ export class ServerConnection
 
   /** An error answer to bytes that are no request (parse error, head timeout). */
   private replyUnparsed(status: number, reason = "timeout", line?: RequestLine): void {
-    this.exchange.beginUnparsed(line);
+    // What the refused head took on the wire so far (a 431 of 20 KiB is not 0 bytes received).
+    this.exchange.beginUnparsed(line, this.parser.bufferedBytes);
     this.exchange.trace("received", `[rejected: ${reason}]`);
     this.state = "handling";
     this.replyError(status);

@@ -130,9 +130,10 @@ export class Exchange {
   }
 
   /** Starts the exchange of bytes that are no request (a parse error, a head timeout). */
-  beginUnparsed(line?: RequestLine): void {
+  beginUnparsed(line: RequestLine | undefined, receivedBytes: number): void {
     this.#reset();
     this.#rejectedLine = line;
+    this.headBytes = receivedBytes;
     this.closeAfterReply = true;
   }
 
