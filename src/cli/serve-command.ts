@@ -94,7 +94,7 @@ export const serveCommand = defineCommand({
       if (values["log-file"] !== undefined || values["auth-file"] !== undefined) {
         relayToWorkers("SIGHUP");
       }
-      return runWorkerPrimary(workers, readiness);
+      return runWorkerPrimary(workers, readiness, values["drain-timeout"]);
     }
     const { server, bound } = await leaveClusterOnFailure(async () => {
       const counted = await metricsFrom(values, options);

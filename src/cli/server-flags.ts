@@ -65,6 +65,10 @@ export const SERVER_FLAGS = {
       default: D.maxConnections,
       help: "concurrent connections; one more gets 503",
     }),
+    "drain-timeout": flag.seconds({
+      default: D.drainTimeoutMs,
+      help: "on SIGINT/SIGTERM, responses in flight may take this long; then they are cut",
+    }),
   }),
 };
 
@@ -97,7 +101,7 @@ export function serverOptionsFrom(values: FlagValues<typeof SERVER_FLAGS>): {
       sendTimeoutMs: values["send-timeout"],
       maxRequestsPerConnection: values["max-requests-per-connection"],
       maxConnections: values["max-connections"],
-      drainTimeoutMs: D.drainTimeoutMs,
+      drainTimeoutMs: values["drain-timeout"],
     },
   };
   if (cert !== undefined && key !== undefined) options.tls = { cert, key };

@@ -4,7 +4,7 @@
  */
 import { flag, invalidValue } from "./flags.js";
 import { onShutdownSignal } from "./shutdown.js";
-import { resolveWorkerCount, startWorkerPool } from "../net/workers.js";
+import { resolveWorkerCount, startWorkerPool, WORKER_STOP_TIMEOUT_MS } from "../net/workers.js";
 
 /** More processes than this is a typo, not a plan. */
 export const MAX_WORKERS = 256;
@@ -34,8 +34,12 @@ export const WORKERS_FLAG = {
 export async function runWorkerPrimary(
   count: number,
   readinessLine: (host: string, port: number) => string,
+  drainTimeoutMs: number,
 ): Promise<number> {
-  const pool = startWorkerPool(count);
+  // The workers drain for --drain-timeout; the primary kills them only well after it (capped at
+  // the longest delay a timer takes: past it Node fires at once).
+  const stopMs = Math.min(2 ** 31 - 1, Math.max(WORKER_STOP_TIMEOUT_MS, drainTimeoutMs + 5_000));
+  const pool = startWorkerPool(count, stopMs);
   const start = await pool.started;
   if (!start.ok) return start.exitCode;
   // Before the readiness line: a script may signal as soon as it reads it.

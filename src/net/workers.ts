@@ -60,7 +60,7 @@ export interface WorkerPool {
  * round-robin on Linux): even spreading across workers, where the kernel's choice among processes
  * waiting on one shared socket is often lopsided. NODE_CLUSTER_SCHED_POLICY=none overrides.
  */
-export function startWorkerPool(count: number): WorkerPool {
+export function startWorkerPool(count: number, stopTimeoutMs = WORKER_STOP_TIMEOUT_MS): WorkerPool {
   const workers = new Set<Worker>();
   /** Workers that listen, so have their stop handler installed. */
   const ready = new Set<Worker>();
@@ -159,7 +159,7 @@ export function startWorkerPool(count: number): WorkerPool {
         timer = setTimeout(() => {
           for (const w of workers) w.process.kill("SIGKILL");
           resolve();
-        }, WORKER_STOP_TIMEOUT_MS);
+        }, stopTimeoutMs);
       });
       await Promise.race([Promise.all(exits), timeout]);
       clearTimeout(timer);

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processMemory, runCli, startCli, type RunningServer, startServe } from "../support/cli.js";
 import { RawConnection } from "../support/connection-modes.js";
-import { exchange } from "../support/raw-socket.js";
+import { exchange, openSocket } from "../support/raw-socket.js";
 import { makeSelfSignedCert } from "../support/tls-cert.js";
 import { runTool } from "../support/tools.js";
 
@@ -129,6 +129,36 @@ describe("tcpkit serve operation", () => {
     assert.match(stdout, /"GET \/hello.txt HTTP\/1.1" 200 34\n/);
     await idle.waitClosed();
   });
+
+  it(
+    "with --drain-timeout, lets a download in flight finish past the default 5 s on SIGTERM",
+    { timeout: 60_000 },
+    async () => {
+      const size = 32 * 1024 * 1024;
+      const fd = openSync(join(ROOT, "drain.bin"), "w");
+      ftruncateSync(fd, size);
+      closeSync(fd);
+      const s = await startServe(ROOT, "--drain-timeout", "60");
+      const socket = await openSocket(s.port);
+      socket.pause();
+      socket.write("GET /drain.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 300));
+      const stopped = s.stop("SIGTERM");
+      // A client reading nothing for longer than the default drain timeout, then all of it.
+      await new Promise((r) => setTimeout(r, 6_000));
+      const received: Buffer[] = [];
+      socket.on("data", (c: Buffer) => received.push(c));
+      socket.on("error", () => {});
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.resume();
+      await closed;
+      const { code } = await stopped;
+      const all = Buffer.concat(received);
+      assert.match(all.subarray(0, 20).toString("latin1"), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(all.length - (all.indexOf("\r\n\r\n") + 4), size);
+      assert.equal(code, 0);
+    },
+  );
 
   it("stops on SIGINT too", async () => {
     const s = await startServe(ROOT);
