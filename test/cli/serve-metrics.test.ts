@@ -151,6 +151,23 @@ describe("serve --health and --metrics", () => {
     }
   });
 
+  it("times requests finer than the millisecond its 0.5 ms bucket needs", async () => {
+    const s = await startServe(root, "--metrics", "/metrics");
+    try {
+      const base = `http://127.0.0.1:${s.port}`;
+      const many = Array.from({ length: 20 }, () => ["-o", "/dev/null", `${base}/hello.txt`]);
+      await runTool("curl", ["-s", ...many.flat()]);
+      const families = parsePrometheus((await get(`${base}/metrics`)).body);
+      const h = family(families, "tcpkit_http_request_duration_seconds").metrics[0]!;
+      assert.equal(h.count, "20");
+      // A whole-millisecond clock makes every duration, so the sum, a multiple of 1 ms.
+      const sumMs = Number(h.sum) * 1000;
+      assert.ok(Math.abs(sumMs - Math.round(sumMs)) > 1e-6, `sum ${h.sum} s is whole ms`);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("refuses an endpoint that is not a plain path with exit 2", async () => {
     for (const bad of ["healthz", "/a b", "/x?y", "/%41"]) {
       const r = await runCli(["serve", root, "--port", "0", "--health", bad]);

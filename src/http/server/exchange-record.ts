@@ -34,5 +34,6 @@ export interface ExchangeRecord {
   readonly userAgent: string | undefined;
   /** When the request's head was complete, in ms since the epoch. */
   readonly startMs: number;
+  /** Until the record, from the monotonic clock: fractional (microseconds and finer). */
   readonly durationMs: number;
 }
