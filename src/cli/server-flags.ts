@@ -8,6 +8,7 @@ import { openLogFile } from "./log-file.js";
 import { UsageError } from "./usage-error.js";
 import { DEFAULT_LIMITS as D } from "../http/limits.js";
 import type { HttpServerOptions } from "../http/server/server.js";
+import { primaryStdout } from "../net/workers.js";
 
 /** The server's flags, spread into the serve command's flag table. */
 export const SERVER_FLAGS = {
@@ -89,7 +90,10 @@ export function serverOptionsFrom(values: FlagValues<typeof SERVER_FLAGS>): {
   const log =
     values.log === "off"
       ? undefined
-      : createAccessLog(values.log, logFile === undefined ? process.stdout : openLogFile(logFile));
+      : createAccessLog(
+          values.log,
+          logFile !== undefined ? openLogFile(logFile) : (primaryStdout() ?? process.stdout),
+        );
   const options: Omit<HttpServerOptions, "host" | "port"> = {
     limits: {
       maxHeadBytes: values["max-head-bytes"],

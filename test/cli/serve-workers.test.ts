@@ -87,6 +87,41 @@ describe("tcpkit serve --workers", () => {
     assert.deepEqual(left, []);
   });
 
+  it("keeps every access-log line whole on a piped stdout, whatever the workers write at once", async () => {
+    // Two processes writing one pipe: a write over PIPE_BUF (4 KiB) can be split by the other's.
+    // Long lines (a 3,000-byte User-Agent) in 64 KiB batches, from both workers at once.
+    const s = await startCli(
+      ["serve", ROOT, "--port", "0", "--workers", "2", "--log", "combined"],
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    const ua = "U".repeat(3000);
+    const request = `GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: ${ua}\r\n\r\n`;
+    const PER_CONNECTION = 300;
+    try {
+      await Promise.all(
+        Array.from({ length: 16 }, () =>
+          exchange(s.port, [request.repeat(PER_CONNECTION)], { quietMs: 2000 }),
+        ),
+      );
+    } finally {
+      const r = await s.stop("SIGTERM");
+      assert.equal(r.code, 0);
+      const lines = r.stdout.split("\n").filter((l) => l !== "" && !/ listening on /.test(l));
+      const line = new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /index\\.html HTTP/1\\.1" 200 ${BODY.length} "-" "${ua}"$`,
+      );
+      const torn = lines.filter((l) => !line.test(l));
+      assert.deepEqual(
+        torn.map((l) => `${l.slice(0, 60)}... (${l.length} chars)`),
+        [],
+        `${torn.length} of ${lines.length} lines torn`,
+      );
+      assert.ok(lines.length >= 500, `${lines.length} lines logged`);
+    }
+  });
+
   it("replaces a worker that dies and keeps serving", async () => {
     const s = await startCli(
       ["serve", ROOT, "--port", "0", "--allowed-hosts", "any", "--workers", "2", "--log", "off"],
