@@ -98,14 +98,19 @@ describe("tcpkit echo load modes against tcpkit, socat and xinetd", () => {
     assert.ok((ours.jitterMs as number) >= 0);
     assertOrdered(ours.latencyMs);
     // xinetd's internal UDP echo answers one datagram per turn of its select loop and drops
-    // some from about 200/s on: at 50/s it keeps up, and what it drops is counted as lost.
+    // some from about 200/s on: at 50/s it keeps up, and what it drops is counted as lost. On a
+    // loaded machine xinetd itself falls behind and drops more (32 and 35 of 50 echoed, 2 of 4
+    // runs under load): a run with fewer than 40 back is measured again, at most 3 times.
     const xinetd = peers.find((p) => p.name === "xinetd") as EchoPeer;
-    const theirs = await measure(["-p", String(xinetd.port), "--udp", "--rate", "50", "-c", "50"]);
-    assert.equal(theirs.sent, 50);
-    assert.equal(theirs.count + (theirs.lost as number), 50);
-    assert.ok(theirs.count >= 40, `${theirs.count} of 50 echoed`);
-    assert.equal(theirs.duplicates, 0);
-    assert.equal(theirs.reordered, 0);
+    let theirs: Report | undefined;
+    for (let run = 0; run < 3 && (theirs === undefined || theirs.count < 40); run++) {
+      theirs = await measure(["-p", String(xinetd.port), "--udp", "--rate", "50", "-c", "50"]);
+      assert.equal(theirs.sent, 50);
+      assert.equal(theirs.count + (theirs.lost as number), 50);
+      assert.equal(theirs.duplicates, 0);
+      assert.equal(theirs.reordered, 0);
+    }
+    assert.ok(theirs !== undefined && theirs.count >= 40, `${theirs?.count} of 50 echoed`);
   });
 
   it("--duration is rate x duration sends, in UDP as in the open loop", async () => {
@@ -125,11 +130,13 @@ describe("tcpkit echo load modes against tcpkit, socat and xinetd", () => {
       "--connections",
       "2",
       "-d",
-      "1.1s",
+      "2.1s",
       "--report-interval",
       "250ms",
       "--json-stream",
     ]);
+    // 8 intervals in 2.1 s; 4 are asked for (with -d 1.1s, a loaded machine's late timers left
+    // 3 before the end).
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     const objects = lines.map((l) => JSON.parse(l) as Report & { t: number });

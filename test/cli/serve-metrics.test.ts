@@ -115,9 +115,19 @@ describe("serve --health and --metrics", () => {
     socket.write(
       "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // Conditions, not fixed waits (300 ms each before; a server that has not read the requests
+    // when the stop comes, or a stop not yet begun when the client reads, fails this): the
+    // server is sending /big.bin (so it holds the pipelined request too), then it has begun
+    // its stop (its listener is closed: a new connection is refused).
+    await until("the first response starts", () => socket.readableLength > 0);
     const stopped = s.stop();
-    await new Promise((r) => setTimeout(r, 300));
+    await until("the stop begins", async () => {
+      const refused = await openSocket(s.port).then(
+        (probe) => (probe.destroy(), false),
+        () => true,
+      );
+      return refused;
+    });
     const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
     socket.on("data", (c: Buffer) => received.push(c));
     socket.on("error", () => {});
@@ -213,3 +223,11 @@ describe("serve --health and --metrics", () => {
     assert.match(r.stderr, /^tcpkit: --health and --metrics cannot both be \/x/);
   });
 });
+
+/** Waits until `check` holds, polling every 20 ms; fails after 10 s. */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (const t0 = Date.now(); !(await check());) {
+    assert.ok(Date.now() - t0 < 10_000, `${what}: not within 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -177,14 +177,27 @@ describe("aria2c", () => {
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as { target: string; status: number; bytes: number })
       .filter((e) => e.target === "/large.bin");
+  let sentinels = 0;
+  /**
+   * Waits until the log holds every line of the requests answered so far: the log is written
+   * every 100 ms, and a loaded machine may take longer than a fixed wait to pass it on. Lines
+   * come in the order of the answers, so a request sent now, once logged, has all before it.
+   */
+  const logSettled = async (): Promise<void> => {
+    const target = `/log-sentinel-${sentinels++}`;
+    await (await fetch(`http://127.0.0.1:${logged.port}${target}`)).arrayBuffer();
+    for (const t0 = Date.now(); !logged.stdout().includes(`"${target}"`);) {
+      assert.ok(Date.now() - t0 < 10_000, `${target} not logged within 10 s`);
+      await new Promise((done) => setTimeout(done, 20));
+    }
+  };
 
   it("-x4 -s4 gets the exact file in several range requests", async () => {
     const before = entries().length;
     await tool("aria2c", ["-q", "-x4", "-s4", "-k1M", "-d", dir, "-o", "split.bin", at()]);
     assert.deepEqual(readFileSync(join(dir, "split.bin")), large);
     assert.ok(!existsSync(join(dir, "split.bin.aria2")), "aria2c's control file is left");
-    // The log is written every 100 ms.
-    await new Promise((done) => setTimeout(done, 300));
+    await logSettled();
     // aria2c opens with a plain GET to learn the size (a 200 it may cut short), then asks for
     // the other pieces by range on further connections.
     const ranged = entries()
@@ -198,7 +211,7 @@ describe("aria2c", () => {
     const before = entries().length;
     await tool("aria2c", ["-q", "-c", "-d", dir, "-o", "resume.bin", at()]);
     assert.deepEqual(readFileSync(join(dir, "resume.bin")), large);
-    await new Promise((done) => setTimeout(done, 300));
+    await logSettled();
     // aria2c starts the range at the last whole 16 KiB block it holds, not at the last byte.
     const rest = entries()
       .slice(before)
@@ -228,7 +241,7 @@ describe("aria2c", () => {
       at(),
     ]);
     assert.deepEqual(readFileSync(file), large);
-    await new Promise((done) => setTimeout(done, 300));
+    await logSettled();
     assert.deepEqual(
       entries()
         .slice(before)

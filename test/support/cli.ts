@@ -101,12 +101,15 @@ export function startCli(
     let ready = false;
     const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
     const closed = new Promise<void>((res) => child.on("close", () => res()));
+    // Only a guard against a server that never starts: `serve --workers 2` once took over 10 s
+    // to say it listens on a machine loaded by a build and other tests.
+    const readyMs = options.timeoutMs ?? 30_000;
     const timer = setTimeout(() => {
       if (!ready) {
         child.kill("SIGKILL");
-        reject(new Error(`not ready within ${options.timeoutMs ?? 10_000} ms: ${err}`));
+        reject(new Error(`not ready within ${readyMs} ms: ${err}`));
       }
-    }, options.timeoutMs ?? 10_000);
+    }, readyMs);
     child.stdout!.setEncoding("utf8");
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (c: string) => (err += c));
