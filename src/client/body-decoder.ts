@@ -74,9 +74,13 @@ export function unsupportedTransferCoding(
   head: ResponseHead,
 ): string | undefined {
   const te = framing.kind === "none" ? undefined : getField(head, "transfer-encoding");
-  return te !== undefined && !/^chunked$/i.test(te)
-    ? `unsupported Transfer-Encoding '${te}'`
-    : undefined;
+  if (te === undefined || /^chunked$/i.test(te)) return undefined;
+  // Bytes that look like a space (0xA0 after "chunked") or nothing are shown as \xHH.
+  const shown = te.replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  return `unsupported Transfer-Encoding '${shown}'`;
 }
 
 /** What one `push` or `end` produced. `rest` holds bytes after the body (unused by close framing). */
