@@ -172,12 +172,25 @@ export function formatJson(r: ExchangeRecord): string {
       bytes: r.bodyBytes,
       // What the client sent (head and body): an upload's size shows here.
       received: r.bytesReceived,
-      referer: r.referer ?? null,
-      userAgent: r.userAgent ?? null,
+      referer: fieldText(r.referer),
+      userAgent: fieldText(r.userAgent),
       // Microseconds are plenty, and keep the line short (0.412, not 0.41234199999999996).
       durationMs: Math.round(r.durationMs * 1000) / 1000,
     }) + "\n"
   );
+}
+
+/**
+ * A field value (its bytes, one per char) as JSON text: the characters its bytes spell in UTF-8
+ * when they are UTF-8 (a browser's Referer with `é`), else each byte as itself (U+0080-U+00FF),
+ * as before: never replacement characters, which would lose the bytes.
+ */
+function fieldText(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/[\x80-\xff]/.test(value)) return value;
+  const bytes = Buffer.from(value, "latin1");
+  const text = bytes.toString("utf8");
+  return Buffer.byteLength(text) === bytes.length && !text.includes("\ufffd") ? text : value;
 }
 
 function commonPart(r: ExchangeRecord): string {

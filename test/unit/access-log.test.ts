@@ -56,6 +56,14 @@ describe("access log formats", () => {
     assert.equal(o.target, '/a"b');
     assert.equal(o.received, 40);
   });
+  it("writes a field's UTF-8 bytes as their characters in JSON, other bytes as themselves", () => {
+    // Field values arrive one char per byte: "é" sent in UTF-8 is "\xc3\xa9".
+    const o = JSON.parse(
+      formatJson({ ...record, referer: "http://x/caf\xc3\xa9", userAgent: "a\xe9b" }),
+    ) as Record<string, unknown>;
+    assert.equal(o.referer, "http://x/café");
+    assert.equal(o.userAgent, "a\u00e9b");
+  });
   it("buffers lines and writes them together on flush", () => {
     const writes: string[] = [];
     const log = createAccessLog("common", { write: (t: string) => writes.push(t) });
