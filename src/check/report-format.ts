@@ -4,6 +4,7 @@
  * only when asked (the CLI asks on a terminal). Pure: strings in, strings out.
  */
 import type { CheckReport, Discovery, Level, ProbeResult, Verdict } from "./types.js";
+import { hexEscape } from "../util/format.js";
 
 export interface TextStyle {
   readonly colour: boolean;
@@ -26,7 +27,7 @@ function safe(text: string): string {
   return text.replace(
     // eslint-disable-next-line no-control-regex
     /[\x00-\x1f\x7f-\x9f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    hexEscape,
   );
 }
 

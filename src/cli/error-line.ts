@@ -2,6 +2,7 @@
  * The one stderr line every CLI error is printed as (DESIGN §7). Messages can quote user or peer
  * text (a --header value, a stray argument), so control bytes are escaped to keep it one line.
  */
+import { hexEscape } from "../util/format.js";
 
 /**
  * `tcpkit: MESSAGE\n`, with CR, LF, TAB and every other C0 or C1 control in MESSAGE shown as an
@@ -28,7 +29,3 @@ export function systemErrorText(err: Error): string {
 }
 
 const CONTROL_ESCAPES: Readonly<Record<string, string>> = { "\r": "\\r", "\n": "\\n", "\t": "\\t" };
-
-function hexEscape(c: string): string {
-  return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-}

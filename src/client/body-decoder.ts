@@ -6,6 +6,7 @@
 import { stepChunkExt, type ChunkExtState } from "../http/chunk-extension.js";
 import { hexValue, trimOws } from "../http/header-fields.js";
 import { getField, splitList } from "../http/header-lookup.js";
+import { hexEscape } from "../util/format.js";
 import {
   MAX_RESPONSE_HEAD_BYTES,
   parseFieldLines,
@@ -76,10 +77,7 @@ export function unsupportedTransferCoding(
   const te = framing.kind === "none" ? undefined : getField(head, "transfer-encoding");
   if (te === undefined || /^chunked$/i.test(te)) return undefined;
   // Bytes that look like a space (0xA0 after "chunked") or nothing are shown as \xHH.
-  const shown = te.replace(
-    /[^\x20-\x7e]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  const shown = te.replace(/[^\x20-\x7e]/g, hexEscape);
   return `unsupported Transfer-Encoding '${shown}'`;
 }
 

@@ -8,6 +8,7 @@
  *   [127.0.0.1:50312] > HTTP/1.1 200 OK
  *   [127.0.0.1:50312] > [body 1024 bytes]
  */
+import { hexEscape } from "../util/format.js";
 
 export type TraceDirection = "sent" | "received";
 
@@ -42,7 +43,7 @@ export function formatTrace(
 const CONTROL_BYTES = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 function escapeControls(line: string): string {
-  return line.replace(CONTROL_BYTES, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return line.replace(CONTROL_BYTES, hexEscape);
 }
 
 const CREDENTIALS = /^((?:proxy-)?authorization[ \t]*:[ \t]*)(\S*).*$/i;
