@@ -16,6 +16,7 @@
  * (its write returns false and calls back once the pipe took the bytes, as Node's does), so
  * writableLength alone let a stalled reader grow Bun's memory without a line ever dropped.
  */
+import { isUtf8 } from "node:buffer";
 import type { ExchangeRecord } from "../http/server/exchange-record.js";
 import { errorLine } from "./error-line.js";
 
@@ -183,14 +184,13 @@ export function formatJson(r: ExchangeRecord): string {
 /**
  * A field value (its bytes, one per char) as JSON text: the characters its bytes spell in UTF-8
  * when they are UTF-8 (a browser's Referer with `é`), else each byte as itself (U+0080-U+00FF),
- * as before: never replacement characters, which would lose the bytes.
+ * as before (node:buffer isUtf8 decides): never replacement characters, which would lose bytes.
  */
 function fieldText(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (!/[\x80-\xff]/.test(value)) return value;
   const bytes = Buffer.from(value, "latin1");
-  const text = bytes.toString("utf8");
-  return Buffer.byteLength(text) === bytes.length && !text.includes("\ufffd") ? text : value;
+  return isUtf8(bytes) ? bytes.toString("utf8") : value;
 }
 
 function commonPart(r: ExchangeRecord): string {
