@@ -4,8 +4,8 @@
  * it back, so only failures use the bucket up. When the bucket is empty the next check waits
  * for its token (the wait grows with each queued attempt), and a client already more than
  * MAX_WAIT behind is answered 429 at once. With the defaults: 10 failed logins at full speed,
- * then one per second, per address (an IPv6 address counts by its /64: see clientBucket in net/address.ts). Pure:
- * the caller passes the time.
+ * then one per second, per address (an IPv6 address counts by its /64: see clientBucket in
+ * net/address.ts). Pure: the caller passes the time.
  */
 import { clientBucket } from "../net/address.js";
 

@@ -55,7 +55,7 @@ it rests on: docs/CHECK.md.`,
   maxPositionals: 1,
   notes: `Verdicts: pass; FAIL (the server does not do what the sentence asks); warn (allowed, but a
 known risk or the weaker choice); skip (the server offers nothing the probe needs, or stopped
-answering, or answering in turn, before it).
+answering, or answered out of turn, before it).
 
 Exit codes:
   0  every MUST probe passed (or none ran: the verdict says so)

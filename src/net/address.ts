@@ -30,10 +30,11 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The bucket a client address counts against (a login throttle, a per-client connection limit): an IPv4 address (also as ::ffff:a.b.c.d) itself,
- * an IPv6 address its /64. A host or a home network is normally given a whole /64 and can send
- * from any address in it, so per-/128 buckets would give it 2^64 allowances (and let it push
- * everyone else's buckets out of the table).
+ * The bucket a client address counts against (a login throttle, a per-client connection
+ * limit): an IPv4 address (also as ::ffff:a.b.c.d) itself, an IPv6 address its /64. A host or
+ * a home network is normally given a whole /64 and can send from any address in it, so
+ * per-/128 buckets would give it 2^64 allowances (and let it push everyone else's buckets out
+ * of the table).
  */
 export function clientBucket(address: string): string {
   const shown = displayAddress(address.toLowerCase()); // ::ffff:a.b.c.d is an IPv4 client
